@@ -1,0 +1,3 @@
+from opendynamo.cli import main
+
+main()

@@ -1,0 +1,16 @@
+"""What an operation knows about the request it serves, beyond its body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opendynamo.storage.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    store: Store
+    account: str
+    region: str
+    request_id: str
+    endpoint: str  # host:port this server answers on (DescribeEndpoints)

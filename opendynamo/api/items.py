@@ -1,0 +1,211 @@
+"""Single-item operations: GetItem, PutItem, UpdateItem, DeleteItem.
+
+Each handler validates the whole request first (values, expressions), then runs one storage
+transaction in which the table is looked up, the key checked against its schema, and the write
+applied as a pure function of the old item (`engine.items.write`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from opendynamo import errors, expr
+from opendynamo.api.context import Context
+from opendynamo.api.keys import key_from_item, key_from_param, key_of
+from opendynamo.engine import capacity, catalog, items
+from opendynamo.engine.catalog import TableMeta
+from opendynamo.model.values import Item, normalize_item
+
+Body = dict[str, Any]
+LEGACY = ("Expected", "ConditionalOperator", "AttributesToGet", "AttributeUpdates")
+
+
+def get_item(ctx: Context, body: Body) -> Body | bytes:
+    _refuse_legacy(body)
+    key = normalize_item(body["Key"])
+    compiled = expr.compile_expressions(
+        projection=body.get("ProjectionExpression"),
+        names=body.get("ExpressionAttributeNames"),
+        values=None,
+        operation="GetItem",
+    )
+    consistent = bool(body.get("ConsistentRead"))
+    with ctx.store.read() as txn:
+        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
+        raw = items.get_raw(txn, meta, key_from_param(meta, key))
+    size = 0 if raw is None else items.stored_size(raw)
+    used = capacity.consumed(
+        meta.name, capacity.read_units(size, consistent), body.get("ReturnConsumedCapacity")
+    )
+    if raw is not None and compiled.projection is None:
+        # The stored JSON is the wire form: answer with it as it is.
+        tail = b"}" if used is None else b',"ConsumedCapacity":' + orjson.dumps(used) + b"}"
+        return b'{"Item":' + items.item_json(raw) + tail
+    result: Body = {}
+    if raw is not None:
+        assert compiled.projection is not None
+        result["Item"] = expr.project(items.decode_item(raw), compiled.projection)
+    if used is not None:
+        result["ConsumedCapacity"] = used
+    return result
+
+
+def put_item(ctx: Context, body: Body) -> Body:
+    _refuse_legacy(body)
+    item = normalize_item(body["Item"])
+    _check_return_values(body, ("NONE", "ALL_OLD"))
+    compiled = expr.compile_expressions(
+        condition=body.get("ConditionExpression"),
+        names=body.get("ExpressionAttributeNames"),
+        values=_values(body),
+        operation="PutItem",
+    )
+    on_failure = body.get("ReturnValuesOnConditionCheckFailure")
+
+    def mutation(old: Item | None) -> Item | None:
+        _check_condition(compiled, old, on_failure)
+        return item
+
+    with ctx.store.write() as txn:
+        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
+        outcome = items.write(txn, meta, key_from_item(meta, item), mutation)
+    units = capacity.write_units(max(outcome.old_size, outcome.new_size))
+    result = _attributes(body.get("ReturnValues"), outcome.old, None, ())
+    return _with_capacity(result, meta, units, body)
+
+
+def update_item(ctx: Context, body: Body) -> Body:
+    _refuse_legacy(body)
+    key = normalize_item(body["Key"])
+    compiled = expr.compile_expressions(
+        condition=body.get("ConditionExpression"),
+        update=body.get("UpdateExpression"),
+        names=body.get("ExpressionAttributeNames"),
+        values=_values(body),
+        operation="UpdateItem",
+    )
+    on_failure = body.get("ReturnValuesOnConditionCheckFailure")
+    update = compiled.update
+
+    with ctx.store.write() as txn:
+        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
+        encoded = key_from_param(meta, key)
+        if update is not None:
+            _check_key_untouched(meta, update)
+
+        def mutation(old: Item | None) -> Item | None:
+            _check_condition(compiled, old, on_failure)
+            base = old if old is not None else dict(key)
+            return base if update is None else expr.apply_update(update, base)
+
+        outcome = items.write(
+            txn,
+            meta,
+            encoded,
+            mutation,
+            size_error="Item size to update has exceeded the maximum allowed size",
+        )
+    units = capacity.write_units(max(outcome.old_size, outcome.new_size))
+    paths = expr.update_paths(update) if update is not None else ()
+    result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
+    return _with_capacity(result, meta, units, body)
+
+
+def delete_item(ctx: Context, body: Body) -> Body:
+    _refuse_legacy(body)
+    key = normalize_item(body["Key"])
+    _check_return_values(body, ("NONE", "ALL_OLD"))
+    compiled = expr.compile_expressions(
+        condition=body.get("ConditionExpression"),
+        names=body.get("ExpressionAttributeNames"),
+        values=_values(body),
+        operation="DeleteItem",
+    )
+    on_failure = body.get("ReturnValuesOnConditionCheckFailure")
+
+    def mutation(old: Item | None) -> Item | None:
+        _check_condition(compiled, old, on_failure)
+        return None
+
+    with ctx.store.write() as txn:
+        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
+        outcome = items.write(txn, meta, key_from_param(meta, key), mutation)
+    units = capacity.write_units(outcome.old_size)
+    result = _attributes(body.get("ReturnValues"), outcome.old, None, ())
+    return _with_capacity(result, meta, units, body)
+
+
+# --- shared steps -----------------------------------------------------------------------
+
+
+def _refuse_legacy(body: Body) -> None:
+    present = [name for name in LEGACY if name in body]
+    if present:
+        raise errors.validation(
+            f"The legacy parameter {present[0]} is not supported by this version of opendynamo; "
+            "use the expression parameters instead"
+        )
+
+
+def _values(body: Body) -> dict[str, Any] | None:
+    values = body.get("ExpressionAttributeValues")
+    if values is None:
+        return None
+    normalized: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            normalized[name] = normalize_item({name: value})[name]
+        except errors.DynamoError as exc:
+            raise errors.validation(
+                f"ExpressionAttributeValues contains invalid value: {exc.message} for key {name}"
+            ) from None
+    return normalized
+
+
+def _check_return_values(body: Body, allowed: tuple[str, ...]) -> None:
+    value = body.get("ReturnValues")
+    if value is not None and value not in allowed:
+        raise errors.validation("ReturnValues can only be ALL_OLD or NONE")
+
+
+def _check_condition(compiled: expr.Compiled, old: Item | None, on_failure: str | None) -> None:
+    if compiled.condition is not None and not expr.evaluate(compiled.condition, old):
+        item = old if on_failure == "ALL_OLD" else None
+        raise errors.conditional_check_failed(item)
+
+
+def _check_key_untouched(meta: TableMeta, update: Any) -> None:
+    for name in expr.top_level_names(update):
+        if name in meta.key_names:
+            raise errors.invalid_parameters(
+                f"Cannot update attribute {name}. This attribute is part of the key"
+            )
+
+
+def _attributes(
+    mode: str | None, old: Item | None, new: Item | None, paths: Any
+) -> Body:
+    """The `Attributes` member for ReturnValues `mode`; absent when there is nothing to return."""
+    if mode is None or mode == "NONE":
+        return {}
+    if mode == "ALL_OLD":
+        chosen = old
+    elif mode == "ALL_NEW":
+        chosen = new
+    elif mode == "UPDATED_OLD":
+        chosen = expr.project(old, paths) if old is not None else None
+    else:
+        chosen = expr.project(new, paths) if new is not None else None
+    return {"Attributes": chosen} if chosen else {}
+
+
+def _with_capacity(result: Body, meta: TableMeta, units: float, body: Body) -> Body:
+    used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
+    if used is not None:
+        result["ConsumedCapacity"] = used
+    return result
+
+
+__all__ = ["get_item", "put_item", "update_item", "delete_item", "key_of"]

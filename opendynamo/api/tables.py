@@ -1,0 +1,408 @@
+"""The control plane for tables: CreateTable, DescribeTable, ListTables, UpdateTable,
+DeleteTable, DescribeLimits and DescribeEndpoints.
+
+Tables become ACTIVE as soon as CreateTable returns (DynamoDB Local does the same); the
+responses still show the transitional statuses DynamoDB answers with (CREATING, UPDATING,
+DELETING), so clients that wait on them behave as against AWS.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from opendynamo import errors
+from opendynamo.api.context import Context
+from opendynamo.engine import catalog, stats
+from opendynamo.engine.catalog import TableMeta
+
+MAX_THROUGHPUT = 1_000_000_000_000
+MAX_TABLES_PER_PAGE = 100
+Body = dict[str, Any]
+
+
+def create_table(ctx: Context, body: Body) -> Body:
+    _check_unsupported_create(body)
+    _check_billing(body)
+    hash_key, range_key = _check_key_schema(body)
+    types = {d["AttributeName"]: d["AttributeType"] for d in body["AttributeDefinitions"]}
+    now = time.time()
+    pay_per_request = body.get("BillingMode") == "PAY_PER_REQUEST"
+    throughput = body.get("ProvisionedThroughput") or {}
+    meta = TableMeta(
+        name=body["TableName"],
+        uid=catalog.new_uid(),
+        account=ctx.account,
+        region=ctx.region,
+        created=now,
+        status="ACTIVE",
+        hash_key=hash_key,
+        hash_type=types[hash_key],
+        range_key=range_key,
+        range_type=types[range_key] if range_key else None,
+        attribute_definitions=[
+            {"AttributeName": d["AttributeName"], "AttributeType": d["AttributeType"]}
+            for d in body["AttributeDefinitions"]
+        ],
+        billing_mode="PAY_PER_REQUEST" if pay_per_request else "PROVISIONED",
+        read_capacity=0 if pay_per_request else int(throughput["ReadCapacityUnits"]),
+        write_capacity=0 if pay_per_request else int(throughput["WriteCapacityUnits"]),
+        last_pay_per_request=now if pay_per_request else None,
+        billing_mode_given="BillingMode" in body,
+        table_class=body.get("TableClass", "STANDARD"),
+        table_class_given="TableClass" in body,
+        deletion_protection=bool(body.get("DeletionProtectionEnabled", False)),
+        sse=_sse_description(ctx, body.get("SSESpecification")),
+        stream=_stream_state(body.get("StreamSpecification"), None, now),
+        on_demand=body.get("OnDemandThroughput"),
+        warm_throughput=body.get("WarmThroughput"),
+        tags={tag["Key"]: tag["Value"] for tag in body.get("Tags") or []},
+    )
+    with ctx.store.write() as txn:
+        if catalog.find_table(txn, ctx.account, ctx.region, meta.name) is not None:
+            raise errors.resource_in_use(f"Table already exists: {meta.name}")
+        catalog.put_table(txn, meta)
+    return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0)}
+
+
+def describe_table(ctx: Context, body: Body) -> Body:
+    with ctx.store.read() as txn:
+        meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
+        count, size = stats.read(txn, meta)
+    return {"Table": describe(meta, item_count=count, size=size)}
+
+
+def list_tables(ctx: Context, body: Body) -> Body:
+    limit = body.get("Limit", MAX_TABLES_PER_PAGE)
+    with ctx.store.read() as txn:
+        names = catalog.list_table_names(
+            txn, ctx.account, ctx.region, body.get("ExclusiveStartTableName"), limit + 1
+        )
+    result: Body = {"TableNames": names[:limit]}
+    if len(names) > limit:
+        result["LastEvaluatedTableName"] = names[limit - 1]
+    return result
+
+
+def delete_table(ctx: Context, body: Body) -> Body:
+    name = body["TableName"]
+    with ctx.store.write() as txn:
+        meta = catalog.describe_target(txn, ctx.account, ctx.region, name)
+        if meta.deletion_protection:
+            raise errors.validation(
+                f"Resource cannot be deleted as it is currently protected against deletion. "
+                f"Disable deletion protection first."
+            )
+        count, size = stats.read(txn, meta)
+        catalog.remove_table(txn, meta)
+    return {"TableDescription": describe(meta, status="DELETING", item_count=count, size=size)}
+
+
+def update_table(ctx: Context, body: Body) -> Body:
+    _check_update_request(body)
+    now = time.time()
+    with ctx.store.write() as txn:
+        meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
+        updated = _apply_table_update(ctx, meta, body, now)
+        catalog.put_table(txn, updated)
+        count, size = stats.read(txn, updated)
+    return {"TableDescription": describe(updated, status="UPDATING", item_count=count, size=size)}
+
+
+def describe_limits(ctx: Context, body: Body) -> Body:
+    return {
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    }
+
+
+def describe_endpoints(ctx: Context, body: Body) -> Body:
+    return {"Endpoints": [{"Address": ctx.endpoint, "CachePeriodInMinutes": 1440}]}
+
+
+# --- the TableDescription ---------------------------------------------------------------
+
+
+def describe(
+    meta: TableMeta, *, status: str | None = None, item_count: int, size: int
+) -> Body:
+    """DynamoDB's TableDescription of `meta` (status overrides the stored one)."""
+    throughput: Body = {
+        "NumberOfDecreasesToday": meta.decreases_today,
+        "ReadCapacityUnits": meta.read_capacity,
+        "WriteCapacityUnits": meta.write_capacity,
+    }
+    if meta.last_increase is not None:
+        throughput["LastIncreaseDateTime"] = meta.last_increase
+    if meta.last_decrease is not None:
+        throughput["LastDecreaseDateTime"] = meta.last_decrease
+    out: Body = {
+        "AttributeDefinitions": meta.attribute_definitions,
+        "TableName": meta.name,
+        "KeySchema": key_schema(meta),
+        "TableStatus": status or meta.status,
+        "CreationDateTime": meta.created,
+        "ProvisionedThroughput": throughput,
+        "TableSizeBytes": size,
+        "ItemCount": item_count,
+        "TableArn": meta.arn,
+        "TableId": str(uuid.UUID(meta.uid)),
+    }
+    if meta.billing_mode == "PAY_PER_REQUEST" or meta.billing_mode_given:
+        summary: Body = {"BillingMode": meta.billing_mode}
+        if meta.last_pay_per_request is not None:
+            summary["LastUpdateToPayPerRequestDateTime"] = meta.last_pay_per_request
+        out["BillingModeSummary"] = summary
+    if meta.stream is not None:
+        out.update(_describe_stream(meta))
+    if meta.sse is not None:
+        out["SSEDescription"] = meta.sse
+    if meta.table_class_given:
+        out["TableClassSummary"] = {"TableClass": meta.table_class}
+    if meta.on_demand is not None:
+        out["OnDemandThroughput"] = meta.on_demand
+    out["WarmThroughput"] = _warm_throughput(meta)
+    out["DeletionProtectionEnabled"] = meta.deletion_protection
+    return out
+
+
+def key_schema(meta: TableMeta) -> list[dict[str, str]]:
+    schema = [{"AttributeName": meta.hash_key, "KeyType": "HASH"}]
+    if meta.range_key is not None:
+        schema.append({"AttributeName": meta.range_key, "KeyType": "RANGE"})
+    return schema
+
+
+def _describe_stream(meta: TableMeta) -> Body:
+    assert meta.stream is not None
+    out: Body = {}
+    spec = meta.stream.get("spec")
+    if spec is not None:
+        out["StreamSpecification"] = spec
+    label = meta.stream.get("label")
+    if label is not None:
+        out["LatestStreamLabel"] = label
+        out["LatestStreamArn"] = f"{meta.arn}/stream/{label}"
+    return out
+
+
+def _warm_throughput(meta: TableMeta) -> Body:
+    warm = meta.warm_throughput or {}
+    return {
+        "ReadUnitsPerSecond": warm.get("ReadUnitsPerSecond", 12000),
+        "WriteUnitsPerSecond": warm.get("WriteUnitsPerSecond", 4000),
+        "Status": "ACTIVE",
+    }
+
+
+def _stream_state(
+    spec: Body | None, previous: Body | None, now: float
+) -> Body | None:
+    """Stored stream state: the specification as described, and the label of the latest
+    stream (a new label each time a stream is enabled, as DynamoDB does)."""
+    if spec is None:
+        return previous
+    if not spec.get("StreamEnabled"):
+        if previous is None:
+            return None
+        return {"spec": {"StreamEnabled": False}, "label": previous.get("label")}
+    label = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    return {
+        "spec": {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]},
+        "label": label,
+    }
+
+
+def _sse_description(ctx: Context, spec: Body | None) -> Body | None:
+    if not spec or not spec.get("Enabled"):
+        return None
+    key = spec.get("KMSMasterKeyId") or "aws/dynamodb"
+    arn = key if key.startswith("arn:") else f"arn:aws:kms:{ctx.region}:{ctx.account}:key/{key}"
+    return {"Status": "ENABLED", "SSEType": spec.get("SSEType", "KMS"), "KMSMasterKeyArn": arn}
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _check_unsupported_create(body: Body) -> None:
+    for member in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+        if body.get(member):
+            raise errors.validation(
+                f"{member} are not supported by this version of opendynamo"
+            )
+
+
+def _check_billing(body: Body) -> None:
+    throughput = body.get("ProvisionedThroughput")
+    if body.get("BillingMode") == "PAY_PER_REQUEST":
+        if throughput:
+            raise errors.invalid_parameters(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        return
+    if (
+        not throughput
+        or not throughput.get("ReadCapacityUnits")
+        or not throughput.get("WriteCapacityUnits")
+    ):
+        raise errors.invalid_parameters(
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode "
+            "is PROVISIONED"
+        )
+    _check_throughput_bounds(throughput)
+
+
+def _check_throughput_bounds(throughput: Body) -> None:
+    for unit in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        if throughput[unit] > MAX_THROUGHPUT:
+            raise errors.validation(f"Given value {throughput[unit]} for {unit} is out of bounds")
+
+
+def _check_key_schema(body: Body) -> tuple[str, str | None]:
+    """The table's (hash, range) key names, after DynamoDB's key-schema checks in its order."""
+    definitions = [d["AttributeName"] for d in body["AttributeDefinitions"]]
+    schema = body["KeySchema"]
+    keys = [k["AttributeName"] for k in schema]
+    if len(keys) > len(definitions):
+        raise errors.validation("Invalid KeySchema: Some index key attribute have no definition")
+    if any(key not in definitions for key in keys):
+        raise errors.invalid_parameters(
+            "Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{', '.join(keys)}], AttributeDefinitions: [{', '.join(definitions)}]"
+        )
+    if len(keys) == 2 and keys[0] == keys[1]:
+        raise errors.validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    if schema[0]["KeyType"] != "HASH":
+        raise errors.validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    if len(schema) == 2 and schema[1]["KeyType"] not in ("RANGE", "SORT"):
+        raise errors.validation(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+        )
+    if len(keys) != len(definitions):
+        raise errors.invalid_parameters(
+            "Number of attributes in KeySchema does not exactly match number of attributes "
+            "defined in AttributeDefinitions"
+        )
+    if len(set(definitions)) != len(definitions):
+        raise errors.invalid_parameters("Duplicate AttributeName in AttributeDefinitions")
+    return keys[0], keys[1] if len(keys) == 2 else None
+
+
+UPDATE_MEMBERS = (
+    "ProvisionedThroughput",
+    "BillingMode",
+    "UpdateStreamEnabled",
+    "StreamSpecification",
+    "GlobalSecondaryIndexUpdates",
+    "SSESpecification",
+    "ReplicaUpdates",
+    "TableClass",
+    "DeletionProtectionEnabled",
+    "OnDemandThroughput",
+    "WarmThroughput",
+)
+
+
+def _check_update_request(body: Body) -> None:
+    if not any(body.get(member) is not None for member in UPDATE_MEMBERS):
+        raise errors.validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+        )
+    for member in ("GlobalSecondaryIndexUpdates", "ReplicaUpdates"):
+        if body.get(member):
+            raise errors.validation(f"{member} are not supported by this version of opendynamo")
+    if body.get("ProvisionedThroughput"):
+        _check_throughput_bounds(body["ProvisionedThroughput"])
+
+
+def _apply_table_update(ctx: Context, meta: TableMeta, body: Body, now: float) -> TableMeta:
+    changes: dict[str, Any] = {}
+    mode = body.get("BillingMode", meta.billing_mode)
+    throughput = body.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST":
+        if throughput:
+            raise errors.invalid_parameters(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        if meta.billing_mode != mode:
+            changes.update(
+                billing_mode=mode, read_capacity=0, write_capacity=0, last_pay_per_request=now
+            )
+        changes["billing_mode_given"] = True
+    elif meta.billing_mode == "PAY_PER_REQUEST":
+        if not throughput:
+            raise errors.invalid_parameters(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+                "BillingMode is PROVISIONED"
+            )
+        changes.update(
+            billing_mode="PROVISIONED",
+            billing_mode_given=True,
+            read_capacity=throughput["ReadCapacityUnits"],
+            write_capacity=throughput["WriteCapacityUnits"],
+        )
+    elif throughput:
+        changes.update(_throughput_change(meta, throughput, now))
+    if "TableClass" in body:
+        changes.update(table_class=body["TableClass"], table_class_given=True)
+    if "DeletionProtectionEnabled" in body:
+        changes["deletion_protection"] = bool(body["DeletionProtectionEnabled"])
+    if "SSESpecification" in body:
+        changes["sse"] = _sse_description(ctx, body["SSESpecification"])
+    if "StreamSpecification" in body:
+        changes["stream"] = _stream_update(meta, body["StreamSpecification"], now)
+    if "OnDemandThroughput" in body:
+        changes["on_demand"] = body["OnDemandThroughput"]
+    if "WarmThroughput" in body:
+        changes["warm_throughput"] = body["WarmThroughput"]
+    return catalog.replace(meta, **changes)
+
+
+def _throughput_change(meta: TableMeta, throughput: Body, now: float) -> dict[str, Any]:
+    read, write = throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
+    read_diff, write_diff = read - meta.read_capacity, write - meta.write_capacity
+    if not read_diff and not write_diff:
+        raise errors.validation(
+            "The provisioned throughput for the table will not change. The requested value "
+            "equals the current value. "
+            f"Current ReadCapacityUnits provisioned for the table: {meta.read_capacity}. "
+            f"Requested ReadCapacityUnits: {read}. "
+            f"Current WriteCapacityUnits provisioned for the table: {meta.write_capacity}. "
+            f"Requested WriteCapacityUnits: {write}. "
+            "Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
+            "higher limits."
+        )
+    changes: dict[str, Any] = {"read_capacity": read, "write_capacity": write}
+    if read_diff > 0 or write_diff > 0:
+        changes["last_increase"] = now
+    if read_diff < 0 or write_diff < 0:
+        changes["last_decrease"] = now
+        changes["decreases_today"] = meta.decreases_today + 1
+    return changes
+
+
+def _stream_update(meta: TableMeta, spec: Body, now: float) -> Body | None:
+    enabled = bool((meta.stream or {}).get("spec", {}).get("StreamEnabled"))
+    if spec.get("StreamEnabled") and enabled:
+        raise errors.validation(
+            f"Table already has an enabled stream: {meta.arn}/stream/{meta.stream['label']}"  # type: ignore[index]
+        )
+    if not spec.get("StreamEnabled") and not enabled:
+        raise errors.validation("Stream is not enabled on this table")
+    if spec.get("StreamEnabled") and "StreamViewType" not in spec:
+        raise errors.validation(
+            "One or more parameter values were invalid: StreamViewType is required when "
+            "StreamEnabled is true"
+        )
+    return _stream_state(spec, meta.stream, now)

@@ -1,0 +1,42 @@
+"""Server settings, passed from the command line to every worker process through the
+environment (uvicorn starts workers by importing `opendynamo.server.asgi:app`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from opendynamo.storage.base import Store
+
+ENV_PREFIX = "OPENDYNAMO_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: str = "./data"
+    in_memory: bool = False
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            ENV_PREFIX + "HOST": self.host,
+            ENV_PREFIX + "PORT": str(self.port),
+            ENV_PREFIX + "DATA_DIR": self.data_dir,
+            ENV_PREFIX + "IN_MEMORY": "1" if self.in_memory else "",
+        }
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            host=env.get(ENV_PREFIX + "HOST", cls.host),
+            port=int(env.get(ENV_PREFIX + "PORT", cls.port)),
+            data_dir=env.get(ENV_PREFIX + "DATA_DIR", cls.data_dir),
+            in_memory=bool(env.get(ENV_PREFIX + "IN_MEMORY")),
+        )
+
+    def open_store(self) -> Store:
+        from opendynamo.storage.sqlite import open_store
+
+        return open_store(None if self.in_memory else self.data_dir)

@@ -1,0 +1,31 @@
+"""The key layout of the store: the first byte of every key says what the row is.
+
+These prefixes are a stored format: never renumber one, only add new ones (docs/format.md).
+"""
+
+from __future__ import annotations
+
+CATALOG = b"\x01"  # CATALOG + account + 0 + region + 0 + table name -> table metadata (JSON)
+ITEMS = b"\x02"  # ITEMS + table uid (16 bytes) + keycodec.encode_key(pk, sk) -> item (JSON)
+STATS = b"\x03"  # STATS + table uid -> item count and size (two unsigned 64-bit integers)
+META = b"\x00"  # META + name -> store-wide settings (format version, ...)
+
+FORMAT_VERSION_KEY = META + b"format_version"
+FORMAT_VERSION = 1
+
+
+def namespace_prefix(account: str, region: str) -> bytes:
+    """The catalog prefix of one (account, region): its tables sort by name after it."""
+    return CATALOG + account.encode() + b"\x00" + region.encode() + b"\x00"
+
+
+def catalog_key(account: str, region: str, table_name: str) -> bytes:
+    return namespace_prefix(account, region) + table_name.encode()
+
+
+def items_prefix(table_uid: bytes) -> bytes:
+    return ITEMS + table_uid
+
+
+def stats_key(table_uid: bytes) -> bytes:
+    return STATS + table_uid

@@ -1,0 +1,87 @@
+"""DynamoDB's size of attribute values and items, for the 400 KB limit and capacity units.
+
+The rules (reference/semantics.md §6): S is its UTF-8 length, B its decoded length, N one
+exponent byte plus the base-100 mantissa (plus a byte for negatives), BOOL and NULL one byte,
+sets the sum of their members, L 3 + Σ(1 + member) and M 3 + Σ(1 + name + value). Every write
+computes these, so they work on the normalised text without decoding or parsing numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opendynamo.model.values import AttributeValue, Item
+
+
+def utf8_length(text: str) -> int:
+    """UTF-8 byte length of a string, without encoding it when it is plain ASCII."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def binary_length(b64: str) -> int:
+    """Decoded byte length of canonical (padded) base64 text, from its length and padding."""
+    if not b64:
+        return 0
+    padding = 2 if b64.endswith("==") else 1 if b64.endswith("=") else 0
+    return len(b64) // 4 * 3 - padding
+
+
+def number_size(text: str) -> int:
+    """Bytes DynamoDB counts for a canonical number (dynalite's rule, matching DynamoDB).
+
+    With n significant digits and decimal exponent e of the leading digit:
+    1 + ⌈n/2⌉, plus 1 when n and e are both even, plus 1 when negative; zero is 1.
+    """
+    negative = text.startswith("-")
+    body = text[1:] if negative else text
+    whole, _, fraction = body.partition(".")
+    if whole != "0":
+        # "123.45" or "12300": canonical text has no trailing fractional zeros.
+        digits = len(whole) + len(fraction) if fraction else len(whole.rstrip("0"))
+        exponent = len(whole) - 1
+    elif fraction:
+        significant = fraction.lstrip("0")
+        digits = len(significant)
+        exponent = len(significant) - len(fraction) - 1
+    else:
+        return 1  # zero
+    size = 1 + (digits + 1) // 2
+    if digits % 2 == 0 and exponent % 2 == 0:
+        size += 1
+    return size + 1 if negative else size
+
+
+def value_size(av: AttributeValue) -> int:
+    """Size in bytes of one normalised attribute value."""
+    for type_key, payload in av.items():
+        return _payload_size(type_key, payload)
+    return 0
+
+
+def _payload_size(type_key: str, payload: Any) -> int:
+    if type_key == "S":
+        return utf8_length(payload)
+    if type_key == "N":
+        return number_size(payload)
+    if type_key == "B":
+        return binary_length(payload)
+    if type_key == "BOOL" or type_key == "NULL":
+        return 1
+    if type_key == "M":
+        return 3 + sum(1 + utf8_length(name) + value_size(v) for name, v in payload.items())
+    if type_key == "L":
+        return 3 + sum(1 + value_size(v) for v in payload)
+    if type_key == "SS":
+        return sum(utf8_length(s) for s in payload)
+    if type_key == "NS":
+        return sum(number_size(n) for n in payload)
+    if type_key == "BS":
+        return sum(binary_length(b) for b in payload)
+    raise ValueError(f"unknown attribute value type {type_key!r}")
+
+
+def item_size(item: Item) -> int:
+    """Size in bytes of an item: Σ over attributes of UTF-8 name length + value size."""
+    return sum(utf8_length(name) + value_size(value) for name, value in item.items())

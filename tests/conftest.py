@@ -1,0 +1,184 @@
+"""Shared fixtures: a real opendynamo server process, driven over HTTP with boto3."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "secret"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One `opendynamo serve` process on a free port of 127.0.0.1."""
+
+    data_dir: Path | None
+    workers: int = 1
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> Server:
+        self.port = self.port or free_port()
+        args = [sys.executable, "-m", "opendynamo", "serve", "--port", str(self.port)]
+        args += ["--workers", str(self.workers), "--log-level", "warning"]
+        args += ["--in-memory"] if self.data_dir is None else ["--data-dir", str(self.data_dir)]
+        self.log = tempfile.NamedTemporaryFile(prefix="opendynamo-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            args, stdout=self.log, stderr=self.log, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.output())
+            try:
+                with urllib.request.urlopen(self.endpoint + "/", timeout=1) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def output(self) -> str:
+        """What the server printed so far."""
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._kill_group()
+        self._kill_group()
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once, as a crash would."""
+        self._kill_group()
+
+    def _kill_group(self) -> None:
+        """SIGKILL every process of the server's session (workers included)."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+    def client(self, service: str = "dynamodb", region: str = REGION) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            config=Config(retries={"max_attempts": 1}),
+            **CREDENTIALS,
+        )
+
+    def resource(self, region: str = REGION) -> Any:
+        return boto3.resource(
+            "dynamodb", endpoint_url=self.endpoint, region_name=region, **CREDENTIALS
+        )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workers = int(os.environ.get("OPENDYNAMO_TEST_WORKERS", "2"))
+    srv = Server(tmp_path_factory.mktemp("data"), workers=workers).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def ddb(server: Server) -> Any:
+    """A boto3 DynamoDB client against the shared server."""
+    return server.client()
+
+
+@pytest.fixture(scope="session")
+def ddb_resource(server: Server) -> Any:
+    return server.resource()
+
+
+def unique_name(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def make_table(ddb: Any) -> Iterator[Callable[..., str]]:
+    """Create tables for one test (deleted afterwards): make_table() gives a table with a
+    string hash key `pk`; make_table(range_key=("sk", "N")) adds a sort key."""
+    created: list[str] = []
+
+    def make(
+        hash_key: tuple[str, str] = ("pk", "S"),
+        range_key: tuple[str, str] | None = None,
+        **extra: Any,
+    ) -> str:
+        name = unique_name()
+        schema = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
+        definitions = [{"AttributeName": hash_key[0], "AttributeType": hash_key[1]}]
+        if range_key is not None:
+            schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+            definitions.append({"AttributeName": range_key[0], "AttributeType": range_key[1]})
+        params: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": schema,
+            "AttributeDefinitions": definitions,
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        params.update(extra)
+        ddb.create_table(**params)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        try:
+            ddb.delete_table(TableName=name)
+        except ddb.exceptions.ResourceNotFoundException:
+            pass
+
+
+@pytest.fixture
+def table(make_table: Callable[..., str]) -> str:
+    """A fresh table with a string hash key `pk`."""
+    return make_table()
+
+
+@pytest.fixture
+def sorted_table(make_table: Callable[..., str]) -> str:
+    """A fresh table with hash key `pk` (S) and range key `sk` (S)."""
+    return make_table(range_key=("sk", "S"))
+
+
+def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
+    """(code, message) of a botocore ClientError."""
+    err = excinfo.value.response["Error"]
+    return err["Code"], err.get("Message", "")

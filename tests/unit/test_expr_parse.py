@@ -1,0 +1,590 @@
+"""Parsing, static checks, placeholder resolution and compile_expressions' request-level checks.
+
+Messages are DynamoDB's exact wording (dynalite's catalogue and errors quoted from DynamoDB in
+public issues, e.g. `Syntax error; token: ":", near: "hits : incr"`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from opendynamo.errors import DynamoError
+from opendynamo.expr import cache, compile_expressions
+from opendynamo.expr.ast import (
+    And,
+    Arith,
+    Between,
+    Call,
+    Compare,
+    In,
+    Literal,
+    Not,
+    Or,
+    Path,
+    RawPath,
+    NameRef,
+    SetAction,
+    ValueRef,
+)
+from opendynamo.expr.compile import java_hash_set_order
+from opendynamo.expr.lexer import tokenize
+from opendynamo.expr.parser import parse_condition, parse_projection, parse_update
+from opendynamo.expr.problem import ExpressionProblem
+
+N1 = {"N": "1"}
+VALUES = {":v": N1}
+
+
+def compile_(**kwargs: Any) -> Any:
+    kwargs.setdefault("names", None)
+    kwargs.setdefault("values", None)
+    return compile_expressions(**kwargs)
+
+
+def error(**kwargs: Any) -> str:
+    with pytest.raises(DynamoError) as caught:
+        compile_(**kwargs)
+    assert caught.value.type_name == "ValidationException"
+    assert caught.value.message is not None
+    return caught.value.message
+
+
+def v(name: str) -> Literal:
+    return Literal(name, VALUES[name])
+
+
+# ---- lexer -------------------------------------------------------------------------------------
+
+
+def test_tokens() -> None:
+    kinds = [t.kind for t in tokenize("a.b[0] <> #n AND :v01 between 01")]
+    assert kinds == ["ID", ".", "ID", "[", "INT", "]", "<>", "NAME", "AND", "VALUE", "BETWEEN",
+                     "INT", "INT", "EOF"]
+
+
+def test_bad_characters_are_single_tokens() -> None:
+    tokens = tokenize("_x # : é")
+    assert [(t.kind, t.text) for t in tokens] == [
+        ("BAD", "_"), ("ID", "x"), ("BAD", "#"), ("BAD", ":"), ("BAD", "é"), ("EOF", "<EOF>")
+    ]
+
+
+# ---- grammar and precedence --------------------------------------------------------------------
+
+
+def test_comparators() -> None:
+    for op in ("=", "<>", "<", "<=", ">", ">="):
+        assert parse_condition(f"a {op} :v") == Compare(op, RawPath(("a",)), ValueRef(":v"))
+
+
+def test_and_binds_tighter_than_or() -> None:
+    tree = parse_condition("a = :v OR b = :v AND c = :v")
+    assert isinstance(tree, Or)
+    assert isinstance(tree.right, And)
+
+
+def test_not_binds_tighter_than_and() -> None:
+    tree = parse_condition("NOT a = :v AND b = :v")
+    assert isinstance(tree, And)
+    assert isinstance(tree.left, Not)
+
+
+def test_parentheses_override_precedence() -> None:
+    tree = parse_condition("(a = :v OR b = :v) AND c = :v")
+    assert isinstance(tree, And)
+    assert isinstance(tree.left, Or)
+
+
+def test_keywords_are_case_insensitive_and_not_repeats() -> None:
+    tree = parse_condition("not not a = :v and b between :v AnD :v or c iN (:v)")
+    assert isinstance(tree, Or)
+    assert isinstance(tree.left, And)
+    assert tree.left.left == Not(Not(Compare("=", RawPath(("a",)), ValueRef(":v"))))
+    assert isinstance(tree.left.right, Between)
+    assert tree.right == In(RawPath(("c",)), (ValueRef(":v"),))
+
+
+def test_between_consumes_its_own_and() -> None:
+    tree = parse_condition("a BETWEEN :v AND :v AND b = :v")
+    assert isinstance(tree, And)
+    assert isinstance(tree.left, Between)
+
+
+def test_functions_and_size_operand() -> None:
+    tree = parse_condition("begins_with(a.b[2], :v) AND size(#n) > :v")
+    assert isinstance(tree, And)
+    assert tree.left == Call("begins_with", (RawPath(("a", "b", 2)), ValueRef(":v")))
+    assert tree.right == Compare(">", Call("size", (RawPath((NameRef("#n"),)),)), ValueRef(":v"))
+
+
+def test_parenthesised_operands_and_grouped_paths() -> None:
+    assert parse_condition("(a) = (:v)") == Compare("=", RawPath(("a",)), ValueRef(":v"))
+    assert parse_condition("(a.b).c = :v") == Compare("=", RawPath(("a", "b", "c")), ValueRef(":v"))
+    assert parse_condition("(size(a)) > :v") == Compare(">", Call("size", (RawPath(("a",)),)), ValueRef(":v"))
+    assert parse_condition("(contains(a, :v))") == Call("contains", (RawPath(("a",)), ValueRef(":v")))
+
+
+def test_update_grammar() -> None:
+    tree = parse_update("SET a = b + :v, c = (d - :v) REMOVE e[1] ADD f :v DELETE g :v")
+    assert [c.keyword for c in tree.clauses] == ["SET", "REMOVE", "ADD", "DELETE"]
+    first = tree.clauses[0].actions[0]
+    assert first == SetAction(RawPath(("a",)), Arith("+", RawPath(("b",)), ValueRef(":v")))
+    assert parse_update("set a = ((b))").clauses[0].actions[0] == SetAction(RawPath(("a",)), RawPath(("b",)))
+
+
+def test_projection_grammar() -> None:
+    tree = parse_projection("a, b.c , d[0][1], #x")
+    assert tree.paths == (RawPath(("a",)), RawPath(("b", "c")), RawPath(("d", 0, 1)), RawPath((NameRef("#x"),)))
+
+
+# ---- syntax errors -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("condition", "foo", 'Syntax error; token: "<EOF>", near: "foo"'),
+        ("condition", "attribute_type()", 'Syntax error; token: ")", near: "()"'),
+        ("condition", "a = :v AND", 'Syntax error; token: "<EOF>", near: "AND"'),
+        ("condition", "a IN ()", 'Syntax error; token: ")", near: "()"'),
+        ("condition", "a[01] = :v", 'Syntax error; token: "1", near: "01]"'),
+        ("condition", "a.:v = :v", 'Syntax error; token: ":v", near: ".:v ="'),
+        ("condition", "and = :v", 'Syntax error; token: "and", near: "and ="'),
+        ("update", "ADD hits : incr", 'Syntax error; token: ":", near: "hits : incr"'),
+        ("update", "INVALID SYNTAX HERE", 'Syntax error; token: "INVALID", near: "INVALID SYNTAX"'),
+        ("update", "SET _123 = :v", 'Syntax error; token: "_", near: "SET _123"'),
+        ("update", "SET a = ", 'Syntax error; token: "<EOF>", near: "= "'),
+        ("update", "SET #as, #b = :v", 'Syntax error; token: ",", near: "#as, #b"'),
+        ("update", "REMOVE a, #, b", 'Syntax error; token: "#", near: ", #,"'),
+        ("update", "set a = b + c + d", 'Syntax error; token: "+", near: "c + d"'),
+        ("update", "set a[1] = 1", 'Syntax error; token: "1", near: "= 1"'),
+        ("update", "set a", 'Syntax error; token: "<EOF>", near: "a"'),
+        ("update", "remove a = b", 'Syntax error; token: "=", near: "a = b"'),
+        ("update", "SET if_not_exists(a, b) = a", 'Syntax error; token: "(", near: "if_not_exists(a"'),
+        ("projection", "l[a]", 'Syntax error; token: "a", near: "[a]"'),
+        ("projection", "a,", 'Syntax error; token: "<EOF>", near: ","'),
+        ("projection", "a b", 'Syntax error; token: "b", near: "a b"'),
+    ],
+)
+def test_syntax_errors(kind: str, text: str, message: str) -> None:
+    parse = {"condition": parse_condition, "update": parse_update, "projection": parse_projection}[kind]
+    with pytest.raises(ExpressionProblem) as caught:
+        parse(text)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["whatever", "set a=set", "delete a b", "add :a b", "remove :a", "set a = b / c",
+     "set (a = (b + c))", "set a = (b.c).d + e", "set a = (b.c)[0] + e", 'set a[1] = "x"'],
+)
+def test_update_syntax_errors_from_dynalite(text: str) -> None:
+    assert error(update=text, values=VALUES).startswith("Invalid UpdateExpression: Syntax error; ")
+
+
+def test_syntax_error_has_parameter_prefix() -> None:
+    assert error(filter="a =") == 'Invalid FilterExpression: Syntax error; token: "<EOF>", near: "="'
+    assert error(key_condition="a =") == (
+        'Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "="'
+    )
+
+
+# ---- static checks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["((a = :v))", "((a)) = :v", "a = ((:v))", "NOT ((a = :v))", "((a.b)).c = :v",
+     "(((a = :v)) AND b = :v)"],
+)
+def test_redundant_parentheses(text: str) -> None:
+    assert error(condition=text, values=VALUES) == (
+        "Invalid ConditionExpression: The expression has redundant parentheses;"
+    )
+
+
+def test_redundant_parentheses_reported_before_later_syntax_error() -> None:
+    assert error(condition="((a = :v)) AND", values=VALUES) == (
+        "Invalid ConditionExpression: The expression has redundant parentheses;"
+    )
+
+
+def test_reserved_words() -> None:
+    prefix = "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: "
+    assert error(condition="Status = :v", values=VALUES) == prefix + "Status"
+    assert error(condition="a.size = :v", values=VALUES) == prefix + "size"
+    assert error(update=" set #c = :c set abOrt = :c ", names={"#c": "c"}, values={":c": N1}) == (
+        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: abOrt"
+    )
+    assert error(projection="a, data") == (
+        "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: data"
+    )
+
+
+def test_reserved_word_is_fine_as_function_name_and_placeholder() -> None:
+    compile_(condition="size(#status) > :v", names={"#status": "status"}, values=VALUES)
+
+
+def test_function_name_errors() -> None:
+    assert error(condition="foo(a) AND status = :v", values=VALUES) == (
+        "Invalid ConditionExpression: Invalid function name; function: foo"
+    )
+    assert error(condition="Begins_with(a, :v)", values=VALUES) == (
+        "Invalid ConditionExpression: Invalid function name; function: Begins_with"
+    )
+    assert error(update="set #c = if_not_exist(:c) set c = d", names={"#c": "c"}, values={":c": N1}) == (
+        "Invalid UpdateExpression: Invalid function name; function: if_not_exist"
+    )
+
+
+def test_function_placement() -> None:
+    assert error(condition="size(a)") == (
+        "Invalid ConditionExpression: The function is not allowed to be used this way in an "
+        "expression; function: size"
+    )
+    assert error(condition="attribute_exists(a) = :v", values=VALUES) == (
+        "Invalid ConditionExpression: The function is not allowed to be used this way in an "
+        "expression; function: attribute_exists"
+    )
+    assert error(condition="if_not_exists(a, :v) = :v", values=VALUES) == (
+        "Invalid ConditionExpression: The function is not allowed in a condition expression; "
+        "function: if_not_exists"
+    )
+    assert error(update="SET a = size(b)") == (
+        "Invalid UpdateExpression: The function is not allowed in an update expression; "
+        "function: size"
+    )
+
+
+def test_list_index_range_and_nesting() -> None:
+    assert error(condition="a[2147483648] = :v", values=VALUES) == (
+        "Invalid ConditionExpression: List index is not within the allowable range; "
+        "index: [2147483648]"
+    )
+    compile_(condition="a[2147483647] = :v", values=VALUES)
+    deep = ".".join(["a"] * 33)
+    assert error(projection=deep) == (
+        "Invalid ProjectionExpression: The document path has too many nesting levels; "
+        "nesting levels: 33"
+    )
+    compile_(projection=".".join(["a"] * 32))
+
+
+def test_sections_used_once() -> None:
+    for text, keyword in [
+        ("set a = #c set c = :d", "SET"),
+        ("remove #d set a = b remove e", "REMOVE"),
+        ("add #d :e set a = b add e :f", "ADD"),
+        ("delete #d :e set a = b delete #e :f", "DELETE"),
+    ]:
+        assert error(update=text, values=VALUES) == (
+            f'Invalid UpdateExpression: The "{keyword}" section can only be used once in an '
+            "update expression;"
+        )
+
+
+def test_too_many_operators() -> None:
+    text = " AND ".join(["a = :v"] * 151)  # 151 comparisons + 150 ANDs
+    assert error(filter=text, values=VALUES) == (
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 301"
+    )
+    compile_(filter=" AND ".join(["a = :v"] * 150), values=VALUES)
+
+
+# ---- placeholder-dependent checks --------------------------------------------------------------
+
+
+def test_undefined_name_and_value() -> None:
+    assert error(condition="#x = :v", values=VALUES) == (
+        "Invalid ConditionExpression: An expression attribute name used in the document path is "
+        "not defined; attribute name: #x"
+    )
+    assert error(condition="a = :x", values=VALUES) == (
+        "Invalid ConditionExpression: An expression attribute value used in expression is not "
+        "defined; attribute value: :x"
+    )
+    assert error(update="SET #a = if_not_exists(:c)", names={"#a": "a"}, values=VALUES) == (
+        "Invalid UpdateExpression: An expression attribute value used in expression is not "
+        "defined; attribute value: :c"
+    )
+
+
+def test_function_operand_count() -> None:
+    assert error(condition="size(a, b) > :v", values=VALUES) == (
+        "Invalid ConditionExpression: Incorrect number of operands for operator or function; "
+        "operator or function: size, number of operands: 2"
+    )
+    assert error(update="set a = if_not_exists(c)") == (
+        "Invalid UpdateExpression: Incorrect number of operands for operator or function; "
+        "operator or function: if_not_exists, number of operands: 1"
+    )
+
+
+def test_operand_count_beats_undefined_value_in_a_later_leaf_but_not_same_leaf() -> None:
+    assert error(condition="contains(a) AND b = :x", values=VALUES).endswith(
+        "operator or function: contains, number of operands: 1"
+    )
+    assert error(condition="contains(a, :x, :v)", values=VALUES).endswith("attribute value: :x")
+
+
+def test_distinct_operands() -> None:
+    assert error(condition="a = #a", names={"#a": "a"}) == (
+        "Invalid ConditionExpression: The first operand must be distinct from the remaining "
+        "operands for this operator or function; operator: =, first operand: [a]"
+    )
+    assert error(condition="contains(a.b[1], a.b[1])") == (
+        "Invalid ConditionExpression: The first operand must be distinct from the remaining "
+        "operands for this operator or function; operator: contains, first operand: [a, b, [1]]"
+    )
+
+
+def test_function_operand_types() -> None:
+    values = {":n": N1, ":s": {"S": "x"}, ":l": {"L": []}, ":t": {"S": "FOO"}, ":b": {"BOOL": True}}
+    prefix = "Invalid ConditionExpression: Incorrect operand type for operator or function; "
+    assert error(condition="begins_with(a, :n)", values=values) == (
+        prefix + "operator or function: begins_with, operand type: N"
+    )
+    assert error(condition="size(:b) > :n", values=values) == (
+        prefix + "operator or function: size, operand type: BOOL"
+    )
+    assert error(condition="attribute_type(a, :n)", values=values) == (
+        prefix + "operator or function: attribute_type, operand type: N"
+    )
+    assert error(condition="attribute_type(a, b)") == (
+        prefix + "operator or function: attribute_type, operand type: {NS,SS,L,BS,N,M,B,BOOL,NULL,S}"
+    )
+    assert error(condition="attribute_type(a, :t)", values=values) == (
+        "Invalid ConditionExpression: Invalid attribute type name found; type: FOO, "
+        "valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"
+    )
+    assert error(condition="a < :l", values=values) == prefix + "operator or function: <, operand type: L"
+    assert error(condition="a BETWEEN :l AND :n", values=values) == (
+        prefix + "operator or function: BETWEEN, operand type: L"
+    )
+    assert error(condition="attribute_exists(:s)", values=values) == (
+        "Invalid ConditionExpression: Operator or function requires a document path; "
+        "operator or function: attribute_exists"
+    )
+
+
+def test_between_bounds() -> None:
+    values = {":a": N1, ":b": {"N": "5"}, ":s": {"S": "a"}, ":x": {"B": "AQI="}, ":y": {"B": "AQ=="}}
+    assert error(condition="a BETWEEN :b AND :a", values=values) == (
+        "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than "
+        "or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound operand: "
+        "AttributeValue: {N:1}"
+    )
+    assert error(condition="a BETWEEN :a AND :s", values=values) == (
+        "Invalid ConditionExpression: The BETWEEN operator requires same data type for lower and "
+        "upper bounds; lower bound operand: AttributeValue: {N:1}, upper bound operand: "
+        "AttributeValue: {S:a}"
+    )
+    assert error(condition="a BETWEEN :x AND :y", values=values).endswith(
+        "lower bound operand: AttributeValue: {B:java.nio.HeapByteBuffer[pos=0 lim=2 cap=2]}, "
+        "upper bound operand: AttributeValue: {B:java.nio.HeapByteBuffer[pos=0 lim=1 cap=1]}"
+    )
+    compile_(condition="a BETWEEN :a AND :a", values={":a": N1})
+
+
+def test_in_operand_limit() -> None:
+    choices = ", ".join([":v"] * 101)
+    assert error(condition=f"a IN ({choices})", values=VALUES) == (
+        "Invalid ConditionExpression: The IN operator is provided with too many operands; "
+        "number of operands: 101"
+    )
+    compile_(condition="a IN (" + ", ".join([":v"] * 100) + ")", values=VALUES)
+
+
+@pytest.mark.parametrize(
+    ("text", "one", "two"),
+    [
+        ("set d[1] = a, d.b = a, c[1].a = a, #c = if_not_exists(a)", "[c, [1], a]", "[c]"),
+        ("set c.b.#c = a, c = a, #d = a", "[c, b, c]", "[c]"),
+        ("set a = b remove a, #c, #d", "[a]", "[a]"),
+        ("set #c[3].#d = a, #c[3] = a", "[c, [3], [3]]", "[c, [3]]"),
+        ("remove c, #c.a, #d", "[c]", "[c, a]"),
+        ("remove a, #c, a, #d", "[a]", "[a]"),
+    ],
+)
+def test_overlapping_update_paths(text: str, one: str, two: str) -> None:
+    assert error(update=text, names={"#c": "c", "#d": "[3]"}) == (
+        "Invalid UpdateExpression: Two document paths overlap with each other; must remove or "
+        f"rewrite one of these paths; path one: {one}, path two: {two}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "one", "two"),
+    [
+        ("set #c[3].#d = a, #c.#d[3] = if_not_exists(a)", "[c, [3], [3]]", "[c, [3], [3]]"),
+        ("remove a.#c set a[1] = #d", "[a, c]", "[a, [1]]"),
+    ],
+)
+def test_conflicting_update_paths(text: str, one: str, two: str) -> None:
+    assert error(update=text, names={"#c": "c", "#d": "[3]"}) == (
+        "Invalid UpdateExpression: Two document paths conflict with each other; must remove or "
+        f"rewrite one of these paths; path one: {one}, path two: {two}"
+    )
+
+
+def test_projection_overlap() -> None:
+    assert error(projection="a.b, a") == (
+        "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or "
+        "rewrite one of these paths; path one: [a, b], path two: [a]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "keyword", "type_name"),
+    [
+        ({"S": "a"}, "ADD", "STRING"), ({"S": "a"}, "DELETE", "STRING"),
+        ({"NULL": True}, "ADD", "NULL"), ({"BOOL": False}, "DELETE", "BOOLEAN"),
+        ({"B": "YQ=="}, "ADD", "BINARY"), ({"M": {}}, "DELETE", "MAP"),
+        ({"L": []}, "ADD", "LIST"), ({"N": "1"}, "DELETE", "NUMBER"),
+    ],
+)
+def test_add_delete_operand_types(value: dict[str, Any], keyword: str, type_name: str) -> None:
+    assert error(update=f"{keyword} a.b :a", values={":a": value}) == (
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+        f"operator: {keyword}, operand type: {type_name}"
+    )
+
+
+def test_update_function_types() -> None:
+    values = {":a": {"S": "a"}, ":b": N1, ":j": {"L": []}, ":i": {"M": {}}}
+    prefix = "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+    assert error(update="set a = list_append(:a, a)", values=values) == (
+        prefix + "operator or function: list_append, operand type: S"
+    )
+    assert error(update="set a = a + :j", values=values) == prefix + "operator or function: +, operand type: L"
+    assert error(update="set a = :i - a", values=values) == prefix + "operator or function: -, operand type: M"
+    assert error(update="set a = if_not_exists(:a, c)", values=values) == (
+        "Invalid UpdateExpression: Operator or function requires a document path; "
+        "operator or function: if_not_exists"
+    )
+
+
+def test_update_error_precedence() -> None:
+    # ADD's operand type is reported before if_not_exists' operand count (dynalite's order).
+    assert error(
+        update="set b = list_append(:a, a), c = if_not_exists(a) add a.b :a",
+        values={":a": {"S": "a"}},
+    ).endswith("operator: ADD, operand type: STRING")
+
+
+# ---- request-level checks ----------------------------------------------------------------------
+
+
+def test_empty_and_oversized_expressions() -> None:
+    assert error(condition="") == "Invalid ConditionExpression: The expression can not be empty;"
+    assert error(update="", condition="") == "Invalid UpdateExpression: The expression can not be empty;"
+    long = "a = :v" + " " * 4091
+    assert error(condition=long, values=VALUES) == (
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; "
+        "expression size: 4097"
+    )
+    compile_(condition=long[:-1], values=VALUES)
+
+
+def test_names_and_values_maps() -> None:
+    assert error(condition="a = :v", names={}, values=VALUES) == "ExpressionAttributeNames must not be empty"
+    assert error(condition="a = :v", values={}) == "ExpressionAttributeValues must not be empty"
+    assert error(condition="a = :v", names={"a": "b"}, values=VALUES) == (
+        'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"'
+    )
+    assert error(condition="a = :v", values={":v": N1, "b": N1}) == (
+        'ExpressionAttributeValues contains invalid key: Syntax error; key: "b"'
+    )
+    assert error(condition="#a = :v", names={"#a": ""}, values=VALUES) == (
+        "ExpressionAttributeNames contains invalid value: Empty attribute name for key #a"
+    )
+
+
+def test_only_with_expressions() -> None:
+    assert error(names={"#a": "a"}, operation="GetItem") == (
+        "ExpressionAttributeNames can only be specified when using expressions"
+    )
+    assert error(values=VALUES, operation="PutItem") == (
+        "ExpressionAttributeValues can only be specified when using expressions: "
+        "ConditionExpression is null"
+    )
+    assert error(values=VALUES, operation="UpdateItem") == (
+        "ExpressionAttributeValues can only be specified when using expressions: "
+        "UpdateExpression and ConditionExpression are null"
+    )
+    assert error(values=VALUES, projection="a", operation="Query") == (
+        "ExpressionAttributeValues can only be specified when using expressions: "
+        "FilterExpression and KeyConditionExpression are null"
+    )
+
+
+def test_unused_placeholders() -> None:
+    assert error(
+        update="remove a set b = list_append(b, if_not_exists(a, :a))",
+        condition="a = :b",
+        names={"#a": "a", "#b": "b"},
+        values={":a": {"L": []}, ":b": N1},
+    ) == "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}"
+    assert error(update="remove a", condition="a = :b", values={":a": N1, ":b": N1, ":c": N1}) == (
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:a, :c}"
+    )
+
+
+def test_placeholders_shared_across_expressions() -> None:
+    compiled = compile_(
+        condition="#a = :v", projection="#a, #b", names={"#a": "a", "#b": "b"}, values=VALUES,
+        operation="PutItem",
+    )
+    assert compiled.condition == Compare("=", Path(("a",)), v(":v"))
+    assert compiled.projection is not None
+    assert compiled.projection.document_paths == (("a",), ("b",))
+
+
+def test_expression_check_order() -> None:
+    # UpdateExpression is checked before ConditionExpression, filter before key condition.
+    assert error(update="set a", condition="b").startswith("Invalid UpdateExpression")
+    assert error(filter="a", key_condition="b").startswith("Invalid FilterExpression")
+
+
+def test_java_hash_set_order() -> None:
+    assert java_hash_set_order(["#b", "#a"], 2) == ["#a", "#b"]
+    # "Aa" and "BB" share a Java hash code; same bucket keeps the given order.
+    assert java_hash_set_order(["BB", "Aa"], 2) == ["BB", "Aa"]
+
+
+# ---- resolution and the cache ------------------------------------------------------------------
+
+
+def test_resolution_replaces_placeholders() -> None:
+    compiled = compile_(
+        condition="#a.#b[1] IN (:v, :w)", names={"#a": "x.y", "#b": "z"}, values={":v": N1, ":w": {"S": "s"}}
+    )
+    assert compiled.condition == In(
+        Path(("x.y", "z", 1)), (Literal(":v", N1), Literal(":w", {"S": "s"}))
+    )
+
+
+def test_cache_returns_same_tree_for_same_text() -> None:
+    cache.clear()
+    first = cache.condition("a = :v AND b = :w")
+    assert cache.condition("a = :v AND b = :w") is first
+    assert cache.parsed.cache_info().hits >= 1
+    assert cache.update("SET a = :v") is cache.update("SET a = :v")
+    assert cache.projection("a, b") is cache.projection("a, b")
+
+
+def test_cached_tree_is_resolved_per_request() -> None:
+    one = compile_(filter="a = :v", values={":v": N1}).filter
+    two = compile_(filter="a = :v", values={":v": {"S": "x"}}).filter
+    assert one == Compare("=", Path(("a",)), Literal(":v", N1))
+    assert two == Compare("=", Path(("a",)), Literal(":v", {"S": "x"}))
+
+
+def test_errors_are_not_cached() -> None:
+    cache.clear()
+    for _ in range(2):
+        with pytest.raises(ExpressionProblem):
+            cache.condition("status = :v")
+    assert cache.parsed.cache_info().currsize == 0

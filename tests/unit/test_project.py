@@ -1,0 +1,47 @@
+"""Project-wide checks: the README's list of operations matches the operation table, and
+imports only point down the stack (server → api → expr → engine → model → storage)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from opendynamo.api import OPERATIONS, UNSUPPORTED
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "opendynamo"
+LAYERS = ["server", "api", "expr", "engine", "model", "storage"]
+
+
+def test_readme_lists_exactly_the_supported_operations() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- operations:start -->")[1].split("<!-- operations:end -->")[0]
+    listed = set(re.findall(r"`([A-Z][A-Za-z]+)`", section))
+    assert listed == set(OPERATIONS)
+
+
+def test_unsupported_operations_are_not_also_served() -> None:
+    assert not UNSUPPORTED & set(OPERATIONS)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_imports_point_down_the_stack() -> None:
+    problems = []
+    for index, layer in enumerate(LAYERS):
+        above = {f"opendynamo.{upper}" for upper in LAYERS[:index]}
+        for path in (PACKAGE / layer).rglob("*.py"):
+            for module in _imports(path):
+                if any(module == a or module.startswith(a + ".") for a in above):
+                    problems.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert problems == []
