@@ -29,10 +29,11 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
+        default = cls()
         return cls(
-            host=env.get(ENV_PREFIX + "HOST", cls.host),
-            port=int(env.get(ENV_PREFIX + "PORT", cls.port)),
-            data_dir=env.get(ENV_PREFIX + "DATA_DIR", cls.data_dir),
+            host=env.get(ENV_PREFIX + "HOST", default.host),
+            port=int(env.get(ENV_PREFIX + "PORT", default.port)),
+            data_dir=env.get(ENV_PREFIX + "DATA_DIR", default.data_dir),
             in_memory=bool(env.get(ENV_PREFIX + "IN_MEMORY")),
         )
 

@@ -92,8 +92,8 @@ def delete_table(ctx: Context, body: Body) -> Body:
         meta = catalog.describe_target(txn, ctx.account, ctx.region, name)
         if meta.deletion_protection:
             raise errors.validation(
-                f"Resource cannot be deleted as it is currently protected against deletion. "
-                f"Disable deletion protection first."
+                "Resource cannot be deleted as it is currently protected against deletion. "
+                "Disable deletion protection first."
             )
         count, size = stats.read(txn, meta)
         catalog.remove_table(txn, meta)
@@ -343,8 +343,7 @@ def _apply_table_update(ctx: Context, meta: TableMeta, body: Body, now: float) -
     elif meta.billing_mode == "PAY_PER_REQUEST":
         if not throughput:
             raise errors.invalid_parameters(
-                "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
-                "BillingMode is PROVISIONED"
+                "ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
             )
         changes.update(
             billing_mode="PROVISIONED",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from opendynamo import errors
@@ -12,10 +13,16 @@ from opendynamo.storage.base import ReadTxn
 
 Body = dict[str, Any]
 MAX_TAGS = 50
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 
 
 def tag_resource(ctx: Context, body: Body) -> Body:
-    tags = body.get("Tags") or []
+    tags = body.get("Tags")
+    if tags is None:
+        raise errors.validation(
+            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: "
+            "Member must not be null"
+        )
     if not tags:
         raise errors.validation("Atleast one Tag needs to be provided as Input.")
     with ctx.store.write() as txn:
@@ -35,7 +42,8 @@ def untag_resource(ctx: Context, body: Body) -> Body:
     if not keys:
         raise errors.validation("Atleast one Tag Key needs to be provided as Input.")
     with ctx.store.write() as txn:
-        meta = _resource(ctx, txn, body.get("ResourceArn"))
+        # UntagResource's not-found message is the plain data-plane one.
+        meta = _resource(ctx, txn, body.get("ResourceArn"), errors.resource_not_found())
         remaining = {k: v for k, v in meta.tags.items() if k not in set(keys)}
         catalog.put_table(txn, catalog.replace(meta, tags=remaining))
     return {}
@@ -47,7 +55,9 @@ def list_tags_of_resource(ctx: Context, body: Body) -> Body:
     return {"Tags": [{"Key": k, "Value": v} for k, v in meta.tags.items()]}
 
 
-def _resource(ctx: Context, txn: ReadTxn, arn: str | None) -> TableMeta:
+def _resource(
+    ctx: Context, txn: ReadTxn, arn: str | None, not_found: errors.DynamoError | None = None
+) -> TableMeta:
     """The table an ARN names: ValidationException when it is no DynamoDB table ARN,
     ResourceNotFoundException (worded as DynamoDB words it) when the table does not exist."""
     if arn is None:
@@ -56,12 +66,14 @@ def _resource(ctx: Context, txn: ReadTxn, arn: str | None) -> TableMeta:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
         raise errors.validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     resource = parts[5].split("/")
-    if len(resource) != 2 or resource[0] != "table" or not resource[1]:
+    if len(resource) != 2 or resource[0] != "table" or not _TABLE_NAME.fullmatch(resource[1]):
         raise errors.validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     region, account, name = parts[3], parts[4], resource[1]
     meta = None
     if region == ctx.region and account == ctx.account:
         meta = catalog.find_table(txn, ctx.account, ctx.region, name)
     if meta is None:
-        raise errors.resource_not_found(f"Requested resource not found: ResourcArn: {arn} not found")
+        raise not_found or errors.resource_not_found(
+            f"Requested resource not found: ResourcArn: {arn} not found"
+        )
     return meta

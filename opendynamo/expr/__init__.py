@@ -22,6 +22,7 @@ from opendynamo.expr.ast import (
 )
 from opendynamo.expr.compile import Compiled, compile_expressions
 from opendynamo.expr.evaluate import evaluate, lookup
+from opendynamo.expr.keycond import KeyCondition, split_key_condition
 from opendynamo.expr.project import project, top_level_names
 from opendynamo.expr.update import apply_update
 
@@ -37,6 +38,7 @@ __all__ = [
     "Condition",
     "DocPath",
     "Item",
+    "KeyCondition",
     "PathElement",
     "ProjectionExpression",
     "UpdateExpression",
@@ -45,6 +47,7 @@ __all__ = [
     "evaluate",
     "lookup",
     "project",
+    "split_key_condition",
     "top_level_names",
     "update_paths",
 ]

@@ -6,8 +6,8 @@ Order (dynalite's `validateExpressionParams` / `validateExpressions`, written ag
    expression that takes values (the message names the operation's value-taking expressions);
 2. ExpressionAttributeNames: not empty, keys `#[0-9A-Za-z_]+` (≤ 255 bytes), names not empty;
 3. ExpressionAttributeValues: not empty, keys `:[0-9A-Za-z_]+` (≤ 255 bytes);
-4. each expression in turn - UpdateExpression, ConditionExpression, FilterExpression,
-   ProjectionExpression, KeyConditionExpression - not empty, ≤ 4 KB, parsed (cached), checked and
+4. each expression in turn - UpdateExpression, ConditionExpression, KeyConditionExpression,
+   FilterExpression, ProjectionExpression - not empty, ≤ 4 KB, parsed (cached), checked and
    resolved; problems carry the prefix `Invalid <Parameter>: `;
 5. names, then values, given but used by no expression (listed in Java HashSet order, as
    DynamoDB's message lists them).
@@ -35,9 +35,9 @@ _VALUE_KEY = re.compile(r":[0-9A-Za-z_]+")
 _ORDER = (
     ("update", "UpdateExpression"),
     ("condition", "ConditionExpression"),
+    ("key_condition", "KeyConditionExpression"),
     ("filter", "FilterExpression"),
     ("projection", "ProjectionExpression"),
-    ("key_condition", "KeyConditionExpression"),
 )
 _PARAMETER = dict(_ORDER)
 

@@ -26,7 +26,9 @@ Two parentheses straight around the same thing are refused as soon as they are r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar, Union
 
@@ -63,6 +65,15 @@ REDUNDANT_PARENTHESES = "The expression has redundant parentheses;"
 
 T = TypeVar("T")
 
+# NOT and function calls are operators, so nesting them deeper than the operator limit is refused
+# with the operator-count message, as DynamoDB would. Parentheses cannot nest without operators
+# in between (or they are redundant), so the 4 KB limit bounds them to a few hundred levels. A few
+# Python frames per level stay far below this recursion limit (pure-Python calls do not use the C
+# stack on 3.11+).
+_MAX_DEPTH = MAX_OPERATORS + 1
+if sys.getrecursionlimit() < 10_000:
+    sys.setrecursionlimit(10_000)
+
 
 class _Failure(Exception):
     """Parsing stopped at token index `at` (internal; becomes a syntax error)."""
@@ -92,12 +103,23 @@ def _bare_condition(node: Condition | _Paren) -> Condition:
 
 
 class _Parser:
-    __slots__ = ("text", "tokens", "pos")
+    __slots__ = ("text", "tokens", "pos", "depth")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = lexer.tokenize(text)
         self.pos = 0
+        self.depth = 0
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                raise ExpressionProblem(_too_many_operators())
+            yield
+        finally:
+            self.depth -= 1
 
     # ---- token helpers ----
 
@@ -176,10 +198,11 @@ class _Parser:
     def call(self, argument: Callable[[], Operand | _Paren]) -> Call:
         name = self.advance().text
         self.expect("(")
-        args = [_bare(argument())]
-        while self.at(","):
-            self.advance()
-            args.append(_bare(argument()))
+        with self.nested():
+            args = [_bare(argument())]
+            while self.at(","):
+                self.advance()
+                args.append(_bare(argument()))
         self.expect(")")
         return Call(name, tuple(args))
 
@@ -224,7 +247,8 @@ class _Parser:
     def not_condition(self) -> Condition | _Paren:
         if self.at("NOT"):
             self.advance()
-            return Not(_bare_condition(self.not_condition()))
+            with self.nested():
+                return Not(_bare_condition(self.not_condition()))
         if self.at("("):
             return self.choose(self.comparison, self.parenthesised_condition)
         return self.comparison()
@@ -384,13 +408,14 @@ def parse_projection(text: str) -> ProjectionExpression:
     return _run(text, _Parser.projection)
 
 
-def _check_operator_count(count: int) -> None:
+def _too_many_operators() -> str:
     # DynamoDB stops counting at the first operator over the limit, so the message says 301.
+    return f"The expression contains too many operators; operator count: {MAX_OPERATORS + 1}"
+
+
+def _check_operator_count(count: int) -> None:
     if count > MAX_OPERATORS:
-        raise ExpressionProblem(
-            "The expression contains too many operators; operator count: "
-            f"{MAX_OPERATORS + 1}"
-        )
+        raise ExpressionProblem(_too_many_operators())
 
 
 def _count_condition(node: Condition) -> int:

@@ -103,6 +103,8 @@ class App:
                 namespace=errors.CORAL_SERVICE,
             )
         validate_input(operation, data)
+        if None in data.values():  # DynamoDB treats a null member as an absent one
+            data = {name: value for name, value in data.items() if value is not None}
         ctx = Context(
             store=self.store,
             account=protocol.DEFAULT_ACCOUNT,
@@ -123,7 +125,7 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.store  # open now, so a bad data dir fails the start, not a request
+                _ = self.store  # open now, so a bad data dir fails the start, not a request
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._store is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import dataclass
 
 from opendynamo import errors
@@ -13,6 +14,7 @@ DYNAMODB_PREFIX = "DynamoDB_20120810"
 STREAMS_PREFIX = "DynamoDBStreams_20120810"
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
+_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def new_request_id() -> str:
@@ -44,8 +46,8 @@ def parse_authorization(header: str | None, amz_date: str | None) -> Credential:
     if not header or not header.strip().startswith("AWS4-"):
         raise errors.missing_authentication_token()
     params: dict[str, str] = {}
-    for part in "".join(header.split(" ")[1:]).split(","):
-        name, _, value = part.strip().partition("=")
+    for part in _SEPARATORS.split(header.strip())[1:]:
+        name, _, value = part.partition("=")
         params[name] = value
     problems = "".join(
         f"Authorization header requires '{name}' parameter. "

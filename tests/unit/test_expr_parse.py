@@ -29,6 +29,7 @@ from opendynamo.expr.ast import (
     ValueRef,
 )
 from opendynamo.expr.compile import java_hash_set_order
+from opendynamo.expr.keycond import KeyCondition, split_key_condition
 from opendynamo.expr.lexer import tokenize
 from opendynamo.expr.parser import parse_condition, parse_projection, parse_update
 from opendynamo.expr.problem import ExpressionProblem
@@ -543,9 +544,22 @@ def test_placeholders_shared_across_expressions() -> None:
 
 
 def test_expression_check_order() -> None:
-    # UpdateExpression is checked before ConditionExpression, filter before key condition.
+    # UpdateExpression before ConditionExpression; KeyConditionExpression before
+    # FilterExpression before ProjectionExpression (dynalite's Query tests against DynamoDB).
     assert error(update="set a", condition="b").startswith("Invalid UpdateExpression")
-    assert error(filter="a", key_condition="b").startswith("Invalid FilterExpression")
+    assert error(key_condition="things are not gonna be ok", filter="") == (
+        'Invalid KeyConditionExpression: Syntax error; token: "are", near: "things are not"'
+    )
+    assert error(key_condition="attribute_type(a, :a)", filter="", projection="",
+                 values={":a": {"S": "N"}}) == (
+        "Invalid FilterExpression: The expression can not be empty;"
+    )
+    assert error(key_condition="", filter="a > b", projection="") == (
+        "Invalid KeyConditionExpression: The expression can not be empty;"
+    )
+    assert error(filter="a > b", projection="") == (
+        "Invalid ProjectionExpression: The expression can not be empty;"
+    )
 
 
 def test_java_hash_set_order() -> None:
@@ -588,3 +602,215 @@ def test_errors_are_not_cached() -> None:
         with pytest.raises(ExpressionProblem):
             cache.condition("status = :v")
     assert cache.parsed.cache_info().currsize == 0
+
+
+# ---- dynalite's FilterExpression catalogue (test/scan.js, run against DynamoDB) ------------------
+
+_SYNTAX = [
+    "things are not gonna be ok", "a > 4", "attribute_exists(Pictures-RearView)",
+    'attribute_exists("Pictures.RearView")', "attribute_exists(Pictures..RearView)",
+    "attribute_exists(Pi#ctures.RearView)", "attribute_exists(asdf[a])", "a in b, c",
+    "a > between", "a in b", "a in (b,c,)", "(a)between(b.(c.d))and(c)",
+    "(a)between(b.c.d)and((c)", "#$.b > a", "a > :things.stuff", "b[:a] > a", "b[#_] > a",
+    "ü > a", "(a)between(b.c[4.5].#d)and(:a)", "size(a).b > a", "(size(a)).b > a",
+    "size(a)[0] > a", "(size(a))[0] > a",
+]
+
+
+@pytest.mark.parametrize("text", _SYNTAX)
+def test_dynalite_filter_syntax_errors(text: str) -> None:
+    assert error(filter=text).startswith("Invalid FilterExpression: Syntax error; ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a=a and a > ((views))", "(a)between(((b.c)).d)and(c)", "a > whatever((:things), ((a)))",
+     "a=a AND ((a=a AND a=a)) AND a=a", "a=a OR ((a=a OR a=a)) OR a=a",
+     "a=a AND ((a=a AND (a=a AND a=a)))", "a=a OR ((a=a OR (a=a OR a=a)))"],
+)
+def test_dynalite_redundant_parentheses(text: str) -> None:
+    assert error(filter=text) == "Invalid FilterExpression: The expression has redundant parentheses;"
+
+
+_TYPED_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("attribute_type(a, size(a)) and a=a and a=:a", "attribute_type", {"N": "1"}),
+    ("attribute_type(a, :a)", "attribute_type", {"N": "1"}),
+    ("attribute_type(a, :a)", "attribute_type", {"B": "YQ=="}),
+    ("attribute_type(a, :a)", "attribute_type", {"NULL": True}),
+    ("attribute_type(a, :a)", "attribute_type", {"BS": ["YQ=="]}),
+    ("begins_with(a, size(a)) and a=:a", "begins_with", {"N": "1"}),
+    ("begins_with(a, :a)", "begins_with", {"BOOL": True}),
+    ("begins_with(a, :a)", "begins_with", {"SS": ["1"]}),
+    ("begins_with(:a, a)", "begins_with", {"N": "1"}),
+    ("begins_with(:a, a)", "begins_with", {"M": {}}),
+    ("size(size(a)) > :a", "size", {"N": "1"}),
+    ("attribute_not_exists(size(:a))", "size", {"N": "1"}),
+    ("size(:a) > a", "size", {"BOOL": True}),
+    ("size(:a) > a", "size", {"NULL": True}),
+]
+
+_MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
+    ("a=a and whatever((:things)) > a", None, "Invalid function name; function: whatever"),
+    ("attRIbute_exIsts((views), #a)", None, "Invalid function name; function: attRIbute_exIsts"),
+    *[
+        (text, None, f"The function is not allowed to be used this way in an expression; function: {name}")
+        for text, name in [
+            ("a=a and attribute_exists((views), (#a)) > b", "attribute_exists"),
+            ("attribute_not_exists(things) > b", "attribute_not_exists"),
+            ("attribute_type(things, :a) > b", "attribute_type"),
+            ("begins_with(things, a) > b", "begins_with"),
+            ("contains(:things, c) > b", "contains"),
+            ("size(contains(a, b)) > a", "contains"),
+            ("size(things)", "size"),
+            ("a between b and attribute_exists(things)", "attribute_exists"),
+            ("a in (b, attribute_exists(things))", "attribute_exists"),
+        ]
+    ],
+    ("attribute_exists(views, #a)", None, "Attribute name is a reserved keyword; reserved keyword: views"),
+    (":a < abOrT", None, "Attribute name is a reserved keyword; reserved keyword: abOrT"),
+    *[
+        (text, None, f"An expression attribute name used in the document path is not defined; attribute name: {name}")
+        for text, name in [
+            ("attribute_exists(#Pictures.RearView, :a) and a=a", "#Pictures"),
+            ("begins_with(Pictures.#RearView)", "#RearView"),
+            ("(#P between :lo and :hi) and (#PC in (:cat1, :cat2))", "#P"),
+            ("#4g > a", "#4g"),
+            ("#_ > a", "#_"),
+            ("(a)between(b.c[45].#d)and(:a)", "#d"),
+        ]
+    ],
+    *[
+        (text, None, f"An expression attribute value used in expression is not defined; attribute value: {name}")
+        for text, name in [("begins_with(:hello, #a, #b)", ":hello"), (":a < :b", ":a"), (":_ > a", ":_")]
+    ],
+    *[
+        (text, None, "Incorrect number of operands for operator or function; "
+         f"operator or function: {name}, number of operands: {count}")
+        for text, name, count in [
+            ("attribute_exists(things, a) and a=a", "attribute_exists", 2),
+            ("attribute_not_exists(things, b)", "attribute_not_exists", 2),
+            ("attribute_type(things)", "attribute_type", 1),
+            ("begins_with(things)", "begins_with", 1),
+            ("begins_with(things, size(a), b)", "begins_with", 3),
+            ("contains(things)", "contains", 1),
+            ("size(things, a) > b", "size", 2),
+        ]
+    ],
+    *[
+        (text, {":a": value}, "Incorrect operand type for operator or function; "
+         f"operator or function: {name}, operand type: {next(iter(value))}")
+        for text, name, value in _TYPED_CASES
+    ],
+    ("attribute_exists(:a) and a=a", {":a": {"S": "1"}},
+     "Operator or function requires a document path; operator or function: attribute_exists"),
+    ("attribute_not_exists(size(:a))", {":a": {"S": "1"}},
+     "Operator or function requires a document path; operator or function: attribute_not_exists"),
+    *[
+        (text, None, "The first operand must be distinct from the remaining operands for this "
+         f"operator or function; operator: {op}, first operand: {path}")
+        for text, op, path in [
+            ("a = a AND #a = b AND :views > a", "=", "[a]"),
+            ("#a <> a", "<>", "[a]"),
+            ("a > #a", ">", "[a]"),
+            ("((a=a) OR (a=a))", "=", "[a]"),
+            ("((a=a) AND (a=a))", "=", "[a]"),
+            ("contains(ab.bc[1].a, ab.bc[1].#a)", "contains", "[ab, bc, [1], a]"),
+            ("attribute_type(ab.bc[1].#a, ab.bc[1].a)", "attribute_type", "[ab, bc, [1], a]"),
+            ("begins_with(ab.bc[1].a, ab.bc[1].#a)", "begins_with", "[ab, bc, [1], a]"),
+        ]
+    ],
+]
+
+
+@pytest.mark.parametrize(("text", "values", "message"), _MESSAGES)
+def test_dynalite_filter_messages(text: str, values: dict[str, Any] | None, message: str) -> None:
+    names = {"#a": "a"} if "#a" in text and "attribute name: #a" not in message else None
+    with pytest.raises(DynamoError) as caught:
+        compile_(filter=text, names=names, values=values)
+    assert caught.value.message == f"Invalid FilterExpression: {message}"
+
+
+# ---- key condition shape (dynalite's test/query.js, run against DynamoDB) -----------------------
+
+
+def key_error(text: str, values: dict[str, Any] | None = None) -> str:
+    tree = compile_(key_condition=text, values=values).key_condition
+    assert tree is not None
+    with pytest.raises(DynamoError) as caught:
+        split_key_condition(tree)
+    assert caught.value.message is not None
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "operator"),
+    [("a > b and size(b) > c or a > c", "OR"), ("a in (b, size(c), d)", "IN"),
+     ("attribute_exists(a)", "attribute_exists"), ("attribute_not_exists(a)", "attribute_not_exists"),
+     ("contains(a.d, b)", "contains"), ("not a > b", "NOT"), ("a <> b", "<>")],
+)
+def test_key_condition_invalid_operators(text: str, operator: str) -> None:
+    assert key_error(text) == f"Invalid operator used in KeyConditionExpression: {operator}"
+
+
+def test_key_condition_shape_errors() -> None:
+    two = {":a": {"S": "1"}, ":b": {"S": "1"}}
+    assert key_error(":a between size(b) and size(a) and b > :b", two) == (
+        "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key "
+        "attribute as its first operand"
+    )
+    assert key_error("begins_with(:a, b) and a > :b", two) == (
+        "Invalid condition in KeyConditionExpression: begins_with operator must have the key "
+        "attribute as its first operand"
+    )
+    for text in ["size(b) > a AND a.b > b AND b > c", "a > size(b.d)", "a between size(b) and size(a)"]:
+        assert key_error(text) == "KeyConditionExpressions cannot contain nested operations"
+    for text in ["b > a.b", "b between c[1] and d", "a between b and size(a)", "begins_with(a, b)"]:
+        assert key_error(text) == (
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"
+        )
+    for text in ["b.d > a AND c.d > e.f", "a.d > c", "b[0] > a"]:
+        assert key_error(text) == "KeyConditionExpressions cannot have conditions on nested attributes"
+    numbers = {":a": N1, ":b": N1}
+    assert key_error(":b > :a AND a < :b", numbers) == (
+        "Invalid condition in KeyConditionExpression: No key attribute specified"
+    )
+    assert key_error("b > :a AND b < :a and c = :a and d = :a", {":a": N1}) == (
+        "KeyConditionExpressions must only contain one condition per key"
+    )
+
+
+def test_key_condition_split() -> None:
+    values = {":p": {"S": "p"}, ":lo": N1, ":hi": {"N": "9"}, ":x": {"S": "x"}}
+    compiled = compile_(key_condition="#pk = :p AND sk BETWEEN :lo AND :hi", names={"#pk": "pk"},
+                        values={k: values[k] for k in (":p", ":lo", ":hi")})
+    assert compiled.key_condition is not None
+    assert split_key_condition(compiled.key_condition) == (
+        KeyCondition("pk", "EQ", (Literal(":p", values[":p"]),)),
+        KeyCondition("sk", "BETWEEN", (Literal(":lo", N1), Literal(":hi", values[":hi"]))),
+    )
+    compiled = compile_(key_condition=":x < sk AND begins_with(s2, :x)", values={":x": values[":x"]})
+    assert compiled.key_condition is not None
+    assert split_key_condition(compiled.key_condition) == (
+        KeyCondition("sk", "GT", (Literal(":x", values[":x"]),)),
+        KeyCondition("s2", "BEGINS_WITH", (Literal(":x", values[":x"]),)),
+    )
+
+
+def test_deep_nesting_is_parsed_or_refused_cleanly() -> None:
+    nested = "a = :v"
+    for _ in range(299):
+        nested = f"(NOT {nested})"
+    assert len(nested) < 4096
+    compile_(condition=nested, values=VALUES)  # 300 operators, 598 levels of nesting
+    parens = "a = :v"
+    for _ in range(149):
+        parens = f"(a = :v AND {parens})"
+    compile_(condition=parens, values=VALUES)  # 299 operators
+    deep = "a = :v"
+    for _ in range(400):
+        deep = f"NOT ({deep})"
+    assert error(condition=deep, values=VALUES) == (
+        "Invalid ConditionExpression: The expression contains too many operators; operator count: 301"
+    )
+    sizes = "size(" * 350 + "a" + ")" * 350 + " > :v"
+    assert error(condition=sizes, values=VALUES).endswith("operator count: 301")

@@ -21,6 +21,7 @@ Pinned behaviour:
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,7 +46,7 @@ STORED: dict[str, Any] = {
     "ns": {"NS": ["1", "2", "3"]},
     "bs": {"BS": [b"\x01", b"\x02"]},
     "l": {"L": [{"S": "x"}, {"N": "1"}, {"L": [{"S": "y"}]}, {"M": {"k": {"S": "v"}}}]},
-    "m": {"M": {"k": {"S": "v"}, "n": {"N": "5"}, "inner": {"M": {"deep": {"S": "d"}}}}},
+    "m": {"M": {"k": {"S": "v"}, "n": {"N": "5"}, "kid": {"M": {"deep": {"S": "d"}}}}},
     "dotted.name": {"S": "dot"},
 }
 
@@ -81,9 +82,11 @@ VALUES: dict[str, Any] = {
     ":null": {"NULL": True},
     ":ss": {"SS": ["c", "b", "a"]},
     ":ss2": {"SS": ["a", "b"]},
-    ":l": {"L": [{"S": "x"}, {"N": "1.0"}, {"L": [{"S": "y"}]}, {"M": {"k": {"S": "v"}}}]},
+    ":l": {
+        "L": [{"S": "x"}, {"N": "1.0"}, {"L": [{"S": "y"}]}, {"M": {"k": {"S": "v"}}}]
+    },
     ":lshort": {"L": [{"S": "x"}]},
-    ":m": {"M": {"inner": {"M": {"deep": {"S": "d"}}}, "n": {"N": "5"}, "k": {"S": "v"}}},
+    ":m": {"M": {"kid": {"M": {"deep": {"S": "d"}}}, "n": {"N": "5"}, "k": {"S": "v"}}},
     ":lk": {"M": {"k": {"S": "v"}}},
     ":tS": {"S": "S"},
     ":tN": {"S": "N"},
@@ -120,7 +123,9 @@ def used_values(expression: str) -> dict[str, Any]:
     return {v: VALUES[v] for v in set(VALUE_RE.findall(expression))}
 
 
-def condition_holds(ddb: Any, table: str, expression: str, names: dict[str, str] | None = None) -> bool:
+def condition_holds(
+    ddb: Any, table: str, expression: str, names: dict[str, str] | None = None
+) -> bool:
     """Evaluate `expression` against STORED by re-putting the same item under it."""
     params: dict[str, Any] = {"ConditionExpression": expression}
     values = used_values(expression)
@@ -131,7 +136,10 @@ def condition_holds(ddb: Any, table: str, expression: str, names: dict[str, str]
     try:
         ddb.put_item(TableName=table, Item=STORED, **params)
     except ClientError as err:
-        assert (err.response["Error"]["Code"], err.response["Error"]["Message"]) == FAILED
+        assert (
+            err.response["Error"]["Code"],
+            err.response["Error"]["Message"],
+        ) == FAILED
         return False
     return True
 
@@ -169,7 +177,7 @@ TRUTH_TABLE = [
     ("l = :lshort", False),
     ("m = :m", True),
     ("m.n = :n4", False),
-    ("m.inner.deep <> :a", True),
+    ("m.kid.deep <> :a", True),
     ("l[3] = :lk", True),
     ("l[0] = :x", True),
     ("l[2][0] = :x", False),
@@ -208,8 +216,8 @@ TRUTH_TABLE = [
     ("attribute_not_exists(s)", False),
     ("attribute_exists(z)", True),
     ("attribute_exists(e)", True),
-    ("attribute_exists(m.inner.deep)", True),
-    ("attribute_exists(m.inner.nope)", False),
+    ("attribute_exists(m.kid.deep)", True),
+    ("attribute_exists(m.kid.nope)", False),
     ("attribute_exists(m.k.deeper)", False),
     ("attribute_exists(l[3].k)", True),
     ("attribute_exists(l[9])", False),
@@ -261,7 +269,7 @@ TRUTH_TABLE = [
     ("size(bs) = :n2", True),
     ("size(l) = :n4", True),
     ("size(m) = :n3", True),
-    ("size(m.inner) = :n1", True),
+    ("size(m.kid) = :n1", True),
     ("size(l) < size(s)", True),
     ("size(s) BETWEEN :n1 AND :n11", True),
     # aliases
@@ -271,9 +279,16 @@ TRUTH_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "expected"), TRUTH_TABLE, ids=[e for e, _ in TRUTH_TABLE])
-def test_condition_truth(ddb: Any, cond_table: str, expression: str, expected: bool) -> None:
-    names = {n: {"#d": "dotted.name", "#m": "m", "#k": "k"}[n] for n in set(NAME_RE.findall(expression))}
+@pytest.mark.parametrize(
+    ("expression", "expected"), TRUTH_TABLE, ids=[e for e, _ in TRUTH_TABLE]
+)
+def test_condition_truth(
+    ddb: Any, cond_table: str, expression: str, expected: bool
+) -> None:
+    names = {
+        n: {"#d": "dotted.name", "#m": "m", "#k": "k"}[n]
+        for n in set(NAME_RE.findall(expression))
+    }
     assert condition_holds(ddb, cond_table, expression, names or None) is expected
 
 
@@ -293,7 +308,9 @@ def test_dotted_alias_names_a_top_level_attribute(ddb: Any, cond_table: str) -> 
 
 def test_create_only_if_absent(ddb: Any, table: str) -> None:
     item = {"pk": {"S": "once"}, "v": {"N": "1"}}
-    ddb.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    ddb.put_item(
+        TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+    )
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(
             TableName=table,
@@ -301,13 +318,26 @@ def test_create_only_if_absent(ddb: Any, table: str) -> None:
             ConditionExpression="attribute_not_exists(pk)",
         )
     assert error_of(excinfo) == FAILED
-    assert ddb.get_item(TableName=table, Key={"pk": {"S": "once"}}, ConsistentRead=True)["Item"] == item
+    assert (
+        ddb.get_item(TableName=table, Key={"pk": {"S": "once"}}, ConsistentRead=True)[
+            "Item"
+        ]
+        == item
+    )
 
 
 def test_attribute_exists_on_missing_item_fails(ddb: Any, table: str) -> None:
     for call in (
-        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "m"}}, ConditionExpression="attribute_exists(pk)"),
-        lambda: ddb.delete_item(TableName=table, Key={"pk": {"S": "m"}}, ConditionExpression="attribute_exists(pk)"),
+        lambda: ddb.put_item(
+            TableName=table,
+            Item={"pk": {"S": "m"}},
+            ConditionExpression="attribute_exists(pk)",
+        ),
+        lambda: ddb.delete_item(
+            TableName=table,
+            Key={"pk": {"S": "m"}},
+            ConditionExpression="attribute_exists(pk)",
+        ),
         lambda: ddb.update_item(
             TableName=table,
             Key={"pk": {"S": "m"}},
@@ -319,7 +349,9 @@ def test_attribute_exists_on_missing_item_fails(ddb: Any, table: str) -> None:
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_of(excinfo) == FAILED
-    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "m"}}, ConsistentRead=True)
+    assert "Item" not in ddb.get_item(
+        TableName=table, Key={"pk": {"S": "m"}}, ConsistentRead=True
+    )
 
 
 def test_condition_on_missing_item_sees_no_attributes(ddb: Any, table: str) -> None:
@@ -338,50 +370,77 @@ def test_failed_condition_changes_nothing(ddb: Any, table: str) -> None:
     values = {":two": {"N": "2"}}
     attempts: list[Callable[[], Any]] = [
         lambda: ddb.put_item(
-            TableName=table, Item={"pk": {"S": "keep"}}, ConditionExpression="v = :two",
+            TableName=table,
+            Item={"pk": {"S": "keep"}},
+            ConditionExpression="v = :two",
             ExpressionAttributeValues=values,
         ),
         lambda: ddb.update_item(
-            TableName=table, Key=key, UpdateExpression="SET v = :two REMOVE s",
-            ConditionExpression="v = :two", ExpressionAttributeValues=values,
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET v = :two REMOVE s",
+            ConditionExpression="v = :two",
+            ExpressionAttributeValues=values,
         ),
         lambda: ddb.delete_item(
-            TableName=table, Key=key, ConditionExpression="v = :two", ExpressionAttributeValues=values,
+            TableName=table,
+            Key=key,
+            ConditionExpression="v = :two",
+            ExpressionAttributeValues=values,
         ),
     ]
     for attempt in attempts:
         with pytest.raises(ClientError) as excinfo:
             attempt()
         assert error_of(excinfo) == FAILED
-        assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == item
+        assert (
+            ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == item
+        )
 
 
 def test_passing_condition_applies_the_write(ddb: Any, table: str) -> None:
     key = {"pk": {"S": "go"}}
     ddb.put_item(TableName=table, Item={"pk": {"S": "go"}, "v": {"N": "1"}})
     ddb.update_item(
-        TableName=table, Key=key, UpdateExpression="SET v = :two",
-        ConditionExpression="v = :one", ExpressionAttributeValues={":one": {"N": "1"}, ":two": {"N": "2"}},
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET v = :two",
+        ConditionExpression="v = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":two": {"N": "2"}},
     )
-    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"N": "2"}
+    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {
+        "N": "2"
+    }
     ddb.delete_item(
-        TableName=table, Key=key, ConditionExpression="v = :two", ExpressionAttributeValues={":two": {"N": "2"}},
+        TableName=table,
+        Key=key,
+        ConditionExpression="v = :two",
+        ExpressionAttributeValues={":two": {"N": "2"}},
     )
     assert "Item" not in ddb.get_item(TableName=table, Key=key, ConsistentRead=True)
 
 
-def test_condition_can_reference_the_key_and_other_attributes(ddb: Any, sorted_table: str) -> None:
+def test_condition_can_reference_the_key_and_other_attributes(
+    ddb: Any, sorted_table: str
+) -> None:
     item = {"pk": {"S": "h"}, "sk": {"S": "r"}, "v": {"N": "1"}}
     ddb.put_item(TableName=sorted_table, Item=item)
     ddb.put_item(
-        TableName=sorted_table, Item=item,
+        TableName=sorted_table,
+        Item=item,
         ConditionExpression="pk = :h AND sk = :r AND v < :two",
-        ExpressionAttributeValues={":h": {"S": "h"}, ":r": {"S": "r"}, ":two": {"N": "2"}},
+        ExpressionAttributeValues={
+            ":h": {"S": "h"},
+            ":r": {"S": "r"},
+            ":two": {"N": "2"},
+        },
     )
 
 
 @pytest.mark.parametrize("operation", ["put_item", "update_item", "delete_item"])
-def test_return_values_on_condition_check_failure_all_old(ddb: Any, table: str, operation: str) -> None:
+def test_return_values_on_condition_check_failure_all_old(
+    ddb: Any, table: str, operation: str
+) -> None:
     item = {"pk": {"S": "old"}, "v": {"N": "1"}, "l": {"L": [{"S": "a"}]}}
     ddb.put_item(TableName=table, Item=item)
     params: dict[str, Any] = {
@@ -402,7 +461,9 @@ def test_return_values_on_condition_check_failure_all_old(ddb: Any, table: str, 
     assert excinfo.value.response["Item"] == item
 
 
-def test_return_values_on_condition_check_failure_without_item(ddb: Any, table: str) -> None:
+def test_return_values_on_condition_check_failure_without_item(
+    ddb: Any, table: str
+) -> None:
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(
             TableName=table,
@@ -432,10 +493,57 @@ def test_condition_on_update_sees_the_old_item(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={"pk": {"S": "ctr"}, "v": {"N": "1"}})
     for expected in ("1", "2", "3"):
         ddb.update_item(
-            TableName=table, Key=key, UpdateExpression="ADD v :one", ConditionExpression="v = :cur",
+            TableName=table,
+            Key=key,
+            UpdateExpression="ADD v :one",
+            ConditionExpression="v = :cur",
             ExpressionAttributeValues={":one": {"N": "1"}, ":cur": {"N": expected}},
         )
-    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"N": "4"}
+    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {
+        "N": "4"
+    }
+
+
+def test_concurrent_create_only_if_absent_has_one_winner(
+    server: Any, table: str
+) -> None:
+    """The condition and the write are one atomic step: of racing creators exactly one wins."""
+    racers = 6
+    clients = [
+        server.client() for _ in range(racers)
+    ]  # created up front: not thread-safe
+    barrier = threading.Barrier(racers)
+    outcomes: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def race(i: int) -> None:
+        barrier.wait()
+        try:
+            clients[i].put_item(
+                TableName=table,
+                Item={"pk": {"S": "race"}, "winner": {"N": str(i)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            outcome = "won"
+        except ClientError as err:
+            outcome = err.response["Error"]["Code"]
+        with lock:
+            outcomes.append((i, outcome))
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [i for i, outcome in outcomes if outcome == "won"]
+    assert len(outcomes) == racers and len(winners) == 1, outcomes
+    assert all(o in ("won", "ConditionalCheckFailedException") for _, o in outcomes), (
+        outcomes
+    )
+    stored = clients[0].get_item(
+        TableName=table, Key={"pk": {"S": "race"}}, ConsistentRead=True
+    )
+    assert stored["Item"]["winner"] == {"N": str(winners[0])}
 
 
 # --------------------------------------------------------------------------- expression errors
@@ -445,7 +553,9 @@ def put_error(ddb: Any, table: str, **params: Any) -> tuple[str, str]:
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(TableName=table, Item={"pk": {"S": "err"}}, **params)
     code, message = error_of(excinfo)
-    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "err"}}, ConsistentRead=True)
+    assert "Item" not in ddb.get_item(
+        TableName=table, Key={"pk": {"S": "err"}}, ConsistentRead=True
+    )
     return code, message
 
 
@@ -459,7 +569,11 @@ SYNTAX_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "message"), SYNTAX_ERRORS, ids=[s[0] for s in SYNTAX_ERRORS])
+@pytest.mark.parametrize(
+    ("expression", "values", "message"),
+    SYNTAX_ERRORS,
+    ids=[s[0] for s in SYNTAX_ERRORS],
+)
 def test_syntax_error_message(
     ddb: Any, table: str, expression: str, values: dict[str, Any], message: str
 ) -> None:
@@ -495,17 +609,24 @@ def test_syntax_errors(ddb: Any, table: str, expression: str) -> None:
         params["ExpressionAttributeValues"] = {":v": {"N": "1"}}
     code, message = put_error(ddb, table, **params)
     assert code == "ValidationException"
-    assert re.fullmatch(r'Invalid ConditionExpression: Syntax error; token: ".*", near: ".*"', message), message
+    assert re.fullmatch(
+        r'Invalid ConditionExpression: Syntax error; token: ".*", near: ".*"', message
+    ), message
 
 
 def test_empty_condition_expression(ddb: Any, table: str) -> None:
-    assert put_error(ddb, table, ConditionExpression="") == invalid("The expression can not be empty;")
+    assert put_error(ddb, table, ConditionExpression="") == invalid(
+        "The expression can not be empty;"
+    )
 
 
 @pytest.mark.parametrize("word", ["status", "Status", "name", "size", "value"])
 def test_reserved_word_as_name(ddb: Any, table: str, word: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression=f"{word} = :v", ExpressionAttributeValues={":v": {"N": "1"}}
+        ddb,
+        table,
+        ConditionExpression=f"{word} = :v",
+        ExpressionAttributeValues={":v": {"N": "1"}},
     ) == invalid(f"Attribute name is a reserved keyword; reserved keyword: {word}")
 
 
@@ -532,8 +653,14 @@ def test_undefined_value(ddb: Any, table: str) -> None:
 
 def test_unused_name(ddb: Any, table: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="attribute_exists(b)", ExpressionAttributeNames={"#a": "a"}
-    ) == ("ValidationException", "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a}")
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(b)",
+        ExpressionAttributeNames={"#a": "a"},
+    ) == (
+        "ValidationException",
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a}",
+    )
 
 
 def test_unused_value(ddb: Any, table: str) -> None:
@@ -542,12 +669,18 @@ def test_unused_value(ddb: Any, table: str) -> None:
         table,
         ConditionExpression="b = :v",
         ExpressionAttributeValues={":v": {"N": "1"}, ":w": {"N": "2"}},
-    ) == ("ValidationException", "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}")
+    ) == (
+        "ValidationException",
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}",
+    )
 
 
 def test_unused_names_listed_together(ddb: Any, table: str) -> None:
     code, message = put_error(
-        ddb, table, ConditionExpression="attribute_exists(b)", ExpressionAttributeNames={"#a": "a", "#c": "c"}
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(b)",
+        ExpressionAttributeNames={"#a": "a", "#c": "c"},
     )
     assert code == "ValidationException"
     assert message in (
@@ -572,26 +705,44 @@ def test_values_without_expression(ddb: Any, table: str) -> None:
 
 def test_empty_names_map(ddb: Any, table: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="attribute_exists(a)", ExpressionAttributeNames={}
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(a)",
+        ExpressionAttributeNames={},
     ) == ("ValidationException", "ExpressionAttributeNames must not be empty")
 
 
 def test_empty_values_map(ddb: Any, table: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="attribute_exists(a)", ExpressionAttributeValues={}
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(a)",
+        ExpressionAttributeValues={},
     ) == ("ValidationException", "ExpressionAttributeValues must not be empty")
 
 
 def test_malformed_name_key(ddb: Any, table: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="attribute_exists(a)", ExpressionAttributeNames={"a": "a"}
-    ) == ("ValidationException", 'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"')
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(a)",
+        ExpressionAttributeNames={"a": "a"},
+    ) == (
+        "ValidationException",
+        'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"',
+    )
 
 
 def test_malformed_value_key(ddb: Any, table: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="attribute_exists(a)", ExpressionAttributeValues={"v": {"S": "a"}}
-    ) == ("ValidationException", 'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"')
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(a)",
+        ExpressionAttributeValues={"v": {"S": "a"}},
+    ) == (
+        "ValidationException",
+        'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"',
+    )
 
 
 @pytest.mark.parametrize(
@@ -599,29 +750,57 @@ def test_malformed_value_key(ddb: Any, table: str) -> None:
     [
         ({"N": "abc"}, "The parameter cannot be converted to a numeric value: abc"),
         ({"N": ""}, "The parameter cannot be converted to a numeric value"),
-        ({"N": "1e126"}, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        (
+            {"N": "1e126"},
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
         ({"NS": ["1", "1"]}, "Input collection contains duplicates"),
-        ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
-        ({"SS": ["a", "a"]}, "One or more parameter values were invalid: Input collection [a, a] contains duplicates."),
-        ({"NULL": False}, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
+        (
+            {"SS": []},
+            "One or more parameter values were invalid: An string set  may not be empty",
+        ),
+        (
+            {"SS": ["a", "a"]},
+            "One or more parameter values were invalid: Input collection [a, a] contains duplicates.",
+        ),
+        (
+            {"NULL": False},
+            "One or more parameter values were invalid: Null attribute value types must have the value of true",
+        ),
     ],
     ids=["letters", "empty", "overflow", "dup-NS", "empty-SS", "dup-SS", "NULL-false"],
 )
-def test_invalid_expression_attribute_value(ddb: Any, table: str, value: dict[str, Any], detail: str) -> None:
+def test_invalid_expression_attribute_value(
+    ddb: Any, table: str, value: dict[str, Any], detail: str
+) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="a = :v", ExpressionAttributeValues={":v": value}
-    ) == ("ValidationException", f"ExpressionAttributeValues contains invalid value: {detail} for key :v")
+        ddb,
+        table,
+        ConditionExpression="a = :v",
+        ExpressionAttributeValues={":v": value},
+    ) == (
+        "ValidationException",
+        f"ExpressionAttributeValues contains invalid value: {detail} for key :v",
+    )
 
 
 @pytest.mark.parametrize(
     ("expression", "function"),
-    [("foo(a)", "foo"), ("Attribute_Exists(a)", "Attribute_Exists"), ("BEGINS_WITH(a, :v)", "BEGINS_WITH")],
+    [
+        ("foo(a)", "foo"),
+        ("Attribute_Exists(a)", "Attribute_Exists"),
+        ("BEGINS_WITH(a, :v)", "BEGINS_WITH"),
+    ],
 )
-def test_invalid_function_name(ddb: Any, table: str, expression: str, function: str) -> None:
+def test_invalid_function_name(
+    ddb: Any, table: str, expression: str, function: str
+) -> None:
     params: dict[str, Any] = {"ConditionExpression": expression}
     if ":v" in expression:
         params["ExpressionAttributeValues"] = {":v": {"S": "a"}}
-    assert put_error(ddb, table, **params) == invalid(f"Invalid function name; function: {function}")
+    assert put_error(ddb, table, **params) == invalid(
+        f"Invalid function name; function: {function}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -635,7 +814,9 @@ def test_invalid_function_name(ddb: Any, table: str, expression: str, function: 
         ("size(a, b) > c", "size", 2),
     ],
 )
-def test_wrong_operand_count(ddb: Any, table: str, expression: str, function: str, count: int) -> None:
+def test_wrong_operand_count(
+    ddb: Any, table: str, expression: str, function: str, count: int
+) -> None:
     assert put_error(ddb, table, ConditionExpression=expression) == invalid(
         "Incorrect number of operands for operator or function; "
         f"operator or function: {function}, number of operands: {count}"
@@ -654,10 +835,18 @@ def test_wrong_operand_count(ddb: Any, table: str, expression: str, function: st
     ],
 )
 def test_wrong_operand_type(
-    ddb: Any, table: str, expression: str, value: dict[str, Any], function: str, type_name: str
+    ddb: Any,
+    table: str,
+    expression: str,
+    value: dict[str, Any],
+    function: str,
+    type_name: str,
 ) -> None:
     assert put_error(
-        ddb, table, ConditionExpression=expression, ExpressionAttributeValues={":v": value}
+        ddb,
+        table,
+        ConditionExpression=expression,
+        ExpressionAttributeValues={":v": value},
     ) == invalid(
         f"Incorrect operand type for operator or function; operator or function: {function}, operand type: {type_name}"
     )
@@ -665,12 +854,20 @@ def test_wrong_operand_type(
 
 def test_invalid_attribute_type_name(ddb: Any, table: str) -> None:
     code, message = put_error(
-        ddb, table, ConditionExpression="attribute_type(a, :t)", ExpressionAttributeValues={":t": {"S": "X"}}
+        ddb,
+        table,
+        ConditionExpression="attribute_type(a, :t)",
+        ExpressionAttributeValues={":t": {"S": "X"}},
     )
     assert code == "ValidationException"
-    match = re.fullmatch(r"Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: \{(.*)\}", message)
+    match = re.fullmatch(
+        r"Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: \{(.*)\}",
+        message,
+    )
     assert match, message
-    assert sorted(match.group(1).split(",")) == sorted(["B", "NULL", "SS", "BOOL", "L", "BS", "N", "NS", "S", "M"])
+    assert sorted(match.group(1).split(",")) == sorted(
+        ["B", "NULL", "SS", "BOOL", "L", "BS", "N", "NS", "S", "M"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -682,7 +879,9 @@ def test_invalid_attribute_type_name(ddb: Any, table: str) -> None:
         ("a IN (b, attribute_exists(c))", "attribute_exists"),
     ],
 )
-def test_function_used_the_wrong_way(ddb: Any, table: str, expression: str, function: str) -> None:
+def test_function_used_the_wrong_way(
+    ddb: Any, table: str, expression: str, function: str
+) -> None:
     assert put_error(ddb, table, ConditionExpression=expression) == invalid(
         f"The function is not allowed to be used this way in an expression; function: {function}"
     )
@@ -690,15 +889,26 @@ def test_function_used_the_wrong_way(ddb: Any, table: str, expression: str, func
 
 def test_function_needs_a_path(ddb: Any, table: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression="attribute_exists(:v)", ExpressionAttributeValues={":v": {"S": "a"}}
-    ) == invalid("Operator or function requires a document path; operator or function: attribute_exists")
+        ddb,
+        table,
+        ConditionExpression="attribute_exists(:v)",
+        ExpressionAttributeValues={":v": {"S": "a"}},
+    ) == invalid(
+        "Operator or function requires a document path; operator or function: attribute_exists"
+    )
 
 
 @pytest.mark.parametrize(
     ("expression", "operator", "operand"),
-    [("a = a", "=", "[a]"), ("a <> #a", "<>", "[a]"), ("contains(b.c[1], b.c[1])", "contains", "[b, c, [1]]")],
+    [
+        ("a = a", "=", "[a]"),
+        ("a <> #a", "<>", "[a]"),
+        ("contains(b.c[1], b.c[1])", "contains", "[b, c, [1]]"),
+    ],
 )
-def test_operands_must_be_distinct(ddb: Any, table: str, expression: str, operator: str, operand: str) -> None:
+def test_operands_must_be_distinct(
+    ddb: Any, table: str, expression: str, operator: str, operand: str
+) -> None:
     params: dict[str, Any] = {"ConditionExpression": expression}
     if "#a" in expression:
         params["ExpressionAttributeNames"] = {"#a": "a"}
@@ -723,19 +933,33 @@ def test_between_bounds_in_wrong_order(ddb: Any, table: str) -> None:
 @pytest.mark.parametrize("expression", ["((a = :v))", "a = :v AND ((b = :v))"])
 def test_redundant_parentheses(ddb: Any, table: str, expression: str) -> None:
     assert put_error(
-        ddb, table, ConditionExpression=expression, ExpressionAttributeValues={":v": {"N": "1"}}
+        ddb,
+        table,
+        ConditionExpression=expression,
+        ExpressionAttributeValues={":v": {"N": "1"}},
     ) == invalid("The expression has redundant parentheses;")
 
 
 def test_expression_errors_also_on_update_and_delete(ddb: Any, table: str) -> None:
     key = {"pk": {"S": "err"}}
     for call in (
-        lambda: ddb.update_item(TableName=table, Key=key, UpdateExpression="SET a = :v",
-                                ConditionExpression="status = :v", ExpressionAttributeValues={":v": {"N": "1"}}),
-        lambda: ddb.delete_item(TableName=table, Key=key, ConditionExpression="status = :v",
-                                ExpressionAttributeValues={":v": {"N": "1"}}),
+        lambda: ddb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET a = :v",
+            ConditionExpression="status = :v",
+            ExpressionAttributeValues={":v": {"N": "1"}},
+        ),
+        lambda: ddb.delete_item(
+            TableName=table,
+            Key=key,
+            ConditionExpression="status = :v",
+            ExpressionAttributeValues={":v": {"N": "1"}},
+        ),
     ):
         with pytest.raises(ClientError) as excinfo:
             call()
-        assert error_of(excinfo) == invalid("Attribute name is a reserved keyword; reserved keyword: status")
+        assert error_of(excinfo) == invalid(
+            "Attribute name is a reserved keyword; reserved keyword: status"
+        )
     assert "Item" not in ddb.get_item(TableName=table, Key=key, ConsistentRead=True)

@@ -125,16 +125,26 @@ def test_get_of_missing_item_has_no_item_member(ddb: Any, table: str) -> None:
 
 
 def test_put_replaces_the_whole_item(ddb: Any, table: str) -> None:
-    ddb.put_item(TableName=table, Item={"pk": {"S": "r"}, "a": {"S": "1"}, "b": {"S": "2"}})
+    ddb.put_item(
+        TableName=table, Item={"pk": {"S": "r"}, "a": {"S": "1"}, "b": {"S": "2"}}
+    )
     ddb.put_item(TableName=table, Item={"pk": {"S": "r"}, "c": {"S": "3"}})
     assert get(ddb, table, "r") == {"pk": {"S": "r"}, "c": {"S": "3"}}
 
 
 def test_range_key_items_are_distinct(ddb: Any, sorted_table: str) -> None:
-    ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "h"}, "sk": {"S": "1"}, "v": {"N": "1"}})
-    ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "h"}, "sk": {"S": "2"}, "v": {"N": "2"}})
+    ddb.put_item(
+        TableName=sorted_table,
+        Item={"pk": {"S": "h"}, "sk": {"S": "1"}, "v": {"N": "1"}},
+    )
+    ddb.put_item(
+        TableName=sorted_table,
+        Item={"pk": {"S": "h"}, "sk": {"S": "2"}, "v": {"N": "2"}},
+    )
     reply = ddb.get_item(
-        TableName=sorted_table, Key={"pk": {"S": "h"}, "sk": {"S": "1"}}, ConsistentRead=True
+        TableName=sorted_table,
+        Key={"pk": {"S": "h"}, "sk": {"S": "1"}},
+        ConsistentRead=True,
     )
     assert reply["Item"] == {"pk": {"S": "h"}, "sk": {"S": "1"}, "v": {"N": "1"}}
 
@@ -145,9 +155,15 @@ def test_number_and_binary_keys(ddb: Any, make_table: Callable[..., str]) -> Non
     ddb.put_item(TableName=numbers, Item={**key, "x": {"S": "y"}})
     # 1.5 and 001.50 are the same number, so the same key.
     reply = ddb.get_item(
-        TableName=numbers, Key={"id": {"N": "1.5"}, "bin": {"B": b"\x00\xff"}}, ConsistentRead=True
+        TableName=numbers,
+        Key={"id": {"N": "1.5"}, "bin": {"B": b"\x00\xff"}},
+        ConsistentRead=True,
     )
-    assert reply["Item"] == {"id": {"N": "1.5"}, "bin": {"B": b"\x00\xff"}, "x": {"S": "y"}}
+    assert reply["Item"] == {
+        "id": {"N": "1.5"},
+        "bin": {"B": b"\x00\xff"},
+        "x": {"S": "y"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -161,10 +177,19 @@ def test_number_and_binary_keys(ddb: Any, make_table: Callable[..., str]) -> Non
         ("1e3", "1000"),
         ("1E-3", "0.001"),
         ("-0015.789e6", "-15789000"),
-        ("0000012345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
-        ("-00001.23456789012345678901234567890123456780000", "-1.2345678901234567890123456789012345678"),
+        (
+            "0000012345678901234567890123456789012345678",
+            "12345678901234567890123456789012345678",
+        ),
+        (
+            "-00001.23456789012345678901234567890123456780000",
+            "-1.2345678901234567890123456789012345678",
+        ),
         ("0009.99999999999999999999999999999999999990000e125", "9" * 38 + "0" * 88),
-        ("-0009.99999999999999999999999999999999999990000e125", "-" + "9" * 38 + "0" * 88),
+        (
+            "-0009.99999999999999999999999999999999999990000e125",
+            "-" + "9" * 38 + "0" * 88,
+        ),
         ("0001.000e-130", "0." + "0" * 129 + "1"),
         ("-0001.000e-130", "-0." + "0" * 129 + "1"),
     ],
@@ -177,7 +202,10 @@ def test_numbers_are_normalised_on_output(
 
 
 def test_number_sets_are_normalised_on_output(ddb: Any, table: str) -> None:
-    ddb.put_item(TableName=table, Item={"pk": {"S": "ns"}, "ns": {"NS": ["01.10", "2e1", "-0.50"]}})
+    ddb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "ns"}, "ns": {"NS": ["01.10", "2e1", "-0.50"]}},
+    )
     assert sorted(get(ddb, table, "ns")["ns"]["NS"]) == ["-0.5", "1.1", "20"]  # type: ignore[index]
 
 
@@ -205,15 +233,32 @@ def test_empty_strings_and_binaries_allowed_outside_keys(ddb: Any, table: str) -
         ({"SS": ["a", "a"]}, INVALID + "Input collection [a, a] contains duplicates."),
         ({"NS": ["1", "1"]}, "Input collection contains duplicates"),
         ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
-        ({"BS": [b"b", b"b"]}, INVALID + "Input collection [Yg==, Yg==]of type BS contains duplicates."),
-        ({"NULL": False}, INVALID + "Null attribute value types must have the value of true"),
+        (
+            {"BS": [b"b", b"b"]},
+            INVALID + "Input collection [Yg==, Yg==]of type BS contains duplicates.",
+        ),
+        (
+            {"NULL": False},
+            INVALID + "Null attribute value types must have the value of true",
+        ),
     ],
-    ids=["empty-SS", "empty-NS", "empty-BS", "dup-SS", "dup-NS", "dup-NS-numeric", "dup-BS", "NULL-false"],
+    ids=[
+        "empty-SS",
+        "empty-NS",
+        "empty-BS",
+        "dup-SS",
+        "dup-NS",
+        "dup-NS-numeric",
+        "dup-BS",
+        "NULL-false",
+    ],
 )
 def test_invalid_set_and_null_values_refused(
     ddb: Any, table: str, value: dict[str, Any], message: str
 ) -> None:
-    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value}))
+    code, msg = refused(
+        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value})
+    )
     assert (code, msg) == ("ValidationException", message)
     assert get(ddb, table, "x") is None
 
@@ -221,7 +266,10 @@ def test_invalid_set_and_null_values_refused(
 def test_invalid_value_nested_in_map_refused(ddb: Any, table: str) -> None:
     item = {"pk": {"S": "x"}, "m": {"M": {"inner": {"L": [{"SS": []}]}}}}
     code, msg = refused(lambda: ddb.put_item(TableName=table, Item=item))
-    assert (code, msg) == ("ValidationException", INVALID + "An string set  may not be empty")
+    assert (code, msg) == (
+        "ValidationException",
+        INVALID + "An string set  may not be empty",
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,20 +277,53 @@ def test_invalid_value_nested_in_map_refused(ddb: Any, table: str) -> None:
     [
         ({"N": "abc"}, "The parameter cannot be converted to a numeric value: abc"),
         ({"N": ""}, "The parameter cannot be converted to a numeric value"),
-        ({"NS": ["1", "b", "a"]}, "The parameter cannot be converted to a numeric value: b"),
-        ({"N": "123456789012345678901234567890123456789"}, "Attempting to store more than 38 significant digits in a Number"),
-        ({"N": "-1.23456789012345678901234567890123456789"}, "Attempting to store more than 38 significant digits in a Number"),
-        ({"N": "1e126"}, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        ({"N": "-1e126"}, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        ({"N": "1e-131"}, "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
-        ({"N": "-1e-131"}, "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
+        (
+            {"NS": ["1", "b", "a"]},
+            "The parameter cannot be converted to a numeric value: b",
+        ),
+        (
+            {"N": "123456789012345678901234567890123456789"},
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            {"N": "-1.23456789012345678901234567890123456789"},
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            {"N": "1e126"},
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            {"N": "-1e126"},
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            {"N": "1e-131"},
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
+        (
+            {"N": "-1e-131"},
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
     ],
-    ids=["letters", "empty", "in-set", "39-digits", "39-digits-fraction", "overflow", "neg-overflow", "underflow", "neg-underflow"],
+    ids=[
+        "letters",
+        "empty",
+        "in-set",
+        "39-digits",
+        "39-digits-fraction",
+        "overflow",
+        "neg-overflow",
+        "underflow",
+        "neg-underflow",
+    ],
 )
 def test_invalid_numbers_refused(
     ddb: Any, table: str, value: dict[str, Any], message: str
 ) -> None:
-    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value}))
+    code, msg = refused(
+        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value})
+    )
     assert (code, msg) == ("ValidationException", message)
 
 
@@ -265,18 +346,33 @@ def test_extreme_numbers_accepted(ddb: Any, table: str) -> None:
 
 
 def test_item_missing_the_hash_key_refused(ddb: Any, table: str) -> None:
-    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"other": {"S": "a"}}))
-    assert (code, msg) == ("ValidationException", INVALID + "Missing the key pk in the item")
+    code, msg = refused(
+        lambda: ddb.put_item(TableName=table, Item={"other": {"S": "a"}})
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        INVALID + "Missing the key pk in the item",
+    )
 
 
 def test_item_missing_the_range_key_refused(ddb: Any, sorted_table: str) -> None:
-    code, msg = refused(lambda: ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}}))
-    assert (code, msg) == ("ValidationException", INVALID + "Missing the key sk in the item")
+    code, msg = refused(
+        lambda: ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}})
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        INVALID + "Missing the key sk in the item",
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "actual"),
-    [({"N": "1"}, "N"), ({"B": b"a"}, "B"), ({"SS": ["a"]}, "SS"), ({"BOOL": True}, "BOOL")],
+    [
+        ({"N": "1"}, "N"),
+        ({"B": b"a"}, "B"),
+        ({"SS": ["a"]}, "SS"),
+        ({"BOOL": True}, "BOOL"),
+    ],
 )
 def test_item_key_of_wrong_type_refused(
     ddb: Any, table: str, value: dict[str, Any], actual: str
@@ -306,20 +402,30 @@ def test_key_not_matching_schema_refused(
     ddb: Any, table: str, key: dict[str, Any], operation: str
 ) -> None:
     code, msg = refused(lambda: getattr(ddb, operation)(TableName=table, Key=key))
-    assert (code, msg) == ("ValidationException", "The provided key element does not match the schema")
+    assert (code, msg) == (
+        "ValidationException",
+        "The provided key element does not match the schema",
+    )
 
 
 def test_key_missing_range_attribute_refused(ddb: Any, sorted_table: str) -> None:
-    code, msg = refused(lambda: ddb.get_item(TableName=sorted_table, Key={"pk": {"S": "a"}}))
-    assert (code, msg) == ("ValidationException", "The provided key element does not match the schema")
+    code, msg = refused(
+        lambda: ddb.get_item(TableName=sorted_table, Key={"pk": {"S": "a"}})
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        "The provided key element does not match the schema",
+    )
 
 
 def test_empty_string_key_refused(ddb: Any, table: str) -> None:
     code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": ""}}))
     assert (code, msg) == (
         "ValidationException",
-        "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty string value. Key: pk",
+        (
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            "cannot contain an empty string value. Key: pk"
+        ),
     )
 
 
@@ -328,8 +434,10 @@ def test_empty_range_key_refused(ddb: Any, sorted_table: str) -> None:
     code, msg = refused(lambda: ddb.put_item(TableName=sorted_table, Item=item))
     assert (code, msg) == (
         "ValidationException",
-        "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty string value. Key: sk",
+        (
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            "cannot contain an empty string value. Key: sk"
+        ),
     )
 
 
@@ -338,37 +446,50 @@ def test_empty_binary_key_refused(ddb: Any, make_table: Callable[..., str]) -> N
     code, msg = refused(lambda: ddb.put_item(TableName=binary, Item={"pk": {"B": b""}}))
     assert (code, msg) == (
         "ValidationException",
-        "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty binary value. Key: pk",
+        (
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            "cannot contain an empty binary value. Key: pk"
+        ),
     )
 
 
 def test_hash_key_of_2048_bytes_accepted_and_2049_refused(ddb: Any, table: str) -> None:
     longest = "é" * 1024  # 2048 UTF-8 bytes
     ddb.put_item(TableName=table, Item={"pk": {"S": longest}})
-    assert ddb.get_item(TableName=table, Key={"pk": {"S": longest}})["Item"] == {"pk": {"S": longest}}
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": longest}})["Item"] == {
+        "pk": {"S": longest}
+    }
     too_long = "a" + longest
-    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": too_long}}))
+    code, msg = refused(
+        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": too_long}})
+    )
     assert (code, msg) == (
         "ValidationException",
         INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes",
     )
-    code, msg = refused(lambda: ddb.get_item(TableName=table, Key={"pk": {"S": too_long}}))
+    code, msg = refused(
+        lambda: ddb.get_item(TableName=table, Key={"pk": {"S": too_long}})
+    )
     assert (code, msg) == (
         "ValidationException",
         INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes",
     )
 
 
-def test_range_key_of_1024_bytes_accepted_and_1025_refused(ddb: Any, sorted_table: str) -> None:
+def test_range_key_of_1024_bytes_accepted_and_1025_refused(
+    ddb: Any, sorted_table: str
+) -> None:
     longest = "r" * 1024
     ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}, "sk": {"S": longest}})
     code, msg = refused(
-        lambda: ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}, "sk": {"S": longest + "r"}})
+        lambda: ddb.put_item(
+            TableName=sorted_table, Item={"pk": {"S": "a"}, "sk": {"S": longest + "r"}}
+        )
     )
     assert (code, msg) == (
         "ValidationException",
-        INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        INVALID
+        + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
     )
 
 
@@ -388,22 +509,104 @@ def test_item_of_exactly_400_kb_accepted(ddb: Any, table: str) -> None:
 
 
 def test_item_one_byte_over_400_kb_refused(ddb: Any, table: str) -> None:
-    code, msg = refused(lambda: ddb.put_item(TableName=table, Item=sized_item("big", MAX_ITEM + 1)))
-    assert (code, msg) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    code, msg = refused(
+        lambda: ddb.put_item(TableName=table, Item=sized_item("big", MAX_ITEM + 1))
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        "Item size has exceeded the maximum allowed size",
+    )
     assert get(ddb, table, "big") is None
 
 
-def test_item_size_counts_attribute_names_numbers_and_nesting(ddb: Any, table: str) -> None:
+def test_item_size_counts_attribute_names_numbers_and_nesting(
+    ddb: Any, table: str
+) -> None:
     # "12345" has 5 digits, exponent 4: 1 + 3 = 4 bytes. Map: 3 + (1 + 1 + 1) = 6 (name "k",
     # value "v"). List: 3 + (1 + 1) = 5. So: pk(2+3) + n(1+4) + m(1+6) + l(1+5) = 23 + filler.
-    base = {"pk": {"S": "abc"}, "n": {"N": "12345"}, "m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"S": "w"}]}}
+    base = {
+        "pk": {"S": "abc"},
+        "n": {"N": "12345"},
+        "m": {"M": {"k": {"S": "v"}}},
+        "l": {"L": [{"S": "w"}]},
+    }
     fixed = 2 + 3 + 1 + 4 + 1 + 6 + 1 + 5
     filler = MAX_ITEM - fixed - len("f")
     ddb.put_item(TableName=table, Item={**base, "f": {"S": "x" * filler}})
     code, msg = refused(
-        lambda: ddb.put_item(TableName=table, Item={**base, "f": {"S": "x" * (filler + 1)}})
+        lambda: ddb.put_item(
+            TableName=table, Item={**base, "f": {"S": "x" * (filler + 1)}}
+        )
     )
-    assert (code, msg) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    assert (code, msg) == (
+        "ValidationException",
+        "Item size has exceeded the maximum allowed size",
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "size"),
+    [
+        ("0", 1),
+        ("7", 2),
+        ("-7", 3),
+        ("12", 2),
+        ("1.2", 3),
+        ("-1.2", 4),
+        ("123", 3),
+        ("12.34", 3),
+        ("1.234", 4),
+        ("0.01", 2),
+        ("1" + "0" * 125, 2),
+        ("11" + "0" * 124, 2),
+        ("11111" + "0" * 121, 4),
+        ("1111111" + "0" * 119, 5),
+        ("1" * 38 + "0" * 88, 20),
+    ],
+)
+def test_number_size_at_the_400_kb_boundary(
+    ddb: Any, table: str, number: str, size: int
+) -> None:
+    # Bytes of a number (semantics.md §6): 1 + ⌈digits/2⌉, +1 when the digit count and the
+    # leading digit's decimal exponent are both even, +1 when negative.
+    fixed = len("pk") + len("num") + len("c") + size + len("b")
+    item = {"pk": {"S": "num"}, "c": {"N": number}}
+    ddb.put_item(TableName=table, Item={**item, "b": {"S": "x" * (MAX_ITEM - fixed)}})
+    code, msg = refused(
+        lambda: ddb.put_item(
+            TableName=table, Item={**item, "b": {"S": "x" * (MAX_ITEM - fixed + 1)}}
+        )
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        "Item size has exceeded the maximum allowed size",
+    )
+
+
+def test_set_and_binary_sizes_at_the_400_kb_boundary(ddb: Any, table: str) -> None:
+    # Sets count their members only; B counts decoded bytes; BOOL and NULL one byte each.
+    item = {
+        "pk": {"S": "set"},
+        "ss": {"SS": ["ab", "c"]},  # 3
+        "ns": {"NS": ["1", "22"]},  # 2 + 2
+        "bs": {"BS": [b"\x00\x01", b"\x02"]},  # 3
+        "bin": {"B": b"\xff" * 10},  # 10
+        "t": {"BOOL": True},  # 1
+        "z": {"NULL": True},  # 1
+    }
+    fixed = (
+        (2 + 3) + (2 + 3) + (2 + 4) + (2 + 3) + (3 + 10) + (1 + 1) + (1 + 1) + len("f")
+    )
+    ddb.put_item(TableName=table, Item={**item, "f": {"S": "x" * (MAX_ITEM - fixed)}})
+    code, msg = refused(
+        lambda: ddb.put_item(
+            TableName=table, Item={**item, "f": {"S": "x" * (MAX_ITEM - fixed + 1)}}
+        )
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        "Item size has exceeded the maximum allowed size",
+    )
 
 
 # --------------------------------------------------------------------------- missing table
@@ -418,7 +621,9 @@ def test_item_size_counts_attribute_names_numbers_and_nesting(ddb: Any, table: s
         ("update_item", {"Key": {"pk": {"S": "a"}}}),
     ],
 )
-def test_missing_table_is_resource_not_found(ddb: Any, operation: str, params: dict[str, Any]) -> None:
+def test_missing_table_is_resource_not_found(
+    ddb: Any, operation: str, params: dict[str, Any]
+) -> None:
     name = "missing-" + uuid.uuid4().hex[:8]
     code, msg = refused(lambda: getattr(ddb, operation)(TableName=name, **params))
     assert (code, msg) == ("ResourceNotFoundException", "Requested resource not found")
@@ -431,8 +636,16 @@ def test_put_all_old_returns_previous_item(ddb: Any, table: str) -> None:
     first = {"pk": {"S": "rv"}, "b": {"N": "-0015.789e6"}, "c": {"S": "a"}}
     reply = ddb.put_item(TableName=table, Item=first, ReturnValues="ALL_OLD")
     assert "Attributes" not in reply
-    reply = ddb.put_item(TableName=table, Item={"pk": {"S": "rv"}, "b": {"S": "b"}}, ReturnValues="ALL_OLD")
-    assert reply["Attributes"] == {"pk": {"S": "rv"}, "b": {"N": "-15789000"}, "c": {"S": "a"}}
+    reply = ddb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "rv"}, "b": {"S": "b"}},
+        ReturnValues="ALL_OLD",
+    )
+    assert reply["Attributes"] == {
+        "pk": {"S": "rv"},
+        "b": {"N": "-15789000"},
+        "c": {"S": "a"},
+    }
 
 
 def test_put_return_values_none_returns_nothing(ddb: Any, table: str) -> None:
@@ -447,10 +660,17 @@ def test_put_and_delete_refuse_other_return_values(
     ddb: Any, table: str, mode: str, operation: str
 ) -> None:
     params: dict[str, Any] = (
-        {"Item": {"pk": {"S": "a"}}} if operation == "put_item" else {"Key": {"pk": {"S": "a"}}}
+        {"Item": {"pk": {"S": "a"}}}
+        if operation == "put_item"
+        else {"Key": {"pk": {"S": "a"}}}
     )
-    code, msg = refused(lambda: getattr(ddb, operation)(TableName=table, ReturnValues=mode, **params))
-    assert (code, msg) == ("ValidationException", "ReturnValues can only be ALL_OLD or NONE")
+    code, msg = refused(
+        lambda: getattr(ddb, operation)(TableName=table, ReturnValues=mode, **params)
+    )
+    assert (code, msg) == (
+        "ValidationException",
+        "ReturnValues can only be ALL_OLD or NONE",
+    )
 
 
 def test_delete_all_old_returns_deleted_item(ddb: Any, table: str) -> None:
@@ -461,8 +681,12 @@ def test_delete_all_old_returns_deleted_item(ddb: Any, table: str) -> None:
     assert get(ddb, table, "gone") is None
 
 
-def test_delete_of_missing_item_succeeds_without_attributes(ddb: Any, table: str) -> None:
-    reply = ddb.delete_item(TableName=table, Key=key_of("never"), ReturnValues="ALL_OLD")
+def test_delete_of_missing_item_succeeds_without_attributes(
+    ddb: Any, table: str
+) -> None:
+    reply = ddb.delete_item(
+        TableName=table, Key=key_of("never"), ReturnValues="ALL_OLD"
+    )
     assert "Attributes" not in reply
 
 
@@ -481,10 +705,15 @@ def capacity(reply: dict[str, Any], table: str, mode: str) -> float:
 
 @pytest.mark.parametrize("mode", ["TOTAL", "INDEXES"])
 def test_get_capacity_of_missing_item(ddb: Any, table: str, mode: str) -> None:
-    eventual = ddb.get_item(TableName=table, Key=key_of("none"), ReturnConsumedCapacity=mode)
+    eventual = ddb.get_item(
+        TableName=table, Key=key_of("none"), ReturnConsumedCapacity=mode
+    )
     assert capacity(eventual, table, mode) == 0.5
     strong = ddb.get_item(
-        TableName=table, Key=key_of("none"), ReturnConsumedCapacity=mode, ConsistentRead=True
+        TableName=table,
+        Key=key_of("none"),
+        ReturnConsumedCapacity=mode,
+        ConsistentRead=True,
     )
     assert capacity(strong, table, mode) == 1.0
 
@@ -499,37 +728,52 @@ def test_get_capacity_rounds_item_size_up_to_4_kb(
     ddb.put_item(TableName=table, Item=sized_item("cap", size))
     for consistent, units in ((True, strong), (False, eventual)):
         reply = ddb.get_item(
-            TableName=table, Key=key_of("cap"), ConsistentRead=consistent, ReturnConsumedCapacity="TOTAL"
+            TableName=table,
+            Key=key_of("cap"),
+            ConsistentRead=consistent,
+            ReturnConsumedCapacity="TOTAL",
         )
         assert capacity(reply, table, "TOTAL") == units
 
 
 def test_get_without_return_consumed_capacity_has_none(ddb: Any, table: str) -> None:
     assert "ConsumedCapacity" not in ddb.get_item(TableName=table, Key=key_of("a"))
-    reply = ddb.get_item(TableName=table, Key=key_of("a"), ReturnConsumedCapacity="NONE")
+    reply = ddb.get_item(
+        TableName=table, Key=key_of("a"), ReturnConsumedCapacity="NONE"
+    )
     assert "ConsumedCapacity" not in reply
 
 
 @pytest.mark.parametrize("mode", ["TOTAL", "INDEXES"])
-@pytest.mark.parametrize(("size", "units"), [(100, 1.0), (1024, 1.0), (1025, 2.0), (1536, 2.0), (3000, 3.0)])
+@pytest.mark.parametrize(
+    ("size", "units"), [(100, 1.0), (1024, 1.0), (1025, 2.0), (1536, 2.0), (3000, 3.0)]
+)
 def test_put_capacity_rounds_item_size_up_to_1_kb(
     ddb: Any, table: str, mode: str, size: int, units: float
 ) -> None:
-    reply = ddb.put_item(TableName=table, Item=sized_item("w", size), ReturnConsumedCapacity=mode)
+    reply = ddb.put_item(
+        TableName=table, Item=sized_item("w", size), ReturnConsumedCapacity=mode
+    )
     assert capacity(reply, table, mode) == units
 
 
 def test_put_capacity_counts_the_larger_of_old_and_new(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item=sized_item("w", 3000))
-    reply = ddb.put_item(TableName=table, Item={"pk": {"S": "w"}}, ReturnConsumedCapacity="TOTAL")
+    reply = ddb.put_item(
+        TableName=table, Item={"pk": {"S": "w"}}, ReturnConsumedCapacity="TOTAL"
+    )
     assert capacity(reply, table, "TOTAL") == 3.0
 
 
 def test_delete_capacity(ddb: Any, table: str) -> None:
-    missing = ddb.delete_item(TableName=table, Key=key_of("none"), ReturnConsumedCapacity="TOTAL")
+    missing = ddb.delete_item(
+        TableName=table, Key=key_of("none"), ReturnConsumedCapacity="TOTAL"
+    )
     assert capacity(missing, table, "TOTAL") == 1.0
     ddb.put_item(TableName=table, Item=sized_item("d", 1536))
-    reply = ddb.delete_item(TableName=table, Key=key_of("d"), ReturnConsumedCapacity="INDEXES")
+    reply = ddb.delete_item(
+        TableName=table, Key=key_of("d"), ReturnConsumedCapacity="INDEXES"
+    )
     assert capacity(reply, table, "INDEXES") == 2.0
 
 
@@ -548,8 +792,21 @@ def projected(ddb: Any, table: str) -> Iterator[str]:
         TableName=table,
         Item={
             "pk": {"S": "p"},
-            "a": {"M": {"b": {"N": "1"}, "c": {"N": "2"}, "d": {"M": {"e": {"S": "deep"}, "f": {"S": "no"}}}}},
-            "l": {"L": [{"N": "10"}, {"N": "20"}, {"N": "30"}, {"M": {"x": {"S": "y"}, "z": {"S": "w"}}}]},
+            "a": {
+                "M": {
+                    "b": {"N": "1"},
+                    "c": {"N": "2"},
+                    "d": {"M": {"e": {"S": "deep"}, "f": {"S": "no"}}},
+                }
+            },
+            "l": {
+                "L": [
+                    {"N": "10"},
+                    {"N": "20"},
+                    {"N": "30"},
+                    {"M": {"x": {"S": "y"}, "z": {"S": "w"}}},
+                ]
+            },
             "x": {"S": "top"},
             "dotted.name": {"S": "dot"},
         },
@@ -563,7 +820,11 @@ def projected(ddb: Any, table: str) -> Iterator[str]:
         ("x", None, {"x": {"S": "top"}}),
         ("pk, x", None, {"pk": {"S": "p"}, "x": {"S": "top"}}),
         ("a.b", None, {"a": {"M": {"b": {"N": "1"}}}}),
-        ("a.b, a.d.e", None, {"a": {"M": {"b": {"N": "1"}, "d": {"M": {"e": {"S": "deep"}}}}}}),
+        (
+            "a.b, a.d.e",
+            None,
+            {"a": {"M": {"b": {"N": "1"}, "d": {"M": {"e": {"S": "deep"}}}}}},
+        ),
         ("l[1]", None, {"l": {"L": [{"N": "20"}]}}),
         ("l[2], l[0]", None, {"l": {"L": [{"N": "10"}, {"N": "30"}]}}),
         ("l[3].x", None, {"l": {"L": [{"M": {"x": {"S": "y"}}}]}}),
@@ -573,7 +834,11 @@ def projected(ddb: Any, table: str) -> Iterator[str]:
     ],
 )
 def test_projection_expression(
-    ddb: Any, projected: str, projection: str, names: dict[str, str] | None, expected: dict[str, Any]
+    ddb: Any,
+    projected: str,
+    projection: str,
+    names: dict[str, str] | None,
+    expected: dict[str, Any],
 ) -> None:
     params: dict[str, Any] = {"ProjectionExpression": projection}
     if names:
@@ -584,7 +849,9 @@ def test_projection_expression(
 
 def test_projection_reserved_word_refused(ddb: Any, projected: str) -> None:
     code, msg = refused(
-        lambda: ddb.get_item(TableName=projected, Key=key_of("p"), ProjectionExpression="x, name")
+        lambda: ddb.get_item(
+            TableName=projected, Key=key_of("p"), ProjectionExpression="x, name"
+        )
     )
     assert (code, msg) == (
         "ValidationException",
@@ -594,12 +861,16 @@ def test_projection_reserved_word_refused(ddb: Any, projected: str) -> None:
 
 def test_projection_overlapping_paths_refused(ddb: Any, projected: str) -> None:
     code, msg = refused(
-        lambda: ddb.get_item(TableName=projected, Key=key_of("p"), ProjectionExpression="a, a.b")
+        lambda: ddb.get_item(
+            TableName=projected, Key=key_of("p"), ProjectionExpression="a, a.b"
+        )
     )
     assert (code, msg) == (
         "ValidationException",
-        "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or "
-        "rewrite one of these paths; path one: [a], path two: [a, b]",
+        (
+            "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or "
+            "rewrite one of these paths; path one: [a], path two: [a, b]"
+        ),
     )
 
 
@@ -621,7 +892,9 @@ def test_projection_unused_name_refused(ddb: Any, projected: str) -> None:
 # --------------------------------------------------------------------------- resource API
 
 
-def test_resource_api_round_trip_with_python_types(ddb_resource: Any, table: str) -> None:
+def test_resource_api_round_trip_with_python_types(
+    ddb_resource: Any, table: str
+) -> None:
     t = ddb_resource.Table(table)
     item = {
         "pk": "py",
@@ -636,8 +909,8 @@ def test_resource_api_round_trip_with_python_types(ddb_resource: Any, table: str
         "ss": {"a", "b"},
         "ns": {1, Decimal("2.5")},
         "bs": {Binary(b"x"), Binary(b"y")},
-        "l": [1, "two", {"three": Decimal("3")}, [False]],
-        "m": {"k": [True], "n": {"deep": Decimal("10")}},
+        "l": [1, "two", {"three": Decimal(3)}, [False]],
+        "m": {"k": [True], "n": {"deep": Decimal(10)}},
     }
     t.put_item(Item=item)
     got = t.get_item(Key={"pk": "py"}, ConsistentRead=True)["Item"]
@@ -666,7 +939,14 @@ def test_resource_api_update_and_delete(ddb_resource: Any, table: str) -> None:
     assert reply["Attributes"] == {"n": Decimal("1.75"), "ss": {"a", "b", "c"}}
     with pytest.raises(ClientError) as excinfo:
         t.delete_item(Key={"pk": "u"}, ConditionExpression=Attr("n").eq(5))
-    assert error_of(excinfo) == ("ConditionalCheckFailedException", "The conditional request failed")
+    assert error_of(excinfo) == (
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+    )
     reply = t.delete_item(Key={"pk": "u"}, ReturnValues="ALL_OLD")
-    assert reply["Attributes"] == {"pk": "u", "n": Decimal("1.75"), "ss": {"a", "b", "c"}}
+    assert reply["Attributes"] == {
+        "pk": "u",
+        "n": Decimal("1.75"),
+        "ss": {"a", "b", "c"},
+    }
     assert "Item" not in t.get_item(Key={"pk": "u"}, ConsistentRead=True)

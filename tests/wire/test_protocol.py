@@ -76,7 +76,9 @@ def send(
         connection.close()
 
 
-def unsigned_headers(operation: str | None, content_type: str = AMZ_JSON) -> dict[str, str]:
+def unsigned_headers(
+    operation: str | None, content_type: str = AMZ_JSON
+) -> dict[str, str]:
     """Headers of a request with a well-formed but unverified Authorization header."""
     headers = {
         "Content-Type": content_type,
@@ -98,9 +100,14 @@ def call(
     """A request signed with SigV4 the way botocore signs, so it stays valid once the server
     verifies signatures; `payload` is sent as given when it is bytes."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    headers = {"Content-Type": content_type, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+    headers = {
+        "Content-Type": content_type,
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+    }
     headers.update(extra_headers or {})
-    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
+    request = AWSRequest(
+        method="POST", url=server.endpoint + "/", data=body, headers=headers
+    )
     credentials = Credentials(
         CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
     )
@@ -139,7 +146,12 @@ def test_application_json_is_echoed(server: Server) -> None:
 
 
 def test_content_type_parameters_are_ignored(server: Server) -> None:
-    reply = call(server, "ListTables", {}, content_type="application/x-amz-json-1.0; charset=utf-8")
+    reply = call(
+        server,
+        "ListTables",
+        {},
+        content_type="application/x-amz-json-1.0; charset=utf-8",
+    )
     assert reply.status == 200
     assert reply.headers["content-type"] == AMZ_JSON
 
@@ -159,7 +171,11 @@ def test_error_has_crc32_and_request_id(server: Server) -> None:
 
 
 def test_unknown_members_and_nulls_are_ignored(server: Server) -> None:
-    reply = call(server, "ListTables", {"hi": "yo", "ExclusiveStartTableName": None, "Limit": None})
+    reply = call(
+        server,
+        "ListTables",
+        {"hi": "yo", "ExclusiveStartTableName": None, "Limit": None},
+    )
     assert reply.status == 200
     assert isinstance(reply.json()["TableNames"], list)
 
@@ -204,7 +220,9 @@ def test_timestamps_are_epoch_seconds(server: Server) -> None:
     table = call(server, "DescribeTable", {"TableName": name}).json()["Table"]
     assert isinstance(table["CreationDateTime"], (int, float))
     assert table["CreationDateTime"] > 1.7e9
-    assert isinstance(table["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"], (int, float))
+    assert isinstance(
+        table["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"], (int, float)
+    )
     call(server, "DeleteTable", {"TableName": name})
 
 
@@ -219,7 +237,9 @@ def test_malformed_json(server: Server, body: bytes) -> None:
 
 
 def test_malformed_json_echoes_application_json(server: Server) -> None:
-    reply = send(server, body=b"hi", headers=unsigned_headers("ListTables", "application/json"))
+    reply = send(
+        server, body=b"hi", headers=unsigned_headers("ListTables", "application/json")
+    )
     assert_error(reply, CORAL + "SerializationException")
     assert reply.headers["content-type"] == "application/json"
     # The exact bytes DynamoDB sends: its CRC is recorded in dynalite's tests.
@@ -229,13 +249,18 @@ def test_malformed_json_echoes_application_json(server: Server) -> None:
 def test_malformed_gzip(server: Server) -> None:
     headers = unsigned_headers("ListTables")
     headers["Content-Encoding"] = "gzip"
-    assert_error(send(server, body=b"not gzip", headers=headers), CORAL + "SerializationException")
+    assert_error(
+        send(server, body=b"not gzip", headers=headers),
+        CORAL + "SerializationException",
+    )
 
 
 def test_wrong_json_type(server: Server) -> None:
     reply = call(server, "DescribeTable", {"TableName": 1})
     assert_error(
-        reply, CORAL + "SerializationException", "NUMBER_VALUE cannot be converted to String"
+        reply,
+        CORAL + "SerializationException",
+        "NUMBER_VALUE cannot be converted to String",
     )
     assert "Message" in reply.json()  # capital M, as DynamoDB sends for this error
 
@@ -248,8 +273,14 @@ def test_wrong_json_type(server: Server) -> None:
         ({"TableName": []}, "Unrecognized collection type class java.lang.String"),
     ],
 )
-def test_wrong_json_types(server: Server, payload: dict[str, Any], message: str) -> None:
-    assert_error(call(server, "DescribeTable", payload), CORAL + "SerializationException", message)
+def test_wrong_json_types(
+    server: Server, payload: dict[str, Any], message: str
+) -> None:
+    assert_error(
+        call(server, "DescribeTable", payload),
+        CORAL + "SerializationException",
+        message,
+    )
 
 
 def test_wrong_json_type_for_integer(server: Server) -> None:
@@ -265,7 +296,13 @@ def test_wrong_json_type_for_integer(server: Server) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    [None, "whatever", "DynamoDB_20120810.ListTable", "DynamoDB_20120810", "Foo_1.ListTables"],
+    [
+        None,
+        "whatever",
+        "DynamoDB_20120810.ListTable",
+        "DynamoDB_20120810",
+        "Foo_1.ListTables",
+    ],
 )
 def test_unknown_target(server: Server, target: str | None) -> None:
     headers = unsigned_headers(None)
@@ -273,7 +310,9 @@ def test_unknown_target(server: Server, target: str | None) -> None:
         headers["X-Amz-Target"] = target
     reply = send(server, body=b"{}", headers=headers)
     assert_error(reply, CORAL + "UnknownOperationException")
-    assert reply.headers["x-amz-crc32"] == "1368724161"  # dynalite's recorded CRC of this body
+    assert (
+        reply.headers["x-amz-crc32"] == "1368724161"
+    )  # dynalite's recorded CRC of this body
 
 
 def test_unknown_target_precedes_authentication(server: Server) -> None:
@@ -361,9 +400,15 @@ def test_authorization_with_nothing(server: Server) -> None:
 
 @pytest.mark.parametrize(
     "authorization",
-    ["AWS4- Signature=b Credential=a", "AWS4- Signature=b,Credential=a", "AWS4- Signature=b, Credential=a"],
+    [
+        "AWS4- Signature=b Credential=a",
+        "AWS4- Signature=b,Credential=a",
+        "AWS4- Signature=b, Credential=a",
+    ],
 )
-def test_authorization_without_signed_headers(server: Server, authorization: str) -> None:
+def test_authorization_without_signed_headers(
+    server: Server, authorization: str
+) -> None:
     headers = {
         "Content-Type": AMZ_JSON,
         "X-Amz-Target": "DynamoDB_20120810.ListTables",
@@ -381,7 +426,10 @@ def test_serialization_precedes_authentication(server: Server) -> None:
     reply = send(
         server,
         body=b"hi",
-        headers={"Content-Type": AMZ_JSON, "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+        headers={
+            "Content-Type": AMZ_JSON,
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+        },
     )
     assert_error(reply, CORAL + "SerializationException")
 
@@ -441,7 +489,9 @@ def test_other_methods_are_404(server: Server, method: str) -> None:
     "content_type",
     [None, "whatever", "application/x-amz-json-1.1", "application/jsonasdf"],
 )
-def test_body_with_other_content_type_is_404(server: Server, content_type: str | None) -> None:
+def test_body_with_other_content_type_is_404(
+    server: Server, content_type: str | None
+) -> None:
     headers = unsigned_headers("ListTables")
     if content_type is None:
         del headers["Content-Type"]
@@ -453,7 +503,9 @@ def test_body_with_other_content_type_is_404(server: Server, content_type: str |
 
 
 def test_body_over_16_mb_is_413(server: Server) -> None:
-    reply = send(server, body=b"a" * (MAX_BODY + 1), headers=unsigned_headers("ListTables"))
+    reply = send(
+        server, body=b"a" * (MAX_BODY + 1), headers=unsigned_headers("ListTables")
+    )
     assert reply.status == 413
 
 

@@ -41,7 +41,9 @@ from tests.conftest import CREDENTIALS, REGION, Server, error_of, unique_name
 
 ACCOUNT = "000000000000"
 VALIDATION = "ValidationException"
-NAME_LENGTH = "TableName must be at least 3 characters long and at most 255 characters long"
+NAME_LENGTH = (
+    "TableName must be at least 3 characters long and at most 255 characters long"
+)
 NAME_PATTERN = (
     "1 validation error detected: Value '{}' at 'tableName' failed to satisfy constraint: "
     "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
@@ -113,13 +115,15 @@ def raw_error(server: Server, operation: str, body: dict[str, Any]) -> tuple[str
     """(short type, message) of a raw call that must fail with HTTP 400."""
     status, reply = raw_call(server, operation, body)
     assert status == 400, reply
-    return reply["__type"].rsplit("#", 1)[1], reply.get("message", reply.get("Message", ""))
+    return reply["__type"].rsplit("#", 1)[1], reply.get(
+        "message", reply.get("Message", "")
+    )
 
 
 def failures(message: str) -> set[str]:
     """The individual constraint failures of an aggregated ValidationException message
     (DynamoDB's order among them is not specified, so they are compared as a set)."""
-    match = re.fullmatch(r"(\d+) validation errors? detected: (.*)", message, re.S)
+    match = re.fullmatch(r"(\d+) validation errors? detected: (.*)", message, re.DOTALL)
     assert match, message
     parts = match.group(2).split("; ")
     assert int(match.group(1)) == len(parts), message
@@ -127,7 +131,9 @@ def failures(message: str) -> set[str]:
 
 
 def null_at(path: str) -> str:
-    return f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
+    return (
+        f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
+    )
 
 
 def create_error(ddb: Any, **params: Any) -> tuple[str, str]:
@@ -168,14 +174,18 @@ def fresh_region() -> str:
 # --------------------------------------------------------------------------- CreateTable
 
 
-def test_create_hash_only_table_answers_creating_description(ddb: Any, created: Any) -> None:
+def test_create_hash_only_table_answers_creating_description(
+    ddb: Any, created: Any
+) -> None:
     name = unique_name()
     before = time.time()
     desc = created(**hash_table(name))["TableDescription"]
     assert desc["TableName"] == name
     assert desc["TableStatus"] == "CREATING"
     assert desc["KeySchema"] == [{"AttributeName": "a", "KeyType": "HASH"}]
-    assert desc["AttributeDefinitions"] == [{"AttributeName": "a", "AttributeType": "S"}]
+    assert desc["AttributeDefinitions"] == [
+        {"AttributeName": "a", "AttributeType": "S"}
+    ]
     assert desc["ProvisionedThroughput"] == {**ONE_ONE, "NumberOfDecreasesToday": 0}
     assert desc["ItemCount"] == 0
     assert desc["TableSizeBytes"] == 0
@@ -209,7 +219,9 @@ def test_create_hash_and_range_table(ddb: Any, created: Any) -> None:
     ]
 
 
-def test_create_number_and_binary_keys_store_and_read_items(ddb: Any, created: Any) -> None:
+def test_create_number_and_binary_keys_store_and_read_items(
+    ddb: Any, created: Any
+) -> None:
     name = unique_name()
     created(
         TableName=name,
@@ -271,9 +283,9 @@ def test_create_provisioned_keeps_throughput(ddb: Any, created: Any) -> None:
         "WriteCapacityUnits": 3,
         "NumberOfDecreasesToday": 0,
     }
-    assert table.get("BillingModeSummary", {"BillingMode": "PROVISIONED"})["BillingMode"] == (
-        "PROVISIONED"
-    )
+    assert table.get("BillingModeSummary", {"BillingMode": "PROVISIONED"})[
+        "BillingMode"
+    ] == ("PROVISIONED")
 
 
 def test_create_with_tags_lists_them(ddb: Any, created: Any) -> None:
@@ -281,17 +293,24 @@ def test_create_with_tags_lists_them(ddb: Any, created: Any) -> None:
     tags = [{"Key": "team", "Value": "db"}, {"Key": "env", "Value": "test"}]
     created(**hash_table(name, Tags=tags))
     listed = ddb.list_tags_of_resource(ResourceArn=arn(name))["Tags"]
-    assert sorted(listed, key=lambda t: t["Key"]) == sorted(tags, key=lambda t: t["Key"])
+    assert sorted(listed, key=lambda t: t["Key"]) == sorted(
+        tags, key=lambda t: t["Key"]
+    )
 
 
 def test_create_with_deletion_protection_is_described(ddb: Any, created: Any) -> None:
     name = unique_name()
     created(**hash_table(name, DeletionProtectionEnabled=True))
-    assert ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+    assert (
+        ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+    )
 
 
 def test_deletion_protection_defaults_to_false(ddb: Any, table: str) -> None:
-    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is False
+    assert (
+        ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
+        is False
+    )
 
 
 def test_create_with_table_class_is_described(ddb: Any, created: Any) -> None:
@@ -335,7 +354,10 @@ def test_create_255_character_name(ddb: Any, created: Any) -> None:
 
 def test_create_existing_table_is_resource_in_use(ddb: Any, table: str) -> None:
     code, message = create_error(ddb, **hash_table(table))
-    assert (code, message) == ("ResourceInUseException", f"Table already exists: {table}")
+    assert (code, message) == (
+        "ResourceInUseException",
+        f"Table already exists: {table}",
+    )
 
 
 # --------------------------------------------------------------------------- CreateTable validation
@@ -347,7 +369,10 @@ def test_create_name_length(ddb: Any, name: str) -> None:
 
 
 def test_create_name_pattern(ddb: Any) -> None:
-    assert create_error(ddb, **hash_table("abc;")) == (VALIDATION, NAME_PATTERN.format("abc;"))
+    assert create_error(ddb, **hash_table("abc;")) == (
+        VALIDATION,
+        NAME_PATTERN.format("abc;"),
+    )
 
 
 def test_create_without_table_name(server: Server) -> None:
@@ -388,21 +413,29 @@ def test_create_without_key_schema_and_attribute_definitions(ddb: Any) -> None:
 
 
 def test_create_empty_key_schema(server: Server) -> None:
-    code, message = raw_error(server, "CreateTable", hash_table(unique_name(), KeySchema=[]))
+    code, message = raw_error(
+        server, "CreateTable", hash_table(unique_name(), KeySchema=[])
+    )
     assert code == VALIDATION
     assert failures(message) == {
-        "Value '[]' at 'keySchema' failed to satisfy constraint: "
-        "Member must have length greater than or equal to 1"
+        (
+            "Value '[]' at 'keySchema' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"
+        )
     }
 
 
 def test_create_bad_key_type(ddb: Any) -> None:
-    params = hash_table(unique_name(), KeySchema=[{"AttributeName": "a", "KeyType": "Woop"}])
+    params = hash_table(
+        unique_name(), KeySchema=[{"AttributeName": "a", "KeyType": "Woop"}]
+    )
     code, message = create_error(ddb, **params)
     assert code == VALIDATION
     assert failures(message) == {
-        "Value 'Woop' at 'keySchema.1.member.keyType' failed to satisfy constraint: "
-        "Member must satisfy enum value set: [HASH, RANGE]"
+        (
+            "Value 'Woop' at 'keySchema.1.member.keyType' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [HASH, RANGE]"
+        )
     }
 
 
@@ -415,8 +448,10 @@ def test_create_bad_attribute_type(ddb: Any, attribute_type: str) -> None:
     code, message = create_error(ddb, **params)
     assert code == VALIDATION
     assert failures(message) == {
-        f"Value '{attribute_type}' at 'attributeDefinitions.1.member.attributeType' failed to "
-        "satisfy constraint: Member must satisfy enum value set: [B, N, S]"
+        (
+            f"Value '{attribute_type}' at 'attributeDefinitions.1.member.attributeType' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [B, N, S]"
+        )
     }
 
 
@@ -503,7 +538,9 @@ KEY_SCHEMA_CASES = [
 def test_create_key_schema_errors(
     ddb: Any, definitions: list[Any], schema: list[Any], message: str
 ) -> None:
-    params = hash_table(unique_name(), AttributeDefinitions=definitions, KeySchema=schema)
+    params = hash_table(
+        unique_name(), AttributeDefinitions=definitions, KeySchema=schema
+    )
     assert create_error(ddb, **params) == (VALIDATION, message)
 
 
@@ -528,22 +565,29 @@ def test_create_bad_billing_mode(ddb: Any) -> None:
     code, message = create_error(ddb, **hash_table(unique_name(), BillingMode="A"))
     assert code == VALIDATION
     assert failures(message) == {
-        "Value 'A' at 'billingMode' failed to satisfy constraint: "
-        "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+        (
+            "Value 'A' at 'billingMode' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+        )
     }
 
 
 def test_create_throughput_below_one(server: Server) -> None:
     params = hash_table(
-        unique_name(), ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": -1}
+        unique_name(),
+        ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": -1},
     )
     code, message = raw_error(server, "CreateTable", params)
     assert code == VALIDATION
     assert failures(message) == {
-        "Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: "
-        "Member must have value greater than or equal to 1",
-        "Value '-1' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: "
-        "Member must have value greater than or equal to 1",
+        (
+            "Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1"
+        ),
+        (
+            "Value '-1' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1"
+        ),
     }
 
 
@@ -560,13 +604,24 @@ def test_create_empty_throughput(server: Server) -> None:
 @pytest.mark.parametrize(
     ("read", "write", "message"),
     [
-        (1_000_000_000_001, 1_000_000_000_001, "Given value 1000000000001 for ReadCapacityUnits is out of bounds"),
-        (1_000_000_000_000, 1_000_000_000_001, "Given value 1000000000001 for WriteCapacityUnits is out of bounds"),
+        (
+            1_000_000_000_001,
+            1_000_000_000_001,
+            "Given value 1000000000001 for ReadCapacityUnits is out of bounds",
+        ),
+        (
+            1_000_000_000_000,
+            1_000_000_000_001,
+            "Given value 1000000000001 for WriteCapacityUnits is out of bounds",
+        ),
     ],
 )
-def test_create_throughput_out_of_bounds(ddb: Any, read: int, write: int, message: str) -> None:
+def test_create_throughput_out_of_bounds(
+    ddb: Any, read: int, write: int, message: str
+) -> None:
     params = hash_table(
-        unique_name(), ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write}
+        unique_name(),
+        ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write},
     )
     assert create_error(ddb, **params) == (VALIDATION, message)
 
@@ -583,7 +638,12 @@ def test_validation_precedes_existence(ddb: Any, table: str) -> None:
 def test_describe_complete_description(ddb: Any, created: Any) -> None:
     name = unique_name()
     before = time.time()
-    created(**hash_table(name, ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 4}))
+    created(
+        **hash_table(
+            name,
+            ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 4},
+        )
+    )
     table = ddb.describe_table(TableName=name)["Table"]
     assert table["TableName"] == name
     assert table["TableStatus"] == "ACTIVE"
@@ -593,7 +653,9 @@ def test_describe_complete_description(ddb: Any, created: Any) -> None:
     assert created_at.tzinfo is not None
     assert before - 5 <= created_at.timestamp() <= time.time() + 5
     assert table["KeySchema"] == [{"AttributeName": "a", "KeyType": "HASH"}]
-    assert table["AttributeDefinitions"] == [{"AttributeName": "a", "AttributeType": "S"}]
+    assert table["AttributeDefinitions"] == [
+        {"AttributeName": "a", "AttributeType": "S"}
+    ]
     assert table["ProvisionedThroughput"] == {
         "ReadCapacityUnits": 2,
         "WriteCapacityUnits": 4,
@@ -714,7 +776,9 @@ def test_list_tables_exclusive_start(region_tables: tuple[Any, list[str]]) -> No
     assert reply["LastEvaluatedTableName"] == names[3]
 
 
-def test_list_tables_exclusive_start_need_not_exist(region_tables: tuple[Any, list[str]]) -> None:
+def test_list_tables_exclusive_start_need_not_exist(
+    region_tables: tuple[Any, list[str]],
+) -> None:
     client, names = region_tables
     before_first = "lt-"  # sorts before every name of the fixture
     reply = client.list_tables(ExclusiveStartTableName=before_first, Limit=1)
@@ -733,8 +797,14 @@ def test_list_tables_large_limit_has_no_last_evaluated(
 
 def test_list_tables_paginator(region_tables: tuple[Any, list[str]]) -> None:
     client, names = region_tables
-    pages = list(client.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2}))
-    assert [page["TableNames"] for page in pages][:3] == [names[0:2], names[2:4], names[4:5]]
+    pages = list(
+        client.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2})
+    )
+    assert [page["TableNames"] for page in pages][:3] == [
+        names[0:2],
+        names[2:4],
+        names[4:5],
+    ]
     assert [n for page in pages for n in page["TableNames"]] == names
 
 
@@ -747,28 +817,44 @@ def test_list_tables_empty_region(server: Server) -> None:
     [
         (
             {"Limit": 0},
-            {"Value '0' at 'limit' failed to satisfy constraint: "
-             "Member must have value greater than or equal to 1"},
+            {
+                (
+                    "Value '0' at 'limit' failed to satisfy constraint: "
+                    "Member must have value greater than or equal to 1"
+                )
+            },
         ),
         (
             {"Limit": 101},
-            {"Value '101' at 'limit' failed to satisfy constraint: "
-             "Member must have value less than or equal to 100"},
+            {
+                (
+                    "Value '101' at 'limit' failed to satisfy constraint: "
+                    "Member must have value less than or equal to 100"
+                )
+            },
         ),
         (
             {"ExclusiveStartTableName": "a;", "Limit": 500},
             {
-                "Value '500' at 'limit' failed to satisfy constraint: "
-                "Member must have value less than or equal to 100",
-                "Value 'a;' at 'exclusiveStartTableName' failed to satisfy constraint: "
-                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-                "Value 'a;' at 'exclusiveStartTableName' failed to satisfy constraint: "
-                "Member must have length greater than or equal to 3",
+                (
+                    "Value '500' at 'limit' failed to satisfy constraint: "
+                    "Member must have value less than or equal to 100"
+                ),
+                (
+                    "Value 'a;' at 'exclusiveStartTableName' failed to satisfy constraint: "
+                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+                ),
+                (
+                    "Value 'a;' at 'exclusiveStartTableName' failed to satisfy constraint: "
+                    "Member must have length greater than or equal to 3"
+                ),
             },
         ),
     ],
 )
-def test_list_tables_validation(server: Server, body: dict[str, Any], expected: set[str]) -> None:
+def test_list_tables_validation(
+    server: Server, body: dict[str, Any], expected: set[str]
+) -> None:
     code, message = raw_error(server, "ListTables", body)
     assert code == VALIDATION
     assert failures(message) == expected
@@ -787,7 +873,12 @@ def test_delete_answers_deleting_then_table_is_gone(ddb: Any, created: Any) -> N
     ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=WAIT)
     with pytest.raises(ddb.exceptions.ResourceNotFoundException):
         ddb.describe_table(TableName=name)
-    assert name not in ddb.list_tables(ExclusiveStartTableName=name[:-1], Limit=100)["TableNames"]
+    assert (
+        name
+        not in ddb.list_tables(ExclusiveStartTableName=name[:-1], Limit=100)[
+            "TableNames"
+        ]
+    )
 
 
 def test_delete_missing_table(ddb: Any) -> None:
@@ -817,12 +908,17 @@ def test_delete_protected_table_is_refused(ddb: Any, created: Any) -> None:
         ddb.delete_table(TableName=name)
     assert error_of(excinfo) == (
         VALIDATION,
-        "Resource cannot be deleted as it is currently protected against deletion. "
-        "Disable deletion protection first.",
+        (
+            "Resource cannot be deleted as it is currently protected against deletion. "
+            "Disable deletion protection first."
+        ),
     )
     assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
     ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-    assert ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"
+    assert (
+        ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"]
+        == "DELETING"
+    )
 
 
 @pytest.mark.parametrize("name", ["ab", "a" * 256])
@@ -835,7 +931,9 @@ def test_delete_name_length(ddb: Any, name: str) -> None:
 # --------------------------------------------------------------------------- UpdateTable
 
 
-def test_update_pay_per_request_to_provisioned(ddb: Any, make_table: Callable[..., str]) -> None:
+def test_update_pay_per_request_to_provisioned(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
     name = make_table()
     reply = ddb.update_table(
         TableName=name,
@@ -869,7 +967,8 @@ def test_update_throughput_increase_and_decrease(ddb: Any, created: Any) -> None
     created(**hash_table(name))
     before = time.time()
     ddb.update_table(
-        TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4}
+        TableName=name,
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
     )
     throughput = ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]
     assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (3, 4)
@@ -885,18 +984,26 @@ def test_update_throughput_increase_and_decrease(ddb: Any, created: Any) -> None
 
 def test_update_unchanged_throughput(ddb: Any, created: Any) -> None:
     name = unique_name()
-    created(**hash_table(name, ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}))
+    created(
+        **hash_table(
+            name,
+            ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3},
+        )
+    )
     with pytest.raises(ddb.exceptions.ClientError) as excinfo:
         ddb.update_table(
-            TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}
+            TableName=name,
+            ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3},
         )
     assert error_of(excinfo) == (
         VALIDATION,
-        "The provisioned throughput for the table will not change. The requested value equals "
-        "the current value. Current ReadCapacityUnits provisioned for the table: 2. Requested "
-        "ReadCapacityUnits: 2. Current WriteCapacityUnits provisioned for the table: 3. "
-        "Requested WriteCapacityUnits: 3. Refer to the Amazon DynamoDB Developer Guide for "
-        "current limits and how to request higher limits.",
+        (
+            "The provisioned throughput for the table will not change. The requested value equals "
+            "the current value. Current ReadCapacityUnits provisioned for the table: 2. Requested "
+            "ReadCapacityUnits: 2. Current WriteCapacityUnits provisioned for the table: 3. "
+            "Requested WriteCapacityUnits: 3. Refer to the Amazon DynamoDB Developer Guide for "
+            "current limits and how to request higher limits."
+        ),
     )
 
 
@@ -911,19 +1018,27 @@ def test_update_to_provisioned_without_throughput(ddb: Any, table: str) -> None:
         ddb.update_table(TableName=table, BillingMode="PROVISIONED")
     assert error_of(excinfo) == (
         VALIDATION,
-        "One or more parameter values were invalid: ProvisionedThroughput must be specified "
-        "when BillingMode is PROVISIONED",
+        (
+            "One or more parameter values were invalid: ProvisionedThroughput must be specified "
+            "when BillingMode is PROVISIONED"
+        ),
     )
 
 
 def test_update_deletion_protection(ddb: Any, table: str) -> None:
     ddb.update_table(TableName=table, DeletionProtectionEnabled=True)
-    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is True
+    assert (
+        ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
+        is True
+    )
     with pytest.raises(ddb.exceptions.ClientError) as excinfo:
         ddb.delete_table(TableName=table)
     assert error_of(excinfo)[0] == VALIDATION
     ddb.update_table(TableName=table, DeletionProtectionEnabled=False)
-    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is False
+    assert (
+        ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
+        is False
+    )
 
 
 def test_update_table_class(ddb: Any, table: str) -> None:
@@ -942,12 +1057,16 @@ def test_update_needs_a_change(ddb: Any, table: str) -> None:
     assert code == VALIDATION
     # AWS has lengthened this list over the years; both recorded wordings are accepted.
     assert message in (
-        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-        "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
-        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-        "GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, "
-        "MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
-        "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required",
+        (
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+        ),
+        (
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, "
+            "MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
+            "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required"
+        ),
     )
 
 
@@ -1005,7 +1124,9 @@ def test_describe_limits(ddb: Any) -> None:
 
 def test_describe_endpoints(server: Server, ddb: Any) -> None:
     endpoints = ddb.describe_endpoints()["Endpoints"]
-    assert endpoints == [{"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}]
+    assert endpoints == [
+        {"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}
+    ]
 
 
 # --------------------------------------------------------------------------- tags
@@ -1024,7 +1145,8 @@ def test_tags_of_untagged_table(ddb: Any, table: str) -> None:
 def test_tag_list_untag(ddb: Any, table: str) -> None:
     resource = arn(table)
     ddb.tag_resource(
-        ResourceArn=resource, Tags=[{"Key": "t1", "Value": "v1"}, {"Key": "t2", "Value": "v2"}]
+        ResourceArn=resource,
+        Tags=[{"Key": "t1", "Value": "v1"}, {"Key": "t2", "Value": "v2"}],
     )
     assert _sorted_tags(ddb.list_tags_of_resource(ResourceArn=resource)["Tags"]) == [
         {"Key": "t1", "Value": "v1"},
@@ -1114,13 +1236,19 @@ def test_list_tags_missing_table(ddb: Any) -> None:
 def test_untag_resource_missing_table(ddb: Any) -> None:
     with pytest.raises(ddb.exceptions.ResourceNotFoundException) as excinfo:
         ddb.untag_resource(ResourceArn=arn(unique_name()), TagKeys=["a"])
-    assert error_of(excinfo) == ("ResourceNotFoundException", "Requested resource not found")
+    assert error_of(excinfo) == (
+        "ResourceNotFoundException",
+        "Requested resource not found",
+    )
 
 
 def test_tag_resource_without_tags(ddb: Any) -> None:
     with pytest.raises(ddb.exceptions.ClientError) as excinfo:
         ddb.tag_resource(ResourceArn=arn(unique_name()), Tags=[])
-    assert error_of(excinfo) == (VALIDATION, "Atleast one Tag needs to be provided as Input.")
+    assert error_of(excinfo) == (
+        VALIDATION,
+        "Atleast one Tag needs to be provided as Input.",
+    )
 
 
 def test_untag_resource_without_keys(ddb: Any) -> None:
@@ -1139,10 +1267,15 @@ def test_tag_resource_null_tags(server: Server) -> None:
 
 
 def test_tags_without_resource_arn(server: Server) -> None:
-    assert raw_error(server, "ListTagsOfResource", {}) == (VALIDATION, "Invalid TableArn")
+    assert raw_error(server, "ListTagsOfResource", {}) == (
+        VALIDATION,
+        "Invalid TableArn",
+    )
 
 
-def test_table_of_another_region_is_not_found_by_arn(server: Server, ddb: Any, table: str) -> None:
+def test_table_of_another_region_is_not_found_by_arn(
+    server: Server, ddb: Any, table: str
+) -> None:
     other = server.client(region="eu-west-1")
     with pytest.raises(other.exceptions.ClientError) as excinfo:
         other.list_tags_of_resource(ResourceArn=arn(table, region="eu-west-1"))
@@ -1156,7 +1289,10 @@ def test_regions_are_separate_namespaces(server: Server, ddb: Any, table: str) -
     europe = server.client(region="eu-west-1")
     with pytest.raises(europe.exceptions.ResourceNotFoundException):
         europe.describe_table(TableName=table)
-    assert table not in europe.list_tables(ExclusiveStartTableName=table[:-1])["TableNames"]
+    assert (
+        table
+        not in europe.list_tables(ExclusiveStartTableName=table[:-1])["TableNames"]
+    )
 
 
 def test_same_name_in_two_regions(server: Server, ddb: Any, created: Any) -> None:
@@ -1165,7 +1301,12 @@ def test_same_name_in_two_regions(server: Server, ddb: Any, created: Any) -> Non
     created(client=europe, **hash_table(name))
     with pytest.raises(ddb.exceptions.ResourceNotFoundException):
         ddb.describe_table(TableName=name)
-    created(**hash_table(name, ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}))
+    created(
+        **hash_table(
+            name,
+            ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
+        )
+    )
     european = europe.describe_table(TableName=name)["Table"]
     american = ddb.describe_table(TableName=name)["Table"]
     assert european["TableArn"] == arn(name, region="eu-west-1")
