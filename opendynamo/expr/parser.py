@@ -71,8 +71,11 @@ T = TypeVar("T")
 # Python frames per level stay far below this recursion limit (pure-Python calls do not use the C
 # stack on 3.11+).
 _MAX_DEPTH = MAX_OPERATORS + 1
-if sys.getrecursionlimit() < 10_000:
-    sys.setrecursionlimit(10_000)
+# No valid expression of at most 4 KB nests parentheses this deep; deeper input is refused as a
+# syntax error before it can exhaust the interpreter's stack.
+_MAX_PAREN_DEPTH = 1000
+if sys.getrecursionlimit() < 20_000:
+    sys.setrecursionlimit(20_000)
 
 
 class _Failure(Exception):
@@ -102,14 +105,31 @@ def _bare_condition(node: Condition | _Paren) -> Condition:
     return node
 
 
+_Memo = tuple[Union[Operand, _Paren], int] | Exception
+
+
 class _Parser:
-    __slots__ = ("text", "tokens", "pos", "depth")
+    __slots__ = ("text", "tokens", "pos", "depth", "parens", "memo")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = lexer.tokenize(text)
         self.pos = 0
         self.depth = 0
+        self.parens = 0
+        # Condition operands by start position: the two readings of "(" would otherwise re-read
+        # the same run of parentheses once per level (quadratic on hostile input).
+        self.memo: dict[int, _Memo] = {}
+
+    @contextmanager
+    def parenthesised(self) -> Iterator[None]:
+        self.parens += 1
+        try:
+            if self.parens > _MAX_PAREN_DEPTH:
+                self.fail()
+            yield
+        finally:
+            self.parens -= 1
 
     @contextmanager
     def nested(self) -> Iterator[None]:
@@ -208,13 +228,30 @@ class _Parser:
 
     def operand(self) -> Operand | _Paren:
         """A condition operand; parentheses may wrap it, and may group the head of a path."""
+        start = self.pos
+        known = self.memo.get(start)
+        if known is None:
+            try:
+                node = self.read_operand()
+            except (_Failure, ExpressionProblem) as problem:
+                self.memo[start] = problem
+                raise
+            self.memo[start] = (node, self.pos)
+            return node
+        if isinstance(known, Exception):
+            raise known
+        node, self.pos = known
+        return node
+
+    def read_operand(self) -> Operand | _Paren:
         token = self.peek()
         if token.kind == lexer.VALUE:
             self.advance()
             return ValueRef(token.text)
         if token.kind == "(":
             self.advance()
-            inner = self.operand()
+            with self.parenthesised():
+                inner = self.operand()
             self.expect(")")
             wrapped = self.paren(inner)
             if isinstance(inner, RawPath) and (self.at(".") or self.at("[")):
@@ -255,7 +292,8 @@ class _Parser:
 
     def parenthesised_condition(self) -> _Paren:
         self.expect("(")
-        inner = self.condition()
+        with self.parenthesised():
+            inner = self.condition()
         self.expect(")")
         return self.paren(inner)
 
@@ -335,7 +373,8 @@ class _Parser:
 
     def parenthesised_set_value(self) -> Operand:
         self.expect("(")
-        value = self.set_inner()
+        with self.parenthesised():
+            value = self.set_inner()
         self.expect(")")
         return value
 
@@ -349,7 +388,8 @@ class _Parser:
     def update_operand_parens(self) -> Operand:
         if self.at("("):
             self.advance()
-            inner = self.update_operand()
+            with self.parenthesised():
+                inner = self.update_operand()
             self.expect(")")
             return inner
         return self.update_operand()

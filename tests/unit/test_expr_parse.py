@@ -814,3 +814,96 @@ def test_deep_nesting_is_parsed_or_refused_cleanly() -> None:
     )
     sizes = "size(" * 350 + "a" + ")" * 350 + " > :v"
     assert error(condition=sizes, values=VALUES).endswith("operator count: 301")
+
+
+def test_hostile_inputs_fail_fast() -> None:
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(ExpressionProblem):
+        parse_condition("(" * 4000 + "a")
+    with pytest.raises(ExpressionProblem):
+        parse_update("SET a = " + "(" * 4000)
+    chain = "(" * 300 + "a = :v" + ") AND b = :v" * 300
+    with pytest.raises(ExpressionProblem):
+        parse_condition(chain)  # 600 operators
+    assert time.perf_counter() - started < 2
+
+
+# ---- round trip: render a random condition tree, parse it back -----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.sampled_from(["x0", "y1", "zz", "#n0", "#n1"]).map(
+    lambda n: NameRef(n) if n.startswith("#") else n
+)
+_paths = st.builds(
+    lambda head, tail: RawPath((head, *tail)),
+    _names,
+    st.lists(st.one_of(_names, st.integers(min_value=0, max_value=99)), max_size=3),
+)
+_values = st.sampled_from([":v0", ":v1", ":w"]).map(ValueRef)
+_operands = st.one_of(_paths, _values, _paths.map(lambda p: Call("size", (p,))))
+_leaves = st.one_of(
+    st.builds(Compare, st.sampled_from(["=", "<>", "<", "<=", ">", ">="]), _operands, _operands),
+    st.builds(Between, _operands, _operands, _operands),
+    st.builds(In, _operands, st.lists(_operands, min_size=1, max_size=3).map(tuple)),
+    st.builds(lambda p, v: Call("begins_with", (p, v)), _paths, _values),
+    st.builds(lambda p: Call("attribute_exists", (p,)), _paths),
+)
+_conditions = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.builds(And, inner, inner), st.builds(Or, inner, inner), st.builds(Not, inner)
+    ),
+    max_leaves=8,
+)
+
+
+def _render_path(path: RawPath) -> str:
+    out = ""
+    for element in path.elements:
+        if isinstance(element, int):
+            out += f"[{element}]"
+        else:
+            text = element.name if isinstance(element, NameRef) else element
+            out += ("." if out else "") + text
+    return out
+
+
+def _render_operand(operand: Any) -> str:
+    if isinstance(operand, RawPath):
+        return _render_path(operand)
+    if isinstance(operand, ValueRef):
+        return operand.name
+    return f"{operand.name}({', '.join(_render_operand(a) for a in operand.args)})"
+
+
+def _render(node: Any) -> str:
+    if isinstance(node, Or):
+        right = _render(node.right)
+        return f"{_render(node.left)} OR " + (f"({right})" if isinstance(node.right, Or) else right)
+    if isinstance(node, And):
+        left, right = _render(node.left), _render(node.right)
+        left = f"({left})" if isinstance(node.left, Or) else left
+        right = f"({right})" if isinstance(node.right, (And, Or)) else right
+        return f"{left} AND {right}"
+    if isinstance(node, Not):
+        inner = _render(node.operand)
+        return "NOT " + (f"({inner})" if isinstance(node.operand, (And, Or)) else inner)
+    if isinstance(node, Compare):
+        return f"{_render_operand(node.left)} {node.op} {_render_operand(node.right)}"
+    if isinstance(node, Between):
+        low, high = _render_operand(node.low), _render_operand(node.high)
+        return f"{_render_operand(node.operand)} BETWEEN {low} AND {high}"
+    if isinstance(node, In):
+        choices = ", ".join(_render_operand(c) for c in node.choices)
+        return f"{_render_operand(node.operand)} IN ({choices})"
+    return _render_operand(node)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_conditions)
+def test_condition_round_trip(tree: Any) -> None:
+    assert parse_condition(_render(tree)) == tree

@@ -327,7 +327,7 @@ def test_create_only_if_absent(ddb: Any, table: str) -> None:
 
 
 def test_attribute_exists_on_missing_item_fails(ddb: Any, table: str) -> None:
-    for call in (
+    calls: tuple[Callable[[], Any], ...] = (
         lambda: ddb.put_item(
             TableName=table,
             Item={"pk": {"S": "m"}},
@@ -345,7 +345,8 @@ def test_attribute_exists_on_missing_item_fails(ddb: Any, table: str) -> None:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":v": {"N": "1"}},
         ),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_of(excinfo) == FAILED
@@ -942,7 +943,7 @@ def test_redundant_parentheses(ddb: Any, table: str, expression: str) -> None:
 
 def test_expression_errors_also_on_update_and_delete(ddb: Any, table: str) -> None:
     key = {"pk": {"S": "err"}}
-    for call in (
+    calls: tuple[Callable[[], Any], ...] = (
         lambda: ddb.update_item(
             TableName=table,
             Key=key,
@@ -956,7 +957,8 @@ def test_expression_errors_also_on_update_and_delete(ddb: Any, table: str) -> No
             ConditionExpression="status = :v",
             ExpressionAttributeValues={":v": {"N": "1"}},
         ),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_of(excinfo) == invalid(

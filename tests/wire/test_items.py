@@ -64,7 +64,8 @@ def canon(value: Any) -> Any:
 
 def get(ddb: Any, table: str, key: str, **extra: Any) -> dict[str, Any] | None:
     reply = ddb.get_item(TableName=table, Key=key_of(key), ConsistentRead=True, **extra)
-    return reply.get("Item")
+    item: dict[str, Any] | None = reply.get("Item")
+    return item
 
 
 def refused(call: Callable[[], Any]) -> tuple[str, str]:

@@ -45,9 +45,10 @@ def key_of(name: str) -> dict[str, Any]:
 
 
 def read(ddb: Any, table: str, key: str) -> dict[str, Any] | None:
-    return ddb.get_item(TableName=table, Key=key_of(key), ConsistentRead=True).get(
-        "Item"
-    )
+    item: dict[str, Any] | None = ddb.get_item(
+        TableName=table, Key=key_of(key), ConsistentRead=True
+    ).get("Item")
+    return item
 
 
 def update(
@@ -297,9 +298,9 @@ def test_set_nested_list_inside_map(ddb: Any, table: str) -> None:
         Item={"pk": s("k"), "m": {"M": {"l": {"L": [{"M": {"x": n("1")}}]}}}},
     )
     update(ddb, table, "k", "SET m.l[0].x = :v, m.l[0].y = :v", {":v": n("9")})
-    assert read(ddb, table, "k")["m"] == {
-        "M": {"l": {"L": [{"M": {"x": n("9"), "y": n("9")}}]}}
-    }  # type: ignore[index]
+    item = read(ddb, table, "k")
+    assert item is not None
+    assert item["m"] == {"M": {"l": {"L": [{"M": {"x": n("9"), "y": n("9")}}]}}}
 
 
 # --------------------------------------------------------------------------- REMOVE
