@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeAlias, Union
+from typing import Any, TypeAlias
 
 AttributeValue: TypeAlias = dict[str, Any]
 """A wire attribute value such as `{"S": "x"}` or `{"M": {...}}`."""
@@ -83,7 +83,7 @@ class Arith:
     right: Operand
 
 
-Operand: TypeAlias = Union[RawPath, Path, ValueRef, Literal, Call, Arith]
+Operand: TypeAlias = RawPath | Path | ValueRef | Literal | Call | Arith
 
 
 # ---- conditions -------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ class Not:
     operand: Condition
 
 
-Condition: TypeAlias = Union[Compare, Between, In, Call, And, Or, Not]
+Condition: TypeAlias = Compare | Between | In | Call | And | Or | Not
 """A condition, filter or key condition tree; a `Call` here is a condition function."""
 
 
@@ -162,7 +162,7 @@ class DeleteAction:
     value: ValueRef | Literal
 
 
-Action: TypeAlias = Union[SetAction, RemoveAction, AddAction, DeleteAction]
+Action: TypeAlias = SetAction | RemoveAction | AddAction | DeleteAction
 
 
 @dataclass(frozen=True, slots=True)

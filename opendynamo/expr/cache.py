@@ -9,7 +9,7 @@ and is not cached.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Union, cast
+from typing import cast
 
 from opendynamo.expr import check, parser
 from opendynamo.expr.ast import Condition, ProjectionExpression, UpdateExpression
@@ -20,7 +20,7 @@ CONDITION = "condition"
 UPDATE = "update"
 PROJECTION = "projection"
 
-_Tree = Union[Condition, UpdateExpression, ProjectionExpression]
+_Tree = Condition | UpdateExpression | ProjectionExpression
 
 
 @lru_cache(maxsize=CACHE_SIZE)

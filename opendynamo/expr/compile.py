@@ -21,7 +21,12 @@ from dataclasses import dataclass
 
 from opendynamo import errors
 from opendynamo.expr import cache
-from opendynamo.expr.ast import AttributeValue, Condition, ProjectionExpression, UpdateExpression
+from opendynamo.expr.ast import (
+    AttributeValue,
+    Condition,
+    ProjectionExpression,
+    UpdateExpression,
+)
 from opendynamo.expr.problem import ExpressionProblem
 from opendynamo.expr.resolve import Resolver, Usage
 

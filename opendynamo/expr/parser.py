@@ -30,10 +30,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn, TypeVar, Union
+from typing import NoReturn, TypeVar
 
 from opendynamo.expr import lexer
 from opendynamo.expr.ast import (
+    Action,
     AddAction,
     And,
     Arith,
@@ -54,7 +55,6 @@ from opendynamo.expr.ast import (
     SetAction,
     UpdateExpression,
     ValueRef,
-    Action,
 )
 from opendynamo.expr.lexer import Token
 from opendynamo.expr.problem import ExpressionProblem
@@ -90,7 +90,7 @@ class _Failure(Exception):
 class _Paren:
     """Parentheses around an operand or condition, kept only while parsing to spot redundancy."""
 
-    inner: Union[Operand, Condition, "_Paren"]
+    inner: Operand | Condition | _Paren
 
 
 def _bare(node: Operand | _Paren) -> Operand:
@@ -105,11 +105,11 @@ def _bare_condition(node: Condition | _Paren) -> Condition:
     return node
 
 
-_Memo = tuple[Union[Operand, _Paren], int] | Exception
+_Memo = tuple[Operand | _Paren, int] | Exception
 
 
 class _Parser:
-    __slots__ = ("text", "tokens", "pos", "depth", "parens", "memo")
+    __slots__ = ("depth", "memo", "parens", "pos", "text", "tokens")
 
     def __init__(self, text: str) -> None:
         self.text = text

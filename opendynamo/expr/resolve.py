@@ -79,7 +79,7 @@ class Usage:
 class Resolver:
     """Resolves trees against one request's ExpressionAttributeNames and Values."""
 
-    __slots__ = ("names", "values", "usage")
+    __slots__ = ("names", "usage", "values")
 
     def __init__(
         self,

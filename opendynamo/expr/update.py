@@ -31,7 +31,6 @@ from opendynamo.expr.ast import (
     Arith,
     AttributeValue,
     Call,
-    DeleteAction,
     DocPath,
     Item,
     Literal,

@@ -6,9 +6,12 @@ public issues, e.g. `Syntax error; token: ":", near: "hits : incr"`).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opendynamo.errors import DynamoError
 from opendynamo.expr import cache, compile_expressions
@@ -20,11 +23,11 @@ from opendynamo.expr.ast import (
     Compare,
     In,
     Literal,
+    NameRef,
     Not,
     Or,
     Path,
     RawPath,
-    NameRef,
     SetAction,
     ValueRef,
 )
@@ -684,8 +687,7 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
         for text, name in [("begins_with(:hello, #a, #b)", ":hello"), (":a < :b", ":a"), (":_ > a", ":_")]
     ],
     *[
-        (text, None, "Incorrect number of operands for operator or function; "
-         f"operator or function: {name}, number of operands: {count}")
+        (text, None, f"Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {count}")
         for text, name, count in [
             ("attribute_exists(things, a) and a=a", "attribute_exists", 2),
             ("attribute_not_exists(things, b)", "attribute_not_exists", 2),
@@ -697,8 +699,7 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
         ]
     ],
     *[
-        (text, {":a": value}, "Incorrect operand type for operator or function; "
-         f"operator or function: {name}, operand type: {next(iter(value))}")
+        (text, {":a": value}, f"Incorrect operand type for operator or function; operator or function: {name}, operand type: {next(iter(value))}")
         for text, name, value in _TYPED_CASES
     ],
     ("attribute_exists(:a) and a=a", {":a": {"S": "1"}},
@@ -706,8 +707,7 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
     ("attribute_not_exists(size(:a))", {":a": {"S": "1"}},
      "Operator or function requires a document path; operator or function: attribute_not_exists"),
     *[
-        (text, None, "The first operand must be distinct from the remaining operands for this "
-         f"operator or function; operator: {op}, first operand: {path}")
+        (text, None, f"The first operand must be distinct from the remaining operands for this operator or function; operator: {op}, first operand: {path}")
         for text, op, path in [
             ("a = a AND #a = b AND :views > a", "=", "[a]"),
             ("#a <> a", "<>", "[a]"),
@@ -817,8 +817,6 @@ def test_deep_nesting_is_parsed_or_refused_cleanly() -> None:
 
 
 def test_hostile_inputs_fail_fast() -> None:
-    import time
-
     started = time.perf_counter()
     with pytest.raises(ExpressionProblem):
         parse_condition("(" * 4000 + "a")
@@ -831,9 +829,6 @@ def test_hostile_inputs_fail_fast() -> None:
 
 
 # ---- round trip: render a random condition tree, parse it back -----------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _names = st.sampled_from(["x0", "y1", "zz", "#n0", "#n1"]).map(
     lambda n: NameRef(n) if n.startswith("#") else n

@@ -278,14 +278,6 @@ def test_unknown_operation() -> None:
     assert caught.value.type_name == "UnknownOperationException"
 
 
-def test_excessive_nesting_is_a_validation_error() -> None:
-    value: dict[str, Any] = {"S": "x"}
-    for _ in range(1500):
-        value = {"L": [value]}
-    message = validation("PutItem", {"TableName": "abc", "Item": {"a": value}})
-    assert message.startswith("Nesting Levels have exceeded supported limits")
-
-
 # ---------------------------------------------------------------------------- constraints
 
 
