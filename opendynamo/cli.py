@@ -33,16 +33,16 @@ def main() -> None:
     default=None,
     help="Worker processes sharing the store [default: number of cores].",
 )
-@click.option(
-    "--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True
-)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 def serve(
     host: str, port: int, data_dir: str, in_memory: bool, workers: int | None, log_level: str
 ) -> None:
     """Serve the DynamoDB API on HOST:PORT."""
     import uvicorn
 
-    settings = Settings(host=host, port=port, data_dir=os.path.abspath(data_dir), in_memory=in_memory)
+    settings = Settings(
+        host=host, port=port, data_dir=os.path.abspath(data_dir), in_memory=in_memory
+    )
     if in_memory:
         workers = 1  # an in-memory store lives in one process
     workers = workers or os.cpu_count() or 1

@@ -184,9 +184,7 @@ def _check_key_untouched(meta: TableMeta, update: Any) -> None:
             )
 
 
-def _attributes(
-    mode: str | None, old: Item | None, new: Item | None, paths: Any
-) -> Body:
+def _attributes(mode: str | None, old: Item | None, new: Item | None, paths: Any) -> Body:
     """The `Attributes` member for ReturnValues `mode`; absent when there is nothing to return."""
     if mode is None or mode == "NONE":
         return {}

@@ -242,8 +242,12 @@ def _java_class(shape_name: str) -> str:
 
 
 SCALAR_JAVA: Final = {
-    "string": "java.lang.String", "boolean": "java.lang.Boolean", "integer": "java.lang.Integer",
-    "long": "java.lang.Long", "double": "java.lang.Double", "timestamp": "java.util.Date",
+    "string": "java.lang.String",
+    "boolean": "java.lang.Boolean",
+    "integer": "java.lang.Integer",
+    "long": "java.lang.Long",
+    "double": "java.lang.Double",
+    "timestamp": "java.util.Date",
     "blob": "java.nio.ByteBuffer",
 }
 
@@ -364,8 +368,10 @@ def _predicate(kind: str, arg: Json) -> tuple[Callable[[Json], bool], str]:
     """A check as (passes(value), constraint text)."""
     if kind == "pattern":
         regex = re.compile(PYTHON_PATTERNS.get(arg, str(arg)))
-        return (lambda v: regex.fullmatch(v) is not None,
-                f"Member must satisfy regular expression pattern: {arg}")
+        return (
+            lambda v: regex.fullmatch(v) is not None,
+            f"Member must satisfy regular expression pattern: {arg}",
+        )
     if kind == "minLen":
         return lambda v: _size(v) >= arg, f"Member must have length greater than or equal to {arg}"
     if kind == "maxLen":
@@ -453,8 +459,9 @@ def _list_rules(node: dict[str, Any]) -> RuleChecker:
     """Element constraints ("Member must satisfy constraint: [...]"), then each element at
     `path.<i>.member` (1-based)."""
     shape: str = node["shape"]
-    elements = _bracket(node["elements"], "Member must satisfy constraint") \
-        if "elements" in node else None
+    elements = (
+        _bracket(node["elements"], "Member must satisfy constraint") if "elements" in node else None
+    )
     member = _compile_rule(node["member"]) if "member" in node else None
     skip_unless = _presence_filter(node["member"]) if "member" in node else None
 
@@ -478,8 +485,9 @@ def _map_rules(node: dict[str, Any]) -> RuleChecker:
     (dynalite's "TODO: Always reverse?")."""
     shape: str = node["shape"]
     keys = _bracket(node["keys"], "Map keys must satisfy constraint") if "keys" in node else None
-    values = _bracket(node["values"], "Map value must satisfy constraint") \
-        if "values" in node else None
+    values = (
+        _bracket(node["values"], "Map value must satisfy constraint") if "values" in node else None
+    )
     member = _compile_rule(node["member"]) if "member" in node else None
     skip_unless = _presence_filter(node["member"]) if "member" in node else None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo import errors
@@ -127,9 +127,7 @@ def describe_endpoints(ctx: Context, body: Body) -> Body:
 # --- the TableDescription ---------------------------------------------------------------
 
 
-def describe(
-    meta: TableMeta, *, status: str | None = None, item_count: int, size: int
-) -> Body:
+def describe(meta: TableMeta, *, status: str | None = None, item_count: int, size: int) -> Body:
     """DynamoDB's TableDescription of `meta` (status overrides the stored one)."""
     throughput: Body = {
         "NumberOfDecreasesToday": meta.decreases_today,
@@ -199,9 +197,7 @@ def _warm_throughput(meta: TableMeta) -> Body:
     }
 
 
-def _stream_state(
-    spec: Body | None, previous: Body | None, now: float
-) -> Body | None:
+def _stream_state(spec: Body | None, previous: Body | None, now: float) -> Body | None:
     """Stored stream state: the specification as described, and the label of the latest
     stream (a new label each time a stream is enabled, as DynamoDB does)."""
     if spec is None:
@@ -210,7 +206,7 @@ def _stream_state(
         if previous is None:
             return None
         return {"spec": {"StreamEnabled": False}, "label": previous.get("label")}
-    label = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    label = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
     return {
         "spec": {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]},
         "label": label,
@@ -231,9 +227,7 @@ def _sse_description(ctx: Context, spec: Body | None) -> Body | None:
 def _check_unsupported_create(body: Body) -> None:
     for member in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
         if body.get(member):
-            raise errors.validation(
-                f"{member} are not supported by this version of opendynamo"
-            )
+            raise errors.validation(f"{member} are not supported by this version of opendynamo")
 
 
 def _check_billing(body: Body) -> None:

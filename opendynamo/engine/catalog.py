@@ -128,7 +128,7 @@ def list_table_names(
     prefix = layout.namespace_prefix(account, region)
     start = prefix if after is None else prefix + after.encode() + b"\x00"
     end = prefix[:-1] + b"\x01"
-    return [key[len(prefix):].decode() for key, _ in txn.range(start, end, limit=limit)]
+    return [key[len(prefix) :].decode() for key, _ in txn.range(start, end, limit=limit)]
 
 
 def replace(meta: TableMeta, **changes: Any) -> TableMeta:

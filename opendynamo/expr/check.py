@@ -107,8 +107,7 @@ def check_path(path: RawPath) -> None:
             )
     if len(path.elements) > MAX_NESTING_LEVELS:
         raise ExpressionProblem(
-            "The document path has too many nesting levels; "
-            f"nesting levels: {len(path.elements)}"
+            f"The document path has too many nesting levels; nesting levels: {len(path.elements)}"
         )
 
 
@@ -160,4 +159,3 @@ def _raw(path: object) -> RawPath:
     if not isinstance(path, RawPath):
         raise TypeError("expected a raw (unresolved) path")
     return path
-

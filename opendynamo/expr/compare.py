@@ -49,11 +49,9 @@ def _equal_payload(kind: str, x: Any, y: Any) -> bool:
     if kind in ("SS", "NS"):
         return len(x) == len(y) and set(x) == set(y)
     if kind == "BS":
-        return len(x) == len(y) and {decode_binary(v) for v in x} == {
-            decode_binary(v) for v in y
-        }
+        return len(x) == len(y) and {decode_binary(v) for v in x} == {decode_binary(v) for v in y}
     if kind == "L":
-        return len(x) == len(y) and all(equal(p, q) for p, q in zip(x, y))
+        return len(x) == len(y) and all(equal(p, q) for p, q in zip(x, y, strict=False))
     if kind == "M":
         return x.keys() == y.keys() and all(equal(x[k], y[k]) for k in x)
     return False

@@ -125,9 +125,9 @@ def _contains(value: AttributeValue, element: AttributeValue) -> bool:
     if kind == "S":
         return element_kind == "S" and element["S"] in value["S"]
     if kind == "B":
-        return element_kind == "B" and compare.decode_binary(
-            element["B"]
-        ) in compare.decode_binary(value["B"])
+        return element_kind == "B" and compare.decode_binary(element["B"]) in compare.decode_binary(
+            value["B"]
+        )
     if kind in ("SS", "NS", "BS"):
         return compare.set_contains(value, element)
     if kind == "L":

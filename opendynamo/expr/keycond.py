@@ -29,7 +29,9 @@ from opendynamo.expr.ast import (
 
 _OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_NOT_KEY_FUNCTIONS = frozenset({"attribute_exists", "attribute_not_exists", "attribute_type", "contains"})
+_NOT_KEY_FUNCTIONS = frozenset(
+    {"attribute_exists", "attribute_not_exists", "attribute_type", "contains"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,13 @@ def _visit(node: Condition, found: dict[str, KeyCondition]) -> None:
 
 
 def _check_first_operand(node: Compare | Between | Call) -> None:
-    label = "BETWEEN" if isinstance(node, Between) else "begins_with" if isinstance(node, Call) else None
+    label = (
+        "BETWEEN"
+        if isinstance(node, Between)
+        else "begins_with"
+        if isinstance(node, Call)
+        else None
+    )
     first = condition_operands(node)[0]
     if label is not None and not isinstance(first, Path):
         raise _invalid(
@@ -93,7 +101,9 @@ def _leaf(node: Compare | Between | Call, found: dict[str, KeyCondition]) -> Non
                     "Multiple attribute names used in one condition"
                 )
             if len(operand.elements) > 1:
-                raise _invalid("KeyConditionExpressions cannot have conditions on nested attributes")
+                raise _invalid(
+                    "KeyConditionExpressions cannot have conditions on nested attributes"
+                )
             key, position = operand, index
         elif isinstance(operand, Literal):
             values.append(operand)

@@ -80,6 +80,4 @@ def syntax_error(text: str, tokens: list[Token], at: int) -> ExpressionProblem:
     token = tokens[at]
     start = tokens[at - 1].start if at > 0 else 0
     end = tokens[at + 1].end if at + 1 < len(tokens) else token.end
-    return ExpressionProblem(
-        f'Syntax error; token: "{token.text}", near: "{text[start:end]}"'
-    )
+    return ExpressionProblem(f'Syntax error; token: "{token.text}", near: "{text[start:end]}"')

@@ -25,9 +25,7 @@ _Tree = dict[PathElement, Union["_Tree", None]]
 """Selected paths as a tree; None marks a path's end (select the whole value)."""
 
 
-def project(
-    item: Item, paths: ProjectionExpression | UpdateExpression | Iterable[DocPath]
-) -> Item:
+def project(item: Item, paths: ProjectionExpression | UpdateExpression | Iterable[DocPath]) -> Item:
     """The projection of `item` on `paths` (a resolved projection or update, or plain paths)."""
     if isinstance(paths, (ProjectionExpression, UpdateExpression)):
         paths = paths.document_paths
@@ -45,7 +43,9 @@ def project(
     return result
 
 
-def top_level_names(paths: ProjectionExpression | UpdateExpression | Iterable[DocPath]) -> frozenset[str]:
+def top_level_names(
+    paths: ProjectionExpression | UpdateExpression | Iterable[DocPath],
+) -> frozenset[str]:
     """The top-level attribute names a projection (or update) refers to."""
     if isinstance(paths, (ProjectionExpression, UpdateExpression)):
         return paths.top_level_names

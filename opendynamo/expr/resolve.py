@@ -65,7 +65,9 @@ LONG_TYPE_NAMES = {
 }
 ADD_TYPES = frozenset({"N", "SS", "NS", "BS"})
 DELETE_TYPES = frozenset({"SS", "NS", "BS"})
-NEEDS_PATH = frozenset({"attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists"})
+NEEDS_PATH = frozenset(
+    {"attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists"}
+)
 
 
 @dataclass(slots=True)
@@ -362,7 +364,9 @@ def _bound_text(value: AttributeValue) -> str:
 def _check_add_delete_operand(action: AddAction | DeleteAction) -> None:
     assert isinstance(action.value, Literal)
     kind = compare.type_of(action.value.value)
-    keyword, allowed = ("ADD", ADD_TYPES) if isinstance(action, AddAction) else ("DELETE", DELETE_TYPES)
+    keyword, allowed = (
+        ("ADD", ADD_TYPES) if isinstance(action, AddAction) else ("DELETE", DELETE_TYPES)
+    )
     if kind not in allowed:
         raise ExpressionProblem(
             "Incorrect operand type for operator or function; "
@@ -410,7 +414,7 @@ def check_overlaps(paths: tuple[DocPath, ...]) -> None:
 
 
 def _relation(one: DocPath, two: DocPath) -> str | None:
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=False):
         if type(a) is not type(b):
             return "conflict"
         if a != b:

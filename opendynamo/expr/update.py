@@ -47,9 +47,7 @@ from opendynamo.model import numbers
 
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
 WRONG_TYPE = "An operand in the update expression has an incorrect data type"
-MISSING_ATTRIBUTE = (
-    "The provided expression refers to an attribute that does not exist in the item"
-)
+MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 
 
 class _Remove:
@@ -173,7 +171,9 @@ def _add(current: AttributeValue | None, operand: AttributeValue) -> AttributeVa
     return {kind: _union(kind, current[kind], operand[kind])}
 
 
-def _delete(current: AttributeValue | None, operand: AttributeValue) -> AttributeValue | _Remove | None:
+def _delete(
+    current: AttributeValue | None, operand: AttributeValue
+) -> AttributeValue | _Remove | None:
     if current is None:
         return None
     kind = compare.type_of(operand)

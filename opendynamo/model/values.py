@@ -204,7 +204,7 @@ def equal(a: AttributeValue, b: AttributeValue) -> bool:
         return len(payload_a) == len(payload_b) and set(payload_a) == set(payload_b)
     if type_a == "L":
         return len(payload_a) == len(payload_b) and all(
-            equal(x, y) for x, y in zip(payload_a, payload_b)
+            equal(x, y) for x, y in zip(payload_a, payload_b, strict=False)
         )
     if type_a == "M":
         return payload_a.keys() == payload_b.keys() and all(

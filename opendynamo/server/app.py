@@ -70,7 +70,9 @@ class App:
             status, payload = self._handle(headers, body, request_id)
         await _send(send, status, payload, reply_type, request_id)
 
-    def _handle(self, headers: dict[bytes, bytes], body: bytes, request_id: str) -> tuple[int, bytes]:
+    def _handle(
+        self, headers: dict[bytes, bytes], body: bytes, request_id: str
+    ) -> tuple[int, bytes]:
         try:
             return 200, self._dispatch(headers, body, request_id)
         except errors.DynamoError as exc:
@@ -177,7 +179,9 @@ def _render_error(exc: errors.DynamoError) -> tuple[int, bytes]:
     return exc.status, orjson.dumps(exc.body())
 
 
-async def _send(send: Send, status: int, payload: bytes, content_type: bytes, request_id: str) -> None:
+async def _send(
+    send: Send, status: int, payload: bytes, content_type: bytes, request_id: str
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -191,4 +195,3 @@ async def _send(send: Send, status: int, payload: bytes, content_type: bytes, re
         }
     )
     await send({"type": "http.response.body", "body": payload})
-
