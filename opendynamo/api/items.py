@@ -7,6 +7,8 @@ applied as a pure function of the old item (`engine.items.write`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,7 +18,9 @@ from opendynamo.api.context import Context
 from opendynamo.api.keys import key_from_item, key_from_param, key_of
 from opendynamo.engine import capacity, catalog, items
 from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.items import WriteOutcome
 from opendynamo.model.values import Item, normalize_item
+from opendynamo.storage.base import WriteTxn
 
 Body = dict[str, Any]
 LEGACY = ("Expected", "ConditionalOperator", "AttributesToGet", "AttributeUpdates")
@@ -56,85 +60,95 @@ def put_item(ctx: Context, body: Body) -> Body:
     _refuse_legacy(body)
     item = normalize_item(body["Item"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
-    compiled = expr.compile_expressions(
-        condition=body.get("ConditionExpression"),
-        names=body.get("ExpressionAttributeNames"),
-        values=_values(body),
-        operation="PutItem",
+    write = ItemWrite(
+        table_name=body["TableName"],
+        locate=lambda meta: key_from_item(meta, item),
+        compiled=_compile(body, "PutItem"),
+        produce=lambda old: item,
+        on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
     )
-    on_failure = body.get("ReturnValuesOnConditionCheckFailure")
-
-    def mutation(old: Item | None) -> Item | None:
-        _check_condition(compiled, old, on_failure)
-        return item
-
-    with ctx.store.write() as txn:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
-        outcome = items.write(txn, meta, key_from_item(meta, item), mutation)
-    units = capacity.write_units(max(outcome.old_size, outcome.new_size))
-    result = _attributes(body.get("ReturnValues"), outcome.old, None, ())
-    return _with_capacity(result, meta, units, body)
+    return _reply(ctx, body, write, ())
 
 
 def update_item(ctx: Context, body: Body) -> Body:
     _refuse_legacy(body)
     key = normalize_item(body["Key"])
-    compiled = expr.compile_expressions(
-        condition=body.get("ConditionExpression"),
-        update=body.get("UpdateExpression"),
-        names=body.get("ExpressionAttributeNames"),
-        values=_values(body),
-        operation="UpdateItem",
-    )
-    on_failure = body.get("ReturnValuesOnConditionCheckFailure")
+    compiled = _compile(body, "UpdateItem", update=body.get("UpdateExpression"))
     update = compiled.update
 
-    with ctx.store.write() as txn:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
-        encoded = key_from_param(meta, key)
-        if update is not None:
-            _check_key_untouched(meta, update)
+    def produce(old: Item | None) -> Item:
+        base = old if old is not None else dict(key)
+        return base if update is None else expr.apply_update(update, base)
 
-        def mutation(old: Item | None) -> Item | None:
-            _check_condition(compiled, old, on_failure)
-            base = old if old is not None else dict(key)
-            return base if update is None else expr.apply_update(update, base)
-
-        outcome = items.write(
-            txn,
-            meta,
-            encoded,
-            mutation,
-            size_error="Item size to update has exceeded the maximum allowed size",
-        )
-    units = capacity.write_units(max(outcome.old_size, outcome.new_size))
-    paths = expr.update_paths(update) if update is not None else ()
-    result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
-    return _with_capacity(result, meta, units, body)
+    write = ItemWrite(
+        table_name=body["TableName"],
+        locate=lambda meta: key_from_param(meta, key),
+        compiled=compiled,
+        produce=produce,
+        on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
+        size_error="Item size to update has exceeded the maximum allowed size",
+    )
+    return _reply(ctx, body, write, expr.update_paths(update) if update is not None else ())
 
 
 def delete_item(ctx: Context, body: Body) -> Body:
     _refuse_legacy(body)
     key = normalize_item(body["Key"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
-    compiled = expr.compile_expressions(
-        condition=body.get("ConditionExpression"),
-        names=body.get("ExpressionAttributeNames"),
-        values=_values(body),
-        operation="DeleteItem",
+    write = ItemWrite(
+        table_name=body["TableName"],
+        locate=lambda meta: key_from_param(meta, key),
+        compiled=_compile(body, "DeleteItem"),
+        produce=lambda old: None,
+        on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
     )
-    on_failure = body.get("ReturnValuesOnConditionCheckFailure")
+    return _reply(ctx, body, write, ())
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWrite:
+    """One validated item write, ready to run inside a storage transaction: where the item is
+    (`locate` checks the key against the table's schema), the condition to hold on the old item,
+    and the pure function from the old item to the new one (None deletes)."""
+
+    table_name: str
+    locate: Callable[[TableMeta], bytes]
+    compiled: expr.Compiled
+    produce: Callable[[Item | None], Item | None]
+    on_failure: str | None = None
+    size_error: str = "Item size has exceeded the maximum allowed size"
+
+
+def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta, WriteOutcome]:
+    """Look the table up, check the key, and apply the write inside `txn`."""
+    meta = catalog.get_table(txn, ctx.account, ctx.region, write.table_name)
+    encoded = write.locate(meta)
+    if write.compiled.update is not None:
+        _check_key_untouched(meta, write.compiled.update)
 
     def mutation(old: Item | None) -> Item | None:
-        _check_condition(compiled, old, on_failure)
-        return None
+        _check_condition(write.compiled, old, write.on_failure)
+        return write.produce(old)
 
+    return meta, items.write(txn, meta, encoded, mutation, size_error=write.size_error)
+
+
+def _reply(ctx: Context, body: Body, write: ItemWrite, paths: Any) -> Body:
     with ctx.store.write() as txn:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
-        outcome = items.write(txn, meta, key_from_param(meta, key), mutation)
-    units = capacity.write_units(outcome.old_size)
-    result = _attributes(body.get("ReturnValues"), outcome.old, None, ())
+        meta, outcome = run_write(ctx, txn, write)
+    units = capacity.write_units(max(outcome.old_size, outcome.new_size))
+    result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
     return _with_capacity(result, meta, units, body)
+
+
+def _compile(body: Body, operation: str, update: str | None = None) -> expr.Compiled:
+    return expr.compile_expressions(
+        condition=body.get("ConditionExpression"),
+        update=update,
+        names=body.get("ExpressionAttributeNames"),
+        values=_values(body),
+        operation=operation,
+    )
 
 
 # --- shared steps -----------------------------------------------------------------------

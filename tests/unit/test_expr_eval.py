@@ -21,7 +21,9 @@ ITEM: dict[str, Any] = {
     "ns": {"NS": ["1", "2.5"]},
     "bs": {"BS": ["AQ==", "Ag=="]},
     "l": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"k": {"S": "v"}}}]},
-    "m": {"M": {"a": {"N": "1"}, "nested": {"M": {"deep": {"S": "d"}}}, "lst": {"L": [{"N": "7"}]}}},
+    "m": {
+        "M": {"a": {"N": "1"}, "nested": {"M": {"deep": {"S": "d"}}}, "lst": {"L": [{"N": "7"}]}}
+    },
 }
 
 
@@ -168,13 +170,18 @@ def test_logic() -> None:
     assert not holds("NOT NOT n = :a", a={"N": "1"})
     # precedence: a OR b AND c  ==  a OR (b AND c)
     assert holds("n = :a OR s = :x AND t = :f", a={"N": "10"}, x={"S": "x"}, f={"BOOL": False})
-    assert not holds("(n = :a OR s = :x) AND t = :f", a={"N": "10"}, x={"S": "x"}, f={"BOOL": False})
+    assert not holds(
+        "(n = :a OR s = :x) AND t = :f", a={"N": "10"}, x={"S": "x"}, f={"BOOL": False}
+    )
 
 
 def test_names_with_dots_go_through_placeholders() -> None:
     item: dict[str, Any] = {"a.b": {"N": "1"}, "a": {"M": {"b": {"N": "2"}}}}
-    compiled = compile_expressions(condition="#ab = :one AND #a.b = :two", names={"#ab": "a.b", "#a": "a"},
-                                   values={":one": {"N": "1"}, ":two": {"N": "2"}})
+    compiled = compile_expressions(
+        condition="#ab = :one AND #a.b = :two",
+        names={"#ab": "a.b", "#a": "a"},
+        values={":one": {"N": "1"}, ":two": {"N": "2"}},
+    )
     assert compiled.condition is not None
     assert evaluate(compiled.condition, item)
 
@@ -192,8 +199,11 @@ def test_lookup() -> None:
 
 @pytest.mark.parametrize("kind", ["filter", "key_condition"])
 def test_filter_and_key_condition_trees_evaluate_the_same(kind: str) -> None:
-    compiled = compile_expressions(**{kind: "pk = :k AND begins_with(s, :p)"}, names=None,
-                                   values={":k": {"S": "key"}, ":p": {"S": "h"}})
+    compiled = compile_expressions(
+        **{kind: "pk = :k AND begins_with(s, :p)"},
+        names=None,
+        values={":k": {"S": "key"}, ":p": {"S": "h"}},
+    )
     tree = getattr(compiled, kind)
     assert evaluate(tree, ITEM)
     assert not evaluate(tree, {"pk": {"S": "other"}, "s": {"S": "h"}})

@@ -64,14 +64,33 @@ def v(name: str) -> Literal:
 
 def test_tokens() -> None:
     kinds = [t.kind for t in tokenize("a.b[0] <> #n AND :v01 between 01")]
-    assert kinds == ["ID", ".", "ID", "[", "INT", "]", "<>", "NAME", "AND", "VALUE", "BETWEEN",
-                     "INT", "INT", "EOF"]
+    assert kinds == [
+        "ID",
+        ".",
+        "ID",
+        "[",
+        "INT",
+        "]",
+        "<>",
+        "NAME",
+        "AND",
+        "VALUE",
+        "BETWEEN",
+        "INT",
+        "INT",
+        "EOF",
+    ]
 
 
 def test_bad_characters_are_single_tokens() -> None:
     tokens = tokenize("_x # : é")
     assert [(t.kind, t.text) for t in tokens] == [
-        ("BAD", "_"), ("ID", "x"), ("BAD", "#"), ("BAD", ":"), ("BAD", "é"), ("EOF", "<EOF>")
+        ("BAD", "_"),
+        ("ID", "x"),
+        ("BAD", "#"),
+        ("BAD", ":"),
+        ("BAD", "é"),
+        ("EOF", "<EOF>"),
     ]
 
 
@@ -126,8 +145,12 @@ def test_functions_and_size_operand() -> None:
 def test_parenthesised_operands_and_grouped_paths() -> None:
     assert parse_condition("(a) = (:v)") == Compare("=", RawPath(("a",)), ValueRef(":v"))
     assert parse_condition("(a.b).c = :v") == Compare("=", RawPath(("a", "b", "c")), ValueRef(":v"))
-    assert parse_condition("(size(a)) > :v") == Compare(">", Call("size", (RawPath(("a",)),)), ValueRef(":v"))
-    assert parse_condition("(contains(a, :v))") == Call("contains", (RawPath(("a",)), ValueRef(":v")))
+    assert parse_condition("(size(a)) > :v") == Compare(
+        ">", Call("size", (RawPath(("a",)),)), ValueRef(":v")
+    )
+    assert parse_condition("(contains(a, :v))") == Call(
+        "contains", (RawPath(("a",)), ValueRef(":v"))
+    )
 
 
 def test_update_grammar() -> None:
@@ -135,12 +158,19 @@ def test_update_grammar() -> None:
     assert [c.keyword for c in tree.clauses] == ["SET", "REMOVE", "ADD", "DELETE"]
     first = tree.clauses[0].actions[0]
     assert first == SetAction(RawPath(("a",)), Arith("+", RawPath(("b",)), ValueRef(":v")))
-    assert parse_update("set a = ((b))").clauses[0].actions[0] == SetAction(RawPath(("a",)), RawPath(("b",)))
+    assert parse_update("set a = ((b))").clauses[0].actions[0] == SetAction(
+        RawPath(("a",)), RawPath(("b",))
+    )
 
 
 def test_projection_grammar() -> None:
     tree = parse_projection("a, b.c , d[0][1], #x")
-    assert tree.paths == (RawPath(("a",)), RawPath(("b", "c")), RawPath(("d", 0, 1)), RawPath((NameRef("#x"),)))
+    assert tree.paths == (
+        RawPath(("a",)),
+        RawPath(("b", "c")),
+        RawPath(("d", 0, 1)),
+        RawPath((NameRef("#x"),)),
+    )
 
 
 # ---- syntax errors -----------------------------------------------------------------------------
@@ -166,14 +196,20 @@ def test_projection_grammar() -> None:
         ("update", "set a[1] = 1", 'Syntax error; token: "1", near: "= 1"'),
         ("update", "set a", 'Syntax error; token: "<EOF>", near: "a"'),
         ("update", "remove a = b", 'Syntax error; token: "=", near: "a = b"'),
-        ("update", "SET if_not_exists(a, b) = a", 'Syntax error; token: "(", near: "if_not_exists(a"'),
+        (
+            "update",
+            "SET if_not_exists(a, b) = a",
+            'Syntax error; token: "(", near: "if_not_exists(a"',
+        ),
         ("projection", "l[a]", 'Syntax error; token: "a", near: "[a]"'),
         ("projection", "a,", 'Syntax error; token: "<EOF>", near: ","'),
         ("projection", "a b", 'Syntax error; token: "b", near: "a b"'),
     ],
 )
 def test_syntax_errors(kind: str, text: str, message: str) -> None:
-    parse = {"condition": parse_condition, "update": parse_update, "projection": parse_projection}[kind]
+    parse = {"condition": parse_condition, "update": parse_update, "projection": parse_projection}[
+        kind
+    ]
     with pytest.raises(ExpressionProblem) as caught:
         parse(text)
     assert caught.value.message == message
@@ -181,15 +217,27 @@ def test_syntax_errors(kind: str, text: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["whatever", "set a=set", "delete a b", "add :a b", "remove :a", "set a = b / c",
-     "set (a = (b + c))", "set a = (b.c).d + e", "set a = (b.c)[0] + e", 'set a[1] = "x"'],
+    [
+        "whatever",
+        "set a=set",
+        "delete a b",
+        "add :a b",
+        "remove :a",
+        "set a = b / c",
+        "set (a = (b + c))",
+        "set a = (b.c).d + e",
+        "set a = (b.c)[0] + e",
+        'set a[1] = "x"',
+    ],
 )
 def test_update_syntax_errors_from_dynalite(text: str) -> None:
     assert error(update=text, values=VALUES).startswith("Invalid UpdateExpression: Syntax error; ")
 
 
 def test_syntax_error_has_parameter_prefix() -> None:
-    assert error(filter="a =") == 'Invalid FilterExpression: Syntax error; token: "<EOF>", near: "="'
+    assert (
+        error(filter="a =") == 'Invalid FilterExpression: Syntax error; token: "<EOF>", near: "="'
+    )
     assert error(key_condition="a =") == (
         'Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "="'
     )
@@ -200,8 +248,14 @@ def test_syntax_error_has_parameter_prefix() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["((a = :v))", "((a)) = :v", "a = ((:v))", "NOT ((a = :v))", "((a.b)).c = :v",
-     "(((a = :v)) AND b = :v)"],
+    [
+        "((a = :v))",
+        "((a)) = :v",
+        "a = ((:v))",
+        "NOT ((a = :v))",
+        "((a.b)).c = :v",
+        "(((a = :v)) AND b = :v)",
+    ],
 )
 def test_redundant_parentheses(text: str) -> None:
     assert error(condition=text, values=VALUES) == (
@@ -238,9 +292,9 @@ def test_function_name_errors() -> None:
     assert error(condition="Begins_with(a, :v)", values=VALUES) == (
         "Invalid ConditionExpression: Invalid function name; function: Begins_with"
     )
-    assert error(update="set #c = if_not_exist(:c) set c = d", names={"#c": "c"}, values={":c": N1}) == (
-        "Invalid UpdateExpression: Invalid function name; function: if_not_exist"
-    )
+    assert error(
+        update="set #c = if_not_exist(:c) set c = d", names={"#c": "c"}, values={":c": N1}
+    ) == ("Invalid UpdateExpression: Invalid function name; function: if_not_exist")
 
 
 def test_function_placement() -> None:
@@ -357,13 +411,17 @@ def test_function_operand_types() -> None:
         prefix + "operator or function: attribute_type, operand type: N"
     )
     assert error(condition="attribute_type(a, b)") == (
-        prefix + "operator or function: attribute_type, operand type: {NS,SS,L,BS,N,M,B,BOOL,NULL,S}"
+        prefix
+        + "operator or function: attribute_type, operand type: {NS,SS,L,BS,N,M,B,BOOL,NULL,S}"
     )
     assert error(condition="attribute_type(a, :t)", values=values) == (
         "Invalid ConditionExpression: Invalid attribute type name found; type: FOO, "
         "valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"
     )
-    assert error(condition="a < :l", values=values) == prefix + "operator or function: <, operand type: L"
+    assert (
+        error(condition="a < :l", values=values)
+        == prefix + "operator or function: <, operand type: L"
+    )
     assert error(condition="a BETWEEN :l AND :n", values=values) == (
         prefix + "operator or function: BETWEEN, operand type: L"
     )
@@ -374,7 +432,13 @@ def test_function_operand_types() -> None:
 
 
 def test_between_bounds() -> None:
-    values = {":a": N1, ":b": {"N": "5"}, ":s": {"S": "a"}, ":x": {"B": "AQI="}, ":y": {"B": "AQ=="}}
+    values = {
+        ":a": N1,
+        ":b": {"N": "5"},
+        ":s": {"S": "a"},
+        ":x": {"B": "AQI="},
+        ":y": {"B": "AQ=="},
+    }
     assert error(condition="a BETWEEN :b AND :a", values=values) == (
         "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than "
         "or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound operand: "
@@ -443,10 +507,14 @@ def test_projection_overlap() -> None:
 @pytest.mark.parametrize(
     ("value", "keyword", "type_name"),
     [
-        ({"S": "a"}, "ADD", "STRING"), ({"S": "a"}, "DELETE", "STRING"),
-        ({"NULL": True}, "ADD", "NULL"), ({"BOOL": False}, "DELETE", "BOOLEAN"),
-        ({"B": "YQ=="}, "ADD", "BINARY"), ({"M": {}}, "DELETE", "MAP"),
-        ({"L": []}, "ADD", "LIST"), ({"N": "1"}, "DELETE", "NUMBER"),
+        ({"S": "a"}, "ADD", "STRING"),
+        ({"S": "a"}, "DELETE", "STRING"),
+        ({"NULL": True}, "ADD", "NULL"),
+        ({"BOOL": False}, "DELETE", "BOOLEAN"),
+        ({"B": "YQ=="}, "ADD", "BINARY"),
+        ({"M": {}}, "DELETE", "MAP"),
+        ({"L": []}, "ADD", "LIST"),
+        ({"N": "1"}, "DELETE", "NUMBER"),
     ],
 )
 def test_add_delete_operand_types(value: dict[str, Any], keyword: str, type_name: str) -> None:
@@ -462,8 +530,14 @@ def test_update_function_types() -> None:
     assert error(update="set a = list_append(:a, a)", values=values) == (
         prefix + "operator or function: list_append, operand type: S"
     )
-    assert error(update="set a = a + :j", values=values) == prefix + "operator or function: +, operand type: L"
-    assert error(update="set a = :i - a", values=values) == prefix + "operator or function: -, operand type: M"
+    assert (
+        error(update="set a = a + :j", values=values)
+        == prefix + "operator or function: +, operand type: L"
+    )
+    assert (
+        error(update="set a = :i - a", values=values)
+        == prefix + "operator or function: -, operand type: M"
+    )
     assert error(update="set a = if_not_exists(:a, c)", values=values) == (
         "Invalid UpdateExpression: Operator or function requires a document path; "
         "operator or function: if_not_exists"
@@ -483,7 +557,10 @@ def test_update_error_precedence() -> None:
 
 def test_empty_and_oversized_expressions() -> None:
     assert error(condition="") == "Invalid ConditionExpression: The expression can not be empty;"
-    assert error(update="", condition="") == "Invalid UpdateExpression: The expression can not be empty;"
+    assert (
+        error(update="", condition="")
+        == "Invalid UpdateExpression: The expression can not be empty;"
+    )
     long = "a = :v" + " " * 4091
     assert error(condition=long, values=VALUES) == (
         "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; "
@@ -493,7 +570,10 @@ def test_empty_and_oversized_expressions() -> None:
 
 
 def test_names_and_values_maps() -> None:
-    assert error(condition="a = :v", names={}, values=VALUES) == "ExpressionAttributeNames must not be empty"
+    assert (
+        error(condition="a = :v", names={}, values=VALUES)
+        == "ExpressionAttributeNames must not be empty"
+    )
     assert error(condition="a = :v", values={}) == "ExpressionAttributeValues must not be empty"
     assert error(condition="a = :v", names={"a": "b"}, values=VALUES) == (
         'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"'
@@ -525,12 +605,15 @@ def test_only_with_expressions() -> None:
 
 
 def test_unused_placeholders() -> None:
-    assert error(
-        update="remove a set b = list_append(b, if_not_exists(a, :a))",
-        condition="a = :b",
-        names={"#a": "a", "#b": "b"},
-        values={":a": {"L": []}, ":b": N1},
-    ) == "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}"
+    assert (
+        error(
+            update="remove a set b = list_append(b, if_not_exists(a, :a))",
+            condition="a = :b",
+            names={"#a": "a", "#b": "b"},
+            values={":a": {"L": []}, ":b": N1},
+        )
+        == "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}"
+    )
     assert error(update="remove a", condition="a = :b", values={":a": N1, ":b": N1, ":c": N1}) == (
         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:a, :c}"
     )
@@ -538,7 +621,10 @@ def test_unused_placeholders() -> None:
 
 def test_placeholders_shared_across_expressions() -> None:
     compiled = compile_(
-        condition="#a = :v", projection="#a, #b", names={"#a": "a", "#b": "b"}, values=VALUES,
+        condition="#a = :v",
+        projection="#a, #b",
+        names={"#a": "a", "#b": "b"},
+        values=VALUES,
         operation="PutItem",
     )
     assert compiled.condition == Compare("=", Path(("a",)), v(":v"))
@@ -553,10 +639,9 @@ def test_expression_check_order() -> None:
     assert error(key_condition="things are not gonna be ok", filter="") == (
         'Invalid KeyConditionExpression: Syntax error; token: "are", near: "things are not"'
     )
-    assert error(key_condition="attribute_type(a, :a)", filter="", projection="",
-                 values={":a": {"S": "N"}}) == (
-        "Invalid FilterExpression: The expression can not be empty;"
-    )
+    assert error(
+        key_condition="attribute_type(a, :a)", filter="", projection="", values={":a": {"S": "N"}}
+    ) == ("Invalid FilterExpression: The expression can not be empty;")
     assert error(key_condition="", filter="a > b", projection="") == (
         "Invalid KeyConditionExpression: The expression can not be empty;"
     )
@@ -576,7 +661,9 @@ def test_java_hash_set_order() -> None:
 
 def test_resolution_replaces_placeholders() -> None:
     compiled = compile_(
-        condition="#a.#b[1] IN (:v, :w)", names={"#a": "x.y", "#b": "z"}, values={":v": N1, ":w": {"S": "s"}}
+        condition="#a.#b[1] IN (:v, :w)",
+        names={"#a": "x.y", "#b": "z"},
+        values={":v": N1, ":w": {"S": "s"}},
     )
     assert compiled.condition == In(
         Path(("x.y", "z", 1)), (Literal(":v", N1), Literal(":w", {"S": "s"}))
@@ -610,13 +697,29 @@ def test_errors_are_not_cached() -> None:
 # ---- dynalite's FilterExpression catalogue (test/scan.js, run against DynamoDB) ------------------
 
 _SYNTAX = [
-    "things are not gonna be ok", "a > 4", "attribute_exists(Pictures-RearView)",
-    'attribute_exists("Pictures.RearView")', "attribute_exists(Pictures..RearView)",
-    "attribute_exists(Pi#ctures.RearView)", "attribute_exists(asdf[a])", "a in b, c",
-    "a > between", "a in b", "a in (b,c,)", "(a)between(b.(c.d))and(c)",
-    "(a)between(b.c.d)and((c)", "#$.b > a", "a > :things.stuff", "b[:a] > a", "b[#_] > a",
-    "ü > a", "(a)between(b.c[4.5].#d)and(:a)", "size(a).b > a", "(size(a)).b > a",
-    "size(a)[0] > a", "(size(a))[0] > a",
+    "things are not gonna be ok",
+    "a > 4",
+    "attribute_exists(Pictures-RearView)",
+    'attribute_exists("Pictures.RearView")',
+    "attribute_exists(Pictures..RearView)",
+    "attribute_exists(Pi#ctures.RearView)",
+    "attribute_exists(asdf[a])",
+    "a in b, c",
+    "a > between",
+    "a in b",
+    "a in (b,c,)",
+    "(a)between(b.(c.d))and(c)",
+    "(a)between(b.c.d)and((c)",
+    "#$.b > a",
+    "a > :things.stuff",
+    "b[:a] > a",
+    "b[#_] > a",
+    "ü > a",
+    "(a)between(b.c[4.5].#d)and(:a)",
+    "size(a).b > a",
+    "(size(a)).b > a",
+    "size(a)[0] > a",
+    "(size(a))[0] > a",
 ]
 
 
@@ -627,12 +730,20 @@ def test_dynalite_filter_syntax_errors(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a=a and a > ((views))", "(a)between(((b.c)).d)and(c)", "a > whatever((:things), ((a)))",
-     "a=a AND ((a=a AND a=a)) AND a=a", "a=a OR ((a=a OR a=a)) OR a=a",
-     "a=a AND ((a=a AND (a=a AND a=a)))", "a=a OR ((a=a OR (a=a OR a=a)))"],
+    [
+        "a=a and a > ((views))",
+        "(a)between(((b.c)).d)and(c)",
+        "a > whatever((:things), ((a)))",
+        "a=a AND ((a=a AND a=a)) AND a=a",
+        "a=a OR ((a=a OR a=a)) OR a=a",
+        "a=a AND ((a=a AND (a=a AND a=a)))",
+        "a=a OR ((a=a OR (a=a OR a=a)))",
+    ],
 )
 def test_dynalite_redundant_parentheses(text: str) -> None:
-    assert error(filter=text) == "Invalid FilterExpression: The expression has redundant parentheses;"
+    assert (
+        error(filter=text) == "Invalid FilterExpression: The expression has redundant parentheses;"
+    )
 
 
 _TYPED_CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -656,7 +767,11 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
     ("a=a and whatever((:things)) > a", None, "Invalid function name; function: whatever"),
     ("attRIbute_exIsts((views), #a)", None, "Invalid function name; function: attRIbute_exIsts"),
     *[
-        (text, None, f"The function is not allowed to be used this way in an expression; function: {name}")
+        (
+            text,
+            None,
+            f"The function is not allowed to be used this way in an expression; function: {name}",
+        )
         for text, name in [
             ("a=a and attribute_exists((views), (#a)) > b", "attribute_exists"),
             ("attribute_not_exists(things) > b", "attribute_not_exists"),
@@ -669,10 +784,18 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
             ("a in (b, attribute_exists(things))", "attribute_exists"),
         ]
     ],
-    ("attribute_exists(views, #a)", None, "Attribute name is a reserved keyword; reserved keyword: views"),
+    (
+        "attribute_exists(views, #a)",
+        None,
+        "Attribute name is a reserved keyword; reserved keyword: views",
+    ),
     (":a < abOrT", None, "Attribute name is a reserved keyword; reserved keyword: abOrT"),
     *[
-        (text, None, f"An expression attribute name used in the document path is not defined; attribute name: {name}")
+        (
+            text,
+            None,
+            f"An expression attribute name used in the document path is not defined; attribute name: {name}",
+        )
         for text, name in [
             ("attribute_exists(#Pictures.RearView, :a) and a=a", "#Pictures"),
             ("begins_with(Pictures.#RearView)", "#RearView"),
@@ -683,11 +806,23 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
         ]
     ],
     *[
-        (text, None, f"An expression attribute value used in expression is not defined; attribute value: {name}")
-        for text, name in [("begins_with(:hello, #a, #b)", ":hello"), (":a < :b", ":a"), (":_ > a", ":_")]
+        (
+            text,
+            None,
+            f"An expression attribute value used in expression is not defined; attribute value: {name}",
+        )
+        for text, name in [
+            ("begins_with(:hello, #a, #b)", ":hello"),
+            (":a < :b", ":a"),
+            (":_ > a", ":_"),
+        ]
     ],
     *[
-        (text, None, f"Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {count}")
+        (
+            text,
+            None,
+            f"Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {count}",
+        )
         for text, name, count in [
             ("attribute_exists(things, a) and a=a", "attribute_exists", 2),
             ("attribute_not_exists(things, b)", "attribute_not_exists", 2),
@@ -699,15 +834,29 @@ _MESSAGES: list[tuple[str, dict[str, Any] | None, str]] = [
         ]
     ],
     *[
-        (text, {":a": value}, f"Incorrect operand type for operator or function; operator or function: {name}, operand type: {next(iter(value))}")
+        (
+            text,
+            {":a": value},
+            f"Incorrect operand type for operator or function; operator or function: {name}, operand type: {next(iter(value))}",
+        )
         for text, name, value in _TYPED_CASES
     ],
-    ("attribute_exists(:a) and a=a", {":a": {"S": "1"}},
-     "Operator or function requires a document path; operator or function: attribute_exists"),
-    ("attribute_not_exists(size(:a))", {":a": {"S": "1"}},
-     "Operator or function requires a document path; operator or function: attribute_not_exists"),
+    (
+        "attribute_exists(:a) and a=a",
+        {":a": {"S": "1"}},
+        "Operator or function requires a document path; operator or function: attribute_exists",
+    ),
+    (
+        "attribute_not_exists(size(:a))",
+        {":a": {"S": "1"}},
+        "Operator or function requires a document path; operator or function: attribute_not_exists",
+    ),
     *[
-        (text, None, f"The first operand must be distinct from the remaining operands for this operator or function; operator: {op}, first operand: {path}")
+        (
+            text,
+            None,
+            f"The first operand must be distinct from the remaining operands for this operator or function; operator: {op}, first operand: {path}",
+        )
         for text, op, path in [
             ("a = a AND #a = b AND :views > a", "=", "[a]"),
             ("#a <> a", "<>", "[a]"),
@@ -744,9 +893,15 @@ def key_error(text: str, values: dict[str, Any] | None = None) -> str:
 
 @pytest.mark.parametrize(
     ("text", "operator"),
-    [("a > b and size(b) > c or a > c", "OR"), ("a in (b, size(c), d)", "IN"),
-     ("attribute_exists(a)", "attribute_exists"), ("attribute_not_exists(a)", "attribute_not_exists"),
-     ("contains(a.d, b)", "contains"), ("not a > b", "NOT"), ("a <> b", "<>")],
+    [
+        ("a > b and size(b) > c or a > c", "OR"),
+        ("a in (b, size(c), d)", "IN"),
+        ("attribute_exists(a)", "attribute_exists"),
+        ("attribute_not_exists(a)", "attribute_not_exists"),
+        ("contains(a.d, b)", "contains"),
+        ("not a > b", "NOT"),
+        ("a <> b", "<>"),
+    ],
 )
 def test_key_condition_invalid_operators(text: str, operator: str) -> None:
     assert key_error(text) == f"Invalid operator used in KeyConditionExpression: {operator}"
@@ -762,14 +917,20 @@ def test_key_condition_shape_errors() -> None:
         "Invalid condition in KeyConditionExpression: begins_with operator must have the key "
         "attribute as its first operand"
     )
-    for text in ["size(b) > a AND a.b > b AND b > c", "a > size(b.d)", "a between size(b) and size(a)"]:
+    for text in [
+        "size(b) > a AND a.b > b AND b > c",
+        "a > size(b.d)",
+        "a between size(b) and size(a)",
+    ]:
         assert key_error(text) == "KeyConditionExpressions cannot contain nested operations"
     for text in ["b > a.b", "b between c[1] and d", "a between b and size(a)", "begins_with(a, b)"]:
         assert key_error(text) == (
             "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"
         )
     for text in ["b.d > a AND c.d > e.f", "a.d > c", "b[0] > a"]:
-        assert key_error(text) == "KeyConditionExpressions cannot have conditions on nested attributes"
+        assert (
+            key_error(text) == "KeyConditionExpressions cannot have conditions on nested attributes"
+        )
     numbers = {":a": N1, ":b": N1}
     assert key_error(":b > :a AND a < :b", numbers) == (
         "Invalid condition in KeyConditionExpression: No key attribute specified"
@@ -781,14 +942,19 @@ def test_key_condition_shape_errors() -> None:
 
 def test_key_condition_split() -> None:
     values = {":p": {"S": "p"}, ":lo": N1, ":hi": {"N": "9"}, ":x": {"S": "x"}}
-    compiled = compile_(key_condition="#pk = :p AND sk BETWEEN :lo AND :hi", names={"#pk": "pk"},
-                        values={k: values[k] for k in (":p", ":lo", ":hi")})
+    compiled = compile_(
+        key_condition="#pk = :p AND sk BETWEEN :lo AND :hi",
+        names={"#pk": "pk"},
+        values={k: values[k] for k in (":p", ":lo", ":hi")},
+    )
     assert compiled.key_condition is not None
     assert split_key_condition(compiled.key_condition) == (
         KeyCondition("pk", "EQ", (Literal(":p", values[":p"]),)),
         KeyCondition("sk", "BETWEEN", (Literal(":lo", N1), Literal(":hi", values[":hi"]))),
     )
-    compiled = compile_(key_condition=":x < sk AND begins_with(s2, :x)", values={":x": values[":x"]})
+    compiled = compile_(
+        key_condition=":x < sk AND begins_with(s2, :x)", values={":x": values[":x"]}
+    )
     assert compiled.key_condition is not None
     assert split_key_condition(compiled.key_condition) == (
         KeyCondition("sk", "GT", (Literal(":x", values[":x"]),)),

@@ -15,7 +15,9 @@ ITEM: dict[str, Any] = {
 }
 
 
-def projected(text: str, names: dict[str, str] | None = None, item: dict[str, Any] = ITEM) -> dict[str, Any]:
+def projected(
+    text: str, names: dict[str, str] | None = None, item: dict[str, Any] = ITEM
+) -> dict[str, Any]:
     compiled = compile_expressions(projection=text, names=names, values=None)
     assert compiled.projection is not None
     return project(item, compiled.projection)
@@ -32,7 +34,9 @@ def test_missing_paths_are_omitted() -> None:
 
 def test_nested_map_paths_return_partial_maps() -> None:
     assert projected("m.b.c") == {"m": {"M": {"b": {"M": {"c": {"S": "deep"}}}}}}
-    assert projected("m.a, m.b.d") == {"m": {"M": {"a": {"N": "1"}, "b": {"M": {"d": {"S": "other"}}}}}}
+    assert projected("m.a, m.b.d") == {
+        "m": {"M": {"a": {"N": "1"}, "b": {"M": {"d": {"S": "other"}}}}}
+    }
 
 
 def test_list_elements_keep_relative_order_and_are_compacted() -> None:
@@ -56,7 +60,10 @@ def test_projection_does_not_mutate_item() -> None:
 
 
 def test_project_accepts_plain_paths() -> None:
-    assert project(ITEM, [("m", "a"), ("l", 2)]) == {"m": {"M": {"a": {"N": "1"}}}, "l": {"L": [{"N": "2"}]}}
+    assert project(ITEM, [("m", "a"), ("l", 2)]) == {
+        "m": {"M": {"a": {"N": "1"}}},
+        "l": {"L": [{"N": "2"}]},
+    }
     # A whole value selected by one path wins over a part selected by another.
     assert project(ITEM, [("m",), ("m", "a")]) == {"m": ITEM["m"]}
     assert project(ITEM, [("m", "a"), ("m",)]) == {"m": ITEM["m"]}

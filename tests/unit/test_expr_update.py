@@ -17,8 +17,9 @@ from opendynamo.expr.update import INVALID_PATH, MISSING_ATTRIBUTE, WRONG_TYPE
 KEY: dict[str, Any] = {"a": {"S": "key"}}
 
 
-def run(text: str, item: dict[str, Any] | None, names: dict[str, str] | None = None,
-        **values: Any) -> dict[str, Any]:
+def run(
+    text: str, item: dict[str, Any] | None, names: dict[str, str] | None = None, **values: Any
+) -> dict[str, Any]:
     compiled = compile_expressions(
         update=text, names=names, values={":" + k: v for k, v in values.items()} or None
     )
@@ -29,8 +30,9 @@ def run(text: str, item: dict[str, Any] | None, names: dict[str, str] | None = N
     return result
 
 
-def failure(text: str, item: dict[str, Any] | None, names: dict[str, str] | None = None,
-            **values: Any) -> str:
+def failure(
+    text: str, item: dict[str, Any] | None, names: dict[str, str] | None = None, **values: Any
+) -> str:
     with pytest.raises(DynamoError) as caught:
         run(text, item, names, **values)
     assert caught.value.type_name == "ValidationException"
@@ -52,7 +54,9 @@ def test_arithmetic() -> None:
     item = {**KEY, "n": {"N": "10"}}
     assert run("SET n = n + :d", item, d={"N": "0.5"})["n"] == {"N": "10.5"}
     assert run("SET n = :d - n", item, d={"N": "3"})["n"] == {"N": "-7"}
-    assert run("SET m = if_not_exists(m, :z) + :d", item, z={"N": "0"}, d={"N": "1"})["m"] == {"N": "1"}
+    assert run("SET m = if_not_exists(m, :z) + :d", item, z={"N": "0"}, d={"N": "1"})["m"] == {
+        "N": "1"
+    }
 
 
 def test_if_not_exists_and_list_append() -> None:
@@ -65,18 +69,24 @@ def test_if_not_exists_and_list_append() -> None:
     assert run("SET l = list_append(:x, l)", item, x={"L": [{"N": "0"}]})["l"] == {
         "L": [{"N": "0"}, {"N": "1"}]
     }
-    assert run("SET n = list_append(if_not_exists(n, :e), :x)", item, e={"L": []},
-               x={"L": [{"S": "s"}]})["n"] == {"L": [{"S": "s"}]}
+    assert run(
+        "SET n = list_append(if_not_exists(n, :e), :x)", item, e={"L": []}, x={"L": [{"S": "s"}]}
+    )["n"] == {"L": [{"S": "s"}]}
 
 
 def test_nested_set_and_list_indexes() -> None:
     # dynalite's "should update nested attributes", checked against DynamoDB.
-    item = {**KEY, "b": {"M": {"a": {"N": "1"}, "b": {"N": "2"}, "c": {"N": "3"}}},
-            "c": {"L": [{"N": "1"}, {"N": "3"}]}}
-    text = ("set b.c=((c[1])+(b.a)),b.a = a,c[1] = a, c[4] = b.a - b.b, c[2] = b.c "
-            "add c[8] :b, c[6] :a")
-    compiled = compile_expressions(update=text, names=None,
-                                   values={":a": {"N": "2"}, ":b": {"SS": ["a"]}})
+    item = {
+        **KEY,
+        "b": {"M": {"a": {"N": "1"}, "b": {"N": "2"}, "c": {"N": "3"}}},
+        "c": {"L": [{"N": "1"}, {"N": "3"}]},
+    }
+    text = (
+        "set b.c=((c[1])+(b.a)),b.a = a,c[1] = a, c[4] = b.a - b.b, c[2] = b.c add c[8] :b, c[6] :a"
+    )
+    compiled = compile_expressions(
+        update=text, names=None, values={":a": {"N": "2"}, ":b": {"SS": ["a"]}}
+    )
     assert compiled.update is not None
     new = apply_update(compiled.update, item)
     assert new == {
@@ -92,10 +102,13 @@ def test_nested_set_and_list_indexes() -> None:
 
 
 def test_remove() -> None:
-    item = {**KEY, "x": {"S": "x"}, "m": {"M": {"k": {"N": "1"}, "j": {"N": "2"}}},
-            "l": {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}, {"N": "3"}]}}
-    assert run("REMOVE x, m.k", item) == {**KEY, "m": {"M": {"j": {"N": "2"}}},
-                                          "l": item["l"]}
+    item = {
+        **KEY,
+        "x": {"S": "x"},
+        "m": {"M": {"k": {"N": "1"}, "j": {"N": "2"}}},
+        "l": {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}, {"N": "3"}]},
+    }
+    assert run("REMOVE x, m.k", item) == {**KEY, "m": {"M": {"j": {"N": "2"}}}, "l": item["l"]}
     # Indexes refer to positions before the update.
     assert run("REMOVE l[1], l[2]", item)["l"] == {"L": [{"N": "0"}, {"N": "3"}]}
     assert run("REMOVE l[9], nothing, m.nothing", item) == item
@@ -103,20 +116,30 @@ def test_remove() -> None:
 
 def test_set_and_remove_in_one_list() -> None:
     item = {**KEY, "l": {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}]}}
-    assert run("SET l[2] = :x, l[7] = :y, l[5] = :z REMOVE l[0]", item,
-               x={"S": "x"}, y={"S": "y"}, z={"S": "z"})["l"] == {
-        "L": [{"N": "1"}, {"S": "x"}, {"S": "z"}, {"S": "y"}]
-    }
+    assert run(
+        "SET l[2] = :x, l[7] = :y, l[5] = :z REMOVE l[0]",
+        item,
+        x={"S": "x"},
+        y={"S": "y"},
+        z={"S": "z"},
+    )["l"] == {"L": [{"N": "1"}, {"S": "x"}, {"S": "z"}, {"S": "y"}]}
 
 
 def test_add_numbers_and_sets() -> None:
-    item = {**KEY, "n": {"N": "1"}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]},
-            "bs": {"BS": ["AQI=", "Ag=="]}}
+    item = {
+        **KEY,
+        "n": {"N": "1"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": ["AQI=", "Ag=="]},
+    }
     assert run("ADD n :v", item, v={"N": "3"})["n"] == {"N": "4"}
     assert run("ADD fresh :v", item, v={"N": "-3"})["fresh"] == {"N": "-3"}
     assert run("ADD ss :v", item, v={"SS": ["b", "c", "d"]})["ss"] == {"SS": ["a", "b", "c", "d"]}
     assert run("ADD ns :v", item, v={"NS": ["2", "3"]})["ns"] == {"NS": ["1", "2", "3"]}
-    assert run("ADD bs :v", item, v={"BS": ["Ag==", "AQ=="]})["bs"] == {"BS": ["AQI=", "Ag==", "AQ=="]}
+    assert run("ADD bs :v", item, v={"BS": ["Ag==", "AQ=="]})["bs"] == {
+        "BS": ["AQI=", "Ag==", "AQ=="]
+    }
     assert run("ADD newset :v", item, v={"SS": ["x"]})["newset"] == {"SS": ["x"]}
 
 
@@ -129,11 +152,20 @@ def test_delete_from_sets() -> None:
 
 def test_everything_on_a_missing_item() -> None:
     # dynalite: only the ADD and SET results remain.
-    new = run("REMOVE b DELETE c :c ADD d :d, e :e SET f = :f", dict(KEY),
-              c={"SS": ["a", "b"]}, d={"N": "5"}, e={"SS": ["a", "b"]},
-              f={"L": [{"S": "a"}, {"N": "1"}]})
-    assert new == {**KEY, "d": {"N": "5"}, "e": {"SS": ["a", "b"]},
-                   "f": {"L": [{"S": "a"}, {"N": "1"}]}}
+    new = run(
+        "REMOVE b DELETE c :c ADD d :d, e :e SET f = :f",
+        dict(KEY),
+        c={"SS": ["a", "b"]},
+        d={"N": "5"},
+        e={"SS": ["a", "b"]},
+        f={"L": [{"S": "a"}, {"N": "1"}]},
+    )
+    assert new == {
+        **KEY,
+        "d": {"N": "5"},
+        "e": {"SS": ["a", "b"]},
+        "f": {"L": [{"S": "a"}, {"N": "1"}]},
+    }
 
 
 def test_purity_and_no_sharing_with_the_tree() -> None:
@@ -174,15 +206,32 @@ def test_wrong_type_errors() -> None:
 
 
 def test_invalid_path_errors() -> None:
-    item = {**KEY, "b": {"S": "a"}, "c": {"M": {"1": {"S": "a"}}}, "d": {"L": [{"S": "a"}, {"S": "b"}]}}
+    item = {
+        **KEY,
+        "b": {"S": "a"},
+        "c": {"M": {"1": {"S": "a"}}},
+        "d": {"L": [{"S": "a"}, {"S": "b"}]},
+    }
     names = {"#1": "1"}
     texts = [
-        "set b.a = :a, #1 = :a", "set b[1] = :a, #1 = :a", "set y.a = :a, #1 = :a",
-        "set y[1] = :a, #1 = :a", "set c[1] = :a, #1 = :a", "set d.#1 = :a",
-        "remove b.a set #1 = :a", "remove b[1] set #1 = :a", "remove y.a set #1 = :a",
-        "remove y[1] set #1 = :a", "remove c[1] set #1 = :a", "remove d.#1 set #1 = :a",
-        "delete b.a :a set #1 = :a", "delete y[1] :a set #1 = :a", "delete d.#1 :a",
-        "add b.a :a set #1 = :a", "add y.a :a set #1 = :a", "add c[1] :a set #1 = :a",
+        "set b.a = :a, #1 = :a",
+        "set b[1] = :a, #1 = :a",
+        "set y.a = :a, #1 = :a",
+        "set y[1] = :a, #1 = :a",
+        "set c[1] = :a, #1 = :a",
+        "set d.#1 = :a",
+        "remove b.a set #1 = :a",
+        "remove b[1] set #1 = :a",
+        "remove y.a set #1 = :a",
+        "remove y[1] set #1 = :a",
+        "remove c[1] set #1 = :a",
+        "remove d.#1 set #1 = :a",
+        "delete b.a :a set #1 = :a",
+        "delete y[1] :a set #1 = :a",
+        "delete d.#1 :a",
+        "add b.a :a set #1 = :a",
+        "add y.a :a set #1 = :a",
+        "add c[1] :a set #1 = :a",
         "add d.#1 :a",
     ]
     for text in texts:
@@ -208,8 +257,11 @@ def test_number_overflow() -> None:
 
 
 def test_update_paths_and_top_level_names() -> None:
-    compiled = compile_expressions(update="SET a.b[2] = :v REMOVE c ADD #d :n", names={"#d": "d.e"},
-                                   values={":v": {"S": "x"}, ":n": {"N": "1"}})
+    compiled = compile_expressions(
+        update="SET a.b[2] = :v REMOVE c ADD #d :n",
+        names={"#d": "d.e"},
+        values={":v": {"S": "x"}, ":n": {"N": "1"}},
+    )
     assert compiled.update is not None
     assert update_paths(compiled.update) == (("a", "b", 2), ("c",), ("d.e",))
     assert compiled.update.top_level_names == frozenset({"a", "c", "d.e"})
@@ -217,7 +269,10 @@ def test_update_paths_and_top_level_names() -> None:
 
 def test_updated_old_projects_paths_on_the_old_item() -> None:
     item = {**KEY, "b": {"M": {"a": {"S": "a"}, "b": {"L": []}}}, "c": {"N": "1"}, "d": {"N": "9"}}
-    compiled = compile_expressions(update="SET b.a = :v ADD c :n, z :n", names=None,
-                                   values={":v": {"S": "new"}, ":n": {"N": "1"}})
+    compiled = compile_expressions(
+        update="SET b.a = :v ADD c :n, z :n",
+        names=None,
+        values={":v": {"S": "new"}, ":n": {"N": "1"}},
+    )
     assert compiled.update is not None
     assert project(item, compiled.update) == {"b": {"M": {"a": {"S": "a"}}}, "c": {"N": "1"}}

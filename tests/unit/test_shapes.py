@@ -235,11 +235,16 @@ def test_containers_inside_containers_give_the_cast_message() -> None:
         ({"SS": [1]}, "NUMBER_VALUE cannot be converted to String"),
         ({"L": [5]}, "Unexpected value type in payload"),
         ({"L": [{"BS": [True]}]}, "only base-64-encoded strings are convertible to bytes"),
-        ({"M": []}, "Unrecognized collection type java.util.Map<java.lang.String, "
-                    "com.amazonaws.dynamodb.v20120810.AttributeValue>"),
+        (
+            {"M": []},
+            "Unrecognized collection type java.util.Map<java.lang.String, "
+            "com.amazonaws.dynamodb.v20120810.AttributeValue>",
+        ),
         ({"M": {"a": "x"}}, "Unexpected value type in payload"),
-        ({"M": {"a": {"L": [{"M": {"b": {"S": {}}}}]}}},
-         "Start of structure or map found where not expected"),
+        (
+            {"M": {"a": {"L": [{"M": {"b": {"S": {}}}}]}}},
+            "Start of structure or map found where not expected",
+        ),
     ],
 )
 def test_attribute_values_are_checked_recursively(attribute: Any, message: str) -> None:
@@ -247,8 +252,14 @@ def test_attribute_values_are_checked_recursively(attribute: Any, message: str) 
 
 
 def test_unknown_members_and_nulls_are_ignored() -> None:
-    body = {"TableName": "abc", "Key": {"a": {"S": "x", "whatever": 5}}, "Unknown": [1],
-            "IndexName": None, "ConsistentRead": None, "AttributesToGet": None}
+    body = {
+        "TableName": "abc",
+        "Key": {"a": {"S": "x", "whatever": 5}},
+        "Unknown": [1],
+        "IndexName": None,
+        "ConsistentRead": None,
+        "AttributesToGet": None,
+    }
     validate_input("GetItem", body)
     validate_input("ListTables", {"ExclusiveStartTableName": None, "Limit": None, "hi": "yo"})
 
@@ -306,8 +317,11 @@ def test_get_item_long_table_name() -> None:
 def test_get_item_errors_in_dynamodb_order() -> None:
     body = {"TableName": "abc;", "ReturnConsumedCapacity": "hi", "AttributesToGet": []}
     assert failures("GetItem", body) == [
-        fail("returnConsumedCapacity", "hi",
-             "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+        fail(
+            "returnConsumedCapacity",
+            "hi",
+            "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+        ),
         fail("attributesToGet", "[]", "Member must have length greater than or equal to 1"),
         fail("tableName", "abc;", PATTERN),
         not_null("key"),
@@ -322,37 +336,64 @@ def test_single_failure_wording() -> None:
 
 
 def test_put_item_enums() -> None:
-    body = {"TableName": "abc", "Item": {}, "ReturnValues": "hi", "ConditionalOperator": "AN",
-            "ReturnValuesOnConditionCheckFailure": "x"}
+    body = {
+        "TableName": "abc",
+        "Item": {},
+        "ReturnValues": "hi",
+        "ConditionalOperator": "AN",
+        "ReturnValuesOnConditionCheckFailure": "x",
+    }
     assert failures("PutItem", body) == [
         fail("conditionalOperator", "AN", "Member must satisfy enum value set: [OR, AND]"),
-        fail("returnValues", "hi", "Member must satisfy enum value set: "
-             "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"),
-        fail("returnValuesOnConditionCheckFailure", "x",
-             "Member must satisfy enum value set: [ALL_OLD, NONE]"),
+        fail(
+            "returnValues",
+            "hi",
+            "Member must satisfy enum value set: "
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
+        fail(
+            "returnValuesOnConditionCheckFailure",
+            "x",
+            "Member must satisfy enum value set: [ALL_OLD, NONE]",
+        ),
     ]
 
 
 def test_put_item_expected_map_paths() -> None:
     body = {"TableName": "abc", "Item": {}, "Expected": {"a": {"ComparisonOperator": "XX"}}}
     assert failures("PutItem", body) == [
-        fail("expected.a.member.comparisonOperator", "XX",
-             "Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, "
-             "NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"),
+        fail(
+            "expected.a.member.comparisonOperator",
+            "XX",
+            "Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, "
+            "NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]",
+        ),
     ]
 
 
 def test_update_item_errors_in_dynamodb_order() -> None:
-    body = {"TableName": "abc;", "ReturnConsumedCapacity": "hi",
-            "ReturnItemCollectionMetrics": "hi", "ReturnValues": "hi"}
+    body = {
+        "TableName": "abc;",
+        "ReturnConsumedCapacity": "hi",
+        "ReturnItemCollectionMetrics": "hi",
+        "ReturnValues": "hi",
+    }
     assert failures("UpdateItem", body) == [
-        fail("returnConsumedCapacity", "hi",
-             "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+        fail(
+            "returnConsumedCapacity",
+            "hi",
+            "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+        ),
         fail("tableName", "abc;", PATTERN),
-        fail("returnItemCollectionMetrics", "hi",
-             "Member must satisfy enum value set: [SIZE, NONE]"),
-        fail("returnValues", "hi", "Member must satisfy enum value set: "
-             "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"),
+        fail(
+            "returnItemCollectionMetrics", "hi", "Member must satisfy enum value set: [SIZE, NONE]"
+        ),
+        fail(
+            "returnValues",
+            "hi",
+            "Member must satisfy enum value set: "
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
         not_null("key"),
     ]
 
@@ -365,8 +406,12 @@ def test_update_item_leaves_attribute_update_contents_to_the_handler() -> None:
 def test_delete_item() -> None:
     assert failures("DeleteItem", {"TableName": "ab", "ReturnValues": "ALL"}) == [
         fail("tableName", "ab", "Member must have length greater than or equal to 3"),
-        fail("returnValues", "ALL", "Member must satisfy enum value set: "
-             "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"),
+        fail(
+            "returnValues",
+            "ALL",
+            "Member must satisfy enum value set: "
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
         not_null("key"),
     ]
 
@@ -386,8 +431,17 @@ def test_list_tables_errors_in_order() -> None:
     ]
 
 
-@pytest.mark.parametrize("operation", ["CreateTable", "DeleteTable", "DescribeTable",
-                                       "UpdateTable", "DescribeTimeToLive", "UpdateTimeToLive"])
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "CreateTable",
+        "DeleteTable",
+        "DescribeTable",
+        "UpdateTable",
+        "DescribeTimeToLive",
+        "UpdateTimeToLive",
+    ],
+)
 def test_control_plane_table_name_checks_come_alone(operation: str) -> None:
     assert validation(operation, {}) == (
         "The parameter 'TableName' is required but was not present in the request"
@@ -420,62 +474,106 @@ def test_create_table_throughput_write_before_read() -> None:
         not_null("provisionedThroughput.readCapacityUnits"),
         not_null("keySchema"),
     ]
-    body = {"TableName": "abc", "AttributeDefinitions": [], "KeySchema": [],
-            "ProvisionedThroughput": {"ReadCapacityUnits": -1, "WriteCapacityUnits": -1}}
+    body = {
+        "TableName": "abc",
+        "AttributeDefinitions": [],
+        "KeySchema": [],
+        "ProvisionedThroughput": {"ReadCapacityUnits": -1, "WriteCapacityUnits": -1},
+    }
     assert failures("CreateTable", body) == [
-        fail("provisionedThroughput.writeCapacityUnits", "-1",
-             "Member must have value greater than or equal to 1"),
-        fail("provisionedThroughput.readCapacityUnits", "-1",
-             "Member must have value greater than or equal to 1"),
+        fail(
+            "provisionedThroughput.writeCapacityUnits",
+            "-1",
+            "Member must have value greater than or equal to 1",
+        ),
+        fail(
+            "provisionedThroughput.readCapacityUnits",
+            "-1",
+            "Member must have value greater than or equal to 1",
+        ),
         fail("keySchema", "[]", "Member must have length greater than or equal to 1"),
     ]
 
 
 def test_create_table_key_schema_elements() -> None:
-    body = {"TableName": "abc", "AttributeDefinitions": [],
-            "KeySchema": [{"KeyType": "HASH"}, {"AttributeName": "a"},
-                          {"KeyType": "Woop", "AttributeName": "a"}],
-            "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}
+    body = {
+        "TableName": "abc",
+        "AttributeDefinitions": [],
+        "KeySchema": [
+            {"KeyType": "HASH"},
+            {"AttributeName": "a"},
+            {"KeyType": "Woop", "AttributeName": "a"},
+        ],
+        "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    }
     assert failures("CreateTable", body) == [
         # The list rendering follows moto's record of DynamoDB's message.
-        fail("keySchema", "[KeySchemaElement(attributeName=null, keyType=HASH), "
-             "KeySchemaElement(attributeName=a, keyType=null), "
-             "KeySchemaElement(attributeName=a, keyType=Woop)]",
-             "Member must have length less than or equal to 2"),
+        fail(
+            "keySchema",
+            "[KeySchemaElement(attributeName=null, keyType=HASH), "
+            "KeySchemaElement(attributeName=a, keyType=null), "
+            "KeySchemaElement(attributeName=a, keyType=Woop)]",
+            "Member must have length less than or equal to 2",
+        ),
         not_null("keySchema.1.member.attributeName"),
         not_null("keySchema.2.member.keyType"),
-        fail("keySchema.3.member.keyType", "Woop",
-             "Member must satisfy enum value set: [HASH, RANGE]"),
+        fail(
+            "keySchema.3.member.keyType",
+            "Woop",
+            "Member must satisfy enum value set: [HASH, RANGE]",
+        ),
     ]
 
 
 def test_create_table_attribute_definitions() -> None:
-    body = {"TableName": "abc", "KeySchema": [{"KeyType": "HASH", "AttributeName": "a"}],
-            "AttributeDefinitions": [{}, {"AttributeName": "b", "AttributeType": "SS"}]}
+    body = {
+        "TableName": "abc",
+        "KeySchema": [{"KeyType": "HASH", "AttributeName": "a"}],
+        "AttributeDefinitions": [{}, {"AttributeName": "b", "AttributeType": "SS"}],
+    }
     assert failures("CreateTable", body) == [
         not_null("attributeDefinitions.1.member.attributeName"),
         not_null("attributeDefinitions.1.member.attributeType"),
-        fail("attributeDefinitions.2.member.attributeType", "SS",
-             "Member must satisfy enum value set: [B, N, S]"),
+        fail(
+            "attributeDefinitions.2.member.attributeType",
+            "SS",
+            "Member must satisfy enum value set: [B, N, S]",
+        ),
     ]
 
 
 def test_create_table_index_members() -> None:
-    index = {"IndexName": "ab", "KeySchema": [{"AttributeName": "a" * 256, "KeyType": "HASH"}],
-             "Projection": {"NonKeyAttributes": [""], "ProjectionType": "SOME"}}
-    body = {"TableName": "abc", "AttributeDefinitions": [], "KeySchema": [],
-            "GlobalSecondaryIndexes": [index]}
+    index = {
+        "IndexName": "ab",
+        "KeySchema": [{"AttributeName": "a" * 256, "KeyType": "HASH"}],
+        "Projection": {"NonKeyAttributes": [""], "ProjectionType": "SOME"},
+    }
+    body = {
+        "TableName": "abc",
+        "AttributeDefinitions": [],
+        "KeySchema": [],
+        "GlobalSecondaryIndexes": [index],
+    }
     path = "globalSecondaryIndexes.1.member"
     assert failures("CreateTable", body) == [
         fail("keySchema", "[]", "Member must have length greater than or equal to 1"),
         fail(f"{path}.indexName", "ab", "Member must have length greater than or equal to 3"),
-        fail(f"{path}.keySchema.1.member.attributeName", "a" * 256,
-             "Member must have length less than or equal to 255"),
-        fail(f"{path}.projection.nonKeyAttributes", "[]",
-             "Member must satisfy constraint: [Member must have length less than or equal to 255, "
-             "Member must have length greater than or equal to 1]"),
-        fail(f"{path}.projection.projectionType", "SOME",
-             "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]"),
+        fail(
+            f"{path}.keySchema.1.member.attributeName",
+            "a" * 256,
+            "Member must have length less than or equal to 255",
+        ),
+        fail(
+            f"{path}.projection.nonKeyAttributes",
+            "[]",
+            "Member must satisfy constraint: [Member must have length less than or equal to 255, "
+            "Member must have length greater than or equal to 1]",
+        ),
+        fail(
+            f"{path}.projection.projectionType",
+            "SOME",
+            "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]",
+        ),
     ]
 
 
@@ -483,8 +581,12 @@ def test_create_table_gsi_key_schema_has_no_maximum() -> None:
     # GSIs take multi-attribute keys; tables and LSIs keep the maximum of 2.
     keys = [{"AttributeName": n, "KeyType": "HASH"} for n in "abc"]
     index = {"IndexName": "idx", "KeySchema": keys, "Projection": {"ProjectionType": "ALL"}}
-    body = {"TableName": "abc", "AttributeDefinitions": [], "GlobalSecondaryIndexes": [index],
-            "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}]}
+    body = {
+        "TableName": "abc",
+        "AttributeDefinitions": [],
+        "GlobalSecondaryIndexes": [index],
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+    }
     validate_input("CreateTable", body)
 
 
@@ -494,32 +596,46 @@ def test_at_most_ten_failures_are_listed() -> None:
     parts = failures("CreateTable", body)  # 18 failures, the first 10 reported
     assert len(parts) == 10
     assert parts[0] == fail("tableName", "abc;", PATTERN)
-    assert parts[1].endswith("at 'keySchema' failed to satisfy constraint: "
-                             "Member must have length less than or equal to 2")
+    assert parts[1].endswith(
+        "at 'keySchema' failed to satisfy constraint: "
+        "Member must have length less than or equal to 2"
+    )
     assert parts[2] == not_null("keySchema.1.member.attributeName")
     assert parts[-1] == not_null("keySchema.4.member.keyType")
 
 
 def test_update_table_index_updates() -> None:
-    body = {"TableName": "abc", "BillingMode": "FREE",
-            "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "ab"}},
-                                            {"Delete": {}}]}
+    body = {
+        "TableName": "abc",
+        "BillingMode": "FREE",
+        "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "ab"}}, {"Delete": {}}],
+    }
     assert failures("UpdateTable", body) == [
-        fail("billingMode", "FREE",
-             "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"),
+        fail(
+            "billingMode",
+            "FREE",
+            "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
+        ),
         not_null("globalSecondaryIndexUpdates.1.member.create.projection"),
-        fail("globalSecondaryIndexUpdates.1.member.create.indexName", "ab",
-             "Member must have length greater than or equal to 3"),
+        fail(
+            "globalSecondaryIndexUpdates.1.member.create.indexName",
+            "ab",
+            "Member must have length greater than or equal to 3",
+        ),
         not_null("globalSecondaryIndexUpdates.1.member.create.keySchema"),
         not_null("globalSecondaryIndexUpdates.2.member.delete.indexName"),
     ]
 
 
 def test_update_table_create_index_without_throughput_is_valid() -> None:
-    create = {"IndexName": "idx", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
-              "Projection": {"ProjectionType": "ALL"}}
-    validate_input("UpdateTable", {"TableName": "abc", "GlobalSecondaryIndexUpdates": [
-        {"Create": create}]})
+    create = {
+        "IndexName": "idx",
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    validate_input(
+        "UpdateTable", {"TableName": "abc", "GlobalSecondaryIndexUpdates": [{"Create": create}]}
+    )
 
 
 def test_update_time_to_live() -> None:
@@ -529,9 +645,10 @@ def test_update_time_to_live() -> None:
         not_null("timeToLiveSpecification.enabled"),
     ]
     # An empty name is the operation's own "must be non empty" message, not a constraint.
-    validate_input("UpdateTimeToLive", {"TableName": "abc",
-                                        "TimeToLiveSpecification": {"AttributeName": "",
-                                                                    "Enabled": True}})
+    validate_input(
+        "UpdateTimeToLive",
+        {"TableName": "abc", "TimeToLiveSpecification": {"AttributeName": "", "Enabled": True}},
+    )
 
 
 def test_tag_resource_leaves_arn_and_tags_to_the_operation() -> None:
@@ -550,13 +667,19 @@ def test_tag_resource_tag_members() -> None:
 
 
 def test_query_map_entries_are_reported_last_first() -> None:
-    body = {"TableName": "abc", "Limit": -1,
-            "KeyConditions": {"a": {}, "b": {"ComparisonOperator": ""}}}
+    body = {
+        "TableName": "abc",
+        "Limit": -1,
+        "KeyConditions": {"a": {}, "b": {"ComparisonOperator": ""}},
+    }
     assert failures("Query", body) == [
         fail("limit", "-1", "Member must have value greater than or equal to 1"),
-        fail("keyConditions.b.member.comparisonOperator", "",
-             "Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, "
-             "NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"),
+        fail(
+            "keyConditions.b.member.comparisonOperator",
+            "",
+            "Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, "
+            "NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]",
+        ),
         not_null("keyConditions.a.member.comparisonOperator"),
     ]
 
@@ -565,25 +688,42 @@ def test_scan_segments() -> None:
     body = {"TableName": "abc", "Segment": -1, "TotalSegments": 1000001, "Select": "hi"}
     assert failures("Scan", body) == [
         fail("segment", "-1", "Member must have value greater than or equal to 0"),
-        fail("select", "hi", "Member must satisfy enum value set: "
-             "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"),
+        fail(
+            "select",
+            "hi",
+            "Member must satisfy enum value set: "
+            "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+        ),
         fail("totalSegments", "1000001", "Member must have value less than or equal to 1000000"),
     ]
 
 
 def test_batch_write_item_paths_and_map_constraints() -> None:
-    body = {"RequestItems": {"aa;": [{"PutRequest": {}, "DeleteRequest": {}}]},
-            "ReturnConsumedCapacity": "hi", "ReturnItemCollectionMetrics": "hi"}
-    rendered = ("{aa;=[WriteRequest(putRequest=PutRequest(item=null), "
-                "deleteRequest=DeleteRequest(key=null))]}")
+    body = {
+        "RequestItems": {"aa;": [{"PutRequest": {}, "DeleteRequest": {}}]},
+        "ReturnConsumedCapacity": "hi",
+        "ReturnItemCollectionMetrics": "hi",
+    }
+    rendered = (
+        "{aa;=[WriteRequest(putRequest=PutRequest(item=null), "
+        "deleteRequest=DeleteRequest(key=null))]}"
+    )
     assert failures("BatchWriteItem", body) == [
-        fail("returnConsumedCapacity", "hi",
-             "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
-        fail("returnItemCollectionMetrics", "hi",
-             "Member must satisfy enum value set: [SIZE, NONE]"),
-        fail("requestItems", rendered, "Map keys must satisfy constraint: "
-             "[Member must have length less than or equal to 255, "
-             "Member must have length greater than or equal to 3, " + PATTERN + "]"),
+        fail(
+            "returnConsumedCapacity",
+            "hi",
+            "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+        ),
+        fail(
+            "returnItemCollectionMetrics", "hi", "Member must satisfy enum value set: [SIZE, NONE]"
+        ),
+        fail(
+            "requestItems",
+            rendered,
+            "Map keys must satisfy constraint: "
+            "[Member must have length less than or equal to 255, "
+            "Member must have length greater than or equal to 3, " + PATTERN + "]",
+        ),
         not_null("requestItems.aa;.member.1.member.deleteRequest.key"),
         not_null("requestItems.aa;.member.1.member.putRequest.item"),
     ]
@@ -594,23 +734,37 @@ def test_batch_write_item_map_values() -> None:
         fail("requestItems", "{}", "Member must have length greater than or equal to 1")
     ]
     assert failures("BatchWriteItem", {"RequestItems": {"a": []}}) == [
-        fail("requestItems", "{a=[]}", "Map keys must satisfy constraint: "
-             "[Member must have length less than or equal to 255, "
-             "Member must have length greater than or equal to 3, " + PATTERN + "]"),
-        fail("requestItems", "{a=[]}", "Map value must satisfy constraint: "
-             "[Member must have length less than or equal to 25, "
-             "Member must have length greater than or equal to 1]"),
+        fail(
+            "requestItems",
+            "{a=[]}",
+            "Map keys must satisfy constraint: "
+            "[Member must have length less than or equal to 255, "
+            "Member must have length greater than or equal to 3, " + PATTERN + "]",
+        ),
+        fail(
+            "requestItems",
+            "{a=[]}",
+            "Map value must satisfy constraint: "
+            "[Member must have length less than or equal to 25, "
+            "Member must have length greater than or equal to 1]",
+        ),
     ]
 
 
 def test_batch_get_item() -> None:
     body = {"RequestItems": {"abc": {"Keys": []}, "abd": {}}, "ReturnConsumedCapacity": "hi"}
     assert failures("BatchGetItem", body) == [
-        fail("returnConsumedCapacity", "hi",
-             "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+        fail(
+            "returnConsumedCapacity",
+            "hi",
+            "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+        ),
         not_null("requestItems.abd.member.keys"),
-        fail("requestItems.abc.member.keys", "[]",
-             "Member must have length greater than or equal to 1"),
+        fail(
+            "requestItems.abc.member.keys",
+            "[]",
+            "Member must have length greater than or equal to 1",
+        ),
     ]
 
 
@@ -618,16 +772,19 @@ def test_long_attribute_names_break_the_map_key_limit() -> None:
     name = "a" * 65536
     [message] = failures("PutItem", {"TableName": "abc", "Item": {name: {"S": "x"}}})
     assert message.startswith("Value '{" + name + "=AttributeValue(")
-    assert message.endswith("' at 'item' failed to satisfy constraint: Map keys must satisfy "
-                            "constraint: [Member must have length less than or equal to 65535]")
+    assert message.endswith(
+        "' at 'item' failed to satisfy constraint: Map keys must satisfy "
+        "constraint: [Member must have length less than or equal to 65535]"
+    )
 
 
 def test_transact_write_items_limit() -> None:
     put = {"Put": {"TableName": "abc", "Item": {}}}
     validate_input("TransactWriteItems", {"TransactItems": [put] * 100})
     [message] = failures("TransactWriteItems", {"TransactItems": []})
-    assert message == fail("transactItems", "[]",
-                           "Member must have length greater than or equal to 1")
+    assert message == fail(
+        "transactItems", "[]", "Member must have length greater than or equal to 1"
+    )
 
 
 def test_streams_operations_are_known() -> None:
@@ -637,8 +794,12 @@ def test_streams_operations_are_known() -> None:
     assert failures("GetShardIterator", {"ShardIteratorType": "NOW"}) == [
         not_null("streamArn"),
         not_null("shardId"),
-        fail("shardIteratorType", "NOW", "Member must satisfy enum value set: "
-             "[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP]"),
+        fail(
+            "shardIteratorType",
+            "NOW",
+            "Member must satisfy enum value set: "
+            "[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP]",
+        ),
     ]
 
 
@@ -674,9 +835,14 @@ def test_every_model_operation_is_covered() -> None:
 
 
 def test_get_item_validates_quickly() -> None:
-    body = {"TableName": "my_table", "Key": {"pk": {"S": "abc"}, "sk": {"N": "12"}},
-            "ConsistentRead": True, "ReturnConsumedCapacity": "TOTAL",
-            "ProjectionExpression": "#a, b", "ExpressionAttributeNames": {"#a": "a"}}
+    body = {
+        "TableName": "my_table",
+        "Key": {"pk": {"S": "abc"}, "sk": {"N": "12"}},
+        "ConsistentRead": True,
+        "ReturnConsumedCapacity": "TOTAL",
+        "ProjectionExpression": "#a, b",
+        "ExpressionAttributeNames": {"#a": "a"},
+    }
     runs = 2000
     seconds = min(timeit.repeat(lambda: validate_input("GetItem", body), number=runs, repeat=3))
     # ~11 µs on a laptop; the bound is loose so slow CI machines do not flake.

@@ -79,8 +79,11 @@ def test_more_than_one_type() -> None:
         # Every member present is validated before the count of members is checked.
         ({"S": "", "N": ""}, "The parameter cannot be converted to a numeric value"),
         ({"S": "a", "N": "b"}, "The parameter cannot be converted to a numeric value: b"),
-        ({"N": "1e126"}, "Number overflow. Attempting to store a number with magnitude "
-         "larger than supported range"),
+        (
+            {"N": "1e126"},
+            "Number overflow. Attempting to store a number with magnitude "
+            "larger than supported range",
+        ),
     ],
 )
 def test_invalid_values(value: AttributeValue, message: str) -> None:
@@ -154,12 +157,18 @@ def test_input_is_not_mutated() -> None:
 @pytest.mark.parametrize(
     ("b64", "message"),
     [
-        ("abc", "'abc' can not be converted to a Blob: Base64 encoded length is expected a "
-         "multiple of 4 bytes but found: 3"),
+        (
+            "abc",
+            "'abc' can not be converted to a Blob: Base64 encoded length is expected a "
+            "multiple of 4 bytes but found: 3",
+        ),
         ("ab!=", "'ab!=' can not be converted to a Blob: Invalid Base64 character: '!'"),
         ("a=bc", "'a=bc' can not be converted to a Blob: Invalid Base64 character: '='"),
-        ("Yh==", "'Yh==' can not be converted to a Blob: Invalid last non-pad Base64 character "
-         "dectected"),
+        (
+            "Yh==",
+            "'Yh==' can not be converted to a Blob: Invalid last non-pad Base64 character "
+            "dectected",
+        ),
     ],
 )
 def test_invalid_base64_is_a_serialization_error(b64: str, message: str) -> None:

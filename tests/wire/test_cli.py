@@ -74,9 +74,7 @@ def aws(server: Server, env: dict[str, str], *args: str, check: bool = True) -> 
     return json.loads(result.stdout) if result.stdout.strip() else None
 
 
-@pytest.mark.skipif(
-    not AWS.exists(), reason="the AWS CLI is not installed in this venv"
-)
+@pytest.mark.skipif(not AWS.exists(), reason="the AWS CLI is not installed in this venv")
 def test_cli_table_and_item_round_trip(server: Server, aws_env: dict[str, str]) -> None:
     name = unique_name("cli")
     created = aws(
@@ -126,9 +124,7 @@ def test_cli_table_and_item_round_trip(server: Server, aws_env: dict[str, str]) 
 
     described = aws(server, aws_env, "describe-table", "--table-name", name)["Table"]
     assert described["TableStatus"] == "ACTIVE"
-    assert (
-        described["TableArn"] == f"arn:aws:dynamodb:{REGION}:000000000000:table/{name}"
-    )
+    assert described["TableArn"] == f"arn:aws:dynamodb:{REGION}:000000000000:table/{name}"
     assert described["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert described["ItemCount"] == 1
@@ -146,9 +142,7 @@ def test_cli_table_and_item_round_trip(server: Server, aws_env: dict[str, str]) 
     assert f"Requested resource not found: Table: {name} not found" in result.stderr
 
 
-@pytest.mark.skipif(
-    not AWS.exists(), reason="the AWS CLI is not installed in this venv"
-)
+@pytest.mark.skipif(not AWS.exists(), reason="the AWS CLI is not installed in this venv")
 def test_cli_list_tables_paginates(server: Server, aws_env: dict[str, str]) -> None:
     """The CLI follows LastEvaluatedTableName itself (page size 1 forces it to)."""
     names = [unique_name("clp") for _ in range(3)]
@@ -188,9 +182,7 @@ def serve(*args: str) -> subprocess.CompletedProcess[str]:
         "warning",
         *args,
     ]
-    return subprocess.run(
-        command, check=False, capture_output=True, text=True, timeout=30
-    )
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
 
 
 def test_serve_refuses_a_taken_port() -> None:

@@ -82,9 +82,7 @@ VALUES: dict[str, Any] = {
     ":null": {"NULL": True},
     ":ss": {"SS": ["c", "b", "a"]},
     ":ss2": {"SS": ["a", "b"]},
-    ":l": {
-        "L": [{"S": "x"}, {"N": "1.0"}, {"L": [{"S": "y"}]}, {"M": {"k": {"S": "v"}}}]
-    },
+    ":l": {"L": [{"S": "x"}, {"N": "1.0"}, {"L": [{"S": "y"}]}, {"M": {"k": {"S": "v"}}}]},
     ":lshort": {"L": [{"S": "x"}]},
     ":m": {"M": {"kid": {"M": {"deep": {"S": "d"}}}, "n": {"N": "5"}, "k": {"S": "v"}}},
     ":lk": {"M": {"k": {"S": "v"}}},
@@ -279,15 +277,10 @@ TRUTH_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("expression", "expected"), TRUTH_TABLE, ids=[e for e, _ in TRUTH_TABLE]
-)
-def test_condition_truth(
-    ddb: Any, cond_table: str, expression: str, expected: bool
-) -> None:
+@pytest.mark.parametrize(("expression", "expected"), TRUTH_TABLE, ids=[e for e, _ in TRUTH_TABLE])
+def test_condition_truth(ddb: Any, cond_table: str, expression: str, expected: bool) -> None:
     names = {
-        n: {"#d": "dotted.name", "#m": "m", "#k": "k"}[n]
-        for n in set(NAME_RE.findall(expression))
+        n: {"#d": "dotted.name", "#m": "m", "#k": "k"}[n] for n in set(NAME_RE.findall(expression))
     }
     assert condition_holds(ddb, cond_table, expression, names or None) is expected
 
@@ -308,9 +301,7 @@ def test_dotted_alias_names_a_top_level_attribute(ddb: Any, cond_table: str) -> 
 
 def test_create_only_if_absent(ddb: Any, table: str) -> None:
     item = {"pk": {"S": "once"}, "v": {"N": "1"}}
-    ddb.put_item(
-        TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-    )
+    ddb.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(
             TableName=table,
@@ -319,9 +310,7 @@ def test_create_only_if_absent(ddb: Any, table: str) -> None:
         )
     assert error_of(excinfo) == FAILED
     assert (
-        ddb.get_item(TableName=table, Key={"pk": {"S": "once"}}, ConsistentRead=True)[
-            "Item"
-        ]
+        ddb.get_item(TableName=table, Key={"pk": {"S": "once"}}, ConsistentRead=True)["Item"]
         == item
     )
 
@@ -350,9 +339,7 @@ def test_attribute_exists_on_missing_item_fails(ddb: Any, table: str) -> None:
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_of(excinfo) == FAILED
-    assert "Item" not in ddb.get_item(
-        TableName=table, Key={"pk": {"S": "m"}}, ConsistentRead=True
-    )
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "m"}}, ConsistentRead=True)
 
 
 def test_condition_on_missing_item_sees_no_attributes(ddb: Any, table: str) -> None:
@@ -394,9 +381,7 @@ def test_failed_condition_changes_nothing(ddb: Any, table: str) -> None:
         with pytest.raises(ClientError) as excinfo:
             attempt()
         assert error_of(excinfo) == FAILED
-        assert (
-            ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == item
-        )
+        assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == item
 
 
 def test_passing_condition_applies_the_write(ddb: Any, table: str) -> None:
@@ -409,9 +394,7 @@ def test_passing_condition_applies_the_write(ddb: Any, table: str) -> None:
         ConditionExpression="v = :one",
         ExpressionAttributeValues={":one": {"N": "1"}, ":two": {"N": "2"}},
     )
-    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {
-        "N": "2"
-    }
+    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"N": "2"}
     ddb.delete_item(
         TableName=table,
         Key=key,
@@ -421,9 +404,7 @@ def test_passing_condition_applies_the_write(ddb: Any, table: str) -> None:
     assert "Item" not in ddb.get_item(TableName=table, Key=key, ConsistentRead=True)
 
 
-def test_condition_can_reference_the_key_and_other_attributes(
-    ddb: Any, sorted_table: str
-) -> None:
+def test_condition_can_reference_the_key_and_other_attributes(ddb: Any, sorted_table: str) -> None:
     item = {"pk": {"S": "h"}, "sk": {"S": "r"}, "v": {"N": "1"}}
     ddb.put_item(TableName=sorted_table, Item=item)
     ddb.put_item(
@@ -462,9 +443,7 @@ def test_return_values_on_condition_check_failure_all_old(
     assert excinfo.value.response["Item"] == item
 
 
-def test_return_values_on_condition_check_failure_without_item(
-    ddb: Any, table: str
-) -> None:
+def test_return_values_on_condition_check_failure_without_item(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(
             TableName=table,
@@ -500,19 +479,13 @@ def test_condition_on_update_sees_the_old_item(ddb: Any, table: str) -> None:
             ConditionExpression="v = :cur",
             ExpressionAttributeValues={":one": {"N": "1"}, ":cur": {"N": expected}},
         )
-    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {
-        "N": "4"
-    }
+    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"N": "4"}
 
 
-def test_concurrent_create_only_if_absent_has_one_winner(
-    server: Any, table: str
-) -> None:
+def test_concurrent_create_only_if_absent_has_one_winner(server: Any, table: str) -> None:
     """The condition and the write are one atomic step: of racing creators exactly one wins."""
     racers = 6
-    clients = [
-        server.client() for _ in range(racers)
-    ]  # created up front: not thread-safe
+    clients = [server.client() for _ in range(racers)]  # created up front: not thread-safe
     barrier = threading.Barrier(racers)
     outcomes: list[tuple[int, str]] = []
     lock = threading.Lock()
@@ -538,12 +511,8 @@ def test_concurrent_create_only_if_absent_has_one_winner(
         t.join()
     winners = [i for i, outcome in outcomes if outcome == "won"]
     assert len(outcomes) == racers and len(winners) == 1, outcomes
-    assert all(o in ("won", "ConditionalCheckFailedException") for _, o in outcomes), (
-        outcomes
-    )
-    stored = clients[0].get_item(
-        TableName=table, Key={"pk": {"S": "race"}}, ConsistentRead=True
-    )
+    assert all(o in ("won", "ConditionalCheckFailedException") for _, o in outcomes), outcomes
+    stored = clients[0].get_item(TableName=table, Key={"pk": {"S": "race"}}, ConsistentRead=True)
     assert stored["Item"]["winner"] == {"N": str(winners[0])}
 
 
@@ -793,9 +762,7 @@ def test_invalid_expression_attribute_value(
         ("BEGINS_WITH(a, :v)", "BEGINS_WITH"),
     ],
 )
-def test_invalid_function_name(
-    ddb: Any, table: str, expression: str, function: str
-) -> None:
+def test_invalid_function_name(ddb: Any, table: str, expression: str, function: str) -> None:
     params: dict[str, Any] = {"ConditionExpression": expression}
     if ":v" in expression:
         params["ExpressionAttributeValues"] = {":v": {"S": "a"}}
@@ -880,9 +847,7 @@ def test_invalid_attribute_type_name(ddb: Any, table: str) -> None:
         ("a IN (b, attribute_exists(c))", "attribute_exists"),
     ],
 )
-def test_function_used_the_wrong_way(
-    ddb: Any, table: str, expression: str, function: str
-) -> None:
+def test_function_used_the_wrong_way(ddb: Any, table: str, expression: str, function: str) -> None:
     assert put_error(ddb, table, ConditionExpression=expression) == invalid(
         f"The function is not allowed to be used this way in an expression; function: {function}"
     )

@@ -10,18 +10,14 @@ Behaviour pinned here (DynamoDB's guarantees as a client sees them):
 
 from __future__ import annotations
 
-import http.client
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from tests.conftest import CREDENTIALS, REGION, Server, unique_name
+from tests.conftest import Server, unique_name
+from tests.wire.http import signed_call
 
 
 @pytest.fixture
@@ -55,39 +51,14 @@ def create_table(client: Any, name: str, **extra: Any) -> None:
     )
 
 
-def fresh_call(
-    server: Server, operation: str, payload: dict[str, Any]
-) -> tuple[int, Any]:
+def fresh_call(server: Server, operation: str, payload: dict[str, Any]) -> tuple[int, Any]:
     """One signed request on a new TCP connection, so successive calls can land on different
     worker processes (boto3 would reuse one kept-alive connection)."""
-    body = json.dumps(payload).encode()
-    request = AWSRequest(
-        method="POST",
-        url=server.endpoint + "/",
-        data=body,
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
-        },
-    )
-    credentials = Credentials(
-        CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
-    )
-    SigV4Auth(credentials, "dynamodb", REGION).add_auth(request)
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        connection.request(
-            "POST", "/", body=body, headers=dict(request.prepare().headers.items())
-        )
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
+    reply = signed_call(server, operation, payload)
+    return reply.status, reply.json()
 
 
-def test_tables_and_items_survive_a_restart(
-    tmp_path: Path, servers: list[Server]
-) -> None:
+def test_tables_and_items_survive_a_restart(tmp_path: Path, servers: list[Server]) -> None:
     data_dir = tmp_path / "data"
     first = start(servers, data_dir)
     client = first.client()
@@ -144,9 +115,7 @@ def test_tables_and_items_survive_a_restart(
     assert "Item" not in missing
 
 
-def test_deleted_table_stays_deleted_after_restart(
-    tmp_path: Path, servers: list[Server]
-) -> None:
+def test_deleted_table_stays_deleted_after_restart(tmp_path: Path, servers: list[Server]) -> None:
     data_dir = tmp_path / "data"
     first = start(servers, data_dir)
     client = first.client()
@@ -164,9 +133,7 @@ def test_deleted_table_stays_deleted_after_restart(
         client.describe_table(TableName=dropped)
 
 
-def test_acknowledged_writes_survive_sigkill(
-    tmp_path: Path, servers: list[Server]
-) -> None:
+def test_acknowledged_writes_survive_sigkill(tmp_path: Path, servers: list[Server]) -> None:
     data_dir = tmp_path / "data"
     first = start(servers, data_dir)
     client = first.client()
@@ -174,9 +141,7 @@ def test_acknowledged_writes_survive_sigkill(
     create_table(client, name, BillingMode="PAY_PER_REQUEST")
     count = 200
     for i in range(count):
-        client.put_item(
-            TableName=name, Item={"pk": {"S": f"p{i % 7}"}, "sk": {"N": str(i)}}
-        )
+        client.put_item(TableName=name, Item={"pk": {"S": f"p{i % 7}"}, "sk": {"N": str(i)}})
     client.update_item(
         TableName=name,
         Key={"pk": {"S": "p0"}, "sk": {"N": "0"}},
@@ -189,17 +154,13 @@ def test_acknowledged_writes_survive_sigkill(
     client = second.client()
     for i in range(count):
         key = {"pk": {"S": f"p{i % 7}"}, "sk": {"N": str(i)}}
-        assert "Item" in client.get_item(
-            TableName=name, Key=key, ConsistentRead=True
-        ), i
+        assert "Item" in client.get_item(TableName=name, Key=key, ConsistentRead=True), i
     got = client.get_item(TableName=name, Key={"pk": {"S": "p0"}, "sk": {"N": "0"}})
     assert got["Item"]["v"] == {"S": "last"}
     assert client.describe_table(TableName=name)["Table"]["ItemCount"] == count
 
 
-def test_server_keeps_working_after_a_crash_restart(
-    tmp_path: Path, servers: list[Server]
-) -> None:
+def test_server_keeps_working_after_a_crash_restart(tmp_path: Path, servers: list[Server]) -> None:
     data_dir = tmp_path / "data"
     first = start(servers, data_dir)
     name = unique_name()
@@ -212,9 +173,7 @@ def test_server_keeps_working_after_a_crash_restart(
     assert got["Item"]["pk"] == {"S": "after"}
 
 
-def test_writes_are_visible_across_workers(
-    tmp_path: Path, servers: list[Server]
-) -> None:
+def test_writes_are_visible_across_workers(tmp_path: Path, servers: list[Server]) -> None:
     srv = start(servers, tmp_path / "data", workers=2)
     name = unique_name()
     status, reply = fresh_call(
@@ -252,9 +211,7 @@ def test_writes_are_visible_across_workers(
         assert reply["__type"].endswith("#ResourceNotFoundException")
 
 
-def test_updates_are_visible_across_workers(
-    tmp_path: Path, servers: list[Server]
-) -> None:
+def test_updates_are_visible_across_workers(tmp_path: Path, servers: list[Server]) -> None:
     srv = start(servers, tmp_path / "data", workers=2)
     name = unique_name()
     create_table(srv.client(), name, BillingMode="PAY_PER_REQUEST")

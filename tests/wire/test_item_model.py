@@ -23,9 +23,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-Model = dict[
-    str, Any
-]  # attribute name -> Decimal (n) | str (s) | set[str] (tags); pk implied
+Model = dict[str, Any]  # attribute name -> Decimal (n) | str (s) | set[str] (tags); pk implied
 
 KEYS = [f"k{i}" for i in range(5)]
 WORDS = ["apple", "apricot", "banana", "berry", "cherry", ""]
@@ -103,9 +101,7 @@ def random_condition(rng: random.Random) -> Condition | None:
         )
     if choice == 4:
         w = rng.choice(WORDS)
-        return Condition(
-            "s = :cv", {":cv": {"S": w}}, lambda it: bool(it and it.get("s") == w)
-        )
+        return Condition("s = :cv", {":cv": {"S": w}}, lambda it: bool(it and it.get("s") == w))
     if choice == 5:
         t = rng.choice(TAGS)
         return Condition(
@@ -142,9 +138,7 @@ def random_condition(rng: random.Random) -> Condition | None:
             lambda it: it is not None and not ("n" in it and lo <= it["n"] <= hi),
         )
     v = number(rng)
-    return Condition(
-        "n <> :cv", {":cv": {"N": str(v)}}, lambda it: it is None or it.get("n") != v
-    )
+    return Condition("n <> :cv", {":cv": {"N": str(v)}}, lambda it: it is None or it.get("n") != v)
 
 
 def random_item(rng: random.Random) -> Model:
@@ -232,9 +226,7 @@ def random_update(rng: random.Random) -> Update:
         # Keep every update creating the item when it is missing (a SET or ADD is present).
         w = rng.choice(WORDS)
         if s_action == "remove":
-            clauses["REMOVE"].remove(
-                "s"
-            )  # the SET below replaces it (no overlapping paths)
+            clauses["REMOVE"].remove("s")  # the SET below replaces it (no overlapping paths)
         clauses["SET"].append("s = :sv")
         values[":sv"] = {"S": w}
         steps.append(lambda m: m.__setitem__("s", w))
@@ -258,9 +250,7 @@ def run(ddb: Any, table: str, seed: int, operations: int) -> dict[str, int]:
     stats = {"put": 0, "update": 0, "delete": 0, "get": 0, "failed": 0}
 
     def check_get(key: str) -> None:
-        reply = ddb.get_item(
-            TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True
-        )
+        reply = ddb.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True)
         assert canon_wire(reply.get("Item")) == canon_model(key, model.get(key)), (
             seed,
             key,
@@ -323,13 +313,9 @@ def run(ddb: Any, table: str, seed: int, operations: int) -> dict[str, int]:
         else:
             assert should_pass, context
             if kind == "update":
-                assert canon_wire(reply.get("Attributes")) == canon_model(
-                    key, new_item
-                ), context
+                assert canon_wire(reply.get("Attributes")) == canon_model(key, new_item), context
             else:
-                assert canon_wire(reply.get("Attributes")) == canon_model(key, old), (
-                    context
-                )
+                assert canon_wire(reply.get("Attributes")) == canon_model(key, old), context
             if new_item is None:
                 model.pop(key, None)
             else:

@@ -126,9 +126,7 @@ def test_get_of_missing_item_has_no_item_member(ddb: Any, table: str) -> None:
 
 
 def test_put_replaces_the_whole_item(ddb: Any, table: str) -> None:
-    ddb.put_item(
-        TableName=table, Item={"pk": {"S": "r"}, "a": {"S": "1"}, "b": {"S": "2"}}
-    )
+    ddb.put_item(TableName=table, Item={"pk": {"S": "r"}, "a": {"S": "1"}, "b": {"S": "2"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "r"}, "c": {"S": "3"}})
     assert get(ddb, table, "r") == {"pk": {"S": "r"}, "c": {"S": "3"}}
 
@@ -195,9 +193,7 @@ def test_number_and_binary_keys(ddb: Any, make_table: Callable[..., str]) -> Non
         ("-0001.000e-130", "-0." + "0" * 129 + "1"),
     ],
 )
-def test_numbers_are_normalised_on_output(
-    ddb: Any, table: str, given: str, stored: str
-) -> None:
+def test_numbers_are_normalised_on_output(ddb: Any, table: str, given: str, stored: str) -> None:
     ddb.put_item(TableName=table, Item={"pk": {"S": "num"}, "n": {"N": given}})
     assert get(ddb, table, "num")["n"] == {"N": stored}  # type: ignore[index]
 
@@ -257,9 +253,7 @@ def test_empty_strings_and_binaries_allowed_outside_keys(ddb: Any, table: str) -
 def test_invalid_set_and_null_values_refused(
     ddb: Any, table: str, value: dict[str, Any], message: str
 ) -> None:
-    code, msg = refused(
-        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value})
-    )
+    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value}))
     assert (code, msg) == ("ValidationException", message)
     assert get(ddb, table, "x") is None
 
@@ -319,12 +313,8 @@ def test_invalid_value_nested_in_map_refused(ddb: Any, table: str) -> None:
         "neg-underflow",
     ],
 )
-def test_invalid_numbers_refused(
-    ddb: Any, table: str, value: dict[str, Any], message: str
-) -> None:
-    code, msg = refused(
-        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value})
-    )
+def test_invalid_numbers_refused(ddb: Any, table: str, value: dict[str, Any], message: str) -> None:
+    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "x"}, "a": value}))
     assert (code, msg) == ("ValidationException", message)
 
 
@@ -347,9 +337,7 @@ def test_extreme_numbers_accepted(ddb: Any, table: str) -> None:
 
 
 def test_item_missing_the_hash_key_refused(ddb: Any, table: str) -> None:
-    code, msg = refused(
-        lambda: ddb.put_item(TableName=table, Item={"other": {"S": "a"}})
-    )
+    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"other": {"S": "a"}}))
     assert (code, msg) == (
         "ValidationException",
         INVALID + "Missing the key pk in the item",
@@ -357,9 +345,7 @@ def test_item_missing_the_hash_key_refused(ddb: Any, table: str) -> None:
 
 
 def test_item_missing_the_range_key_refused(ddb: Any, sorted_table: str) -> None:
-    code, msg = refused(
-        lambda: ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}})
-    )
+    code, msg = refused(lambda: ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}}))
     assert (code, msg) == (
         "ValidationException",
         INVALID + "Missing the key sk in the item",
@@ -410,9 +396,7 @@ def test_key_not_matching_schema_refused(
 
 
 def test_key_missing_range_attribute_refused(ddb: Any, sorted_table: str) -> None:
-    code, msg = refused(
-        lambda: ddb.get_item(TableName=sorted_table, Key={"pk": {"S": "a"}})
-    )
+    code, msg = refused(lambda: ddb.get_item(TableName=sorted_table, Key={"pk": {"S": "a"}}))
     assert (code, msg) == (
         "ValidationException",
         "The provided key element does not match the schema",
@@ -461,25 +445,19 @@ def test_hash_key_of_2048_bytes_accepted_and_2049_refused(ddb: Any, table: str) 
         "pk": {"S": longest}
     }
     too_long = "a" + longest
-    code, msg = refused(
-        lambda: ddb.put_item(TableName=table, Item={"pk": {"S": too_long}})
-    )
+    code, msg = refused(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": too_long}}))
     assert (code, msg) == (
         "ValidationException",
         INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes",
     )
-    code, msg = refused(
-        lambda: ddb.get_item(TableName=table, Key={"pk": {"S": too_long}})
-    )
+    code, msg = refused(lambda: ddb.get_item(TableName=table, Key={"pk": {"S": too_long}}))
     assert (code, msg) == (
         "ValidationException",
         INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes",
     )
 
 
-def test_range_key_of_1024_bytes_accepted_and_1025_refused(
-    ddb: Any, sorted_table: str
-) -> None:
+def test_range_key_of_1024_bytes_accepted_and_1025_refused(ddb: Any, sorted_table: str) -> None:
     longest = "r" * 1024
     ddb.put_item(TableName=sorted_table, Item={"pk": {"S": "a"}, "sk": {"S": longest}})
     code, msg = refused(
@@ -489,8 +467,7 @@ def test_range_key_of_1024_bytes_accepted_and_1025_refused(
     )
     assert (code, msg) == (
         "ValidationException",
-        INVALID
-        + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
     )
 
 
@@ -510,9 +487,7 @@ def test_item_of_exactly_400_kb_accepted(ddb: Any, table: str) -> None:
 
 
 def test_item_one_byte_over_400_kb_refused(ddb: Any, table: str) -> None:
-    code, msg = refused(
-        lambda: ddb.put_item(TableName=table, Item=sized_item("big", MAX_ITEM + 1))
-    )
+    code, msg = refused(lambda: ddb.put_item(TableName=table, Item=sized_item("big", MAX_ITEM + 1)))
     assert (code, msg) == (
         "ValidationException",
         "Item size has exceeded the maximum allowed size",
@@ -520,9 +495,7 @@ def test_item_one_byte_over_400_kb_refused(ddb: Any, table: str) -> None:
     assert get(ddb, table, "big") is None
 
 
-def test_item_size_counts_attribute_names_numbers_and_nesting(
-    ddb: Any, table: str
-) -> None:
+def test_item_size_counts_attribute_names_numbers_and_nesting(ddb: Any, table: str) -> None:
     # "12345" has 5 digits, exponent 4: 1 + 3 = 4 bytes. Map: 3 + (1 + 1 + 1) = 6 (name "k",
     # value "v"). List: 3 + (1 + 1) = 5. So: pk(2+3) + n(1+4) + m(1+6) + l(1+5) = 23 + filler.
     base = {
@@ -535,9 +508,7 @@ def test_item_size_counts_attribute_names_numbers_and_nesting(
     filler = MAX_ITEM - fixed - len("f")
     ddb.put_item(TableName=table, Item={**base, "f": {"S": "x" * filler}})
     code, msg = refused(
-        lambda: ddb.put_item(
-            TableName=table, Item={**base, "f": {"S": "x" * (filler + 1)}}
-        )
+        lambda: ddb.put_item(TableName=table, Item={**base, "f": {"S": "x" * (filler + 1)}})
     )
     assert (code, msg) == (
         "ValidationException",
@@ -565,9 +536,7 @@ def test_item_size_counts_attribute_names_numbers_and_nesting(
         ("1" * 38 + "0" * 88, 20),
     ],
 )
-def test_number_size_at_the_400_kb_boundary(
-    ddb: Any, table: str, number: str, size: int
-) -> None:
+def test_number_size_at_the_400_kb_boundary(ddb: Any, table: str, number: str, size: int) -> None:
     # Bytes of a number (semantics.md §6): 1 + ⌈digits/2⌉, +1 when the digit count and the
     # leading digit's decimal exponent are both even, +1 when negative.
     fixed = len("pk") + len("num") + len("c") + size + len("b")
@@ -595,9 +564,7 @@ def test_set_and_binary_sizes_at_the_400_kb_boundary(ddb: Any, table: str) -> No
         "t": {"BOOL": True},  # 1
         "z": {"NULL": True},  # 1
     }
-    fixed = (
-        (2 + 3) + (2 + 3) + (2 + 4) + (2 + 3) + (3 + 10) + (1 + 1) + (1 + 1) + len("f")
-    )
+    fixed = (2 + 3) + (2 + 3) + (2 + 4) + (2 + 3) + (3 + 10) + (1 + 1) + (1 + 1) + len("f")
     ddb.put_item(TableName=table, Item={**item, "f": {"S": "x" * (MAX_ITEM - fixed)}})
     code, msg = refused(
         lambda: ddb.put_item(
@@ -661,9 +628,7 @@ def test_put_and_delete_refuse_other_return_values(
     ddb: Any, table: str, mode: str, operation: str
 ) -> None:
     params: dict[str, Any] = (
-        {"Item": {"pk": {"S": "a"}}}
-        if operation == "put_item"
-        else {"Key": {"pk": {"S": "a"}}}
+        {"Item": {"pk": {"S": "a"}}} if operation == "put_item" else {"Key": {"pk": {"S": "a"}}}
     )
     code, msg = refused(
         lambda: getattr(ddb, operation)(TableName=table, ReturnValues=mode, **params)
@@ -682,12 +647,8 @@ def test_delete_all_old_returns_deleted_item(ddb: Any, table: str) -> None:
     assert get(ddb, table, "gone") is None
 
 
-def test_delete_of_missing_item_succeeds_without_attributes(
-    ddb: Any, table: str
-) -> None:
-    reply = ddb.delete_item(
-        TableName=table, Key=key_of("never"), ReturnValues="ALL_OLD"
-    )
+def test_delete_of_missing_item_succeeds_without_attributes(ddb: Any, table: str) -> None:
+    reply = ddb.delete_item(TableName=table, Key=key_of("never"), ReturnValues="ALL_OLD")
     assert "Attributes" not in reply
 
 
@@ -706,9 +667,7 @@ def capacity(reply: dict[str, Any], table: str, mode: str) -> float:
 
 @pytest.mark.parametrize("mode", ["TOTAL", "INDEXES"])
 def test_get_capacity_of_missing_item(ddb: Any, table: str, mode: str) -> None:
-    eventual = ddb.get_item(
-        TableName=table, Key=key_of("none"), ReturnConsumedCapacity=mode
-    )
+    eventual = ddb.get_item(TableName=table, Key=key_of("none"), ReturnConsumedCapacity=mode)
     assert capacity(eventual, table, mode) == 0.5
     strong = ddb.get_item(
         TableName=table,
@@ -739,9 +698,7 @@ def test_get_capacity_rounds_item_size_up_to_4_kb(
 
 def test_get_without_return_consumed_capacity_has_none(ddb: Any, table: str) -> None:
     assert "ConsumedCapacity" not in ddb.get_item(TableName=table, Key=key_of("a"))
-    reply = ddb.get_item(
-        TableName=table, Key=key_of("a"), ReturnConsumedCapacity="NONE"
-    )
+    reply = ddb.get_item(TableName=table, Key=key_of("a"), ReturnConsumedCapacity="NONE")
     assert "ConsumedCapacity" not in reply
 
 
@@ -752,29 +709,21 @@ def test_get_without_return_consumed_capacity_has_none(ddb: Any, table: str) -> 
 def test_put_capacity_rounds_item_size_up_to_1_kb(
     ddb: Any, table: str, mode: str, size: int, units: float
 ) -> None:
-    reply = ddb.put_item(
-        TableName=table, Item=sized_item("w", size), ReturnConsumedCapacity=mode
-    )
+    reply = ddb.put_item(TableName=table, Item=sized_item("w", size), ReturnConsumedCapacity=mode)
     assert capacity(reply, table, mode) == units
 
 
 def test_put_capacity_counts_the_larger_of_old_and_new(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item=sized_item("w", 3000))
-    reply = ddb.put_item(
-        TableName=table, Item={"pk": {"S": "w"}}, ReturnConsumedCapacity="TOTAL"
-    )
+    reply = ddb.put_item(TableName=table, Item={"pk": {"S": "w"}}, ReturnConsumedCapacity="TOTAL")
     assert capacity(reply, table, "TOTAL") == 3.0
 
 
 def test_delete_capacity(ddb: Any, table: str) -> None:
-    missing = ddb.delete_item(
-        TableName=table, Key=key_of("none"), ReturnConsumedCapacity="TOTAL"
-    )
+    missing = ddb.delete_item(TableName=table, Key=key_of("none"), ReturnConsumedCapacity="TOTAL")
     assert capacity(missing, table, "TOTAL") == 1.0
     ddb.put_item(TableName=table, Item=sized_item("d", 1536))
-    reply = ddb.delete_item(
-        TableName=table, Key=key_of("d"), ReturnConsumedCapacity="INDEXES"
-    )
+    reply = ddb.delete_item(TableName=table, Key=key_of("d"), ReturnConsumedCapacity="INDEXES")
     assert capacity(reply, table, "INDEXES") == 2.0
 
 
@@ -850,9 +799,7 @@ def test_projection_expression(
 
 def test_projection_reserved_word_refused(ddb: Any, projected: str) -> None:
     code, msg = refused(
-        lambda: ddb.get_item(
-            TableName=projected, Key=key_of("p"), ProjectionExpression="x, name"
-        )
+        lambda: ddb.get_item(TableName=projected, Key=key_of("p"), ProjectionExpression="x, name")
     )
     assert (code, msg) == (
         "ValidationException",
@@ -862,9 +809,7 @@ def test_projection_reserved_word_refused(ddb: Any, projected: str) -> None:
 
 def test_projection_overlapping_paths_refused(ddb: Any, projected: str) -> None:
     code, msg = refused(
-        lambda: ddb.get_item(
-            TableName=projected, Key=key_of("p"), ProjectionExpression="a, a.b"
-        )
+        lambda: ddb.get_item(TableName=projected, Key=key_of("p"), ProjectionExpression="a, a.b")
     )
     assert (code, msg) == (
         "ValidationException",
@@ -893,9 +838,7 @@ def test_projection_unused_name_refused(ddb: Any, projected: str) -> None:
 # --------------------------------------------------------------------------- resource API
 
 
-def test_resource_api_round_trip_with_python_types(
-    ddb_resource: Any, table: str
-) -> None:
+def test_resource_api_round_trip_with_python_types(ddb_resource: Any, table: str) -> None:
     t = ddb_resource.Table(table)
     item = {
         "pk": "py",

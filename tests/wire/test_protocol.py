@@ -19,21 +19,16 @@ against live DynamoDB):
 from __future__ import annotations
 
 import gzip
-import http.client
 import json
 import re
 import zlib
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from tests.conftest import CREDENTIALS, REGION, Server, unique_name
+from tests.conftest import Server, unique_name
+from tests.wire.http import AMZ_JSON, Reply, send, signed_call
 
-AMZ_JSON = "application/x-amz-json-1.0"
 AMZ_DATE = "20250101T000000Z"
 FAKE_AUTHORIZATION = (
     "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, "
@@ -44,41 +39,7 @@ REQUEST_ID = re.compile(r"[0-9A-Z]{52}")
 MAX_BODY = 16 * 1024 * 1024
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def send(
-    server: Server,
-    method: str = "POST",
-    path: str = "/",
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    """One request on a fresh connection, exactly as given (nothing added but Host and
-    Content-Length)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        connection.request(method, path, body=body or None, headers=headers or {})
-        response = connection.getresponse()
-        return Reply(
-            response.status,
-            {name.lower(): value for name, value in response.getheaders()},
-            response.read(),
-        )
-    finally:
-        connection.close()
-
-
-def unsigned_headers(
-    operation: str | None, content_type: str = AMZ_JSON
-) -> dict[str, str]:
+def unsigned_headers(operation: str | None, content_type: str = AMZ_JSON) -> dict[str, str]:
     """Headers of a request with a well-formed but unverified Authorization header."""
     headers = {
         "Content-Type": content_type,
@@ -97,22 +58,9 @@ def call(
     content_type: str = AMZ_JSON,
     extra_headers: dict[str, str] | None = None,
 ) -> Reply:
-    """A request signed with SigV4 the way botocore signs, so it stays valid once the server
-    verifies signatures; `payload` is sent as given when it is bytes."""
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    headers = {
-        "Content-Type": content_type,
-        "X-Amz-Target": f"DynamoDB_20120810.{operation}",
-    }
-    headers.update(extra_headers or {})
-    request = AWSRequest(
-        method="POST", url=server.endpoint + "/", data=body, headers=headers
+    return signed_call(
+        server, operation, payload, content_type=content_type, extra_headers=extra_headers
     )
-    credentials = Credentials(
-        CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
-    )
-    SigV4Auth(credentials, "dynamodb", REGION).add_auth(request)
-    return send(server, body=body, headers=dict(request.prepare().headers.items()))
 
 
 def assert_error(reply: Reply, type_: str, message: str | None = None) -> None:
@@ -237,9 +185,7 @@ def test_malformed_json(server: Server, body: bytes) -> None:
 
 
 def test_malformed_json_echoes_application_json(server: Server) -> None:
-    reply = send(
-        server, body=b"hi", headers=unsigned_headers("ListTables", "application/json")
-    )
+    reply = send(server, body=b"hi", headers=unsigned_headers("ListTables", "application/json"))
     assert_error(reply, CORAL + "SerializationException")
     assert reply.headers["content-type"] == "application/json"
     # The exact bytes DynamoDB sends: its CRC is recorded in dynalite's tests.
@@ -273,9 +219,7 @@ def test_wrong_json_type(server: Server) -> None:
         ({"TableName": []}, "Unrecognized collection type class java.lang.String"),
     ],
 )
-def test_wrong_json_types(
-    server: Server, payload: dict[str, Any], message: str
-) -> None:
+def test_wrong_json_types(server: Server, payload: dict[str, Any], message: str) -> None:
     assert_error(
         call(server, "DescribeTable", payload),
         CORAL + "SerializationException",
@@ -310,9 +254,7 @@ def test_unknown_target(server: Server, target: str | None) -> None:
         headers["X-Amz-Target"] = target
     reply = send(server, body=b"{}", headers=headers)
     assert_error(reply, CORAL + "UnknownOperationException")
-    assert (
-        reply.headers["x-amz-crc32"] == "1368724161"
-    )  # dynalite's recorded CRC of this body
+    assert reply.headers["x-amz-crc32"] == "1368724161"  # dynalite's recorded CRC of this body
 
 
 def test_unknown_target_precedes_authentication(server: Server) -> None:
@@ -406,9 +348,7 @@ def test_authorization_with_nothing(server: Server) -> None:
         "AWS4- Signature=b, Credential=a",
     ],
 )
-def test_authorization_without_signed_headers(
-    server: Server, authorization: str
-) -> None:
+def test_authorization_without_signed_headers(server: Server, authorization: str) -> None:
     headers = {
         "Content-Type": AMZ_JSON,
         "X-Amz-Target": "DynamoDB_20120810.ListTables",
@@ -489,9 +429,7 @@ def test_other_methods_are_404(server: Server, method: str) -> None:
     "content_type",
     [None, "whatever", "application/x-amz-json-1.1", "application/jsonasdf"],
 )
-def test_body_with_other_content_type_is_404(
-    server: Server, content_type: str | None
-) -> None:
+def test_body_with_other_content_type_is_404(server: Server, content_type: str | None) -> None:
     headers = unsigned_headers("ListTables")
     if content_type is None:
         del headers["Content-Type"]
@@ -503,9 +441,7 @@ def test_body_with_other_content_type_is_404(
 
 
 def test_body_over_16_mb_is_413(server: Server) -> None:
-    reply = send(
-        server, body=b"a" * (MAX_BODY + 1), headers=unsigned_headers("ListTables")
-    )
+    reply = send(server, body=b"a" * (MAX_BODY + 1), headers=unsigned_headers("ListTables"))
     assert reply.status == 413
 
 

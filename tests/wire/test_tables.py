@@ -23,27 +23,20 @@ DynamoDB, and from AWS's API reference):
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from tests.conftest import CREDENTIALS, REGION, Server, error_of, unique_name
+from tests.conftest import REGION, Server, error_of, unique_name
+from tests.wire.http import signed_call
 
 ACCOUNT = "000000000000"
 VALIDATION = "ValidationException"
-NAME_LENGTH = (
-    "TableName must be at least 3 characters long and at most 255 characters long"
-)
+NAME_LENGTH = "TableName must be at least 3 characters long and at most 255 characters long"
 NAME_PATTERN = (
     "1 validation error detected: Value '{}' at 'tableName' failed to satisfy constraint: "
     "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
@@ -86,38 +79,15 @@ def raw_call(
 ) -> tuple[int, dict[str, Any]]:
     """A SigV4-signed request that bypasses botocore's client-side parameter validation, for
     inputs boto3 refuses to send (missing required members, values below a model minimum)."""
-    data = json.dumps(body).encode()
-    request = AWSRequest(
-        method="POST",
-        url=server.endpoint + "/",
-        data=data,
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
-        },
-    )
-    credentials = Credentials(
-        CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
-    )
-    SigV4Auth(credentials, "dynamodb", region).add_auth(request)
-    prepared = request.prepare()
-    http_request = urllib.request.Request(
-        prepared.url, data=data, headers=dict(prepared.headers.items()), method="POST"
-    )
-    try:
-        with urllib.request.urlopen(http_request, timeout=10) as reply:
-            return reply.status, json.loads(reply.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+    reply = signed_call(server, operation, body, region=region)
+    return reply.status, reply.json()
 
 
 def raw_error(server: Server, operation: str, body: dict[str, Any]) -> tuple[str, str]:
     """(short type, message) of a raw call that must fail with HTTP 400."""
     status, reply = raw_call(server, operation, body)
     assert status == 400, reply
-    return reply["__type"].rsplit("#", 1)[1], reply.get(
-        "message", reply.get("Message", "")
-    )
+    return reply["__type"].rsplit("#", 1)[1], reply.get("message", reply.get("Message", ""))
 
 
 def failures(message: str) -> set[str]:
@@ -131,9 +101,7 @@ def failures(message: str) -> set[str]:
 
 
 def null_at(path: str) -> str:
-    return (
-        f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
-    )
+    return f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
 
 
 def create_error(ddb: Any, **params: Any) -> tuple[str, str]:
@@ -174,18 +142,14 @@ def fresh_region() -> str:
 # --------------------------------------------------------------------------- CreateTable
 
 
-def test_create_hash_only_table_answers_creating_description(
-    ddb: Any, created: Any
-) -> None:
+def test_create_hash_only_table_answers_creating_description(ddb: Any, created: Any) -> None:
     name = unique_name()
     before = time.time()
     desc = created(**hash_table(name))["TableDescription"]
     assert desc["TableName"] == name
     assert desc["TableStatus"] == "CREATING"
     assert desc["KeySchema"] == [{"AttributeName": "a", "KeyType": "HASH"}]
-    assert desc["AttributeDefinitions"] == [
-        {"AttributeName": "a", "AttributeType": "S"}
-    ]
+    assert desc["AttributeDefinitions"] == [{"AttributeName": "a", "AttributeType": "S"}]
     assert desc["ProvisionedThroughput"] == {**ONE_ONE, "NumberOfDecreasesToday": 0}
     assert desc["ItemCount"] == 0
     assert desc["TableSizeBytes"] == 0
@@ -219,9 +183,7 @@ def test_create_hash_and_range_table(ddb: Any, created: Any) -> None:
     ]
 
 
-def test_create_number_and_binary_keys_store_and_read_items(
-    ddb: Any, created: Any
-) -> None:
+def test_create_number_and_binary_keys_store_and_read_items(ddb: Any, created: Any) -> None:
     name = unique_name()
     created(
         TableName=name,
@@ -283,9 +245,9 @@ def test_create_provisioned_keeps_throughput(ddb: Any, created: Any) -> None:
         "WriteCapacityUnits": 3,
         "NumberOfDecreasesToday": 0,
     }
-    assert table.get("BillingModeSummary", {"BillingMode": "PROVISIONED"})[
-        "BillingMode"
-    ] == ("PROVISIONED")
+    assert table.get("BillingModeSummary", {"BillingMode": "PROVISIONED"})["BillingMode"] == (
+        "PROVISIONED"
+    )
 
 
 def test_create_with_tags_lists_them(ddb: Any, created: Any) -> None:
@@ -293,24 +255,17 @@ def test_create_with_tags_lists_them(ddb: Any, created: Any) -> None:
     tags = [{"Key": "team", "Value": "db"}, {"Key": "env", "Value": "test"}]
     created(**hash_table(name, Tags=tags))
     listed = ddb.list_tags_of_resource(ResourceArn=arn(name))["Tags"]
-    assert sorted(listed, key=lambda t: t["Key"]) == sorted(
-        tags, key=lambda t: t["Key"]
-    )
+    assert sorted(listed, key=lambda t: t["Key"]) == sorted(tags, key=lambda t: t["Key"])
 
 
 def test_create_with_deletion_protection_is_described(ddb: Any, created: Any) -> None:
     name = unique_name()
     created(**hash_table(name, DeletionProtectionEnabled=True))
-    assert (
-        ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
-    )
+    assert ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
 
 
 def test_deletion_protection_defaults_to_false(ddb: Any, table: str) -> None:
-    assert (
-        ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
-        is False
-    )
+    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is False
 
 
 def test_create_with_table_class_is_described(ddb: Any, created: Any) -> None:
@@ -405,17 +360,13 @@ def test_create_without_attribute_definitions(ddb: Any) -> None:
 
 
 def test_create_without_key_schema_and_attribute_definitions(ddb: Any) -> None:
-    code, message = create_error(
-        ddb, TableName=unique_name(), ProvisionedThroughput=dict(ONE_ONE)
-    )
+    code, message = create_error(ddb, TableName=unique_name(), ProvisionedThroughput=dict(ONE_ONE))
     assert code == VALIDATION
     assert failures(message) == {null_at("attributeDefinitions"), null_at("keySchema")}
 
 
 def test_create_empty_key_schema(server: Server) -> None:
-    code, message = raw_error(
-        server, "CreateTable", hash_table(unique_name(), KeySchema=[])
-    )
+    code, message = raw_error(server, "CreateTable", hash_table(unique_name(), KeySchema=[]))
     assert code == VALIDATION
     assert failures(message) == {
         (
@@ -426,9 +377,7 @@ def test_create_empty_key_schema(server: Server) -> None:
 
 
 def test_create_bad_key_type(ddb: Any) -> None:
-    params = hash_table(
-        unique_name(), KeySchema=[{"AttributeName": "a", "KeyType": "Woop"}]
-    )
+    params = hash_table(unique_name(), KeySchema=[{"AttributeName": "a", "KeyType": "Woop"}])
     code, message = create_error(ddb, **params)
     assert code == VALIDATION
     assert failures(message) == {
@@ -538,9 +487,7 @@ KEY_SCHEMA_CASES = [
 def test_create_key_schema_errors(
     ddb: Any, definitions: list[Any], schema: list[Any], message: str
 ) -> None:
-    params = hash_table(
-        unique_name(), AttributeDefinitions=definitions, KeySchema=schema
-    )
+    params = hash_table(unique_name(), AttributeDefinitions=definitions, KeySchema=schema)
     assert create_error(ddb, **params) == (VALIDATION, message)
 
 
@@ -616,9 +563,7 @@ def test_create_empty_throughput(server: Server) -> None:
         ),
     ],
 )
-def test_create_throughput_out_of_bounds(
-    ddb: Any, read: int, write: int, message: str
-) -> None:
+def test_create_throughput_out_of_bounds(ddb: Any, read: int, write: int, message: str) -> None:
     params = hash_table(
         unique_name(),
         ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write},
@@ -653,9 +598,7 @@ def test_describe_complete_description(ddb: Any, created: Any) -> None:
     assert created_at.tzinfo is not None
     assert before - 5 <= created_at.timestamp() <= time.time() + 5
     assert table["KeySchema"] == [{"AttributeName": "a", "KeyType": "HASH"}]
-    assert table["AttributeDefinitions"] == [
-        {"AttributeName": "a", "AttributeType": "S"}
-    ]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "a", "AttributeType": "S"}]
     assert table["ProvisionedThroughput"] == {
         "ReadCapacityUnits": 2,
         "WriteCapacityUnits": 4,
@@ -797,9 +740,7 @@ def test_list_tables_large_limit_has_no_last_evaluated(
 
 def test_list_tables_paginator(region_tables: tuple[Any, list[str]]) -> None:
     client, names = region_tables
-    pages = list(
-        client.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2})
-    )
+    pages = list(client.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2}))
     assert [page["TableNames"] for page in pages][:3] == [
         names[0:2],
         names[2:4],
@@ -852,9 +793,7 @@ def test_list_tables_empty_region(server: Server) -> None:
         ),
     ],
 )
-def test_list_tables_validation(
-    server: Server, body: dict[str, Any], expected: set[str]
-) -> None:
+def test_list_tables_validation(server: Server, body: dict[str, Any], expected: set[str]) -> None:
     code, message = raw_error(server, "ListTables", body)
     assert code == VALIDATION
     assert failures(message) == expected
@@ -873,12 +812,7 @@ def test_delete_answers_deleting_then_table_is_gone(ddb: Any, created: Any) -> N
     ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=WAIT)
     with pytest.raises(ddb.exceptions.ResourceNotFoundException):
         ddb.describe_table(TableName=name)
-    assert (
-        name
-        not in ddb.list_tables(ExclusiveStartTableName=name[:-1], Limit=100)[
-            "TableNames"
-        ]
-    )
+    assert name not in ddb.list_tables(ExclusiveStartTableName=name[:-1], Limit=100)["TableNames"]
 
 
 def test_delete_missing_table(ddb: Any) -> None:
@@ -915,10 +849,7 @@ def test_delete_protected_table_is_refused(ddb: Any, created: Any) -> None:
     )
     assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
     ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-    assert (
-        ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"]
-        == "DELETING"
-    )
+    assert ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"
 
 
 @pytest.mark.parametrize("name", ["ab", "a" * 256])
@@ -931,9 +862,7 @@ def test_delete_name_length(ddb: Any, name: str) -> None:
 # --------------------------------------------------------------------------- UpdateTable
 
 
-def test_update_pay_per_request_to_provisioned(
-    ddb: Any, make_table: Callable[..., str]
-) -> None:
+def test_update_pay_per_request_to_provisioned(ddb: Any, make_table: Callable[..., str]) -> None:
     name = make_table()
     reply = ddb.update_table(
         TableName=name,
@@ -1027,18 +956,12 @@ def test_update_to_provisioned_without_throughput(ddb: Any, table: str) -> None:
 
 def test_update_deletion_protection(ddb: Any, table: str) -> None:
     ddb.update_table(TableName=table, DeletionProtectionEnabled=True)
-    assert (
-        ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
-        is True
-    )
+    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is True
     with pytest.raises(ddb.exceptions.ClientError) as excinfo:
         ddb.delete_table(TableName=table)
     assert error_of(excinfo)[0] == VALIDATION
     ddb.update_table(TableName=table, DeletionProtectionEnabled=False)
-    assert (
-        ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
-        is False
-    )
+    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is False
 
 
 def test_update_table_class(ddb: Any, table: str) -> None:
@@ -1124,9 +1047,7 @@ def test_describe_limits(ddb: Any) -> None:
 
 def test_describe_endpoints(server: Server, ddb: Any) -> None:
     endpoints = ddb.describe_endpoints()["Endpoints"]
-    assert endpoints == [
-        {"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}
-    ]
+    assert endpoints == [{"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}]
 
 
 # --------------------------------------------------------------------------- tags
@@ -1158,9 +1079,7 @@ def test_tag_list_untag(ddb: Any, table: str) -> None:
         {"Key": "t2", "Value": "v2"},
     ]
     ddb.untag_resource(ResourceArn=resource, TagKeys=["t1", "absent"])
-    assert ddb.list_tags_of_resource(ResourceArn=resource)["Tags"] == [
-        {"Key": "t2", "Value": "v2"}
-    ]
+    assert ddb.list_tags_of_resource(ResourceArn=resource)["Tags"] == [{"Key": "t2", "Value": "v2"}]
     ddb.untag_resource(ResourceArn=resource, TagKeys=["t2"])
     assert ddb.list_tags_of_resource(ResourceArn=resource)["Tags"] == []
 
@@ -1273,9 +1192,7 @@ def test_tags_without_resource_arn(server: Server) -> None:
     )
 
 
-def test_table_of_another_region_is_not_found_by_arn(
-    server: Server, ddb: Any, table: str
-) -> None:
+def test_table_of_another_region_is_not_found_by_arn(server: Server, ddb: Any, table: str) -> None:
     other = server.client(region="eu-west-1")
     with pytest.raises(other.exceptions.ClientError) as excinfo:
         other.list_tags_of_resource(ResourceArn=arn(table, region="eu-west-1"))
@@ -1289,10 +1206,7 @@ def test_regions_are_separate_namespaces(server: Server, ddb: Any, table: str) -
     europe = server.client(region="eu-west-1")
     with pytest.raises(europe.exceptions.ResourceNotFoundException):
         europe.describe_table(TableName=table)
-    assert (
-        table
-        not in europe.list_tables(ExclusiveStartTableName=table[:-1])["TableNames"]
-    )
+    assert table not in europe.list_tables(ExclusiveStartTableName=table[:-1])["TableNames"]
 
 
 def test_same_name_in_two_regions(server: Server, ddb: Any, created: Any) -> None:

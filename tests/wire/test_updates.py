@@ -31,13 +31,9 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import error_of
 
-INVALID_PATH = (
-    "The document path provided in the update expression is invalid for update"
-)
+INVALID_PATH = "The document path provided in the update expression is invalid for update"
 BAD_TYPE = "An operand in the update expression has an incorrect data type"
-NO_ATTRIBUTE = (
-    "The provided expression refers to an attribute that does not exist in the item"
-)
+NO_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 
 
 def key_of(name: str) -> dict[str, Any]:
@@ -91,9 +87,7 @@ def sorted_sets(value: Any) -> Any:
     """Wire values with set members sorted (recursively), so sets compare regardless of order."""
     if isinstance(value, dict):
         return {
-            k: sorted(v)
-            if k in ("SS", "NS", "BS") and isinstance(v, list)
-            else sorted_sets(v)
+            k: sorted(v) if k in ("SS", "NS", "BS") and isinstance(v, list) else sorted_sets(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -243,9 +237,7 @@ def test_list_append_to_missing_list_via_if_not_exists(ddb: Any, table: str) -> 
 
 
 def test_set_nested_map_paths(ddb: Any, table: str) -> None:
-    ddb.put_item(
-        TableName=table, Item={"pk": s("k"), "m": {"M": {"a": {"M": {"b": n("1")}}}}}
-    )
+    ddb.put_item(TableName=table, Item={"pk": s("k"), "m": {"M": {"a": {"M": {"b": n("1")}}}}})
     update(
         ddb,
         table,
@@ -271,9 +263,7 @@ def test_set_with_name_aliases(ddb: Any, table: str) -> None:
 
 
 def test_set_list_index_replaces(ddb: Any, table: str) -> None:
-    ddb.put_item(
-        TableName=table, Item={"pk": s("k"), "l": {"L": [s("a"), s("b"), s("c")]}}
-    )
+    ddb.put_item(TableName=table, Item={"pk": s("k"), "l": {"L": [s("a"), s("b"), s("c")]}})
     update(ddb, table, "k", "SET l[1] = :v", {":v": s("B")})
     assert read(ddb, table, "k")["l"] == {"L": [s("a"), s("B"), s("c")]}  # type: ignore[index]
 
@@ -284,9 +274,7 @@ def test_set_list_index_past_end_appends(ddb: Any, table: str) -> None:
     assert read(ddb, table, "k")["l"] == {"L": [s("a"), s("b"), s("z")]}  # type: ignore[index]
 
 
-def test_set_several_indexes_past_end_append_in_index_order(
-    ddb: Any, table: str
-) -> None:
+def test_set_several_indexes_past_end_append_in_index_order(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={"pk": s("k"), "l": {"L": [s("a")]}})
     update(ddb, table, "k", "SET l[9] = :y, l[5] = :x", {":x": s("x"), ":y": s("y")})
     assert read(ddb, table, "k")["l"] == {"L": [s("a"), s("x"), s("y")]}  # type: ignore[index]
@@ -307,9 +295,7 @@ def test_set_nested_list_inside_map(ddb: Any, table: str) -> None:
 
 
 def test_remove_attributes(ddb: Any, table: str) -> None:
-    ddb.put_item(
-        TableName=table, Item={"pk": s("k"), "a": s("1"), "b": s("2"), "c": s("3")}
-    )
+    ddb.put_item(TableName=table, Item={"pk": s("k"), "a": s("1"), "b": s("2"), "c": s("3")})
     update(ddb, table, "k", "REMOVE a, c, nothing")
     assert read(ddb, table, "k") == {"pk": s("k"), "b": s("2")}
 
@@ -350,9 +336,7 @@ def test_remove_list_indexes_shifts_later_elements(ddb: Any, table: str) -> None
         (None, "-0.0", "0"),
     ],
 )
-def test_add_number(
-    ddb: Any, table: str, start: str | None, operand: str, result: str
-) -> None:
+def test_add_number(ddb: Any, table: str, start: str | None, operand: str, result: str) -> None:
     if start is not None:
         ddb.put_item(TableName=table, Item={"pk": s("k"), "v": n(start)})
     update(ddb, table, "k", "ADD v :x", {":x": n(operand)})
@@ -379,9 +363,7 @@ def test_add_to_set(
     if start is not None:
         ddb.put_item(TableName=table, Item={"pk": s("k"), "v": start})
     update(ddb, table, "k", "ADD v :x", {":x": operand})
-    assert sorted_sets(read(ddb, table, "k")) == sorted_sets(
-        {"pk": s("k"), "v": result}
-    )
+    assert sorted_sets(read(ddb, table, "k")) == sorted_sets({"pk": s("k"), "v": result})
 
 
 def test_delete_from_set(ddb: Any, table: str) -> None:
@@ -475,9 +457,7 @@ def invalid(message: str) -> tuple[str, str]:
         ("REMOVE c SET a = :v REMOVE b", {":v": n("1")}, "REMOVE"),
     ],
 )
-def test_clause_used_twice(
-    ddb: Any, table: str, expression: str, values: Any, clause: str
-) -> None:
+def test_clause_used_twice(ddb: Any, table: str, expression: str, values: Any, clause: str) -> None:
     assert refused(lambda: update(ddb, table, "k", expression, values)) == invalid(
         f'The "{clause}" section can only be used once in an update expression;'
     )
@@ -494,9 +474,7 @@ def test_clause_used_twice(
         ("SET l[1] = :v, l[1] = :v", "[l, [1]]", "[l, [1]]"),
     ],
 )
-def test_overlapping_paths(
-    ddb: Any, table: str, expression: str, one: str, two: str
-) -> None:
+def test_overlapping_paths(ddb: Any, table: str, expression: str, one: str, two: str) -> None:
     values = {":v": n("1")} if ":v" in expression else None
     assert refused(lambda: update(ddb, table, "k", expression, values)) == invalid(
         "Two document paths overlap with each other; must remove or rewrite one of these paths; "
@@ -523,9 +501,7 @@ def test_conflicting_paths(ddb: Any, table: str) -> None:
         ("ADD pk :n", {":n": n("1")}),
     ],
 )
-def test_updating_the_hash_key_refused(
-    ddb: Any, table: str, expression: str, values: Any
-) -> None:
+def test_updating_the_hash_key_refused(ddb: Any, table: str, expression: str, values: Any) -> None:
     ddb.put_item(TableName=table, Item={"pk": s("k"), "a": s("1")})
     assert refused(lambda: update(ddb, table, "k", expression, values)) == (
         "ValidationException",
@@ -607,9 +583,7 @@ def test_updating_the_range_key_refused(ddb: Any, sorted_table: str) -> None:
 def test_operand_type_errors(
     ddb: Any, table: str, expression: str, value: Any, message: str
 ) -> None:
-    assert refused(
-        lambda: update(ddb, table, "k", expression, {":v": value})
-    ) == invalid(message)
+    assert refused(lambda: update(ddb, table, "k", expression, {":v": value})) == invalid(message)
 
 
 @pytest.mark.parametrize(
@@ -642,9 +616,9 @@ def test_unknown_function(ddb: Any, table: str) -> None:
 
 
 def test_reserved_word(ddb: Any, table: str) -> None:
-    assert refused(
-        lambda: update(ddb, table, "k", "SET status = :v", {":v": n("1")})
-    ) == invalid("Attribute name is a reserved keyword; reserved keyword: status")
+    assert refused(lambda: update(ddb, table, "k", "SET status = :v", {":v": n("1")})) == invalid(
+        "Attribute name is a reserved keyword; reserved keyword: status"
+    )
 
 
 def test_syntax_error_at_end(ddb: Any, table: str) -> None:
@@ -670,9 +644,7 @@ def test_syntax_errors(ddb: Any, table: str, expression: str) -> None:
     values = {":v": n("1")} if ":v" in expression else None
     code, message = refused(lambda: update(ddb, table, "k", expression, values))
     assert code == "ValidationException"
-    assert message.startswith("Invalid UpdateExpression: Syntax error; token: "), (
-        message
-    )
+    assert message.startswith("Invalid UpdateExpression: Syntax error; token: "), message
 
 
 def test_empty_update_expression(ddb: Any, table: str) -> None:
@@ -682,9 +654,7 @@ def test_empty_update_expression(ddb: Any, table: str) -> None:
 
 
 def test_undefined_name_and_value(ddb: Any, table: str) -> None:
-    assert refused(
-        lambda: update(ddb, table, "k", "SET #x = :v", {":v": n("1")})
-    ) == invalid(
+    assert refused(lambda: update(ddb, table, "k", "SET #x = :v", {":v": n("1")})) == invalid(
         "An expression attribute name used in the document path is not defined; attribute name: #x"
     )
     assert refused(lambda: update(ddb, table, "k", "SET a = :w")) == invalid(
@@ -794,12 +764,8 @@ def test_runtime_errors_change_nothing(
 
 
 @pytest.mark.parametrize("expression", ["SET b.a = :v", "SET b[1] = :v"])
-def test_nested_set_on_missing_item_is_invalid_path(
-    ddb: Any, table: str, expression: str
-) -> None:
-    assert refused(
-        lambda: update(ddb, table, "absent", expression, {":v": n("1")})
-    ) == (
+def test_nested_set_on_missing_item_is_invalid_path(ddb: Any, table: str, expression: str) -> None:
+    assert refused(lambda: update(ddb, table, "absent", expression, {":v": n("1")})) == (
         "ValidationException",
         INVALID_PATH,
     )
@@ -824,9 +790,7 @@ RV_VALUES = {":ten": n("10"), ":four": n("4")}
         ("UPDATED_NEW", {"a": n("10"), "d": n("4")}),
     ],
 )
-def test_return_values(
-    ddb: Any, table: str, mode: str, expected: dict[str, Any] | None
-) -> None:
+def test_return_values(ddb: Any, table: str, mode: str, expected: dict[str, Any] | None) -> None:
     ddb.put_item(TableName=table, Item=BEFORE)
     reply = update(ddb, table, "rv", RV_EXPRESSION, RV_VALUES, ReturnValues=mode)
     assert reply.get("Attributes") == expected
@@ -866,9 +830,7 @@ def test_return_values_of_nested_updates_are_partial(ddb: Any, table: str) -> No
         ReturnValues="UPDATED_OLD",
     )
     assert reply["Attributes"] == {"m": {"M": {"a": n("1")}}, "l": {"L": [n("1")]}}
-    reply = update(
-        ddb, table, "rv", "SET m.a = :w", {":w": n("8")}, ReturnValues="UPDATED_NEW"
-    )
+    reply = update(ddb, table, "rv", "SET m.a = :w", {":w": n("8")}, ReturnValues="UPDATED_NEW")
     assert reply["Attributes"] == {"m": {"M": {"a": n("8")}}}
 
 
@@ -885,18 +847,14 @@ def test_return_values_updated_new_of_add(ddb: Any, table: str) -> None:
     assert sorted_sets(reply["Attributes"]) == {"c": n("6"), "t": {"SS": ["a", "b"]}}
 
 
-def test_return_values_updated_old_of_removing_missing_attribute(
-    ddb: Any, table: str
-) -> None:
+def test_return_values_updated_old_of_removing_missing_attribute(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={"pk": s("rv"), "a": n("1")})
     reply = update(ddb, table, "rv", "REMOVE nothing", ReturnValues="UPDATED_OLD")
     assert "Attributes" not in reply
 
 
 def test_invalid_return_values_value(ddb: Any, table: str) -> None:
-    assert refused(
-        lambda: update(ddb, table, "rv", "REMOVE a", ReturnValues="EVERYTHING")
-    ) == (
+    assert refused(lambda: update(ddb, table, "rv", "REMOVE a", ReturnValues="EVERYTHING")) == (
         "ValidationException",
         (
             "1 validation error detected: Value 'EVERYTHING' at 'returnValues' failed to satisfy constraint: "
@@ -926,9 +884,7 @@ def test_update_past_400_kb_refused_and_nothing_changes(ddb: Any, table: str) ->
     assert item is not None and item["b"] == s("y" * fits)
 
 
-def test_update_capacity_counts_the_larger_of_before_and_after(
-    ddb: Any, table: str
-) -> None:
+def test_update_capacity_counts_the_larger_of_before_and_after(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={"pk": s("cap"), "a": s("x" * 2990)})
     reply = update(ddb, table, "cap", "REMOVE a", ReturnConsumedCapacity="TOTAL")
     assert reply["ConsumedCapacity"]["TableName"] == table
@@ -966,9 +922,7 @@ def test_sequential_counter_increments_end_exact(ddb: Any, table: str) -> None:
 def test_concurrent_increments_are_atomic(server: Any, table: str) -> None:
     """ADD is an atomic read-modify-write: concurrent clients lose no increment."""
     threads_count, per_thread = 4, 25
-    clients = [
-        server.client() for _ in range(threads_count)
-    ]  # created up front: not thread-safe
+    clients = [server.client() for _ in range(threads_count)]  # created up front: not thread-safe
     barrier = threading.Barrier(threads_count)
     errors: list[ClientError] = []
 

@@ -1,0 +1,72 @@
+"""Raw HTTP against a test server: requests sent exactly as given, or signed with SigV4 the way
+botocore signs them (so they stay valid once the server verifies signatures), each on a fresh
+connection so successive calls can land on different worker processes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.conftest import CREDENTIALS, REGION, Server
+
+AMZ_JSON = "application/x-amz-json-1.0"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"{}")
+
+
+def send(
+    server: Server,
+    method: str = "POST",
+    path: str = "/",
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """One request on a fresh connection, exactly as given (nothing added but Host and
+    Content-Length)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request(method, path, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        return Reply(
+            response.status,
+            {name.lower(): value for name, value in response.getheaders()},
+            response.read(),
+        )
+    finally:
+        connection.close()
+
+
+def signed_call(
+    server: Server,
+    operation: str,
+    payload: dict[str, Any] | bytes,
+    *,
+    region: str = REGION,
+    content_type: str = AMZ_JSON,
+    extra_headers: dict[str, str] | None = None,
+) -> Reply:
+    """A SigV4-signed DynamoDB request that bypasses botocore's client-side validation;
+    `payload` is sent as given when it is bytes."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"Content-Type": content_type, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+    headers.update(extra_headers or {})
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
+    credentials = Credentials(
+        CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
+    )
+    SigV4Auth(credentials, "dynamodb", region).add_auth(request)
+    return send(server, body=body, headers=dict(request.prepare().headers.items()))
