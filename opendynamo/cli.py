@@ -34,14 +34,29 @@ def main() -> None:
     help="Worker processes sharing the store [default: number of cores].",
 )
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
+@click.option(
+    "--enforce-capacity",
+    is_flag=True,
+    help="Throttle provisioned tables to their throughput (otherwise it is only reported).",
+)
 def serve(
-    host: str, port: int, data_dir: str, in_memory: bool, workers: int | None, log_level: str
+    host: str,
+    port: int,
+    data_dir: str,
+    in_memory: bool,
+    workers: int | None,
+    log_level: str,
+    enforce_capacity: bool,
 ) -> None:
     """Serve the DynamoDB API on HOST:PORT."""
     import uvicorn
 
     settings = Settings(
-        host=host, port=port, data_dir=os.path.abspath(data_dir), in_memory=in_memory
+        host=host,
+        port=port,
+        data_dir=os.path.abspath(data_dir),
+        in_memory=in_memory,
+        enforce_capacity=enforce_capacity,
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process

@@ -17,6 +17,7 @@ class Settings:
     port: int = 8000
     data_dir: str = "./data"
     in_memory: bool = False
+    enforce_capacity: bool = False
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -24,6 +25,7 @@ class Settings:
             ENV_PREFIX + "PORT": str(self.port),
             ENV_PREFIX + "DATA_DIR": self.data_dir,
             ENV_PREFIX + "IN_MEMORY": "1" if self.in_memory else "",
+            ENV_PREFIX + "ENFORCE_CAPACITY": "1" if self.enforce_capacity else "",
         }
 
     @classmethod
@@ -35,6 +37,7 @@ class Settings:
             port=int(env.get(ENV_PREFIX + "PORT", default.port)),
             data_dir=env.get(ENV_PREFIX + "DATA_DIR", default.data_dir),
             in_memory=bool(env.get(ENV_PREFIX + "IN_MEMORY")),
+            enforce_capacity=bool(env.get(ENV_PREFIX + "ENFORCE_CAPACITY")),
         )
 
     def open_store(self) -> Store:

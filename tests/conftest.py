@@ -36,6 +36,7 @@ class Server:
 
     data_dir: Path | None
     workers: int = 1
+    extra_args: tuple[str, ...] = ()
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -48,6 +49,7 @@ class Server:
         args = [sys.executable, "-m", "opendynamo", "serve", "--port", str(self.port)]
         args += ["--workers", str(self.workers), "--log-level", "warning"]
         args += ["--in-memory"] if self.data_dir is None else ["--data-dir", str(self.data_dir)]
+        args += self.extra_args
         self.log = tempfile.NamedTemporaryFile(prefix="opendynamo-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             args, stdout=self.log, stderr=self.log, start_new_session=True

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api import items, tables, tags
+from opendynamo.api import batch, items, query, tables, tags
 from opendynamo.api.context import Context
+from opendynamo.api.shapes import KNOWN_OPERATIONS
 
 Handler = Callable[[Context, dict[str, Any]], "dict[str, Any] | bytes"]
 
@@ -28,59 +29,13 @@ OPERATIONS: dict[str, Handler] = {
     "PutItem": items.put_item,
     "UpdateItem": items.update_item,
     "DeleteItem": items.delete_item,
+    "Query": query.query,
+    "Scan": query.scan,
+    "BatchGetItem": batch.batch_get_item,
+    "BatchWriteItem": batch.batch_write_item,
 }
 
 # DynamoDB operations that exist but are not served yet: answered with a clear
 # UnknownOperationException rather than as an unknown target.
-UNSUPPORTED: frozenset[str] = frozenset(
-    {
-        "BatchExecuteStatement",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "CreateBackup",
-        "CreateGlobalTable",
-        "DeleteBackup",
-        "DeleteResourcePolicy",
-        "DescribeBackup",
-        "DescribeContinuousBackups",
-        "DescribeContributorInsights",
-        "DescribeExport",
-        "DescribeGlobalTable",
-        "DescribeGlobalTableSettings",
-        "DescribeImport",
-        "DescribeKinesisStreamingDestination",
-        "DescribeTableReplicaAutoScaling",
-        "DescribeTimeToLive",
-        "DisableKinesisStreamingDestination",
-        "EnableKinesisStreamingDestination",
-        "ExecuteStatement",
-        "ExecuteTransaction",
-        "ExportTableToPointInTime",
-        "GetResourcePolicy",
-        "ImportTable",
-        "ListBackups",
-        "ListContributorInsights",
-        "ListExports",
-        "ListGlobalTables",
-        "ListImports",
-        "PutResourcePolicy",
-        "Query",
-        "RestoreTableFromBackup",
-        "RestoreTableToPointInTime",
-        "Scan",
-        "TransactGetItems",
-        "TransactWriteItems",
-        "UpdateContinuousBackups",
-        "UpdateContributorInsights",
-        "UpdateGlobalTable",
-        "UpdateGlobalTableSettings",
-        "UpdateKinesisStreamingDestination",
-        "UpdateTableReplicaAutoScaling",
-        "UpdateTimeToLive",
-        "SearchVectors",
-        "StartBulkPutItems",
-        "DescribeBulkOperation",
-        "ListBulkOperations",
-        "CancelBulkOperation",
-    }
-)
+STREAMS_OPERATIONS = frozenset({"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"})
+UNSUPPORTED: frozenset[str] = KNOWN_OPERATIONS - STREAMS_OPERATIONS - frozenset(OPERATIONS)

@@ -14,3 +14,4 @@ class Context:
     region: str
     request_id: str
     endpoint: str  # host:port this server answers on (DescribeEndpoints)
+    enforce_capacity: bool = False  # throttle provisioned tables (--enforce-capacity)

@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 
 from opendynamo import errors, expr
+from opendynamo.api import throughput
+from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
 from opendynamo.api.keys import key_from_item, key_from_param, key_of
 from opendynamo.engine import capacity, catalog, items
@@ -27,7 +29,7 @@ LEGACY = ("Expected", "ConditionalOperator", "AttributesToGet", "AttributeUpdate
 
 
 def get_item(ctx: Context, body: Body) -> Body | bytes:
-    _refuse_legacy(body)
+    refuse_legacy(body, LEGACY)
     key = normalize_item(body["Key"])
     compiled = expr.compile_expressions(
         projection=body.get("ProjectionExpression"),
@@ -38,11 +40,13 @@ def get_item(ctx: Context, body: Body) -> Body | bytes:
     consistent = bool(body.get("ConsistentRead"))
     with ctx.store.read() as txn:
         meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
-        raw = items.get_raw(txn, meta, key_from_param(meta, key))
+        encoded = key_from_param(meta, key)
+        throughput.admit(ctx, txn, meta, throughput.READ)
+        raw = items.get_raw(txn, meta, encoded)
     size = 0 if raw is None else items.stored_size(raw)
-    used = capacity.consumed(
-        meta.name, capacity.read_units(size, consistent), body.get("ReturnConsumedCapacity")
-    )
+    units = capacity.read_units(size, consistent)
+    throughput.charge_read(ctx, meta, units)
+    used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
     if raw is not None and compiled.projection is None:
         # The stored JSON is the wire form: answer with it as it is.
         tail = b"}" if used is None else b',"ConsumedCapacity":' + orjson.dumps(used) + b"}"
@@ -57,7 +61,7 @@ def get_item(ctx: Context, body: Body) -> Body | bytes:
 
 
 def put_item(ctx: Context, body: Body) -> Body:
-    _refuse_legacy(body)
+    refuse_legacy(body, LEGACY)
     item = normalize_item(body["Item"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
     write = ItemWrite(
@@ -71,7 +75,7 @@ def put_item(ctx: Context, body: Body) -> Body:
 
 
 def update_item(ctx: Context, body: Body) -> Body:
-    _refuse_legacy(body)
+    refuse_legacy(body, LEGACY)
     key = normalize_item(body["Key"])
     compiled = _compile(body, "UpdateItem", update=body.get("UpdateExpression"))
     update = compiled.update
@@ -92,7 +96,7 @@ def update_item(ctx: Context, body: Body) -> Body:
 
 
 def delete_item(ctx: Context, body: Body) -> Body:
-    _refuse_legacy(body)
+    refuse_legacy(body, LEGACY)
     key = normalize_item(body["Key"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
     write = ItemWrite(
@@ -125,18 +129,26 @@ def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta,
     encoded = write.locate(meta)
     if write.compiled.update is not None:
         _check_key_untouched(meta, write.compiled.update)
+    throughput.admit(ctx, txn, meta, throughput.WRITE)
 
     def mutation(old: Item | None) -> Item | None:
         _check_condition(write.compiled, old, write.on_failure)
         return write.produce(old)
 
-    return meta, items.write(txn, meta, encoded, mutation, size_error=write.size_error)
+    outcome = items.write(txn, meta, encoded, mutation, size_error=write.size_error)
+    throughput.charge(ctx, txn, meta, throughput.WRITE, write_units(outcome))
+    return meta, outcome
+
+
+def write_units(outcome: WriteOutcome) -> float:
+    """Write units of one item write: 1 KB units of the larger of the two images."""
+    return capacity.write_units(max(outcome.old_size, outcome.new_size))
 
 
 def _reply(ctx: Context, body: Body, write: ItemWrite, paths: Any) -> Body:
     with ctx.store.write() as txn:
         meta, outcome = run_write(ctx, txn, write)
-    units = capacity.write_units(max(outcome.old_size, outcome.new_size))
+    units = write_units(outcome)
     result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
     return _with_capacity(result, meta, units, body)
 
@@ -146,36 +158,12 @@ def _compile(body: Body, operation: str, update: str | None = None) -> expr.Comp
         condition=body.get("ConditionExpression"),
         update=update,
         names=body.get("ExpressionAttributeNames"),
-        values=_values(body),
+        values=expression_values(body),
         operation=operation,
     )
 
 
 # --- shared steps -----------------------------------------------------------------------
-
-
-def _refuse_legacy(body: Body) -> None:
-    present = [name for name in LEGACY if name in body]
-    if present:
-        raise errors.validation(
-            f"The legacy parameter {present[0]} is not supported by this version of opendynamo; "
-            "use the expression parameters instead"
-        )
-
-
-def _values(body: Body) -> dict[str, Any] | None:
-    values = body.get("ExpressionAttributeValues")
-    if values is None:
-        return None
-    normalized: dict[str, Any] = {}
-    for name, value in values.items():
-        try:
-            normalized[name] = normalize_item({name: value})[name]
-        except errors.DynamoError as exc:
-            raise errors.validation(
-                f"ExpressionAttributeValues contains invalid value: {exc.message} for key {name}"
-            ) from None
-    return normalized
 
 
 def _check_return_values(body: Body, allowed: tuple[str, ...]) -> None:

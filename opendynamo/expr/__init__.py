@@ -19,6 +19,7 @@ from opendynamo.expr.ast import (
     PathElement,
     ProjectionExpression,
     UpdateExpression,
+    condition_paths,
 )
 from opendynamo.expr.compile import Compiled, compile_expressions
 from opendynamo.expr.evaluate import evaluate, lookup
@@ -33,6 +34,9 @@ def update_paths(tree: UpdateExpression) -> tuple[DocPath, ...]:
 
 
 __all__ = [
+    "condition_paths",
+    "split_key_condition",
+    "KeyCondition",
     "AttributeValue",
     "Compiled",
     "Condition",

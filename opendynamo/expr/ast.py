@@ -266,3 +266,14 @@ def path_text(elements: tuple[PathElement, ...]) -> str:
     """A path the way DynamoDB prints it in messages: `[a, [2], b]`."""
     parts = (f"[{e}]" if isinstance(e, int) else e for e in elements)
     return "[" + ", ".join(parts) + "]"
+
+
+def condition_paths(condition: Condition) -> tuple[DocPath, ...]:
+    """Every document path a resolved condition reads, in textual order."""
+    return tuple(
+        resolved_elements(operand)
+        for leaf in leaves(condition)
+        for top in condition_operands(leaf)
+        for operand in walk_operand(top)
+        if isinstance(operand, (Path, RawPath))
+    )

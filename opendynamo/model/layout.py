@@ -8,6 +8,7 @@ from __future__ import annotations
 CATALOG = b"\x01"  # CATALOG + account + 0 + region + 0 + table name -> table metadata (JSON)
 ITEMS = b"\x02"  # ITEMS + table uid (16 bytes) + keycodec.encode_key(pk, sk) -> item (JSON)
 STATS = b"\x03"  # STATS + table uid -> item count and size (two unsigned 64-bit integers)
+THROTTLE = b"\x04"  # THROTTLE + table uid + kind (b"R"/b"W") -> token bucket (two doubles)
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -29,3 +30,7 @@ def items_prefix(table_uid: bytes) -> bytes:
 
 def stats_key(table_uid: bytes) -> bytes:
     return STATS + table_uid
+
+
+def bucket_key(table_uid: bytes, kind: bytes) -> bytes:
+    return THROTTLE + table_uid + kind

@@ -113,6 +113,7 @@ class App:
             region=credential.region,
             request_id=request_id,
             endpoint=self.endpoint,
+            enforce_capacity=self.settings.enforce_capacity,
         )
         result = handler(ctx, data)
         return result if isinstance(result, bytes) else orjson.dumps(result)

@@ -1,0 +1,229 @@
+"""BatchGetItem and BatchWriteItem: many keys over several tables in one request.
+
+The whole request is validated before anything is read or written (every table exists, every key
+matches its schema, no key appears twice). A batch write then runs in one storage transaction, so
+each element is atomic on its own (DynamoDB promises no more). With `--enforce-capacity`,
+elements whose table has no capacity left come back unprocessed; when nothing at all could be
+served the call fails with ProvisionedThroughputExceededException, as DynamoDB's does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from opendynamo import errors, expr
+from opendynamo.api import throughput
+from opendynamo.api.common import refuse_legacy
+from opendynamo.api.context import Context
+from opendynamo.api.keys import NO_MATCH, key_from_item, key_from_param
+from opendynamo.engine import capacity, catalog, items
+from opendynamo.engine.catalog import TableMeta
+from opendynamo.model.sizes import item_size
+from opendynamo.model.values import Item, normalize_item
+from opendynamo.storage.base import ReadTxn, WriteTxn
+
+Body = dict[str, Any]
+MAX_GET_KEYS = 100
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DUPLICATES = "Provided list of item keys contains duplicates"
+
+
+@dataclass(frozen=True, slots=True)
+class TableGets:
+    """One table's part of a BatchGetItem, validated."""
+
+    name: str
+    request: Body  # as sent: echoed back in UnprocessedKeys
+    keys: list[Item]
+    compiled: expr.Compiled
+    consistent: bool
+
+
+def batch_get_item(ctx: Context, body: Body) -> Body:
+    gets = _validate_gets(body["RequestItems"])
+    mode = body.get("ReturnConsumedCapacity")
+    responses: dict[str, list[Item]] = {}
+    unprocessed: Body = {}
+    used: dict[str, float] = {}
+    budget = MAX_RESPONSE_BYTES
+    with ctx.store.read() as txn:
+        metas = {
+            get.name: catalog.get_table(txn, ctx.account, ctx.region, get.name) for get in gets
+        }
+        encoded = {
+            get.name: [key_from_param(metas[get.name], key) for key in get.keys] for get in gets
+        }
+        for get in gets:
+            meta = metas[get.name]
+            found = responses.setdefault(get.name, [])
+            if not throughput.has_capacity(ctx, txn, meta, throughput.READ):
+                _leave_unprocessed(unprocessed, get, get.keys)
+                continue
+            for index, key in enumerate(encoded[get.name]):
+                raw = items.get_raw(txn, meta, key)
+                size = 0 if raw is None else items.stored_size(raw)
+                if size > budget:
+                    _leave_unprocessed(unprocessed, get, get.keys[index:])
+                    break
+                budget -= size
+                used[get.name] = used.get(get.name, 0.0) + capacity.read_units(size, get.consistent)
+                if raw is not None:
+                    item = items.decode_item(raw)
+                    projection = get.compiled.projection
+                    found.append(item if projection is None else expr.project(item, projection))
+    if not used and unprocessed:
+        raise throughput.exceeded(metas[next(iter(unprocessed))], throughput.READ)
+    for name, units in used.items():
+        throughput.charge_read(ctx, metas[name], units)
+    result: Body = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    consumed = _consumed(used, mode)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    return result
+
+
+def _validate_gets(request_items: dict[str, Body]) -> list[TableGets]:
+    gets: list[TableGets] = []
+    total = 0
+    for name, request in request_items.items():
+        refuse_legacy(request, ("AttributesToGet",))
+        keys: list[Item] = []
+        seen: set[bytes] = set()
+        for key in request["Keys"]:
+            normalized = normalize_item(key)
+            identity = _key_identity(normalized)
+            if identity in seen:
+                raise errors.validation(DUPLICATES)
+            seen.add(identity)
+            keys.append(normalized)
+            total += 1
+            if total > MAX_GET_KEYS:
+                raise errors.validation("Too many items requested for the BatchGetItem call")
+        compiled = expr.compile_expressions(
+            projection=request.get("ProjectionExpression"),
+            names=request.get("ExpressionAttributeNames"),
+            values=None,
+            operation="GetItem",
+        )
+        gets.append(TableGets(name, request, keys, compiled, bool(request.get("ConsistentRead"))))
+    return gets
+
+
+def _leave_unprocessed(unprocessed: Body, get: TableGets, keys: list[Item]) -> None:
+    entry = unprocessed.setdefault(get.name, {k: v for k, v in get.request.items() if k != "Keys"})
+    entry.setdefault("Keys", []).extend(keys)
+
+
+# --- BatchWriteItem ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    table: str
+    request: Body  # as sent: echoed back in UnprocessedItems
+    encoded_key: bytes
+    item: Item | None  # None: delete
+
+
+def batch_write_item(ctx: Context, body: Body) -> Body:
+    mode = body.get("ReturnConsumedCapacity")
+    requests = _normalize_writes(body["RequestItems"])
+    used: dict[str, float] = {}
+    unprocessed: dict[str, list[Body]] = {}
+    with ctx.store.write() as txn:
+        metas, planned = _plan_writes(ctx, txn, requests)
+        for write in planned:
+            meta = metas[write.table]
+            if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
+                unprocessed.setdefault(write.table, []).append(write.request)
+                continue
+            units = _apply(txn, meta, write)
+            throughput.charge(ctx, txn, meta, throughput.WRITE, units)
+            used[write.table] = used.get(write.table, 0.0) + units
+    if planned and not used:
+        raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
+    result: Body = {"UnprocessedItems": unprocessed}
+    consumed = _consumed(used, mode)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    if body.get("ReturnItemCollectionMetrics") == "SIZE":
+        result["ItemCollectionMetrics"] = {}  # only tables with local secondary indexes have any
+    return result
+
+
+def _normalize_writes(
+    request_items: dict[str, list[Body]],
+) -> list[tuple[str, Body, Item | None, Item]]:
+    """(table, request, item to put or None, key or item) for every element, values checked."""
+    out: list[tuple[str, Body, Item | None, Item]] = []
+    for name, requests in request_items.items():
+        for request in requests:
+            put, delete = request.get("PutRequest"), request.get("DeleteRequest")
+            if (put is None) == (delete is None):
+                raise errors.validation(
+                    "Supplied AttributeValue has more than one datatypes set, must contain "
+                    "exactly one of the supported datatypes"
+                )
+            if put is not None:
+                item = normalize_item(put["Item"])
+                if _too_large(item):
+                    raise errors.validation("Item size has exceeded the maximum allowed size")
+                out.append((name, request, item, item))
+            else:
+                assert delete is not None
+                out.append((name, request, None, normalize_item(delete["Key"])))
+    return out
+
+
+def _too_large(item: Item) -> bool:
+    return item_size(item) > items.MAX_ITEM_BYTES
+
+
+def _plan_writes(
+    ctx: Context, txn: ReadTxn, requests: list[tuple[str, Body, Item | None, Item]]
+) -> tuple[dict[str, TableMeta], list[WriteRequest]]:
+    metas: dict[str, TableMeta] = {}
+    seen: set[tuple[str, bytes]] = set()
+    planned: list[WriteRequest] = []
+    for name, request, item, key in requests:
+        meta = metas.get(name) or catalog.get_table(txn, ctx.account, ctx.region, name)
+        metas[name] = meta
+        try:
+            encoded = key_from_item(meta, key) if item is not None else key_from_param(meta, key)
+        except errors.DynamoError as exc:
+            # DynamoDB reports a put's missing or mistyped key the way it reports a bad Key.
+            if exc.message and ("Missing the key" in exc.message or "Type mismatch" in exc.message):
+                raise errors.validation(NO_MATCH) from None
+            raise
+        if (name, encoded) in seen:
+            raise errors.validation(DUPLICATES)
+        seen.add((name, encoded))
+        planned.append(WriteRequest(name, request, encoded, item))
+    return metas, planned
+
+
+def _apply(txn: WriteTxn, meta: TableMeta, write: WriteRequest) -> float:
+    outcome = items.write(txn, meta, write.encoded_key, lambda old: write.item)
+    return capacity.write_units(max(outcome.old_size, outcome.new_size))
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+def _key_identity(key: Item) -> bytes:
+    """Equal for keys DynamoDB considers the same (numbers are canonical text already)."""
+    return orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
+
+
+def _consumed(used: dict[str, float], mode: str | None) -> list[Body] | None:
+    if mode is None or mode == "NONE":
+        return None
+    out = []
+    for name, units in used.items():
+        entry = capacity.consumed(name, units, mode)
+        assert entry is not None
+        out.append(entry)
+    return out
