@@ -16,7 +16,7 @@ from opendynamo import errors, expr
 from opendynamo.api import throughput
 from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
-from opendynamo.api.keys import key_from_param, key_of
+from opendynamo.api.keys import NO_MATCH, key_from_param, key_of
 from opendynamo.engine import capacity, catalog, items, reads
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.keyrange import SortCondition, query_range, scan_range
@@ -57,6 +57,7 @@ def query(ctx: Context, body: Body) -> Body | bytes:
         partition, sort = _plan(meta, conditions)
         key_range = query_range(meta.uid_bytes, partition, sort)
         if start is not None:
+            _check_query_start_shape(meta, start)
             position = _stored(meta, _start_position(meta, start))
             _check_query_start(meta, start, partition, sort)
             key_range = key_range.after(position) if forward else key_range.before(position)
@@ -102,23 +103,25 @@ def _select(body: Body, operation: str) -> str:
     """The effective Select, after DynamoDB's checks of Select against the projection."""
     select = body.get("Select")
     projection = body.get("ProjectionExpression")
+    problem = None
     if select == "SPECIFIC_ATTRIBUTES" and projection is None:
-        message = (
+        problem = (
             "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
             "SPECIFIC_ATTRIBUTES"
         )
-        # DynamoDB words the Query case as a constraint failure and the Scan case bare.
-        raise errors.validation(
-            f"1 validation error detected: {message}" if operation == "Query" else message
-        )
-    if projection is not None and select in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT"):
+    elif projection is not None and select in (
+        "ALL_ATTRIBUTES",
+        "ALL_PROJECTED_ATTRIBUTES",
+        "COUNT",
+    ):
         target = "only the Count" if select == "COUNT" else select
+        problem = f"Cannot specify the ProjectionExpression when choosing to get {target}"
+    elif select == "ALL_PROJECTED_ATTRIBUTES" and body.get("IndexName") is None:
+        problem = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+    if problem is not None:
+        # DynamoDB words these as constraint failures for Query and bare for Scan.
         raise errors.validation(
-            f"Cannot specify the ProjectionExpression when choosing to get {target}"
-        )
-    if select == "ALL_PROJECTED_ATTRIBUTES" and body.get("IndexName") is None:
-        raise errors.validation(
-            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+            f"1 validation error detected: {problem}" if operation == "Query" else problem
         )
     if select is not None:
         return str(select)
@@ -199,6 +202,17 @@ def _start_position(meta: TableMeta, start: Item) -> bytes:
         return key_from_param(meta, start)
     except errors.DynamoError as exc:
         raise errors.validation(f"The provided starting key is invalid: {exc.message}") from None
+
+
+def _check_query_start_shape(meta: TableMeta, start: Item) -> None:
+    """Query words a start key of the wrong shape differently from Scan (dynalite, from
+    DynamoDB): missing or extra attributes are just "invalid", a mistyped one does not match."""
+    if len(start) != len(meta.key_names) or any(name not in start for name in meta.key_names):
+        raise errors.validation("The provided starting key is invalid")
+    types = [meta.hash_type] if meta.range_type is None else [meta.hash_type, meta.range_type]
+    for name, type_ in zip(meta.key_names, types, strict=True):
+        if type_ not in start[name]:
+            raise errors.validation(NO_MATCH)
 
 
 def _stored(meta: TableMeta, encoded: bytes) -> bytes:
