@@ -99,7 +99,7 @@ class Server:
             service,
             endpoint_url=self.endpoint,
             region_name=region,
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"total_max_attempts": 1}),  # no retries: errors surface
             **CREDENTIALS,
         )
 

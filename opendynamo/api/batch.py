@@ -27,6 +27,7 @@ from opendynamo.storage.base import ReadTxn, WriteTxn
 
 Body = dict[str, Any]
 MAX_GET_KEYS = 100
+MAX_WRITE_REQUESTS = 25
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DUPLICATES = "Provided list of item keys contains duplicates"
 
@@ -59,17 +60,17 @@ def batch_get_item(ctx: Context, body: Body) -> Body:
         for get in gets:
             meta = metas[get.name]
             found = responses.setdefault(get.name, [])
-            if not throughput.has_capacity(ctx, txn, meta, throughput.READ):
-                _leave_unprocessed(unprocessed, get, get.keys)
-                continue
+            allowance = throughput.available(ctx, txn, meta, throughput.READ)
             for index, key in enumerate(encoded[get.name]):
-                raw = items.get_raw(txn, meta, key)
+                raw = None if allowance <= 0 else items.get_raw(txn, meta, key)
                 size = 0 if raw is None else items.stored_size(raw)
-                if size > budget:
+                if allowance <= 0 or size > budget:
                     _leave_unprocessed(unprocessed, get, get.keys[index:])
                     break
                 budget -= size
-                used[get.name] = used.get(get.name, 0.0) + capacity.read_units(size, get.consistent)
+                units = capacity.read_units(size, get.consistent)
+                allowance -= units
+                used[get.name] = used.get(get.name, 0.0) + units
                 if raw is not None:
                     item = items.decode_item(raw)
                     projection = get.compiled.projection
@@ -158,6 +159,8 @@ def _normalize_writes(
     request_items: dict[str, list[Body]],
 ) -> list[tuple[str, Body, Item | None, Item]]:
     """(table, request, item to put or None, key or item) for every element, values checked."""
+    if sum(len(requests) for requests in request_items.values()) > MAX_WRITE_REQUESTS:
+        raise errors.validation("Too many items requested for the BatchWriteItem call")
     out: list[tuple[str, Body, Item | None, Item]] = []
     for name, requests in request_items.items():
         for request in requests:

@@ -29,6 +29,11 @@ def has_capacity(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> bo
     return not enforced(ctx, meta) or throttle.has_capacity(txn, meta, kind)
 
 
+def available(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> float:
+    """Units the request may still draw on (infinite when nothing is enforced)."""
+    return throttle.available(txn, meta, kind) if enforced(ctx, meta) else float("inf")
+
+
 def charge(ctx: Context, txn: WriteTxn, meta: TableMeta, kind: bytes, units: float) -> None:
     """Charge inside a write transaction the operation already holds."""
     if enforced(ctx, meta):

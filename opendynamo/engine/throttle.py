@@ -62,11 +62,15 @@ def admit(txn: ReadTxn, meta: TableMeta, kind: bytes) -> None:
 
 
 def has_capacity(txn: ReadTxn, meta: TableMeta, kind: bytes) -> bool:
-    try:
-        admit(txn, meta, kind)
-    except errors.DynamoError:
-        return False
-    return True
+    return available(txn, meta, kind) > 0
+
+
+def available(txn: ReadTxn, meta: TableMeta, kind: bytes) -> float:
+    """The tokens in the bucket now (infinite for an on-demand table)."""
+    if not _enforced(meta):
+        return float("inf")
+    now = time.time()
+    return _load(txn, meta, kind, now).now(_rate(meta, kind), now)
 
 
 def charge(txn: WriteTxn, meta: TableMeta, kind: bytes, units: float) -> None:
