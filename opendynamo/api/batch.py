@@ -18,9 +18,11 @@ from opendynamo import errors, expr
 from opendynamo.api import throughput
 from opendynamo.api.common import refuse_legacy
 from opendynamo.api.context import Context
+from opendynamo.api.items import collection_metrics
 from opendynamo.api.keys import NO_MATCH, key_from_item, key_from_param
 from opendynamo.engine import capacity, catalog, items
 from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.items import WriteOutcome
 from opendynamo.model.sizes import item_size
 from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import ReadTxn, WriteTxn
@@ -134,6 +136,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     requests = _normalize_writes(body["RequestItems"])
     used: dict[str, float] = {}
     unprocessed: dict[str, list[Body]] = {}
+    collections: dict[str, list[Body]] = {}
     with ctx.store.write() as txn:
         metas, planned = _plan_writes(ctx, txn, requests)
         for write in planned:
@@ -141,9 +144,14 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
                 unprocessed.setdefault(write.table, []).append(write.request)
                 continue
-            units = _apply(txn, meta, write)
+            outcome = _apply(txn, meta, write)
+            units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)
+            units += sum(outcome.index_units.values())
             used[write.table] = used.get(write.table, 0.0) + units
+            metrics = collection_metrics(meta, outcome, body.get("ReturnItemCollectionMetrics"))
+            if metrics is not None:
+                collections.setdefault(write.table, []).append(metrics)
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}
@@ -151,7 +159,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     if body.get("ReturnItemCollectionMetrics") == "SIZE":
-        result["ItemCollectionMetrics"] = {}  # only tables with local secondary indexes have any
+        result["ItemCollectionMetrics"] = collections  # only tables with LSIs have any
     return result
 
 
@@ -208,9 +216,8 @@ def _plan_writes(
     return metas, planned
 
 
-def _apply(txn: WriteTxn, meta: TableMeta, write: WriteRequest) -> float:
-    outcome = items.write(txn, meta, write.encoded_key, lambda old: write.item)
-    return capacity.write_units(max(outcome.old_size, outcome.new_size))
+def _apply(txn: WriteTxn, meta: TableMeta, write: WriteRequest) -> WriteOutcome:
+    return items.write(txn, meta, write.encoded_key, lambda old: write.item)
 
 
 # --- shared -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from opendynamo import errors, expr
 from opendynamo.api import throughput
 from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
-from opendynamo.api.keys import key_from_item, key_from_param, key_of
+from opendynamo.api.keys import key_from_item, key_from_param
 from opendynamo.engine import capacity, catalog, items
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.items import WriteOutcome
@@ -148,9 +148,43 @@ def write_units(outcome: WriteOutcome) -> float:
 def _reply(ctx: Context, body: Body, write: ItemWrite, paths: Any) -> Body:
     with ctx.store.write() as txn:
         meta, outcome = run_write(ctx, txn, write)
-    units = write_units(outcome)
     result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
-    return _with_capacity(result, meta, units, body)
+    used = write_capacity(meta, outcome, body.get("ReturnConsumedCapacity"))
+    if used is not None:
+        result["ConsumedCapacity"] = used
+    metrics = collection_metrics(meta, outcome, body.get("ReturnItemCollectionMetrics"))
+    if metrics is not None:
+        result["ItemCollectionMetrics"] = metrics
+    return result
+
+
+def write_capacity(meta: TableMeta, outcome: WriteOutcome, mode: str | None) -> Body | None:
+    """ConsumedCapacity of one item write, its index writes included."""
+    local_names = {index.name for index in meta.local_indexes}
+    global_units, local_units = capacity.split_index_units(outcome.index_units, local_names)
+    return capacity.consumed(
+        meta.name,
+        write_units(outcome),
+        mode,
+        global_units=global_units,
+        local_units=local_units,
+    )
+
+
+def collection_metrics(meta: TableMeta, outcome: WriteOutcome, mode: str | None) -> Body | None:
+    """ItemCollectionMetrics for ReturnItemCollectionMetrics SIZE: only tables with local
+    secondary indexes have item collections."""
+    if mode != "SIZE" or outcome.collection_size is None:
+        return None
+    image = outcome.new if outcome.new is not None else outcome.old
+    if image is None:
+        return None
+    gigabytes = outcome.collection_size / 1024**3
+    low = int(gigabytes)
+    return {
+        "ItemCollectionKey": {meta.hash_key: image[meta.hash_key]},
+        "SizeEstimateRangeGB": [float(low), float(low + 1)],
+    }
 
 
 def _compile(body: Body, operation: str, update: str | None = None) -> expr.Compiled:
@@ -199,13 +233,3 @@ def _attributes(mode: str | None, old: Item | None, new: Item | None, paths: Any
     else:
         chosen = expr.project(new, paths) if new is not None else None
     return {"Attributes": chosen} if chosen else {}
-
-
-def _with_capacity(result: Body, meta: TableMeta, units: float, body: Body) -> Body:
-    used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
-    if used is not None:
-        result["ConsumedCapacity"] = used
-    return result
-
-
-__all__ = ["get_item", "put_item", "update_item", "delete_item", "key_of"]

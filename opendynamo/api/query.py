@@ -3,43 +3,40 @@ rules, filters, projections, Select, Limit, paging keys and capacity.
 
 The engine plans the key range (engine/keyrange) and reads the page (engine/reads), cut at Limit
 or 1 MB; this module validates the request, applies filter and projection to the page, and shapes
-the reply. Secondary indexes do not exist yet, so every IndexName names a missing index.
+the reply. `api/sources` says what is read: the table or one of its indexes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from opendynamo import errors, expr
-from opendynamo.api import throughput
+from opendynamo.api import sources, throughput
 from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
-from opendynamo.api.keys import NO_MATCH, key_from_param, key_of
-from opendynamo.engine import capacity, catalog, items, reads
-from opendynamo.engine.catalog import TableMeta
-from opendynamo.engine.keyrange import SortCondition, query_range, scan_range
-from opendynamo.model import values
-from opendynamo.model.values import AttributeValue, Item, normalize_item
+from opendynamo.api.keys import key_from_param
+from opendynamo.api.sources import Source
+from opendynamo.engine import capacity, catalog, indexes, items, reads
+from opendynamo.engine.keyrange import KeyRange
+from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import ReadTxn
 
 Body = dict[str, Any]
 QUERY_LEGACY = ("KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator")
 SCAN_LEGACY = ("ScanFilter", "AttributesToGet", "ConditionalOperator")
-BAD_START_KEY = (
-    "The provided starting key is invalid: The provided key element does not match the schema"
-)
 
 
 def query(ctx: Context, body: Body) -> Body | bytes:
     refuse_legacy(body, QUERY_LEGACY)
-    select = _select(body, "Query")
     if body.get("KeyConditionExpression") is None:
         raise errors.validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
             "the request."
         )
+    select = _select(body, "Query")
     compiled = expr.compile_expressions(
         key_condition=body["KeyConditionExpression"],
         filter=body.get("FilterExpression"),
@@ -53,18 +50,18 @@ def query(ctx: Context, body: Body) -> Body | bytes:
     start = _start_key(body)
     forward = body.get("ScanIndexForward", True) is not False
     with ctx.store.read() as txn:
-        meta = _table(ctx, txn, body)
-        partition, sort = _plan(meta, conditions)
-        key_range = query_range(meta.uid_bytes, partition, sort)
+        source = _source(ctx, txn, body)
+        select = _effective_select(source, select)
+        _check_index_projection(source, select, compiled)
+        plan = sources.plan_query(source, conditions)
+        key_range = plan.key_range(source)
         if start is not None:
-            _check_query_start_shape(meta, start)
-            position = _stored(meta, _start_position(meta, start))
-            _check_query_start(meta, start, partition, sort)
+            position = sources.start_position(source, start, query=True)
+            sources.check_query_start(source, start, plan)
             key_range = key_range.after(position) if forward else key_range.before(position)
-        _check_filter(meta, compiled.filter)
-        throughput.admit(ctx, txn, meta, throughput.READ)
-        page = reads.read_page(txn, key_range, reverse=not forward, limit=body.get("Limit"))
-    return _reply(ctx, meta, body, compiled, page, select)
+        _check_filter(source, compiled.filter)
+        read = _read(ctx, txn, source, body, compiled, select, key_range, reverse=not forward)
+    return _reply(ctx, source, body, compiled, read, select)
 
 
 def scan(ctx: Context, body: Body) -> Body | bytes:
@@ -80,10 +77,12 @@ def scan(ctx: Context, body: Body) -> Body | bytes:
     )
     start = _start_key(body)
     with ctx.store.read() as txn:
-        meta = _table(ctx, txn, body)
-        key_range = scan_range(meta.uid_bytes, segment, total)
+        source = _source(ctx, txn, body)
+        select = _effective_select(source, select)
+        _check_index_projection(source, select, compiled)
+        key_range = source.segment(segment, total)
         if start is not None:
-            position = _stored(meta, _start_position(meta, start))
+            position = sources.start_position(source, start, query=False)
             if total > 1 and not key_range.contains(position):
                 raise errors.validation(
                     "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
@@ -91,9 +90,64 @@ def scan(ctx: Context, body: Body) -> Body | bytes:
                     f"Segment: {segment}"
                 )
             key_range = key_range.after(position)
-        throughput.admit(ctx, txn, meta, throughput.READ)
-        page = reads.read_page(txn, key_range, reverse=False, limit=body.get("Limit"))
-    return _reply(ctx, meta, body, compiled, page, select)
+        read = _read(ctx, txn, source, body, compiled, select, key_range, reverse=False)
+    return _reply(ctx, source, body, compiled, read, select)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A page as read: the stored rows of the source, and for an LSI read that needs
+    attributes the index does not hold, the table items they stand for."""
+
+    page: reads.Page
+    fetched: list[Item] | None
+    fetched_bytes: int
+
+
+def _read(
+    ctx: Context,
+    txn: ReadTxn,
+    source: Source,
+    body: Body,
+    compiled: expr.Compiled,
+    select: str,
+    key_range: KeyRange,
+    *,
+    reverse: bool,
+) -> Read:
+    throughput.admit(ctx, txn, source.meta, throughput.READ)
+    page = reads.read_page(txn, key_range, reverse=reverse, limit=body.get("Limit"))
+    if not _needs_table(source, compiled, select):
+        return Read(page, None, 0)
+    fetched: list[Item] = []
+    fetched_bytes = 0
+    meta = source.meta
+    for row in page.rows:
+        entry = items.decode_item(row)
+        key = key_from_param(meta, {name: entry[name] for name in meta.key_names})
+        raw = items.get_raw(txn, meta, key)
+        if raw is not None:
+            fetched.append(items.decode_item(raw))
+            fetched_bytes += items.stored_size(raw)
+        else:  # the item left between the index read and this one: keep the entry
+            fetched.append(entry)
+    return Read(page, fetched, fetched_bytes)
+
+
+def _needs_table(source: Source, compiled: expr.Compiled, select: str) -> bool:
+    """An LSI read fetches from the table the attributes it does not project (a GSI refuses
+    them instead: see _check_index_projection)."""
+    index = source.index
+    if index is None or index.is_global or index.projection_type == "ALL":
+        return False
+    if select == "ALL_ATTRIBUTES":
+        return True
+    names: set[str] = set()
+    if compiled.projection is not None:
+        names |= expr.top_level_names(compiled.projection)
+    if compiled.filter is not None:
+        names |= expr.top_level_names(expr.condition_paths(compiled.filter))
+    return any(not indexes.projects(source.meta, index, name) for name in names)
 
 
 # --- validation -------------------------------------------------------------------------
@@ -125,7 +179,14 @@ def _select(body: Body, operation: str) -> str:
         )
     if select is not None:
         return str(select)
-    return "SPECIFIC_ATTRIBUTES" if projection is not None else "ALL_ATTRIBUTES"
+    return "SPECIFIC_ATTRIBUTES" if projection is not None else ""
+
+
+def _effective_select(source: Source, select: str) -> str:
+    """Select as given, or its default: all attributes of a table, the projection of an index."""
+    if select:
+        return select
+    return "ALL_ATTRIBUTES" if source.index is None else "ALL_PROJECTED_ATTRIBUTES"
 
 
 def _segments(body: Body) -> tuple[int, int]:
@@ -160,114 +221,51 @@ def _start_key(body: Body) -> Item | None:
         raise errors.validation(f"The provided starting key is invalid: {exc.message}") from None
 
 
-def _table(ctx: Context, txn: ReadTxn, body: Body) -> TableMeta:
+def _source(ctx: Context, txn: ReadTxn, body: Body) -> Source:
+    """The table, or the index IndexName names, with DynamoDB's checks of reading it."""
     meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
-    index = body.get("IndexName")
-    if index is not None:
-        raise errors.validation(f"The table does not have the specified index: {index}")
-    return meta
+    name = body.get("IndexName")
+    if name is None:
+        return Source(meta, None)
+    index = meta.index(name)
+    if index is None or not index.maintained:
+        raise errors.validation(f"The table does not have the specified index: {name}")
+    if index.is_global and body.get("ConsistentRead"):
+        raise errors.validation("Consistent reads are not supported on global secondary indexes")
+    if not index.readable:
+        raise errors.validation(f"Cannot read from backfilling global secondary index: {name}")
+    return Source(meta, index)
 
 
-def _plan(
-    meta: TableMeta, conditions: dict[str, expr.KeyCondition]
-) -> tuple[AttributeValue, SortCondition | None]:
-    """The partition value and sort-key condition, checked against the key schema in
-    DynamoDB's order."""
-    schema = [(meta.hash_key, meta.hash_type, True)]
-    if meta.range_key is not None and meta.range_type is not None:
-        schema.append((meta.range_key, meta.range_type, False))
-    for name, type_, is_hash in schema:
-        if is_hash and len(schema) == 1 and len(conditions) > 1:
-            raise errors.validation("Query key condition not supported")
-        condition = conditions.get(name)
-        if condition is None:
-            if is_hash or len(conditions) > 1:
-                raise errors.validation(f"Query condition missed key schema element: {name}")
-            continue
-        if any(type_ not in literal.value for literal in condition.values):
-            raise errors.invalid_parameters("Condition parameter type does not match schema type")
-        if is_hash and condition.operator != "EQ":
-            raise errors.validation("Query key condition not supported")
-    partition = conditions[meta.hash_key].values[0].value
-    sort_condition = conditions.get(meta.range_key) if meta.range_key else None
-    if sort_condition is None:
-        return partition, None
-    sort = SortCondition(sort_condition.operator, tuple(v.value for v in sort_condition.values))
-    return partition, sort
-
-
-def _start_position(meta: TableMeta, start: Item) -> bytes:
-    """The encoded key of an ExclusiveStartKey, which must be exactly the table's key."""
-    try:
-        return key_from_param(meta, start)
-    except errors.DynamoError as exc:
-        raise errors.validation(f"The provided starting key is invalid: {exc.message}") from None
-
-
-def _check_query_start_shape(meta: TableMeta, start: Item) -> None:
-    """Query words a start key of the wrong shape differently from Scan (dynalite, from
-    DynamoDB): missing or extra attributes are just "invalid", a mistyped one does not match."""
-    if len(start) != len(meta.key_names) or any(name not in start for name in meta.key_names):
-        raise errors.validation("The provided starting key is invalid")
-    types = [meta.hash_type] if meta.range_type is None else [meta.hash_type, meta.range_type]
-    for name, type_ in zip(meta.key_names, types, strict=True):
-        if type_ not in start[name]:
-            raise errors.validation(NO_MATCH)
-
-
-def _stored(meta: TableMeta, encoded: bytes) -> bytes:
-    return items.storage_key(meta, encoded)
-
-
-def _check_query_start(
-    meta: TableMeta, start: Item, partition: AttributeValue, sort: SortCondition | None
-) -> None:
-    same_partition = values.equal(start[meta.hash_key], partition)
-    if sort is None or meta.range_key is None:
-        if not same_partition:
-            raise errors.validation(
-                "The provided starting key is outside query boundaries based on provided conditions"
-            )
+def _check_index_projection(source: Source, select: str, compiled: expr.Compiled) -> None:
+    """A GSI holds only its projection: asking for more is an error (an LSI fetches it)."""
+    index = source.index
+    if index is None or not index.is_global or index.projection_type == "ALL":
         return
-    if not _satisfies(start[meta.range_key], sort):
-        raise errors.validation("The provided starting key does not match the range key predicate")
-    if not same_partition:
-        raise errors.validation("The query can return at most one row and cannot be restarted")
+    if select == "ALL_ATTRIBUTES":
+        raise errors.invalid_parameters(
+            f"Select type ALL_ATTRIBUTES is not supported for global secondary index "
+            f"{index.name} because its projection type is not ALL"
+        )
+    if compiled.projection is None:
+        return
+    missing = sorted(
+        name
+        for name in expr.top_level_names(compiled.projection)
+        if not indexes.projects(source.meta, index, name)
+    )
+    if missing:
+        raise errors.invalid_parameters(
+            f"Global secondary index {index.name} does not project [{', '.join(missing)}]"
+        )
 
 
-def _satisfies(value: AttributeValue, sort: SortCondition) -> bool:
-    first = values.compare_scalars(value, sort.values[0])
-    if first is None:
-        return False
-    match sort.operator:
-        case "EQ":
-            return first == 0
-        case "LT":
-            return first < 0
-        case "LE":
-            return first <= 0
-        case "GT":
-            return first > 0
-        case "GE":
-            return first >= 0
-        case "BETWEEN":
-            last = values.compare_scalars(value, sort.values[1])
-            return first >= 0 and last is not None and last <= 0
-    return _begins_with(value, sort.values[0])
-
-
-def _begins_with(value: AttributeValue, prefix: AttributeValue) -> bool:
-    if "S" in value:
-        return str(value["S"]).startswith(prefix["S"])
-    return values.decode_binary(value["B"]).startswith(values.decode_binary(prefix["B"]))
-
-
-def _check_filter(meta: TableMeta, condition: Any) -> None:
-    """A Query filter may not name a key attribute."""
+def _check_filter(source: Source, condition: Any) -> None:
+    """A Query filter may not name an attribute of the key it queries."""
     if condition is None:
         return
     names = expr.top_level_names(expr.condition_paths(condition))
-    for key in meta.key_names:
+    for key in source.key_names:
         if key in names:
             raise errors.validation(
                 "Filter Expression can only contain non-primary key attributes: "
@@ -275,36 +273,44 @@ def _check_filter(meta: TableMeta, condition: Any) -> None:
             )
 
 
-# --- the reply --------------------------------------------------------------------------
+# --- the reply -------------------------------------------------------------------------
 
 
 def _reply(
     ctx: Context,
-    meta: TableMeta,
+    source: Source,
     body: Body,
     compiled: expr.Compiled,
-    page: reads.Page,
+    read: Read,
     select: str,
 ) -> Body | bytes:
+    meta, page = source.meta, read.page
     consistent = bool(body.get("ConsistentRead"))
-    units = capacity.read_units(page.read_bytes, consistent)
-    throughput.charge_read(ctx, meta, units)
+    index_units = capacity.read_units(page.read_bytes, consistent)
+    table_units = 0.0
+    if read.fetched is not None:
+        table_units = capacity.read_units(read.fetched_bytes, consistent)
+    throughput.charge_read(ctx, meta, index_units + table_units)
     result: Body = {}
     raw_items: list[bytes] | None = None
-    if compiled.filter is None and compiled.projection is None:
+    if compiled.filter is None and compiled.projection is None and read.fetched is None:
         # Nothing to change in the items: answer with their stored JSON as it is.
         result["Count"] = len(page.rows)
         if select != "COUNT":
             raw_items = [items.item_json(row) for row in page.rows]
     else:
-        matched = _matching(page.rows, compiled)
+        rows = (
+            read.fetched if read.fetched is not None else [items.decode_item(r) for r in page.rows]
+        )
+        matched = _matching(source, rows, compiled, select)
         result["Count"] = len(matched)
         if select != "COUNT":
             result["Items"] = matched
     result["ScannedCount"] = len(page.rows)
     if page.more and page.rows:
-        result["LastEvaluatedKey"] = key_of(meta, items.decode_item(page.rows[-1]))
-    used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
+        last = items.decode_item(page.rows[-1])
+        result["LastEvaluatedKey"] = {name: last[name] for name in source.start_key_names}
+    used = _consumed(source, body, index_units, table_units)
     if used is not None:
         result["ConsumedCapacity"] = used
     if raw_items is None:
@@ -312,11 +318,30 @@ def _reply(
     return b'{"Items":[' + b",".join(raw_items) + b"]," + orjson.dumps(result)[1:]
 
 
-def _matching(rows: list[bytes], compiled: expr.Compiled) -> list[Item]:
+def _consumed(source: Source, body: Body, read_units: float, fetch_units: float) -> Body | None:
+    mode = body.get("ReturnConsumedCapacity")
+    index = source.index
+    if index is None:
+        return capacity.consumed(source.meta.name, read_units, mode)
+    units = {index.name: read_units}
+    return capacity.consumed(
+        source.meta.name,
+        fetch_units,
+        mode,
+        global_units=units if index.is_global else None,
+        local_units=None if index.is_global else units,
+    )
+
+
+def _matching(source: Source, rows: list[Item], compiled: expr.Compiled, select: str) -> list[Item]:
     out: list[Item] = []
-    for row in rows:
-        item = items.decode_item(row)
+    index = source.index
+    for item in rows:
         if compiled.filter is not None and not expr.evaluate(compiled.filter, item):
             continue
-        out.append(item if compiled.projection is None else expr.project(item, compiled.projection))
+        if compiled.projection is not None:
+            item = expr.project(item, compiled.projection)
+        elif select == "ALL_PROJECTED_ATTRIBUTES" and index is not None:
+            item = indexes.projected(source.meta, index, item)
+        out.append(item)
     return out

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo import errors
+from opendynamo.api import index_defs
 from opendynamo.api.context import Context
 from opendynamo.engine import catalog, stats
-from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.catalog import IndexMeta, TableMeta
+from opendynamo.storage.base import ReadTxn
 
 MAX_THROUGHPUT = 1_000_000_000_000
 MAX_TABLES_PER_PAGE = 100
@@ -24,7 +26,6 @@ Body = dict[str, Any]
 
 
 def create_table(ctx: Context, body: Body) -> Body:
-    _check_unsupported_create(body)
     _check_billing(body)
     hash_key, range_key = _check_key_schema(body)
     types = {d["AttributeName"]: d["AttributeType"] for d in body["AttributeDefinitions"]}
@@ -59,19 +60,34 @@ def create_table(ctx: Context, body: Body) -> Body:
         on_demand=body.get("OnDemandThroughput"),
         warm_throughput=body.get("WarmThroughput"),
         tags={tag["Key"]: tag["Value"] for tag in body.get("Tags") or []},
+        indexes=_build_indexes(body, pay_per_request),
     )
+    meta = catalog.replace(meta, next_index_number=len(meta.indexes) + 1)
     with ctx.store.write() as txn:
         if catalog.find_table(txn, ctx.account, ctx.region, meta.name) is not None:
             raise errors.resource_in_use(f"Table already exists: {meta.name}")
         catalog.put_table(txn, meta)
-    return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0)}
+    return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0, txn=None)}
+
+
+def _build_indexes(body: Body, pay_per_request: bool) -> tuple[IndexMeta, ...]:
+    billing = "PAY_PER_REQUEST" if pay_per_request else "PROVISIONED"
+    definitions = [
+        *((d, False) for d in body.get("LocalSecondaryIndexes") or []),
+        *((d, True) for d in body.get("GlobalSecondaryIndexes") or []),
+    ]
+    return tuple(
+        index_defs.build(definition, number, is_global, billing)
+        for number, (definition, is_global) in enumerate(definitions, start=1)
+    )
 
 
 def describe_table(ctx: Context, body: Body) -> Body:
     with ctx.store.read() as txn:
         meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
         count, size = stats.read(txn, meta)
-    return {"Table": describe(meta, item_count=count, size=size)}
+        description = describe(meta, item_count=count, size=size, txn=txn)
+    return {"Table": description}
 
 
 def list_tables(ctx: Context, body: Body) -> Body:
@@ -96,8 +112,9 @@ def delete_table(ctx: Context, body: Body) -> Body:
                 "Disable deletion protection first."
             )
         count, size = stats.read(txn, meta)
+        description = describe(meta, status="DELETING", item_count=count, size=size, txn=txn)
         catalog.remove_table(txn, meta)
-    return {"TableDescription": describe(meta, status="DELETING", item_count=count, size=size)}
+    return {"TableDescription": description}
 
 
 def update_table(ctx: Context, body: Body) -> Body:
@@ -108,7 +125,8 @@ def update_table(ctx: Context, body: Body) -> Body:
         updated = _apply_table_update(ctx, meta, body, now)
         catalog.put_table(txn, updated)
         count, size = stats.read(txn, updated)
-    return {"TableDescription": describe(updated, status="UPDATING", item_count=count, size=size)}
+        description = describe(updated, status="UPDATING", item_count=count, size=size, txn=txn)
+    return {"TableDescription": description}
 
 
 def describe_limits(ctx: Context, body: Body) -> Body:
@@ -127,7 +145,14 @@ def describe_endpoints(ctx: Context, body: Body) -> Body:
 # --- the TableDescription ---------------------------------------------------------------
 
 
-def describe(meta: TableMeta, *, status: str | None = None, item_count: int, size: int) -> Body:
+def describe(
+    meta: TableMeta,
+    *,
+    status: str | None = None,
+    item_count: int,
+    size: int,
+    txn: ReadTxn | None = None,
+) -> Body:
     """DynamoDB's TableDescription of `meta` (status overrides the stored one)."""
     throughput: Body = {
         "NumberOfDecreasesToday": meta.decreases_today,
@@ -155,6 +180,7 @@ def describe(meta: TableMeta, *, status: str | None = None, item_count: int, siz
         if meta.last_pay_per_request is not None:
             summary["LastUpdateToPayPerRequestDateTime"] = meta.last_pay_per_request
         out["BillingModeSummary"] = summary
+    out.update(index_defs.describe(meta, txn, "CREATING" if status == "CREATING" else None))
     if meta.stream is not None:
         out.update(_describe_stream(meta))
     if meta.sse is not None:
@@ -224,12 +250,6 @@ def _sse_description(ctx: Context, spec: Body | None) -> Body | None:
 # --- validation -------------------------------------------------------------------------
 
 
-def _check_unsupported_create(body: Body) -> None:
-    for member in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
-        if body.get(member):
-            raise errors.validation(f"{member} are not supported by this version of opendynamo")
-
-
 def _check_billing(body: Body) -> None:
     throughput = body.get("ProvisionedThroughput")
     if body.get("BillingMode") == "PAY_PER_REQUEST":
@@ -281,10 +301,24 @@ def _check_key_schema(body: Body) -> tuple[str, str | None]:
         raise errors.validation(
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
         )
-    if len(keys) != len(definitions):
+    has_indexes = "LocalSecondaryIndexes" in body or "GlobalSecondaryIndexes" in body
+    if not has_indexes and len(keys) != len(definitions):
         raise errors.invalid_parameters(
             "Number of attributes in KeySchema does not exactly match number of attributes "
             "defined in AttributeDefinitions"
+        )
+    seen: set[str] = set()
+    billing = body.get("BillingMode", "PROVISIONED")
+    index_defs.check_local(body, definitions, keys[0], len(keys) == 2, seen)
+    index_defs.check_global(body.get("GlobalSecondaryIndexes"), definitions, billing, seen)
+    index_defs.check_projected_total(
+        [*(body.get("LocalSecondaryIndexes") or []), *(body.get("GlobalSecondaryIndexes") or [])]
+    )
+    used = index_defs.key_names_used(body)
+    if has_indexes and len(set(definitions)) > len(used):
+        raise errors.invalid_parameters(
+            "Some AttributeDefinitions are not used. "
+            f"AttributeDefinitions: [{', '.join(definitions)}], keys used: [{', '.join(used)}]"
         )
     if len(set(definitions)) != len(definitions):
         raise errors.invalid_parameters("Duplicate AttributeName in AttributeDefinitions")

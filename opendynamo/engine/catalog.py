@@ -21,6 +21,50 @@ from opendynamo.storage.base import ReadTxn, WriteTxn, prefix_end
 
 
 @dataclass(frozen=True, slots=True)
+class IndexMeta:
+    """A secondary index of a table. `number` names its entries in the store (never reused
+    within one incarnation of a table); key attribute types come from the table's
+    AttributeDefinitions."""
+
+    name: str
+    number: int
+    is_global: bool
+    hash_keys: tuple[str, ...]  # a GSI may have up to four; an LSI has the table's hash key
+    range_keys: tuple[str, ...]  # up to four for a GSI, exactly one for an LSI
+    projection_type: str  # ALL, KEYS_ONLY or INCLUDE
+    non_key_attributes: tuple[str, ...] = ()
+    status: str = "ACTIVE"  # CREATING, UPDATING, DELETING, ACTIVE
+    backfilling: bool = False
+    backfill_cursor: str | None = None  # hex of the last table key indexed by the backfill
+    read_capacity: int = 0
+    write_capacity: int = 0
+    last_increase: float | None = None
+    last_decrease: float | None = None
+    decreases_today: int = 0
+    on_demand: dict[str, Any] | None = None
+    warm_throughput: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IndexMeta:
+        for name in ("hash_keys", "range_keys", "non_key_attributes"):
+            data[name] = tuple(data[name])
+        return cls(**data)
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return self.hash_keys + self.range_keys
+
+    @property
+    def readable(self) -> bool:
+        return self.status in ("ACTIVE", "UPDATING")
+
+    @property
+    def maintained(self) -> bool:
+        """Writes keep its entries (a deleted index is being emptied instead)."""
+        return self.status != "DELETING"
+
+
+@dataclass(frozen=True, slots=True)
 class TableMeta:
     """Everything DynamoDB describes about a table, plus our storage identity (`uid`)."""
 
@@ -51,6 +95,8 @@ class TableMeta:
     on_demand: dict[str, Any] | None = None
     warm_throughput: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    indexes: tuple[IndexMeta, ...] = ()
+    next_index_number: int = 1
 
     @property
     def uid_bytes(self) -> bytes:
@@ -67,6 +113,31 @@ class TableMeta:
     def encode(self) -> bytes:
         return orjson.dumps(self)
 
+    def attribute_type(self, name: str) -> str:
+        for definition in self.attribute_definitions:
+            if definition["AttributeName"] == name:
+                return definition["AttributeType"]
+        raise KeyError(name)
+
+    def index(self, name: str) -> IndexMeta | None:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        return None
+
+    @property
+    def global_indexes(self) -> tuple[IndexMeta, ...]:
+        return tuple(index for index in self.indexes if index.is_global)
+
+    @property
+    def local_indexes(self) -> tuple[IndexMeta, ...]:
+        return tuple(index for index in self.indexes if not index.is_global)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableMeta:
+        data["indexes"] = tuple(IndexMeta.from_dict(d) for d in data.get("indexes", ()))
+        return cls(**data)
+
 
 def new_uid() -> str:
     return uuid.uuid4().hex
@@ -79,7 +150,7 @@ def _decode(key: bytes, raw: bytes) -> TableMeta:
     cached = _cache.get(key)
     if cached is not None and cached[0] == raw:
         return cached[1]
-    meta = TableMeta(**orjson.loads(raw))
+    meta = TableMeta.from_dict(orjson.loads(raw))
     _cache[key] = (raw, meta)
     return meta
 
@@ -112,13 +183,15 @@ def put_table(txn: WriteTxn, meta: TableMeta) -> None:
 
 
 def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
-    """Delete the table's row, its items and its counters."""
+    """Delete the table's row and everything stored under its uid: items, index entries,
+    counters, item collection sizes and throughput buckets."""
     txn.delete(layout.catalog_key(meta.account, meta.region, meta.name))
-    prefix = layout.items_prefix(meta.uid_bytes)
-    end = prefix_end(prefix)
-    assert end is not None
-    txn.delete_range(prefix, end)
-    txn.delete(layout.stats_key(meta.uid_bytes))
+    uid = meta.uid_bytes
+    for kind in (layout.ITEMS, layout.INDEX, layout.STATS, layout.COLLECTION, layout.THROTTLE):
+        prefix = kind + uid
+        end = prefix_end(prefix)
+        assert end is not None
+        txn.delete_range(prefix, end)
 
 
 def list_table_names(

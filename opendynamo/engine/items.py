@@ -1,63 +1,51 @@
-"""Reading and writing one item inside a storage transaction.
-
-A stored item is `ITEM_FORMAT` (one byte, never renumber) + its DynamoDB size (4 bytes,
-big-endian) + the item as JSON in DynamoDB's wire form. Keeping the size beside the item makes
-capacity accounting of the old image free, and the wire-form JSON lets GetItem answer with the
-stored bytes as they are.
-"""
+"""Reading and writing one item inside a storage transaction, with its index entries, item
+collection size and counters, all in that transaction (DESIGN.md "One write = one
+transaction"). Stored values are `engine/records`."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
-
-import orjson
+from dataclasses import dataclass, field
 
 from opendynamo import errors
-from opendynamo.engine import stats
+from opendynamo.engine import indexes, records, stats
 from opendynamo.engine.catalog import TableMeta
-from opendynamo.model import layout
+from opendynamo.model import keycodec, layout
 from opendynamo.model.sizes import item_size
 from opendynamo.model.values import Item
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
-ITEM_FORMAT = b"\x01"
 MAX_ITEM_BYTES = 400 * 1024
-_HEADER = 5
+# DynamoDB's 10 GB item collection limit (tables with LSIs); the environment may lower it so
+# tests can reach it.
+COLLECTION_LIMIT = int(os.environ.get("OPENDYNAMO_ITEM_COLLECTION_LIMIT", 10 * 1024**3))
 
 Mutation = Callable[[Item | None], Item | None]
+
+# The stored-record helpers under the names the api layer uses.
+encode_item = records.encode
+decode_item = records.decode
+item_json = records.json_of
+stored_size = records.size_of
 
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
-    """What one item write did: the images before and after, and their DynamoDB sizes."""
+    """What one item write did: the images before and after, their DynamoDB sizes, the write
+    units spent on each affected index, and the size of the item collection after the write
+    (tables with local secondary indexes only)."""
 
     old: Item | None
     new: Item | None
     old_size: int
     new_size: int
+    index_units: dict[str, float] = field(default_factory=dict)
+    collection_size: int | None = None
 
 
 def storage_key(meta: TableMeta, encoded_key: bytes) -> bytes:
     return layout.items_prefix(meta.uid_bytes) + encoded_key
-
-
-def encode_item(item: Item, size: int) -> bytes:
-    return ITEM_FORMAT + size.to_bytes(4, "big") + orjson.dumps(item)
-
-
-def item_json(stored: bytes) -> bytes:
-    """The wire-form JSON of a stored item, without decoding it."""
-    return stored[_HEADER:]
-
-
-def stored_size(stored: bytes) -> int:
-    return int.from_bytes(stored[1:_HEADER], "big")
-
-
-def decode_item(stored: bytes) -> Item:
-    item: Item = orjson.loads(memoryview(stored)[_HEADER:])
-    return item
 
 
 def get_raw(txn: ReadTxn, meta: TableMeta, encoded_key: bytes) -> bytes | None:
@@ -66,7 +54,7 @@ def get_raw(txn: ReadTxn, meta: TableMeta, encoded_key: bytes) -> bytes | None:
 
 def get(txn: ReadTxn, meta: TableMeta, encoded_key: bytes) -> Item | None:
     raw = get_raw(txn, meta, encoded_key)
-    return None if raw is None else decode_item(raw)
+    return None if raw is None else records.decode(raw)
 
 
 def write(
@@ -78,20 +66,47 @@ def write(
 ) -> WriteOutcome:
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
-    An item over 400 KB is refused with `size_error`."""
+    An item over 400 KB is refused with `size_error`; an item whose index key attributes have
+    the wrong type is refused before anything is written."""
     key = storage_key(meta, encoded_key)
     raw = txn.get(key)
-    old = None if raw is None else decode_item(raw)
-    old_size = 0 if raw is None else stored_size(raw)
+    old = None if raw is None else records.decode(raw)
+    old_size = 0 if raw is None else records.size_of(raw)
     new = mutation(old)
+    new_size = 0
+    if new is not None:
+        new_size = item_size(new)
+        if new_size > MAX_ITEM_BYTES:
+            raise errors.validation(size_error)
+        indexes.check_item(meta, new)
+    changes = indexes.plan(meta, old, new) if meta.indexes else []
     if new is None:
-        if raw is not None:
-            txn.delete(key)
-            stats.adjust(txn, meta, -1, -old_size)
-        return WriteOutcome(old, None, old_size, 0)
-    new_size = item_size(new)
-    if new_size > MAX_ITEM_BYTES:
-        raise errors.validation(size_error)
-    txn.put(key, encode_item(new, new_size))
-    stats.adjust(txn, meta, 0 if raw is not None else 1, new_size - old_size)
-    return WriteOutcome(old, new, old_size, new_size)
+        if raw is None:
+            return WriteOutcome(None, None, 0, 0)
+        txn.delete(key)
+        stats.adjust(txn, meta, -1, -old_size)
+    else:
+        txn.put(key, records.encode(new, new_size))
+        stats.adjust(txn, meta, 0 if raw is not None else 1, new_size - old_size)
+    local_delta = indexes.apply(txn, meta, changes) if changes else 0
+    collection = None
+    if meta.local_indexes:
+        collection = _grow_collection(txn, meta, encoded_key, new_size - old_size + local_delta)
+    units = {change.index.name: change.write_units for change in changes}
+    return WriteOutcome(old, new, old_size, new_size, units, collection)
+
+
+def _grow_collection(txn: WriteTxn, meta: TableMeta, encoded_key: bytes, delta: int) -> int:
+    """Track the size of the item's collection (all items and LSI entries sharing its partition
+    key); refuse growth past the limit with ItemCollectionSizeLimitExceededException."""
+    pk, _ = keycodec.decode_value(encoded_key, keycodec.PARTITION_HASH_SIZE)
+    key = layout.collection_key(meta.uid_bytes, keycodec.encode_value(pk))
+    raw = txn.get(key)
+    size = 0 if raw is None else int.from_bytes(raw, "big", signed=True)
+    size += delta
+    if delta > 0 and size > COLLECTION_LIMIT:
+        raise errors.DynamoError(
+            "ItemCollectionSizeLimitExceededException", "Collection size exceeded."
+        )
+    txn.put(key, size.to_bytes(8, "big", signed=True))
+    return size

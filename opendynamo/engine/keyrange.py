@@ -45,28 +45,33 @@ class SortCondition:
 def query_range(
     table_uid: bytes, partition: AttributeValue, sort: SortCondition | None
 ) -> KeyRange:
-    """The stored keys of one partition that satisfy the sort-key condition."""
+    """The stored keys of one table partition that satisfy the sort-key condition."""
     prefix = layout.items_prefix(table_uid) + keycodec.partition_prefix(partition)
+    return partition_range(prefix, sort)
+
+
+def partition_range(prefix: bytes, sort: SortCondition | None) -> KeyRange:
+    """The keys under `prefix` (a partition, possibly narrowed by leading sort-key values)
+    whose next component satisfies `sort`. Each encoded value is self-delimiting, so the keys
+    whose next component equals v are exactly those starting with `prefix + enc(v)`."""
     whole = KeyRange(prefix, _end(prefix))
     if sort is None:
         return whole
     first = prefix + keycodec.encode_value(sort.values[0])
-    # An encoded sort key is the last component of a stored key, so `first + b"\x00"` is the
-    # smallest key greater than `first` itself.
     match sort.operator:
         case "EQ":
-            return KeyRange(first, first + b"\x00")
+            return KeyRange(first, _end(first))
         case "LT":
             return KeyRange(prefix, first)
         case "LE":
-            return KeyRange(prefix, first + b"\x00")
+            return KeyRange(prefix, _end(first))
         case "GT":
-            return KeyRange(first + b"\x00", whole.end)
+            return KeyRange(_end(first), whole.end)
         case "GE":
             return KeyRange(first, whole.end)
         case "BETWEEN":
             last = prefix + keycodec.encode_value(sort.values[1])
-            return KeyRange(first, last + b"\x00")
+            return KeyRange(first, _end(last))
         case "BEGINS_WITH":
             start = prefix + keycodec.encode_prefix(sort.values[0])
             return KeyRange(start, _end(start))
@@ -75,7 +80,12 @@ def query_range(
 
 def scan_range(table_uid: bytes, segment: int = 0, total_segments: int = 1) -> KeyRange:
     """The stored keys of one parallel-scan segment of the table (the whole table for 1)."""
-    prefix = layout.items_prefix(table_uid)
+    return segment_range(layout.items_prefix(table_uid), segment, total_segments)
+
+
+def segment_range(prefix: bytes, segment: int = 0, total_segments: int = 1) -> KeyRange:
+    """One parallel-scan segment of the keys under `prefix` (items of a table, or entries of
+    an index): a contiguous slice of the partition-hash space that follows the prefix."""
     low, high = keycodec.segment_bounds(segment, total_segments)
     return KeyRange(prefix + low, _end(prefix) if high is None else prefix + high)
 

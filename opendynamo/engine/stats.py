@@ -17,7 +17,16 @@ _COUNTERS = struct.Struct(">qq")
 
 def read(txn: ReadTxn, meta: TableMeta) -> tuple[int, int]:
     """(item count, total item bytes) of the table."""
-    raw = txn.get(layout.stats_key(meta.uid_bytes))
+    return read_key(txn, layout.stats_key(meta.uid_bytes))
+
+
+def read_index(txn: ReadTxn, meta: TableMeta, number: int) -> tuple[int, int]:
+    """(entry count, total entry bytes) of one secondary index."""
+    return read_key(txn, layout.index_stats_key(meta.uid_bytes, number))
+
+
+def read_key(txn: ReadTxn, key: bytes) -> tuple[int, int]:
+    raw = txn.get(key)
     if raw is None:
         return 0, 0
     count, size = _COUNTERS.unpack(raw)
@@ -25,10 +34,11 @@ def read(txn: ReadTxn, meta: TableMeta) -> tuple[int, int]:
 
 
 def adjust(txn: WriteTxn, meta: TableMeta, count_delta: int, size_delta: int) -> None:
+    adjust_key(txn, layout.stats_key(meta.uid_bytes), count_delta, size_delta)
+
+
+def adjust_key(txn: WriteTxn, key: bytes, count_delta: int, size_delta: int) -> None:
     if not count_delta and not size_delta:
         return
-    count, size = read(txn, meta)
-    txn.put(
-        layout.stats_key(meta.uid_bytes),
-        _COUNTERS.pack(count + count_delta, size + size_delta),
-    )
+    count, size = read_key(txn, key)
+    txn.put(key, _COUNTERS.pack(count + count_delta, size + size_delta))

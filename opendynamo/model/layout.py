@@ -9,6 +9,9 @@ CATALOG = b"\x01"  # CATALOG + account + 0 + region + 0 + table name -> table me
 ITEMS = b"\x02"  # ITEMS + table uid (16 bytes) + keycodec.encode_key(pk, sk) -> item (JSON)
 STATS = b"\x03"  # STATS + table uid -> item count and size (two unsigned 64-bit integers)
 THROTTLE = b"\x04"  # THROTTLE + table uid + kind (b"R"/b"W") -> token bucket (two doubles)
+INDEX = b"\x05"  # INDEX + table uid + index number (2 bytes) + index key + table key -> entry
+COLLECTION = b"\x06"  # COLLECTION + table uid + encoded partition key -> item collection bytes
+LEASE = b"\x07"  # LEASE + name -> housekeeper lease (owner, expiry)
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -34,3 +37,15 @@ def stats_key(table_uid: bytes) -> bytes:
 
 def bucket_key(table_uid: bytes, kind: bytes) -> bytes:
     return THROTTLE + table_uid + kind
+
+
+def index_prefix(table_uid: bytes, number: int) -> bytes:
+    return INDEX + table_uid + number.to_bytes(2, "big")
+
+
+def index_stats_key(table_uid: bytes, number: int) -> bytes:
+    return STATS + table_uid + number.to_bytes(2, "big")
+
+
+def collection_key(table_uid: bytes, encoded_partition: bytes) -> bytes:
+    return COLLECTION + table_uid + encoded_partition
