@@ -37,6 +37,7 @@ class Server:
     data_dir: Path | None
     workers: int = 1
     extra_args: tuple[str, ...] = ()
+    env: dict[str, str] | None = None  # extra environment variables for the server process
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -52,7 +53,11 @@ class Server:
         args += self.extra_args
         self.log = tempfile.NamedTemporaryFile(prefix="opendynamo-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            args, stdout=self.log, stderr=self.log, start_new_session=True
+            args,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+            env={**os.environ, **(self.env or {})},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -4,10 +4,11 @@ GlobalSecondaryIndexes (in CreateTable and in UpdateTable's Create action), turn
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.engine import stats
+from opendynamo.engine import catalog, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.storage.base import ReadTxn
 
@@ -241,3 +242,128 @@ def _describe_one(
     out["ItemCount"] = count
     out["IndexArn"] = f"{meta.arn}/index/{index.name}"
     return out
+
+
+# --- UpdateTable GlobalSecondaryIndexUpdates --------------------------------------------
+
+ONE_AT_A_TIME = (
+    "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
+    "per table"
+)
+
+
+def check_updates(updates: list[Body]) -> None:
+    """Request-level checks of GlobalSecondaryIndexUpdates (dynalite, from DynamoDB)."""
+    names: set[str] = set()
+    creates_or_deletes = 0
+    for update in updates:
+        actions = [update.get(kind) for kind in ("Update", "Create", "Delete")]
+        present = [action for action in actions if action is not None]
+        if not present:
+            raise errors.invalid_parameters(
+                "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+                "GlobalSecondaryIndexUpdate.Delete must not be null"
+            )
+        name = present[0]["IndexName"]
+        if name in names:
+            raise errors.invalid_parameters(
+                "Only one global secondary index update per index is allowed simultaneously. "
+                f"Index: {name}"
+            )
+        names.add(name)
+        creates_or_deletes += update.get("Create") is not None or update.get("Delete") is not None
+    if creates_or_deletes > 1:
+        raise errors.limit_exceeded(ONE_AT_A_TIME)
+
+
+def apply_updates(meta: TableMeta, body: Body, now: float) -> TableMeta:
+    """The table after its GlobalSecondaryIndexUpdates: a created index starts CREATING and
+    backfilling, a deleted one goes DELETING; the housekeeper finishes both."""
+    for update in body.get("GlobalSecondaryIndexUpdates") or []:
+        if update.get("Create") is not None:
+            meta = _create(meta, update["Create"], body.get("AttributeDefinitions") or [])
+        elif update.get("Delete") is not None:
+            meta = _delete(meta, update["Delete"]["IndexName"])
+        else:
+            meta = _update(meta, update["Update"], now)
+    return meta
+
+
+def _busy(meta: TableMeta) -> bool:
+    return any(index.status in ("CREATING", "DELETING") for index in meta.indexes)
+
+
+def _create(meta: TableMeta, definition: Body, new_definitions: list[Body]) -> TableMeta:
+    if _busy(meta):
+        raise errors.limit_exceeded(ONE_AT_A_TIME)
+    types = {d["AttributeName"]: d["AttributeType"] for d in meta.attribute_definitions}
+    for d in new_definitions:
+        existing = types.get(d["AttributeName"])
+        if existing is not None and existing != d["AttributeType"]:
+            raise errors.invalid_parameters(
+                f"Cannot change the type of an existing attribute definition: {d['AttributeName']}"
+            )
+        types.setdefault(d["AttributeName"], d["AttributeType"])
+    seen = {index.name for index in meta.indexes}
+    check_global([definition], list(types), meta.billing_mode, seen)
+    if len(meta.global_indexes) >= MAX_GSIS:
+        raise errors.invalid_parameters(
+            f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+        )
+    index = build(definition, meta.next_index_number, True, meta.billing_mode)
+    index = replace_index(index, status="CREATING", backfilling=True)
+    used = set(meta.key_names)
+    for other in (*meta.indexes, index):
+        used.update(other.key_names)
+    definitions = [
+        {"AttributeName": name, "AttributeType": kind}
+        for name, kind in types.items()
+        if name in used
+    ]
+    return catalog.replace(
+        meta,
+        indexes=(*meta.indexes, index),
+        next_index_number=meta.next_index_number + 1,
+        attribute_definitions=definitions,
+    )
+
+
+def _delete(meta: TableMeta, name: str) -> TableMeta:
+    index = meta.index(name)
+    if index is None or not index.is_global or index.status == "DELETING":
+        raise errors.resource_not_found(f"Requested resource not found: Index: {name} not found")
+    if _busy(meta):
+        raise errors.limit_exceeded(ONE_AT_A_TIME)
+    deleting = replace_index(index, status="DELETING", backfilling=False)
+    return catalog.replace(
+        meta, indexes=tuple(deleting if i.name == name else i for i in meta.indexes)
+    )
+
+
+def _update(meta: TableMeta, update: Body, now: float) -> TableMeta:
+    name = update["IndexName"]
+    index = meta.index(name)
+    if index is None or not index.is_global or index.status == "DELETING":
+        raise errors.resource_not_found(f"Requested resource not found: Index: {name} not found")
+    changes: dict[str, Any] = {}
+    throughput = update.get("ProvisionedThroughput")
+    if throughput:
+        read, write = throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
+        if read > index.read_capacity or write > index.write_capacity:
+            changes["last_increase"] = now
+        if read < index.read_capacity or write < index.write_capacity:
+            changes["last_decrease"] = now
+            changes["decreases_today"] = index.decreases_today + 1
+        changes.update(read_capacity=read, write_capacity=write)
+    if update.get("OnDemandThroughput") is not None:
+        changes["on_demand"] = update["OnDemandThroughput"]
+    if update.get("WarmThroughput") is not None:
+        changes["warm_throughput"] = update["WarmThroughput"]
+    updated = replace_index(index, **changes)
+    return catalog.replace(
+        meta, indexes=tuple(updated if i.name == name else i for i in meta.indexes)
+    )
+
+
+def replace_index(index: IndexMeta, **changes: Any) -> IndexMeta:
+    return dataclasses.replace(index, **changes)

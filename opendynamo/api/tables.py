@@ -16,7 +16,7 @@ from typing import Any
 from opendynamo import errors
 from opendynamo.api import index_defs
 from opendynamo.api.context import Context
-from opendynamo.engine import catalog, stats
+from opendynamo.engine import catalog, jobs, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.storage.base import ReadTxn
 
@@ -124,6 +124,8 @@ def update_table(ctx: Context, body: Body) -> Body:
         meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
         updated = _apply_table_update(ctx, meta, body, now)
         catalog.put_table(txn, updated)
+        if any(index.status in ("CREATING", "DELETING") for index in updated.indexes):
+            jobs.mark(txn, updated)
         count, size = stats.read(txn, updated)
         description = describe(updated, status="UPDATING", item_count=count, size=size, txn=txn)
     return {"TableDescription": description}
@@ -346,9 +348,10 @@ def _check_update_request(body: Body) -> None:
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
-    for member in ("GlobalSecondaryIndexUpdates", "ReplicaUpdates"):
-        if body.get(member):
-            raise errors.validation(f"{member} are not supported by this version of opendynamo")
+    if body.get("ReplicaUpdates"):
+        raise errors.validation("ReplicaUpdates are not supported by this version of opendynamo")
+    if body.get("GlobalSecondaryIndexUpdates"):
+        index_defs.check_updates(body["GlobalSecondaryIndexUpdates"])
     if body.get("ProvisionedThroughput"):
         _check_throughput_bounds(body["ProvisionedThroughput"])
 
@@ -393,7 +396,10 @@ def _apply_table_update(ctx: Context, meta: TableMeta, body: Body, now: float) -
         changes["on_demand"] = body["OnDemandThroughput"]
     if "WarmThroughput" in body:
         changes["warm_throughput"] = body["WarmThroughput"]
-    return catalog.replace(meta, **changes)
+    updated = catalog.replace(meta, **changes)
+    if body.get("GlobalSecondaryIndexUpdates"):
+        updated = index_defs.apply_updates(updated, body, now)
+    return updated
 
 
 def _throughput_change(meta: TableMeta, throughput: Body, now: float) -> dict[str, Any]:

@@ -146,7 +146,8 @@ def new_uid() -> str:
 _cache: dict[bytes, tuple[bytes, TableMeta]] = {}
 
 
-def _decode(key: bytes, raw: bytes) -> TableMeta:
+def decode(key: bytes, raw: bytes) -> TableMeta:
+    """The table metadata stored as `raw` under catalog `key` (parsed once per change)."""
     cached = _cache.get(key)
     if cached is not None and cached[0] == raw:
         return cached[1]
@@ -159,7 +160,7 @@ def find_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta 
     """The table's metadata, or None when no such table exists in the namespace."""
     key = layout.catalog_key(account, region, name)
     raw = txn.get(key)
-    return None if raw is None else _decode(key, raw)
+    return None if raw is None else decode(key, raw)
 
 
 def get_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta:

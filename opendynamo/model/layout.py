@@ -12,6 +12,7 @@ THROTTLE = b"\x04"  # THROTTLE + table uid + kind (b"R"/b"W") -> token bucket (t
 INDEX = b"\x05"  # INDEX + table uid + index number (2 bytes) + index key + table key -> entry
 COLLECTION = b"\x06"  # COLLECTION + table uid + encoded partition key -> item collection bytes
 LEASE = b"\x07"  # LEASE + name -> housekeeper lease (owner, expiry)
+JOBS = b"\x08"  # JOBS + catalog key of a table -> b"": the table has background work pending
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -49,3 +50,7 @@ def index_stats_key(table_uid: bytes, number: int) -> bytes:
 
 def collection_key(table_uid: bytes, encoded_partition: bytes) -> bytes:
     return COLLECTION + table_uid + encoded_partition
+
+
+def job_key(account: str, region: str, table_name: str) -> bytes:
+    return JOBS + catalog_key(account, region, table_name)

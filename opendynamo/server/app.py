@@ -7,6 +7,7 @@ HTTP; every failure is rendered here from the error catalogue.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -19,7 +20,7 @@ from opendynamo.api import OPERATIONS, UNSUPPORTED
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import validate_input
 from opendynamo.config import Settings
-from opendynamo.server import protocol
+from opendynamo.server import housekeeper, protocol
 from opendynamo.storage.base import Store
 
 Scope = MutableMapping[str, Any]
@@ -38,6 +39,7 @@ class App:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self._store = store
+        self._housekeeper: asyncio.Task[None] | None = None
         self.endpoint = f"{settings.host}:{settings.port}"
 
     @property
@@ -128,9 +130,12 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                _ = self.store  # open now, so a bad data dir fails the start, not a request
+                store = self.store  # open now, so a bad data dir fails the start, not a request
+                self._housekeeper = asyncio.create_task(housekeeper.run(store))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._housekeeper is not None:
+                    self._housekeeper.cancel()
                 if self._store is not None:
                     self._store.close()
                 await send({"type": "lifespan.shutdown.complete"})

@@ -1,0 +1,128 @@
+"""Background work: GSI backfills and the removal of deleted indexes, run by one housekeeper
+per store.
+
+Every worker process runs a housekeeper loop (server/housekeeper.py); a lease row in the store
+elects the one that works, so a fleet never runs a job twice, and another takes over within
+seconds when it dies. Each step is one short transaction that leaves the store consistent, and
+its progress (a backfill's cursor) is saved in the same transaction, so work resumes where it
+stopped after a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from dataclasses import replace
+
+from opendynamo import errors
+from opendynamo.engine import catalog, indexes, records, stats
+from opendynamo.engine.catalog import IndexMeta, TableMeta
+from opendynamo.model import layout
+from opendynamo.model.sizes import item_size
+from opendynamo.model.values import Item
+from opendynamo.storage.base import Store, WriteTxn, prefix_end
+
+LEASE_KEY = layout.LEASE + b"housekeeper"
+LEASE_SECONDS = 5.0
+BACKFILL_BATCH = int(os.environ.get("OPENDYNAMO_BACKFILL_BATCH", "500"))
+_LEASE = struct.Struct(">16sd")
+
+
+def acquire_lease(store: Store, owner: bytes, now: float | None = None) -> bool:
+    """Take or renew the housekeeper lease for `owner` (16 bytes); False when another
+    process holds a lease that has not expired."""
+    now = time.time() if now is None else now
+    with store.write() as txn:
+        raw = txn.get(LEASE_KEY)
+        if raw is not None:
+            holder, expiry = _LEASE.unpack(raw)
+            if holder != owner and expiry > now:
+                return False
+        txn.put(LEASE_KEY, _LEASE.pack(owner, now + LEASE_SECONDS))
+    return True
+
+
+def mark(txn: WriteTxn, meta: TableMeta) -> None:
+    """Record that the table has background work pending."""
+    txn.put(layout.job_key(meta.account, meta.region, meta.name), b"")
+
+
+def step(store: Store, batch: int = BACKFILL_BATCH) -> bool:
+    """Do one unit of pending work (a backfill batch or an index removal); False when there
+    is none."""
+    with store.read() as txn:
+        pending = [key for key, _ in txn.range(layout.JOBS, prefix_end(layout.JOBS), limit=16)]
+    for job in pending:
+        if _work_on(store, job, batch):
+            return True
+    return False
+
+
+def _work_on(store: Store, job: bytes, batch: int) -> bool:
+    with store.write() as txn:
+        raw = txn.get(job[len(layout.JOBS) :])
+        if raw is None:
+            txn.delete(job)  # the table is gone, and its work with it
+            return True
+        meta = catalog.decode(job[len(layout.JOBS) :], raw)
+        for index in meta.indexes:
+            if index.status == "DELETING":
+                _remove_index(txn, meta, index)
+                return True
+            if index.status == "CREATING":
+                _backfill(txn, meta, index, batch)
+                return True
+        txn.delete(job)
+        return True
+
+
+def _remove_index(txn: WriteTxn, meta: TableMeta, index: IndexMeta) -> None:
+    prefix = layout.index_prefix(meta.uid_bytes, index.number)
+    end = prefix_end(prefix)
+    assert end is not None
+    txn.delete_range(prefix, end)
+    txn.delete(layout.index_stats_key(meta.uid_bytes, index.number))
+    remaining = tuple(i for i in meta.indexes if i.name != index.name)
+    catalog.put_table(txn, catalog.replace(meta, indexes=remaining))
+
+
+def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> None:
+    """Index the next `batch` items after the cursor; the entries writes already made are left
+    as they are, so every item is indexed exactly once."""
+    prefix = layout.items_prefix(meta.uid_bytes)
+    end = prefix_end(prefix)
+    assert end is not None
+    start = (
+        prefix if index.backfill_cursor is None else bytes.fromhex(index.backfill_cursor) + b"\x00"
+    )
+    rows = list(txn.range(start, end, limit=batch))
+    counters = layout.index_stats_key(meta.uid_bytes, index.number)
+    added, added_bytes = 0, 0
+    for _, stored in rows:
+        item = records.decode(stored)
+        if not _indexable(meta, index, item):
+            continue  # an index key violation: DynamoDB leaves such items out of the index
+        key = indexes.entry_key(meta, index, item)
+        if key is None or txn.get(key) is not None:
+            continue
+        entry = indexes.projected(meta, index, item)
+        size = records.size_of(stored) if entry is item else item_size(entry)
+        txn.put(key, records.encode(entry, size))
+        added, added_bytes = added + 1, added_bytes + size
+    stats.adjust_key(txn, counters, added, added_bytes)
+    if len(rows) < batch:
+        done = replace(index, status="ACTIVE", backfilling=False, backfill_cursor=None)
+    else:
+        done = replace(index, backfill_cursor=rows[-1][0].hex())
+    updated = tuple(done if i.name == index.name else i for i in meta.indexes)
+    catalog.put_table(txn, catalog.replace(meta, indexes=updated))
+
+
+def _indexable(meta: TableMeta, index: IndexMeta, item: Item) -> bool:
+    only = catalog.replace(meta, indexes=(index,))
+    try:
+        indexes.check_item(only, item)
+    except errors.DynamoError:
+        return False
+    return True
