@@ -75,7 +75,7 @@ def check_global(
             )
         if billing_mode == "PROVISIONED" and not gsi.get("ProvisionedThroughput"):
             raise errors.invalid_parameters(
-                f"ProvisionedThroughput must be specified for index: {name}"
+                f"ProvisionedThroughput is not specified for index: {name}"
             )
         _check_unique(name, seen)
     if len(gsis) > MAX_GSIS:
@@ -127,29 +127,30 @@ def _check_pair_order(schema: list[Body]) -> None:
 
 
 def _check_multi_attribute_order(schema: list[Body]) -> None:
-    """A GSI key: one to four HASH elements, then up to four RANGE elements, no name twice."""
-    if len(schema) <= 2:
+    """A GSI key: one to four HASH elements, then up to four RANGE elements."""
+    types = [k["KeyType"] for k in schema]
+    if len(schema) <= 2 and types.count("HASH") == 1:
         _check_pair_order(schema)
         return
     names = [k["AttributeName"] for k in schema]
     if len(set(names)) != len(names):
         raise errors.validation(
-            "Invalid KeySchema: An attribute name cannot appear more than once in a KeySchema"
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
         )
-    types = [k["KeyType"] for k in schema]
     if types[0] != "HASH":
         raise errors.validation(
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
         )
     hashes = types.index("RANGE") if "RANGE" in types else len(types)
     if any(t != "RANGE" for t in types[hashes:]):
-        raise errors.validation(
-            "Invalid KeySchema: HASH key elements must precede all RANGE key elements"
+        raise errors.invalid_parameters(
+            "All HASH key attributes must precede RANGE key attributes in the KeySchema"
         )
-    if hashes > MAX_KEY_ATTRIBUTES or len(types) - hashes > MAX_KEY_ATTRIBUTES:
-        raise errors.validation(
-            "Invalid KeySchema: A KeySchema can have at most 4 HASH and 4 RANGE key elements"
-        )
+    for kind, count in (("HASH", hashes), ("RANGE", len(types) - hashes)):
+        if count > MAX_KEY_ATTRIBUTES:
+            raise errors.invalid_parameters(
+                f"The KeySchema exceeds the maximum allowed number of {kind} key attributes"
+            )
 
 
 def _check_projection(projection: Body) -> None:
@@ -159,6 +160,10 @@ def _check_projection(projection: Body) -> None:
     if projection.get("NonKeyAttributes") and kind != "INCLUDE":
         raise errors.invalid_parameters(
             f"ProjectionType is {kind}, but NonKeyAttributes is specified"
+        )
+    if kind == "INCLUDE" and not projection.get("NonKeyAttributes"):
+        raise errors.invalid_parameters(
+            "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
         )
 
 
