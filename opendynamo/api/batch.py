@@ -137,6 +137,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     used: dict[str, float] = {}
     unprocessed: dict[str, list[Body]] = {}
     collections: dict[str, list[Body]] = {}
+    index_used: dict[str, dict[str, float]] = {}
     with ctx.store.write() as txn:
         metas, planned = _plan_writes(ctx, txn, requests)
         for write in planned:
@@ -147,15 +148,17 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             outcome = _apply(txn, meta, write)
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)
-            units += sum(outcome.index_units.values())
             used[write.table] = used.get(write.table, 0.0) + units
+            per_index = index_used.setdefault(write.table, {})
+            for name, index_units in outcome.index_units.items():
+                per_index[name] = per_index.get(name, 0.0) + index_units
             metrics = collection_metrics(meta, outcome, body.get("ReturnItemCollectionMetrics"))
             if metrics is not None:
                 collections.setdefault(write.table, []).append(metrics)
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}
-    consumed = _consumed(used, mode)
+    consumed = _consumed(used, mode, index_used, metas)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     if body.get("ReturnItemCollectionMetrics") == "SIZE":
@@ -228,12 +231,23 @@ def _key_identity(key: Item) -> bytes:
     return orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
 
 
-def _consumed(used: dict[str, float], mode: str | None) -> list[Body] | None:
+def _consumed(
+    used: dict[str, float],
+    mode: str | None,
+    index_used: dict[str, dict[str, float]] | None = None,
+    metas: dict[str, TableMeta] | None = None,
+) -> list[Body] | None:
+    """One ConsumedCapacity per table, its index writes included."""
     if mode is None or mode == "NONE":
         return None
     out = []
     for name, units in used.items():
-        entry = capacity.consumed(name, units, mode)
+        per_index = (index_used or {}).get(name, {})
+        local = {i.name for i in metas[name].local_indexes} if metas else set()
+        global_units, local_units = capacity.split_index_units(per_index, local)
+        entry = capacity.consumed(
+            name, units, mode, global_units=global_units, local_units=local_units
+        )
         assert entry is not None
         out.append(entry)
     return out

@@ -286,7 +286,7 @@ def apply_updates(meta: TableMeta, body: Body, now: float) -> TableMeta:
     backfilling, a deleted one goes DELETING; the housekeeper finishes both."""
     for update in body.get("GlobalSecondaryIndexUpdates") or []:
         if update.get("Create") is not None:
-            meta = _create(meta, update["Create"], body.get("AttributeDefinitions") or [])
+            meta = _create(meta, update["Create"], body.get("AttributeDefinitions"))
         elif update.get("Delete") is not None:
             meta = _delete(meta, update["Delete"]["IndexName"])
         else:
@@ -294,50 +294,74 @@ def apply_updates(meta: TableMeta, body: Body, now: float) -> TableMeta:
     return meta
 
 
-def _busy(meta: TableMeta) -> bool:
-    return any(index.status in ("CREATING", "DELETING") for index in meta.indexes)
+def _busy(meta: TableMeta, except_name: str | None = None) -> bool:
+    return any(
+        index.status in ("CREATING", "DELETING")
+        for index in meta.indexes
+        if index.name != except_name
+    )
 
 
-def _create(meta: TableMeta, definition: Body, new_definitions: list[Body]) -> TableMeta:
+def _create(meta: TableMeta, definition: Body, request_definitions: list[Body] | None) -> TableMeta:
+    name = definition["IndexName"]
+    if meta.index(name) is not None:
+        raise errors.validation("Attempting to create an index which already exists")
     if _busy(meta):
         raise errors.limit_exceeded(ONE_AT_A_TIME)
+    if not request_definitions:
+        raise errors.invalid_parameters(f"AttributeDefinitions is not specified for index: {name}")
+    # DynamoDB checks the new index's key against the request's definitions only.
+    requested = [d["AttributeName"] for d in request_definitions]
+    if len(definition["KeySchema"]) > len(requested):
+        raise errors.validation("Invalid KeySchema: Some index key attribute have no definition")
     types = {d["AttributeName"]: d["AttributeType"] for d in meta.attribute_definitions}
-    for d in new_definitions:
+    for d in request_definitions:
         existing = types.get(d["AttributeName"])
         if existing is not None and existing != d["AttributeType"]:
             raise errors.invalid_parameters(
                 f"Cannot change the type of an existing attribute definition: {d['AttributeName']}"
             )
         types.setdefault(d["AttributeName"], d["AttributeType"])
-    seen = {index.name for index in meta.indexes}
-    check_global([definition], list(types), meta.billing_mode, seen)
+    check_global([definition], requested, meta.billing_mode, set())
     if len(meta.global_indexes) >= MAX_GSIS:
         raise errors.invalid_parameters(
             f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
         )
     index = build(definition, meta.next_index_number, True, meta.billing_mode)
     index = replace_index(index, status="CREATING", backfilling=True)
-    used = set(meta.key_names)
-    for other in (*meta.indexes, index):
-        used.update(other.key_names)
-    definitions = [
-        {"AttributeName": name, "AttributeType": kind}
-        for name, kind in types.items()
-        if name in used
-    ]
     return catalog.replace(
         meta,
         indexes=(*meta.indexes, index),
         next_index_number=meta.next_index_number + 1,
-        attribute_definitions=definitions,
+        attribute_definitions=used_definitions(meta.key_names, (*meta.indexes, index), types),
+    )
+
+
+def used_definitions(
+    table_keys: tuple[str, ...], indexes: tuple[IndexMeta, ...], types: dict[str, str]
+) -> list[dict[str, str]]:
+    """AttributeDefinitions as DynamoDB keeps them: exactly the attributes some key uses."""
+    used = set(table_keys)
+    for index in indexes:
+        used.update(index.key_names)
+    return [{"AttributeName": n, "AttributeType": t} for n, t in types.items() if n in used]
+
+
+def _missing(meta: TableMeta, name: str) -> errors.DynamoError:
+    return errors.resource_not_found(
+        f"Requested resource not found: Index {name} for table {meta.name}"
     )
 
 
 def _delete(meta: TableMeta, name: str) -> TableMeta:
     index = meta.index(name)
-    if index is None or not index.is_global or index.status == "DELETING":
-        raise errors.resource_not_found(f"Requested resource not found: Index: {name} not found")
-    if _busy(meta):
+    if index is None or index.status == "DELETING":
+        raise _missing(meta, name)
+    if not index.is_global:
+        raise errors.validation(
+            f"Cannot delete an index that is not a GlobalSecondaryIndex: {name}"
+        )
+    if _busy(meta, except_name=name):
         raise errors.limit_exceeded(ONE_AT_A_TIME)
     deleting = replace_index(index, status="DELETING", backfilling=False)
     return catalog.replace(
@@ -349,11 +373,26 @@ def _update(meta: TableMeta, update: Body, now: float) -> TableMeta:
     name = update["IndexName"]
     index = meta.index(name)
     if index is None or not index.is_global or index.status == "DELETING":
-        raise errors.resource_not_found(f"Requested resource not found: Index: {name} not found")
+        raise _missing(meta, name)
     changes: dict[str, Any] = {}
     throughput = update.get("ProvisionedThroughput")
+    if throughput and meta.billing_mode == "PAY_PER_REQUEST":
+        raise errors.invalid_parameters(
+            f"The only Updates for index: {name} when TableThroughputMode is PAY_PER_REQUEST "
+            "can be to OnDemandThroughput, WarmThroughput"
+        )
     if throughput:
         read, write = throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
+        if read == index.read_capacity and write == index.write_capacity:
+            raise errors.validation(
+                f"The provisioned throughput for the index {name} will not change. The "
+                "requested value equals the current value. Current ReadCapacityUnits "
+                f"provisioned for index {name}: {index.read_capacity}. Requested "
+                f"ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for index "
+                f"{name}: {index.write_capacity}. Requested WriteCapacityUnits: {write}. Refer "
+                "to the Amazon DynamoDB Developer Guide for current limits and how to request "
+                "higher limits."
+            )
         if read > index.read_capacity or write > index.write_capacity:
             changes["last_increase"] = now
         if read < index.read_capacity or write < index.write_capacity:

@@ -20,6 +20,7 @@ from opendynamo.api.context import Context
 from opendynamo.api.keys import key_from_item, key_from_param
 from opendynamo.engine import capacity, catalog, items
 from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.indexes import IndexKeyError
 from opendynamo.engine.items import WriteOutcome
 from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import WriteTxn
@@ -127,15 +128,20 @@ def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta,
     """Look the table up, check the key, and apply the write inside `txn`."""
     meta = catalog.get_table(txn, ctx.account, ctx.region, write.table_name)
     encoded = write.locate(meta)
-    if write.compiled.update is not None:
-        _check_key_untouched(meta, write.compiled.update)
+    update = write.compiled.update
+    if update is not None:
+        _check_key_untouched(meta, update)
+        _check_index_keys_updated(meta, update)
     throughput.admit(ctx, txn, meta, throughput.WRITE)
 
     def mutation(old: Item | None) -> Item | None:
         _check_condition(write.compiled, old, write.on_failure)
         return write.produce(old)
 
-    outcome = items.write(txn, meta, encoded, mutation, size_error=write.size_error)
+    try:
+        outcome = items.write(txn, meta, encoded, mutation, size_error=write.size_error)
+    except IndexKeyError as exc:
+        raise _worded_for_update(exc) if update is not None else exc from None
     throughput.charge(ctx, txn, meta, throughput.WRITE, write_units(outcome))
     return meta, outcome
 
@@ -218,6 +224,47 @@ def _check_key_untouched(meta: TableMeta, update: Any) -> None:
             raise errors.invalid_parameters(
                 f"Cannot update attribute {name}. This attribute is part of the key"
             )
+
+
+def _check_index_keys_updated(meta: TableMeta, update: Any) -> None:
+    """Static checks of an update against index keys: no path inside an index key attribute,
+    and a value set or added to one must have the key's type."""
+    index_keys = {
+        name: index for index in meta.indexes if index.maintained for name in index.key_names
+    }
+    for action in update.actions:
+        path = action.path.elements
+        index = index_keys.get(str(path[0]))
+        if index is None:
+            continue
+        if len(path) > 1:
+            raise errors.validation(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' "
+                f"are not allowed: IndexKey: {path[0]}"
+            )
+        value = getattr(action, "value", None)
+        if isinstance(value, expr.ast.Literal) and not isinstance(action, expr.ast.DeleteAction):
+            expected = meta.attribute_type(str(path[0]))
+            if expected not in value.value:
+                actual = next(iter(value.value))
+                raise errors.invalid_parameters(
+                    f"Type mismatch for Index Key {path[0]} Expected: {expected} "
+                    f"Actual: {actual} IndexName: {index.name}"
+                )
+
+
+def _worded_for_update(exc: IndexKeyError) -> errors.DynamoError:
+    """An index key made invalid by evaluating an update is reported as DynamoDB reports it."""
+    if exc.problem == "type":
+        return errors.validation(
+            "The update expression attempted to update the secondary index key to unsupported type"
+        )
+    if exc.problem == "size":
+        return errors.validation(
+            "The update expression attempted to update the secondary index key beyond allowed "
+            "size limits"
+        )
+    return exc
 
 
 def _attributes(mode: str | None, old: Item | None, new: Item | None, paths: Any) -> Body:

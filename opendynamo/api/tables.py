@@ -111,6 +111,11 @@ def delete_table(ctx: Context, body: Body) -> Body:
                 "Resource cannot be deleted as it is currently protected against deletion. "
                 "Disable deletion protection first."
             )
+        if any(index.status != "ACTIVE" for index in meta.indexes):
+            raise errors.resource_in_use(
+                "Attempt to change a resource which is still in use: Cannot delete table while "
+                "indexes are being created, updated, or deleted."
+            )
         count, size = stats.read(txn, meta)
         description = describe(meta, status="DELETING", item_count=count, size=size, txn=txn)
         catalog.remove_table(txn, meta)
@@ -128,7 +133,29 @@ def update_table(ctx: Context, body: Body) -> Body:
             jobs.mark(txn, updated)
         count, size = stats.read(txn, updated)
         description = describe(updated, status="UPDATING", item_count=count, size=size, txn=txn)
+    _show_index_updates(description, body)
     return {"TableDescription": description}
+
+
+def _show_index_updates(description: Body, body: Body) -> None:
+    """UpdateTable's reply shows an index being created as not backfilling yet, and an index
+    whose throughput changes as UPDATING, as DynamoDB's does."""
+    updated = {
+        update["Update"]["IndexName"]
+        for update in body.get("GlobalSecondaryIndexUpdates") or []
+        if update.get("Update") is not None
+    }
+    index_only = all(
+        member == "GlobalSecondaryIndexUpdates" or body.get(member) is None
+        for member in UPDATE_MEMBERS
+    ) and all(u.get("Update") is not None for u in body.get("GlobalSecondaryIndexUpdates") or [])
+    if index_only:
+        description["TableStatus"] = "ACTIVE"  # only the index itself is updating
+    for index in description.get("GlobalSecondaryIndexes", []):
+        if index["IndexStatus"] == "CREATING":
+            index["Backfilling"] = False
+        if index["IndexName"] in updated:
+            index["IndexStatus"] = "UPDATING"
 
 
 def describe_limits(ctx: Context, body: Body) -> Body:

@@ -18,39 +18,72 @@ from opendynamo import errors
 from opendynamo.engine import records, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import keycodec, layout
-from opendynamo.model.sizes import item_size
+from opendynamo.model.sizes import binary_length, item_size
 from opendynamo.model.values import AttributeValue, Item
 from opendynamo.storage.base import WriteTxn
 
 WRITE_UNIT = 1024
 
 
+class IndexKeyError(errors.DynamoError):
+    """An index key attribute DynamoDB refuses: `problem` is "type", "size" or "empty", so an
+    update can word it as DynamoDB words update-time failures."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str, message: str) -> None:
+        super().__init__("ValidationException", message, namespace=errors.CORAL_VALIDATE)
+        self.problem = problem
+
+
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+
+
 def check_item(meta: TableMeta, item: Item) -> None:
     """DynamoDB's checks of index key attributes in an item about to be written: each present
-    one must have its declared type and must not be empty (GSIs, then LSIs, last first, as
-    DynamoDB reports them)."""
+    one must have its declared type, must not be empty and must fit the key size limits (GSIs,
+    then LSIs, last first, as DynamoDB reports them)."""
     for index in (*reversed(meta.global_indexes), *reversed(meta.local_indexes)):
+        if not index.maintained:
+            continue
         attrs = index.key_names if index.is_global else index.range_keys
         for attr in attrs:
             value = item.get(attr)
             if value is not None:
-                _check_value(meta, index, attr, value)
+                limit = MAX_PARTITION_KEY_BYTES if attr in index.hash_keys else MAX_SORT_KEY_BYTES
+                _check_value(meta, index, attr, value, limit)
 
 
-def _check_value(meta: TableMeta, index: IndexMeta, attr: str, value: AttributeValue) -> None:
+def _check_value(
+    meta: TableMeta, index: IndexMeta, attr: str, value: AttributeValue, limit: int
+) -> None:
     expected = meta.attribute_type(attr)
     if expected not in value:
         actual = next(iter(value))
-        raise errors.invalid_parameters(
+        raise IndexKeyError(
+            "type",
+            "One or more parameter values were invalid: "
             f"Type mismatch for Index Key {attr} Expected: {expected} Actual: {actual} "
-            f"IndexName: {index.name}"
+            f"IndexName: {index.name}",
         )
-    if expected != "N" and value[expected] == "":
+    if expected == "N":
+        return
+    size = len(value["S"].encode()) if expected == "S" else binary_length(value["B"])
+    if size == 0:
         kind = "string" if expected == "S" else "binary"
-        raise errors.validation(
+        raise IndexKeyError(
+            "empty",
             "One or more parameter values are not valid. A value specified for a secondary "
             "index key is not supported. The AttributeValue for a key attribute cannot contain "
-            f"an empty {kind} value. IndexName: {index.name}, IndexKey: {attr}"
+            f"an empty {kind} value. IndexName: {index.name}, IndexKey: {attr}",
+        )
+    if size > limit:
+        raise IndexKeyError(
+            "size",
+            "One or more parameter values were invalid: "
+            f"Size limit exceeded for Index Key {attr} Actual Size: {size} bytes "
+            f"Max Size: {limit} bytes IndexName: {index.name}",
         )
 
 

@@ -25,7 +25,7 @@ from opendynamo.storage.base import Store, WriteTxn, prefix_end
 
 LEASE_KEY = layout.LEASE + b"housekeeper"
 LEASE_SECONDS = 5.0
-BACKFILL_BATCH = int(os.environ.get("OPENDYNAMO_BACKFILL_BATCH", "500"))
+BACKFILL_BATCH = int(os.environ.get("OPENDYNAMO_BACKFILL_BATCH", "1000"))
 _LEASE = struct.Struct(">16sd")
 
 
@@ -84,7 +84,11 @@ def _remove_index(txn: WriteTxn, meta: TableMeta, index: IndexMeta) -> None:
     txn.delete_range(prefix, end)
     txn.delete(layout.index_stats_key(meta.uid_bytes, index.number))
     remaining = tuple(i for i in meta.indexes if i.name != index.name)
-    catalog.put_table(txn, catalog.replace(meta, indexes=remaining))
+    used = set(meta.key_names).union(*(i.key_names for i in remaining))
+    definitions = [d for d in meta.attribute_definitions if d["AttributeName"] in used]
+    catalog.put_table(
+        txn, catalog.replace(meta, indexes=remaining, attribute_definitions=definitions)
+    )
 
 
 def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> None:

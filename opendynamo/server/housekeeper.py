@@ -10,7 +10,11 @@ import os
 from opendynamo.engine import jobs
 from opendynamo.storage.base import Store
 
-INTERVAL = float(os.environ.get("OPENDYNAMO_HOUSEKEEPER_INTERVAL", "0.2"))
+# Seconds between looks for work; when set in the environment, also the pause between steps
+# of work (a test hook that slows a backfill down enough to watch or interrupt it).
+_SETTING = os.environ.get("OPENDYNAMO_HOUSEKEEPER_INTERVAL")
+INTERVAL = float(_SETTING) if _SETTING else 0.2
+STEP_PAUSE = float(_SETTING) if _SETTING else 0.0
 log = logging.getLogger("opendynamo.housekeeper")
 
 
@@ -19,12 +23,13 @@ async def run(store: Store, interval: float = INTERVAL) -> None:
     pending jobs (yielding to requests between steps)."""
     owner = os.urandom(16)
     while True:
+        pause = interval
         try:
-            if jobs.acquire_lease(store, owner):
-                while jobs.step(store):
-                    await asyncio.sleep(0)
+            # Renewing the lease before every step keeps it while a long job runs.
+            if jobs.acquire_lease(store, owner) and jobs.step(store):
+                pause = STEP_PAUSE
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed step is retried on the next tick; never kill the loop
             log.exception("housekeeping step failed")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(pause)
