@@ -8,6 +8,7 @@ import dataclasses
 from typing import Any
 
 from opendynamo import errors
+from opendynamo.api import provisioned
 from opendynamo.engine import catalog, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.storage.base import ReadTxn
@@ -225,16 +226,7 @@ def _describe_one(
         out["IndexStatus"] = status_override or index.status
         if index.status == "CREATING":
             out["Backfilling"] = index.backfilling
-        throughput: Body = {
-            "NumberOfDecreasesToday": index.decreases_today,
-            "ReadCapacityUnits": index.read_capacity,
-            "WriteCapacityUnits": index.write_capacity,
-        }
-        if index.last_increase is not None:
-            throughput["LastIncreaseDateTime"] = index.last_increase
-        if index.last_decrease is not None:
-            throughput["LastDecreaseDateTime"] = index.last_decrease
-        out["ProvisionedThroughput"] = throughput
+        out["ProvisionedThroughput"] = provisioned.describe(index)
         if index.on_demand is not None:
             out["OnDemandThroughput"] = index.on_demand
         warm = index.warm_throughput or {}
@@ -393,12 +385,7 @@ def _update(meta: TableMeta, update: Body, now: float) -> TableMeta:
                 "to the Amazon DynamoDB Developer Guide for current limits and how to request "
                 "higher limits."
             )
-        if read > index.read_capacity or write > index.write_capacity:
-            changes["last_increase"] = now
-        if read < index.read_capacity or write < index.write_capacity:
-            changes["last_decrease"] = now
-            changes["decreases_today"] = index.decreases_today + 1
-        changes.update(read_capacity=read, write_capacity=write)
+        changes.update(provisioned.change(index, read, write, now))
     if update.get("OnDemandThroughput") is not None:
         changes["on_demand"] = update["OnDemandThroughput"]
     if update.get("WarmThroughput") is not None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api import index_defs
+from opendynamo.api import index_defs, provisioned
 from opendynamo.api.context import Context
 from opendynamo.engine import catalog, jobs, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
@@ -183,15 +183,7 @@ def describe(
     txn: ReadTxn | None = None,
 ) -> Body:
     """DynamoDB's TableDescription of `meta` (status overrides the stored one)."""
-    throughput: Body = {
-        "NumberOfDecreasesToday": meta.decreases_today,
-        "ReadCapacityUnits": meta.read_capacity,
-        "WriteCapacityUnits": meta.write_capacity,
-    }
-    if meta.last_increase is not None:
-        throughput["LastIncreaseDateTime"] = meta.last_increase
-    if meta.last_decrease is not None:
-        throughput["LastDecreaseDateTime"] = meta.last_decrease
+    throughput = provisioned.describe(meta)
     out: Body = {
         "AttributeDefinitions": meta.attribute_definitions,
         "TableName": meta.name,
@@ -443,13 +435,7 @@ def _throughput_change(meta: TableMeta, throughput: Body, now: float) -> dict[st
             "Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
             "higher limits."
         )
-    changes: dict[str, Any] = {"read_capacity": read, "write_capacity": write}
-    if read_diff > 0 or write_diff > 0:
-        changes["last_increase"] = now
-    if read_diff < 0 or write_diff < 0:
-        changes["last_decrease"] = now
-        changes["decreases_today"] = meta.decreases_today + 1
-    return changes
+    return provisioned.change(meta, read, write, now)
 
 
 def _stream_update(meta: TableMeta, spec: Body, now: float) -> Body | None:
