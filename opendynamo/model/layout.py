@@ -13,6 +13,7 @@ INDEX = b"\x05"  # INDEX + table uid + index number (2 bytes) + index key + tabl
 COLLECTION = b"\x06"  # COLLECTION + table uid + encoded partition key -> item collection bytes
 LEASE = b"\x07"  # LEASE + name -> housekeeper lease (owner, expiry)
 JOBS = b"\x08"  # JOBS + catalog key of a table -> b"": the table has background work pending
+TOKENS = b"\x09"  # TOKENS + account + 0 + region + 0 + ClientRequestToken -> idempotent result
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -54,3 +55,7 @@ def collection_key(table_uid: bytes, encoded_partition: bytes) -> bytes:
 
 def job_key(account: str, region: str, table_name: str) -> bytes:
     return JOBS + catalog_key(account, region, table_name)
+
+
+def token_key(account: str, region: str, token: str) -> bytes:
+    return TOKENS + account.encode() + b"\x00" + region.encode() + b"\x00" + token.encode()
