@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api import batch, items, query, tables, tags
+from opendynamo.api import batch, items, query, tables, tags, transact
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import KNOWN_OPERATIONS
 
@@ -33,6 +33,8 @@ OPERATIONS: dict[str, Handler] = {
     "Scan": query.scan,
     "BatchGetItem": batch.batch_get_item,
     "BatchWriteItem": batch.batch_write_item,
+    "TransactWriteItems": transact.transact_write_items,
+    "TransactGetItems": transact.transact_get_items,
 }
 
 # DynamoDB operations that exist but are not served yet: answered with a clear
