@@ -77,6 +77,7 @@ def transact_write_items(ctx: Context, body: Body) -> Body:
         planned = _plan(ctx, txn, actions)
         if any(p.reason["Code"] != "None" for p in planned):
             raise _cancelled([p.reason for p in planned])
+        _check_aggregate(sum(item_size(p.new) for p in planned if p.new is not None))
         result = _apply(ctx, txn, planned, mode, body.get("ReturnItemCollectionMetrics"))
         if token is not None:
             txn.put(
@@ -120,6 +121,7 @@ def transact_get_items(ctx: Context, body: Body) -> Body:
             if raw is None:
                 responses.append({})
                 continue
+            _check_aggregate(sum(used.values()) / 2 * capacity.READ_UNIT)
             item = items.decode_item(raw)
             if compiled.projection is not None:
                 item = expr.project(item, compiled.projection)
@@ -263,6 +265,13 @@ def _apply(
     if metrics_mode == "SIZE" and collections:
         result["ItemCollectionMetrics"] = collections
     return result
+
+
+def _check_aggregate(size: float) -> None:
+    """The items of one transaction may total at most 4 MB (DynamoDB's wording of this error
+    is not documented)."""
+    if size > MAX_REQUEST_BYTES:
+        raise errors.validation("Transaction request size exceeds the maximum allowed size of 4 MB")
 
 
 def _cancelled(reasons: list[Body]) -> errors.DynamoError:
