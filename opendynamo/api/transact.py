@@ -107,6 +107,7 @@ def transact_get_items(ctx: Context, body: Body) -> Body:
         gets.append((get["TableName"], normalize_item(get["Key"]), compiled))
     responses: list[Body] = []
     used: dict[str, float] = {}
+    total_bytes = 0
     with ctx.store.read() as txn:  # one snapshot: every item as of the same moment
         for table, key, compiled in gets:
             meta = catalog.get_table(txn, ctx.account, ctx.region, table)
@@ -121,7 +122,8 @@ def transact_get_items(ctx: Context, body: Body) -> Body:
             if raw is None:
                 responses.append({})
                 continue
-            _check_aggregate(sum(used.values()) / 2 * capacity.READ_UNIT)
+            total_bytes += size
+            _check_aggregate(total_bytes)
             item = items.decode_item(raw)
             if compiled.projection is not None:
                 item = expr.project(item, compiled.projection)
