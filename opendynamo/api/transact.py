@@ -73,7 +73,7 @@ def transact_write_items(ctx: Context, body: Body) -> Body:
         if token is not None:
             replay = _replay(ctx, txn, token, fingerprint)
             if replay is not None:
-                return replay
+                return _replayed(ctx, txn, actions, replay, mode)
         planned = _plan(ctx, txn, actions)
         if any(p.reason["Code"] != "None" for p in planned):
             raise _cancelled([p.reason for p in planned])
@@ -140,7 +140,11 @@ def transact_get_items(ctx: Context, body: Body) -> Body:
 
 def _validate(entry: Body) -> Action:
     present = [kind for kind in ACTIONS if entry.get(kind) is not None]
-    if len(present) != 1:
+    if len(present) > 1:
+        raise errors.validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete"
+        )
+    if not present:
         raise errors.validation(
             "The action or operation requested is invalid. Verify that the action is typed "
             "correctly."
@@ -314,6 +318,25 @@ def _replay(ctx: Context, txn: WriteTxn, token: str, fingerprint: str) -> Body |
             message_field="Message",
         )
     result: Body = stored["result"]
+    return result
+
+
+def _replayed(
+    ctx: Context, txn: WriteTxn, actions: list[Action], first: Body, mode: str | None
+) -> Body:
+    """A repeated request answers as the first did, but reports the read units spent reading
+    its items (the ClientRequestToken API reference)."""
+    result = {k: v for k, v in first.items() if k != "ConsumedCapacity"}
+    used: dict[str, float] = {}
+    for action in actions:
+        meta = catalog.get_table(txn, ctx.account, ctx.region, action.table)
+        locate = key_from_item if action.kind == "Put" else key_from_param
+        raw = items.get_raw(txn, meta, locate(meta, action.key))
+        size = 0 if raw is None else items.stored_size(raw)
+        used[meta.name] = used.get(meta.name, 0.0) + capacity.read_units(size, True)
+    consumed = _consumed(used, mode)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
     return result
 
 
