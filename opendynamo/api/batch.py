@@ -16,8 +16,8 @@ import orjson
 
 from opendynamo import errors, expr
 from opendynamo.api import throughput
-from opendynamo.api.common import refuse_legacy
 from opendynamo.api.context import Context
+from opendynamo.api.expressions import compile_request
 from opendynamo.api.items import collection_metrics
 from opendynamo.api.keys import NO_MATCH, key_from_item, key_from_param
 from opendynamo.engine import capacity, catalog, items
@@ -92,7 +92,6 @@ def _validate_gets(request_items: dict[str, Body]) -> list[TableGets]:
     gets: list[TableGets] = []
     total = 0
     for name, request in request_items.items():
-        refuse_legacy(request, ("AttributesToGet",))
         keys: list[Item] = []
         seen: set[bytes] = set()
         for key in request["Keys"]:
@@ -105,12 +104,7 @@ def _validate_gets(request_items: dict[str, Body]) -> list[TableGets]:
             total += 1
             if total > MAX_GET_KEYS:
                 raise errors.validation("Too many items requested for the BatchGetItem call")
-        compiled = expr.compile_expressions(
-            projection=request.get("ProjectionExpression"),
-            names=request.get("ExpressionAttributeNames"),
-            values=None,
-            operation="GetItem",
-        )
+        compiled = compile_request(request, "BatchGetItem")
         gets.append(TableGets(name, request, keys, compiled, bool(request.get("ConsistentRead"))))
     return gets
 

@@ -15,29 +15,23 @@ import orjson
 
 from opendynamo import errors, expr
 from opendynamo.api import throughput
-from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
+from opendynamo.api.expressions import compile_request
 from opendynamo.api.keys import key_from_item, key_from_param
 from opendynamo.engine import capacity, catalog, items
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.indexes import IndexKeyError
 from opendynamo.engine.items import WriteOutcome
+from opendynamo.expr import legacy
 from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import WriteTxn
 
 Body = dict[str, Any]
-LEGACY = ("Expected", "ConditionalOperator", "AttributesToGet", "AttributeUpdates")
 
 
 def get_item(ctx: Context, body: Body) -> Body | bytes:
-    refuse_legacy(body, LEGACY)
     key = normalize_item(body["Key"])
-    compiled = expr.compile_expressions(
-        projection=body.get("ProjectionExpression"),
-        names=body.get("ExpressionAttributeNames"),
-        values=None,
-        operation="GetItem",
-    )
+    compiled = compile_request(body, "GetItem")
     consistent = bool(body.get("ConsistentRead"))
     with ctx.store.read() as txn:
         meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
@@ -62,13 +56,12 @@ def get_item(ctx: Context, body: Body) -> Body | bytes:
 
 
 def put_item(ctx: Context, body: Body) -> Body:
-    refuse_legacy(body, LEGACY)
     item = normalize_item(body["Item"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
     write = ItemWrite(
         table_name=body["TableName"],
         locate=lambda meta: key_from_item(meta, item),
-        compiled=_compile(body, "PutItem"),
+        compiled=compile_request(body, "PutItem"),
         produce=lambda old: item,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
     )
@@ -76,12 +69,14 @@ def put_item(ctx: Context, body: Body) -> Body:
 
 
 def update_item(ctx: Context, body: Body) -> Body:
-    refuse_legacy(body, LEGACY)
     key = normalize_item(body["Key"])
-    compiled = _compile(body, "UpdateItem", update=body.get("UpdateExpression"))
+    compiled = compile_request(body, "UpdateItem")
     update = compiled.update
+    attribute_updates = "AttributeUpdates" in compiled.legacy
 
-    def produce(old: Item | None) -> Item:
+    def produce(old: Item | None) -> Item | None:
+        if update is not None and attribute_updates:
+            return legacy.apply_attribute_updates(update, old, key)
         base = old if old is not None else dict(key)
         return base if update is None else expr.apply_update(update, base)
 
@@ -97,13 +92,12 @@ def update_item(ctx: Context, body: Body) -> Body:
 
 
 def delete_item(ctx: Context, body: Body) -> Body:
-    refuse_legacy(body, LEGACY)
     key = normalize_item(body["Key"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
     write = ItemWrite(
         table_name=body["TableName"],
         locate=lambda meta: key_from_param(meta, key),
-        compiled=_compile(body, "DeleteItem"),
+        compiled=compile_request(body, "DeleteItem"),
         produce=lambda old: None,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
     )
@@ -191,16 +185,6 @@ def collection_metrics(meta: TableMeta, outcome: WriteOutcome, mode: str | None)
         "ItemCollectionKey": {meta.hash_key: image[meta.hash_key]},
         "SizeEstimateRangeGB": [float(low), float(low + 1)],
     }
-
-
-def _compile(body: Body, operation: str, update: str | None = None) -> expr.Compiled:
-    return expr.compile_expressions(
-        condition=body.get("ConditionExpression"),
-        update=update,
-        names=body.get("ExpressionAttributeNames"),
-        values=expression_values(body),
-        operation=operation,
-    )
 
 
 # --- shared steps -----------------------------------------------------------------------

@@ -15,8 +15,8 @@ import orjson
 
 from opendynamo import errors, expr
 from opendynamo.api import sources, throughput
-from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
+from opendynamo.api.expressions import compile_request
 from opendynamo.api.keys import key_from_param
 from opendynamo.api.sources import Source
 from opendynamo.engine import capacity, catalog, indexes, items, reads
@@ -25,28 +25,12 @@ from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import ReadTxn
 
 Body = dict[str, Any]
-QUERY_LEGACY = ("KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator")
-SCAN_LEGACY = ("ScanFilter", "AttributesToGet", "ConditionalOperator")
 
 
 def query(ctx: Context, body: Body) -> Body | bytes:
-    refuse_legacy(body, QUERY_LEGACY)
-    if body.get("KeyConditionExpression") is None:
-        raise errors.validation(
-            "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
-            "the request."
-        )
+    compiled = compile_request(body, "Query")
     select = _select(body, "Query")
-    compiled = expr.compile_expressions(
-        key_condition=body["KeyConditionExpression"],
-        filter=body.get("FilterExpression"),
-        projection=body.get("ProjectionExpression"),
-        names=body.get("ExpressionAttributeNames"),
-        values=expression_values(body),
-        operation="Query",
-    )
-    assert compiled.key_condition is not None
-    conditions = {c.name: c for c in expr.split_key_condition(compiled.key_condition)}
+    conditions = {c.name: c for c in _key_conditions(compiled)}
     start = _start_key(body)
     forward = body.get("ScanIndexForward", True) is not False
     with ctx.store.read() as txn:
@@ -59,22 +43,15 @@ def query(ctx: Context, body: Body) -> Body | bytes:
             position = sources.start_position(source, start, query=True)
             sources.check_query_start(source, start, plan)
             key_range = key_range.after(position) if forward else key_range.before(position)
-        _check_filter(source, compiled.filter)
+        _check_filter(source, compiled)
         read = _read(ctx, txn, source, body, compiled, select, key_range, reverse=not forward)
     return _reply(ctx, source, body, compiled, read, select)
 
 
 def scan(ctx: Context, body: Body) -> Body | bytes:
-    refuse_legacy(body, SCAN_LEGACY)
+    compiled = compile_request(body, "Scan")
     select = _select(body, "Scan")
     segment, total = _segments(body)
-    compiled = expr.compile_expressions(
-        filter=body.get("FilterExpression"),
-        projection=body.get("ProjectionExpression"),
-        names=body.get("ExpressionAttributeNames"),
-        values=expression_values(body),
-        operation="Scan",
-    )
     start = _start_key(body)
     with ctx.store.read() as txn:
         source = _source(ctx, txn, body)
@@ -153,10 +130,20 @@ def _needs_table(source: Source, compiled: expr.Compiled, select: str) -> bool:
 # --- validation -------------------------------------------------------------------------
 
 
+def _key_conditions(compiled: expr.Compiled) -> tuple[expr.KeyCondition, ...]:
+    """The per-attribute key conditions, from KeyConditions or the KeyConditionExpression."""
+    if compiled.key_conditions is not None:
+        return compiled.key_conditions
+    assert compiled.key_condition is not None
+    return expr.split_key_condition(compiled.key_condition)
+
+
 def _select(body: Body, operation: str) -> str:
     """The effective Select, after DynamoDB's checks of Select against the projection."""
     select = body.get("Select")
-    projection = body.get("ProjectionExpression")
+    legacy = body.get("AttributesToGet") is not None
+    parameter = "AttributesToGet" if legacy else "ProjectionExpression"
+    projection = body.get(parameter)
     problem = None
     if select == "SPECIFIC_ATTRIBUTES" and projection is None:
         problem = (
@@ -169,7 +156,7 @@ def _select(body: Body, operation: str) -> str:
         "COUNT",
     ):
         target = "only the Count" if select == "COUNT" else select
-        problem = f"Cannot specify the ProjectionExpression when choosing to get {target}"
+        problem = f"Cannot specify the {parameter} when choosing to get {target}"
     elif select == "ALL_PROJECTED_ATTRIBUTES" and body.get("IndexName") is None:
         problem = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
     if problem is not None:
@@ -260,16 +247,16 @@ def _check_index_projection(source: Source, select: str, compiled: expr.Compiled
         )
 
 
-def _check_filter(source: Source, condition: Any) -> None:
+def _check_filter(source: Source, compiled: expr.Compiled) -> None:
     """A Query filter may not name an attribute of the key it queries."""
-    if condition is None:
+    if compiled.filter is None:
         return
-    names = expr.top_level_names(expr.condition_paths(condition))
+    names = expr.top_level_names(expr.condition_paths(compiled.filter))
+    label = "QueryFilter" if "QueryFilter" in compiled.legacy else "Filter Expression"
     for key in source.key_names:
         if key in names:
             raise errors.validation(
-                "Filter Expression can only contain non-primary key attributes: "
-                f"Primary key attribute: {key}"
+                f"{label} can only contain non-primary key attributes: Primary key attribute: {key}"
             )
 
 

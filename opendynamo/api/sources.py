@@ -19,6 +19,10 @@ from opendynamo.model import keycodec, layout, values
 from opendynamo.model.values import AttributeValue, Item
 
 NOT_SUPPORTED = "Query key condition not supported"
+NOT_INDEXABLE = "Attempted conditional constraint is not an indexable operation"
+# The operators that select a key range; the legacy KeyConditions also accept NE, IN, NULL,
+# NOT_NULL, CONTAINS and NOT_CONTAINS, refused once the key schema is known.
+INDEXABLE = frozenset({"EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,7 @@ def plan_query(source: Source, conditions: dict[str, expr.KeyCondition]) -> Quer
         condition = conditions.get(name)
         if condition is None:
             raise errors.validation(f"Query condition missed key schema element: {name}")
+        _check_indexable(condition)
         _check_types(meta, condition)
         if condition.operator != "EQ":
             raise errors.validation(NOT_SUPPORTED)
@@ -108,6 +113,7 @@ def plan_query(source: Source, conditions: dict[str, expr.KeyCondition]) -> Quer
         )
         raise errors.validation(f"Query condition missed key schema element: {missing}")
     for name in used:
+        _check_indexable(conditions[name])
         _check_types(meta, conditions[name])
     for name in used[:-1]:
         if conditions[name].operator != "EQ":
@@ -119,6 +125,11 @@ def plan_query(source: Source, conditions: dict[str, expr.KeyCondition]) -> Quer
     last = conditions[used[-1]]
     sort = SortCondition(last.operator, tuple(v.value for v in last.values))
     return QueryPlan(hash_values, equal, sort, used[-1])
+
+
+def _check_indexable(condition: expr.KeyCondition) -> None:
+    if condition.operator not in INDEXABLE:
+        raise errors.validation(NOT_INDEXABLE)
 
 
 def _check_types(meta: TableMeta, condition: expr.KeyCondition) -> None:

@@ -27,6 +27,7 @@ from opendynamo.expr.ast import (
     ProjectionExpression,
     UpdateExpression,
 )
+from opendynamo.expr.keycond import KeyCondition
 from opendynamo.expr.problem import ExpressionProblem
 from opendynamo.expr.resolve import Resolver, Usage
 
@@ -60,13 +61,22 @@ order ("… UpdateExpression and ConditionExpression are null")."""
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A request's resolved expression trees (None for each parameter not sent)."""
+    """A request's resolved expression trees (None for each parameter not sent).
+
+    Trees translated from the legacy parameters (`expr.legacy`) are the same node types;
+    `legacy` names the legacy parameters they came from, for the few places DynamoDB words or
+    behaves differently for them. `key_conditions` carries Query's legacy KeyConditions as
+    per-attribute conditions: they may use operators a KeyConditionExpression cannot express,
+    which DynamoDB refuses only once it knows the key schema.
+    """
 
     condition: Condition | None = None
     filter: Condition | None = None
     key_condition: Condition | None = None
     update: UpdateExpression | None = None
     projection: ProjectionExpression | None = None
+    key_conditions: tuple[KeyCondition, ...] | None = None
+    legacy: frozenset[str] = frozenset()
 
 
 def compile_expressions(
@@ -93,7 +103,7 @@ def compile_expressions(
         "update": update,
         "projection": projection,
     }
-    _check_only_with_expressions(texts, names, values, operation)
+    check_only_with_expressions(texts, names, values, operation)
     if names is not None:
         _check_names(names)
     if values is not None:
@@ -131,12 +141,14 @@ def _compile_one(
     return resolver.condition(cache.condition(text))
 
 
-def _check_only_with_expressions(
+def check_only_with_expressions(
     texts: Mapping[str, str | None],
     names: Mapping[str, str] | None,
     values: Mapping[str, AttributeValue] | None,
     operation: str | None,
 ) -> None:
+    """ExpressionAttributeNames without any expression, or ExpressionAttributeValues without an
+    expression that takes values (`texts`: expression kind -> text or None)."""
     if names is not None and all(text is None for text in texts.values()):
         raise errors.validation(
             "ExpressionAttributeNames can only be specified when using expressions"
