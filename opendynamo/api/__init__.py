@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api import batch, items, query, tables, tags, transact
+from opendynamo.api import batch, items, partiql, query, tables, tags, transact
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import KNOWN_OPERATIONS
 
@@ -35,6 +35,9 @@ OPERATIONS: dict[str, Handler] = {
     "BatchWriteItem": batch.batch_write_item,
     "TransactWriteItems": transact.transact_write_items,
     "TransactGetItems": transact.transact_get_items,
+    "ExecuteStatement": partiql.execute_statement,
+    "BatchExecuteStatement": partiql.batch_execute_statement,
+    "ExecuteTransaction": partiql.execute_transaction,
 }
 
 # DynamoDB operations that exist but are not served yet: answered with a clear

@@ -11,7 +11,7 @@ from opendynamo.api import OPERATIONS, UNSUPPORTED
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "opendynamo"
-LAYERS = ["server", "api", "expr", "engine", "model", "storage"]
+LAYERS = ["server", "api", "partiql", "expr", "engine", "model", "storage"]
 
 
 def test_readme_lists_exactly_the_supported_operations() -> None:
