@@ -124,8 +124,8 @@ def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta,
     encoded = write.locate(meta)
     update = write.compiled.update
     if update is not None:
-        _check_key_untouched(meta, update)
-        _check_index_keys_updated(meta, update)
+        check_key_untouched(meta, update)
+        check_index_keys_updated(meta, update)
     throughput.admit(ctx, txn, meta, throughput.WRITE)
 
     def mutation(old: Item | None) -> Item | None:
@@ -202,7 +202,7 @@ def _check_condition(compiled: expr.Compiled, old: Item | None, on_failure: str 
         raise errors.conditional_check_failed(item)
 
 
-def _check_key_untouched(meta: TableMeta, update: Any) -> None:
+def check_key_untouched(meta: TableMeta, update: Any) -> None:
     for name in expr.top_level_names(update):
         if name in meta.key_names:
             raise errors.invalid_parameters(
@@ -210,7 +210,7 @@ def _check_key_untouched(meta: TableMeta, update: Any) -> None:
             )
 
 
-def _check_index_keys_updated(meta: TableMeta, update: Any) -> None:
+def check_index_keys_updated(meta: TableMeta, update: Any) -> None:
     """Static checks of an update against index keys: no path inside an index key attribute,
     and a value set or added to one must have the key's type."""
     index_keys = {

@@ -23,8 +23,8 @@ from opendynamo.api import throughput
 from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
 from opendynamo.api.items import (
-    _check_index_keys_updated,
-    _check_key_untouched,
+    check_index_keys_updated,
+    check_key_untouched,
     collection_metrics,
 )
 from opendynamo.api.keys import key_from_item, key_from_param
@@ -201,8 +201,8 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
         seen.add((action.table, encoded))
         update = action.compiled.update
         if update is not None:
-            _check_key_untouched(meta, update)
-            _check_index_keys_updated(meta, update)
+            check_key_untouched(meta, update)
+            check_index_keys_updated(meta, update)
         throughput.admit(ctx, txn, meta, throughput.WRITE)
         located.append((action, meta, encoded))
     return [_judge(txn, action, meta, encoded) for action, meta, encoded in located]
