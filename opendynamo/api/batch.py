@@ -82,7 +82,7 @@ def batch_get_item(ctx: Context, body: Body) -> Body:
     for name, units in used.items():
         throughput.charge_read(ctx, metas[name], units)
     result: Body = {"Responses": responses, "UnprocessedKeys": unprocessed}
-    consumed = _consumed(used, mode)
+    consumed = consumed_per_table(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     return result
@@ -152,7 +152,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}
-    consumed = _consumed(used, mode, index_used, metas)
+    consumed = consumed_per_table(used, mode, index_used, metas)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     if body.get("ReturnItemCollectionMetrics") == "SIZE":
@@ -225,7 +225,7 @@ def _key_identity(key: Item) -> bytes:
     return orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
 
 
-def _consumed(
+def consumed_per_table(
     used: dict[str, float],
     mode: str | None,
     index_used: dict[str, dict[str, float]] | None = None,

@@ -496,7 +496,7 @@ def _transaction_refusal(exc: errors.DynamoError, index: int, count: int) -> err
     if detail.startswith(("Key attribute should be present", "Key attribute's data type")):
         reasons: list[Body] = [{"Code": "None"} for _ in range(count)]
         reasons[index] = {"Code": "ValidationError", "Message": detail}
-        return _cancelled(reasons)
+        return transact.cancelled(reasons)
     return exc
 
 
@@ -509,17 +509,7 @@ def _duplicates_named(exc: errors.DynamoError, inserts: set[int]) -> errors.Dyna
     for index in inserts:
         if index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed":
             reasons[index] = {"Code": "ValidationError", "Message": msg.DUPLICATE_ITEM}
-    return _cancelled(reasons)
-
-
-def _cancelled(reasons: list[Body]) -> errors.DynamoError:
-    codes = ", ".join(reason["Code"] for reason in reasons)
-    return errors.DynamoError(
-        "TransactionCanceledException",
-        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-        message_field="Message",
-        extra={"CancellationReasons": reasons},
-    )
+    return transact.cancelled(reasons)
 
 
 # ---- shared -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import orjson
 
 from opendynamo import errors, expr
 from opendynamo.api import throughput
+from opendynamo.api.batch import consumed_per_table as _consumed
 from opendynamo.api.common import expression_values, refuse_legacy
 from opendynamo.api.context import Context
 from opendynamo.api.items import (
@@ -76,7 +77,7 @@ def transact_write_items(ctx: Context, body: Body) -> Body:
                 return _replayed(ctx, txn, actions, replay, mode)
         planned = _plan(ctx, txn, actions)
         if any(p.reason["Code"] != "None" for p in planned):
-            raise _cancelled([p.reason for p in planned])
+            raise cancelled([p.reason for p in planned])
         _check_aggregate(sum(item_size(p.new) for p in planned if p.new is not None))
         result = _apply(ctx, txn, planned, mode, body.get("ReturnItemCollectionMetrics"))
         if token is not None:
@@ -280,7 +281,8 @@ def _check_aggregate(size: float) -> None:
         raise errors.validation("Transaction request size exceeds the maximum allowed size of 4 MB")
 
 
-def _cancelled(reasons: list[Body]) -> errors.DynamoError:
+def cancelled(reasons: list[Body]) -> errors.DynamoError:
+    """TransactionCanceledException with one reason per action, in request order."""
     codes = ", ".join(reason["Code"] for reason in reasons)
     return errors.DynamoError(
         "TransactionCanceledException",
@@ -338,14 +340,3 @@ def _replayed(
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     return result
-
-
-def _consumed(used: dict[str, float], mode: str | None) -> list[Body] | None:
-    if mode is None or mode == "NONE":
-        return None
-    out = []
-    for name, units in used.items():
-        entry = capacity.consumed(name, units, mode)
-        assert entry is not None
-        out.append(entry)
-    return out
