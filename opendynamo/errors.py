@@ -128,3 +128,23 @@ def access_denied(message: str) -> DynamoError:
     return DynamoError(
         "AccessDeniedException", message, namespace=CORAL_SERVICE, message_field="Message"
     )
+
+
+def invalid_signature(message: str) -> DynamoError:
+    return DynamoError("InvalidSignatureException", message, namespace=CORAL_SERVICE)
+
+
+def unrecognized_client(
+    message: str = "The security token included in the request is invalid.",
+) -> DynamoError:
+    # An unknown access key id ends with a period; a bad session token, checked after the
+    # signature, is worded without one (auth.md A.4 rows 10 and 12).
+    return DynamoError("UnrecognizedClientException", message, namespace=CORAL_SERVICE)
+
+
+def expired_token() -> DynamoError:
+    return DynamoError(
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+        namespace=CORAL_SERVICE,
+    )
