@@ -20,7 +20,7 @@ from opendynamo.api import OPERATIONS, UNSUPPORTED
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import validate_input
 from opendynamo.config import Settings
-from opendynamo.server import housekeeper, protocol
+from opendynamo.server import housekeeper, protocol, sigv4
 from opendynamo.storage.base import Store
 
 Scope = MutableMapping[str, Any]
@@ -93,11 +93,7 @@ class App:
         handler = OPERATIONS.get(operation)
         if handler is None and operation not in UNSUPPORTED:
             raise errors.unknown_operation()
-        auth = headers.get(b"authorization")
-        amz_date = headers.get(b"x-amz-date") or headers.get(b"date")
-        credential = protocol.parse_authorization(
-            auth.decode() if auth else None, amz_date.decode() if amz_date else None
-        )
+        credential = sigv4.scope_of(list(headers.items()))
         if data is None:
             raise errors.serialization()
         if handler is None:

@@ -291,16 +291,29 @@ def _iso(moment: datetime) -> str:
 # --- credential scope ----------------------------------------------------------------------
 
 
-def _check_scope(auth: _Auth, when: datetime, service: str) -> Credential:
-    """Checks 8-9. Trailing slashes are ignored; any lower-case region name is accepted, since
-    a local server has no region of its own (NoSQL Workbench signs for `localhost`)."""
+def scope_of(headers: Headers) -> Credential:
+    """The credential scope of a request's Authorization header, checked for shape only
+    (checks 2, 3 and 8): what the server relies on until it verifies signatures."""
+    auth = parse_auth([], headers)
+    access_key, date, region, service, _ = _scope_parts(auth)
+    return Credential(access_key, date, region, service, auth.session_token)
+
+
+def _scope_parts(auth: _Auth) -> list[str]:
+    """Check 8: the credential has five slash-separated parts (trailing slashes ignored)."""
     parts = auth.credential.rstrip("/").split("/")
     if len(parts) != 5:
         raise errors.incomplete_signature(
             "Credential must have exactly 5 slash-delimited elements, "
             f"e.g. keyid/date/region/service/term, got '{auth.credential}'"
         )
-    access_key, date, region, scoped_service, terminator = parts
+    return parts
+
+
+def _check_scope(auth: _Auth, when: datetime, service: str) -> Credential:
+    """Checks 8-9. Trailing slashes are ignored; any lower-case region name is accepted, since
+    a local server has no region of its own (NoSQL Workbench signs for `localhost`)."""
+    access_key, date, region, scoped_service, terminator = _scope_parts(auth)
     problems = ""
     if not _REGION_RE.fullmatch(region):
         problems += f"Credential should be scoped to a valid region, not '{region}'. "
