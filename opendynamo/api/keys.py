@@ -40,13 +40,6 @@ def key_from_item(meta: TableMeta, item: Item) -> bytes:
     return _encode(meta, item)
 
 
-def key_of(meta: TableMeta, item: Item) -> Item:
-    """The key attributes of a stored item."""
-    if meta.range_key is None:
-        return {meta.hash_key: item[meta.hash_key]}
-    return {meta.hash_key: item[meta.hash_key], meta.range_key: item[meta.range_key]}
-
-
 def _key_types(meta: TableMeta) -> list[tuple[str, str]]:
     pairs = [(meta.hash_key, meta.hash_type)]
     if meta.range_key is not None and meta.range_type is not None:

@@ -26,7 +26,7 @@ def admit(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> None:
 
 
 def has_capacity(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> bool:
-    return not enforced(ctx, meta) or throttle.has_capacity(txn, meta, kind)
+    return available(ctx, txn, meta, kind) > 0
 
 
 def available(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> float:

@@ -99,8 +99,9 @@ def write(
 def _grow_collection(txn: WriteTxn, meta: TableMeta, encoded_key: bytes, delta: int) -> int:
     """Track the size of the item's collection (all items and LSI entries sharing its partition
     key); refuse growth past the limit with ItemCollectionSizeLimitExceededException."""
-    pk, _ = keycodec.decode_value(encoded_key, keycodec.PARTITION_HASH_SIZE)
-    key = layout.collection_key(meta.uid_bytes, keycodec.encode_value(pk))
+    # The encoded partition key is the stretch after the hash; decoding finds where it ends.
+    _, end = keycodec.decode_value(encoded_key, keycodec.PARTITION_HASH_SIZE)
+    key = layout.collection_key(meta.uid_bytes, encoded_key[keycodec.PARTITION_HASH_SIZE : end])
     raw = txn.get(key)
     size = 0 if raw is None else int.from_bytes(raw, "big", signed=True)
     size += delta

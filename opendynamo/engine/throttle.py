@@ -54,15 +54,8 @@ def _load(txn: ReadTxn, meta: TableMeta, kind: bytes, now: float) -> Bucket:
 
 def admit(txn: ReadTxn, meta: TableMeta, kind: bytes) -> None:
     """Refuse the request with ProvisionedThroughputExceededException when the bucket is empty."""
-    if not _enforced(meta):
-        return
-    now = time.time()
-    if _load(txn, meta, kind, now).now(_rate(meta, kind), now) <= 0:
+    if available(txn, meta, kind) <= 0:
         raise exceeded(meta, kind)
-
-
-def has_capacity(txn: ReadTxn, meta: TableMeta, kind: bytes) -> bool:
-    return available(txn, meta, kind) > 0
 
 
 def available(txn: ReadTxn, meta: TableMeta, kind: bytes) -> float:
