@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
+import json
 import os
 import socket
 import sys
@@ -10,6 +12,8 @@ import sys
 import click
 
 from opendynamo.config import Settings
+
+AUTH_MODES = ("off", "sigv4", "iam")
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -39,6 +43,41 @@ def main() -> None:
     is_flag=True,
     help="Throttle provisioned tables to their throughput (otherwise it is only reported).",
 )
+@click.option(
+    "--auth",
+    type=click.Choice(AUTH_MODES),
+    default=None,
+    help="off: any well-formed signature; sigv4: verify signatures; iam: verify and apply "
+    "IAM policies. [default: off on a loopback address, required otherwise]",
+)
+@click.option(
+    "--root-access-key-id",
+    envvar="OPENDYNAMO_ROOT_ACCESS_KEY_ID",
+    default="",
+    help="The account's root access key id (generated on first start when not given).",
+)
+@click.option(
+    "--root-secret-access-key",
+    envvar="OPENDYNAMO_ROOT_SECRET_ACCESS_KEY",
+    default="",
+    help="The root access key's secret.",
+)
+@click.option(
+    "--audit-log",
+    default=None,
+    help="Write the audit trail (JSON lines) to this file, '-' for standard output or 'off'. "
+    "[default: standard output with --auth iam, else off]",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve HTTPS: certificate (PEM).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The certificate's private key (PEM).",
+)
 def serve(
     host: str,
     port: int,
@@ -47,16 +86,34 @@ def serve(
     workers: int | None,
     log_level: str,
     enforce_capacity: bool,
+    auth: str | None,
+    root_access_key_id: str,
+    root_secret_access_key: str,
+    audit_log: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
 ) -> None:
     """Serve the DynamoDB API on HOST:PORT."""
     import uvicorn
 
+    auth = _auth_mode(host, auth)
+    if bool(root_access_key_id) != bool(root_secret_access_key):
+        raise click.UsageError("give both --root-access-key-id and --root-secret-access-key")
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("give both --tls-cert and --tls-key")
+    if audit_log is None:
+        audit_log = "-" if auth == "iam" else ""
     settings = Settings(
         host=host,
         port=port,
         data_dir=os.path.abspath(data_dir),
         in_memory=in_memory,
         enforce_capacity=enforce_capacity,
+        auth=auth,
+        audit_log="" if audit_log == "off" else audit_log,
+        root_access_key_id=root_access_key_id,
+        root_secret_access_key=root_secret_access_key,
+        secrets_key=os.environ.get("OPENDYNAMO_SECRETS_KEY", ""),
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process
@@ -76,10 +133,13 @@ def serve(
         http="httptools",
         server_header=False,
         date_header=False,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
+    scheme = "https" if tls_cert else "http"
     click.echo(
-        f"opendynamo serving on http://{host}:{port} "
-        f"({'in memory' if in_memory else settings.data_dir}, {workers} worker(s))",
+        f"opendynamo serving on {scheme}://{host}:{port} "
+        f"({'in memory' if in_memory else settings.data_dir}, {workers} worker(s), auth {auth})",
         err=True,
     )
     server = uvicorn.Server(config)
@@ -89,6 +149,46 @@ def serve(
         Multiprocess(config, sockets=[sock]).run()
     else:
         server.run(sockets=[sock])
+
+
+def _auth_mode(host: str, auth: str | None) -> str:
+    """`off` by default only where nobody else can connect: a non-loopback address needs an
+    explicit choice, so an open server is never an accident."""
+    if auth is not None:
+        return auth
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise click.UsageError(
+            f"listening on {host} (not a loopback address) needs --auth sigv4 or --auth iam "
+            "(or --auth off, to serve without authentication on purpose)"
+        )
+    return "off"
+
+
+@main.command("create-account")
+@click.option(
+    "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
+)
+@click.option("--account-id", default=None, help="Twelve digits [default: random].")
+def create_account(data_dir: str, account_id: str | None) -> None:
+    """Add an account to the store and print its root credentials (JSON), once.
+
+    Tables are per account; a resource policy lets one account reach another's table."""
+    from opendynamo.server.auth import create_account as create
+
+    settings = Settings(data_dir=os.path.abspath(data_dir))
+    _check_data_dir(settings)
+    store = settings.open_store()
+    try:
+        account, key, secret = create(store, settings.sealer(), account_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(json.dumps({"AccountId": account, "AccessKeyId": key, "SecretAccessKey": secret}))
 
 
 def _bind(host: str, port: int) -> socket.socket:

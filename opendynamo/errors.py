@@ -148,3 +148,61 @@ def expired_token() -> DynamoError:
         "The security token included in the request is expired",
         namespace=CORAL_SERVICE,
     )
+
+
+class ServiceError(Exception):
+    """A failure of the IAM or STS API (AWS Query protocol), rendered as an XML ErrorResponse:
+    `code` is the error code (NoSuchEntity, EntityAlreadyExists, ...), `status` its HTTP status
+    from the service model, `sender_fault` the <Type> Sender (else Receiver)."""
+
+    __slots__ = ("code", "message", "status", "sender_fault")
+
+    def __init__(self, code: str, message: str, status: int = 400, sender_fault: bool = True):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender_fault = sender_fault
+
+
+def no_such_entity(message: str) -> ServiceError:
+    return ServiceError("NoSuchEntity", message, 404)
+
+
+def entity_already_exists(message: str) -> ServiceError:
+    return ServiceError("EntityAlreadyExists", message, 409)
+
+
+def delete_conflict(message: str) -> ServiceError:
+    return ServiceError("DeleteConflict", message, 409)
+
+
+def quota_exceeded(message: str) -> ServiceError:
+    return ServiceError("LimitExceeded", message, 409)
+
+
+def malformed_policy(message: str) -> ServiceError:
+    return ServiceError("MalformedPolicyDocument", message, 400)
+
+
+def invalid_input(message: str) -> ServiceError:
+    return ServiceError("ValidationError", message, 400)
+
+
+def service_access_denied(message: str) -> ServiceError:
+    return ServiceError("AccessDenied", message, 403)
+
+
+# DynamoDB's authentication errors as IAM and STS word them (same checks, Query-protocol codes).
+SERVICE_AUTH_CODES = {
+    "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),
+    "IncompleteSignatureException": ("IncompleteSignature", 400),
+    "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
+    "UnrecognizedClientException": ("InvalidClientTokenId", 403),
+    "ExpiredTokenException": ("ExpiredToken", 403),
+    "AccessDeniedException": ("AccessDenied", 403),
+}
+
+
+def policy_not_found(message: str) -> DynamoError:
+    return DynamoError("PolicyNotFoundException", message)

@@ -99,13 +99,17 @@ class Server:
             pass
         self.process.wait()
 
-    def client(self, service: str = "dynamodb", region: str = REGION) -> Any:
+    def client(
+        self, service: str = "dynamodb", region: str = REGION, **credentials: Any
+    ) -> Any:
+        """A boto3 client without retries (errors surface); `credentials` (aws_access_key_id,
+        aws_secret_access_key, aws_session_token) replace the test defaults."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=region,
-            config=Config(retries={"total_max_attempts": 1}),  # no retries: errors surface
-            **CREDENTIALS,
+            config=Config(retries={"total_max_attempts": 1}),
+            **(credentials or CREDENTIALS),
         )
 
     def resource(self, region: str = REGION) -> Any:

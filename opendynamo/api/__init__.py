@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api import batch, items, partiql, query, tables, tags, transact
+from opendynamo.api import batch, items, partiql, query, resource_policies, tables, tags, transact
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import KNOWN_OPERATIONS
 
@@ -38,6 +38,9 @@ OPERATIONS: dict[str, Handler] = {
     "ExecuteStatement": partiql.execute_statement,
     "BatchExecuteStatement": partiql.batch_execute_statement,
     "ExecuteTransaction": partiql.execute_transaction,
+    "PutResourcePolicy": resource_policies.put_resource_policy,
+    "GetResourcePolicy": resource_policies.get_resource_policy,
+    "DeleteResourcePolicy": resource_policies.delete_resource_policy,
 }
 
 # DynamoDB operations that exist but are not served yet: answered with a clear

@@ -120,7 +120,7 @@ class Target:
 
 
 def execute_statement(ctx: Context, body: Body) -> Body:
-    prepared = _prepare(body["Statement"], body.get("Parameters"))
+    prepared = prepare(body["Statement"], body.get("Parameters"))
     statement = prepared.statement
     if isinstance(statement, ast.Exists):
         raise msg.refused(msg.EXISTS_OUTSIDE)
@@ -317,7 +317,7 @@ def _parse_batch(entries: list[Body]) -> list[_Member]:
 
 
 def _plan_member(ctx: Context, member: _Member, entry: Body) -> None:
-    prepared = _prepare(entry["Statement"], entry.get("Parameters"))
+    prepared = prepare(entry["Statement"], entry.get("Parameters"))
     statement = prepared.statement
     assert not isinstance(statement, ast.Exists)
     target = _target(ctx, statement.source)
@@ -390,7 +390,7 @@ def execute_transaction(ctx: Context, body: Body) -> Body:
     prepared: list[Prepared] = []
     reads: bool | None = None
     for index, entry in enumerate(entries):
-        one = _in_statement(index, partial(_prepare, entry["Statement"], entry.get("Parameters")))
+        one = _in_statement(index, partial(prepare, entry["Statement"], entry.get("Parameters")))
         is_read = isinstance(one.statement, ast.Select)
         if reads is None:
             reads = is_read
@@ -515,7 +515,7 @@ def _duplicates_named(exc: errors.DynamoError, inserts: set[int]) -> errors.Dyna
 # ---- shared -----------------------------------------------------------------------------
 
 
-def _prepare(text: str, parameters: Sequence[Any] | None) -> Prepared:
+def prepare(text: str, parameters: Sequence[Any] | None) -> Prepared:
     parsed = parse(text)
     params = [normalize_value(value) for value in parameters or ()]
     if len(params) != parsed.parameter_count:

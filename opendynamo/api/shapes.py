@@ -364,10 +364,20 @@ PYTHON_PATTERNS: Final[dict[str, str]] = {
 }
 
 
+# A table may be named by its ARN wherever a TableName is asked for (cross-account access).
+TABLE_ARN: Final = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}")
+_NAME_PATTERN: Final = "[a-zA-Z0-9_.-]+"
+
+
 def _predicate(kind: str, arg: Json) -> tuple[Callable[[Json], bool], str]:
     """A check as (passes(value), constraint text)."""
     if kind == "pattern":
         regex = re.compile(PYTHON_PATTERNS.get(arg, str(arg)))
+        if arg == _NAME_PATTERN:
+            return (
+                lambda v: regex.fullmatch(v) is not None or TABLE_ARN.fullmatch(v) is not None,
+                f"Member must satisfy regular expression pattern: {arg}",
+            )
         return (
             lambda v: regex.fullmatch(v) is not None,
             f"Member must satisfy regular expression pattern: {arg}",
@@ -530,7 +540,12 @@ class Operation:
                 raise errors.validation(
                     f"The parameter '{member}' is required but was not present in the request"
                 )
-            if "tableName" in flags and value is not None and not 3 <= java_length(value) <= 255:
+            if (
+                "tableName" in flags
+                and value is not None
+                and not 3 <= java_length(value) <= 255
+                and not TABLE_ARN.fullmatch(value)
+            ):
                 raise errors.validation(
                     f"{member} must be at least 3 characters long and at most 255 characters long"
                 )

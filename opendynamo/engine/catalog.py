@@ -95,6 +95,8 @@ class TableMeta:
     on_demand: dict[str, Any] | None = None
     warm_throughput: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    resource_policy: str | None = None  # PutResourcePolicy's document, as given
+    policy_revision: str | None = None
     indexes: tuple[IndexMeta, ...] = ()
     next_index_number: int = 1
 
@@ -157,10 +159,22 @@ def decode(key: bytes, raw: bytes) -> TableMeta:
 
 
 def find_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta | None:
-    """The table's metadata, or None when no such table exists in the namespace."""
+    """The table's metadata, or None when no such table exists in the namespace. A table
+    ARN given as the name (`arn:aws:dynamodb:<region>:<account>:table/<name>`) names a table
+    of that account and region instead: authorization has already allowed the crossing."""
+    if name.startswith("arn:"):
+        account, region, name = split_table_arn(name)
     key = layout.catalog_key(account, region, name)
     raw = txn.get(key)
     return None if raw is None else decode(key, raw)
+
+
+def split_table_arn(arn: str) -> tuple[str, str, str]:
+    """(account, region, table name) of a table ARN; ("", "", "") parts when it is none."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("table/"):
+        return "", "", ""
+    return parts[4], parts[3], parts[5][len("table/") :].split("/")[0]
 
 
 def get_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta:

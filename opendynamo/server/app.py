@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -16,11 +17,15 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
-from opendynamo.api import OPERATIONS, UNSUPPORTED
+from opendynamo.api import OPERATIONS, UNSUPPORTED, access
 from opendynamo.api.context import Context
+from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
 from opendynamo.api.shapes import validate_input
 from opendynamo.config import Settings
-from opendynamo.server import housekeeper, protocol, sigv4
+from opendynamo.iam.identity import Identity
+from opendynamo.server import auth, awsquery, housekeeper, protocol, sigv4
+from opendynamo.server.audit import AuditLog
+from opendynamo.server.auth import Authority
 from opendynamo.storage.base import Store
 
 Scope = MutableMapping[str, Any]
@@ -30,6 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json")
+FORM_TYPE = b"application/x-www-form-urlencoded"
 log = logging.getLogger("opendynamo.server")
 
 
@@ -39,6 +45,8 @@ class App:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self._store = store
+        self._authority: Authority | None = None
+        self._audit: AuditLog | None = None
         self._housekeeper: asyncio.Task[None] | None = None
         self.endpoint = f"{settings.host}:{settings.port}"
 
@@ -47,6 +55,12 @@ class App:
         if self._store is None:
             self._store = self.settings.open_store()
         return self._store
+
+    @property
+    def authority(self) -> Authority:
+        if self._authority is None:
+            self._authority = Authority(self.settings.auth, self.store, self.settings.sealer())
+        return self._authority
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -60,8 +74,12 @@ class App:
         if method == "GET":
             await self._get(scope, send, request_id)
             return
-        headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip()
+        request = Request(scope, body, request_id)
+        content_type = request.header(b"content-type").split(b";")[0].strip()
+        if method == "POST" and content_type == FORM_TYPE:
+            status, payload = self._handle_query(request)
+            await _send(send, status, payload, b"text/xml", request_id)
+            return
         if method != "POST" or (body and content_type not in JSON_TYPES):
             await _send(send, 404, b"<UnknownOperationException/>\n", b"text/plain", request_id)
             return
@@ -69,31 +87,36 @@ class App:
         if too_large:
             status, payload = _render_error(errors.request_too_large())
         else:
-            status, payload = self._handle(headers, body, request_id)
+            status, payload = self._handle(request)
         await _send(send, status, payload, reply_type, request_id)
 
-    def _handle(
-        self, headers: dict[bytes, bytes], body: bytes, request_id: str
-    ) -> tuple[int, bytes]:
+    def _handle(self, request: Request) -> tuple[int, bytes]:
         try:
-            return 200, self._dispatch(headers, body, request_id)
+            return 200, self._dispatch(request)
         except errors.DynamoError as exc:
+            request.error = exc.type_name
             return _render_error(exc)
         except Exception:
-            log.exception("request %s failed", request_id)
-            return _render_error(errors.internal_server_error(request_id))
+            log.exception("request %s failed", request.id)
+            request.error = "InternalServerError"
+            return _render_error(errors.internal_server_error(request.id))
+        finally:
+            self._record(request, "dynamodb")
 
-    def _dispatch(self, headers: dict[bytes, bytes], body: bytes, request_id: str) -> bytes:
-        if headers.get(b"content-encoding", b"").strip().lower() == b"gzip":
+    def _dispatch(self, request: Request) -> bytes:
+        body = request.body
+        if request.header(b"content-encoding").strip().lower() == b"gzip":
             body = _gunzip(body)
         data = _parse_json(body)
-        prefix, operation = protocol.split_target(headers.get(b"x-amz-target", b"").decode())
+        target = request.header(b"x-amz-target").decode()
+        prefix, operation = protocol.split_target(target)
         if prefix != protocol.DYNAMODB_PREFIX:
             raise errors.unknown_operation()
+        request.operation = operation
         handler = OPERATIONS.get(operation)
         if handler is None and operation not in UNSUPPORTED:
             raise errors.unknown_operation()
-        credential = sigv4.scope_of(list(headers.items()))
+        identity, credential = self._authenticate(request, "dynamodb")
         if data is None:
             raise errors.serialization()
         if handler is None:
@@ -105,16 +128,120 @@ class App:
         validate_input(operation, data)
         if None in data.values():  # DynamoDB treats a null member as an absent one
             data = {name: value for name, value in data.items() if value is not None}
-        ctx = Context(
-            store=self.store,
-            account=protocol.DEFAULT_ACCOUNT,
-            region=credential.region,
-            request_id=request_id,
-            endpoint=self.endpoint,
-            enforce_capacity=self.settings.enforce_capacity,
-        )
+        ctx = self._context(request, identity, credential.region)
+        self._authorize(request, ctx, operation, data)
         result = handler(ctx, data)
         return result if isinstance(result, bytes) else orjson.dumps(result)
+
+    def _authenticate(self, request: Request, service: str) -> tuple[Identity, sigv4.Credential]:
+        identity, credential = self.authority.authenticate(
+            request.method, request.path, request.query, request.headers, request.body, service
+        )
+        request.identity, request.region = identity, credential.region
+        return identity, credential
+
+    def _context(self, request: Request, identity: Identity, region: str) -> Context:
+        return Context(
+            store=self.store,
+            account=identity.account,
+            region=region,
+            request_id=request.id,
+            endpoint=self.endpoint,
+            enforce_capacity=self.settings.enforce_capacity,
+            identity=identity,
+            sealer=self.authority.sealer,
+            authorize=self.authority.authorizes,
+        )
+
+    def _authorize(self, request: Request, ctx: Context, operation: str, data: Any) -> None:
+        """Ask for every permission the request needs; cheap when nothing is to be decided
+        (auth off, or sigv4 without a table named by ARN)."""
+        mode = self.authority.mode
+        if mode == "off" or (mode == "sigv4" and b"arn:" not in request.body):
+            if self._audit is not None:
+                request.resources = _named_tables(ctx, data)
+            return
+        needed = access.accesses(ctx, operation, data)
+        request.resources = list(dict.fromkeys(a.resource for a in needed))
+        assert request.identity is not None
+        self.authority.authorize(request.identity, needed, self._global_context(request))
+
+    def _global_context(self, request: Request) -> dict[str, Any]:
+        return auth.request_context(request.scheme, request.client, request.region or "")
+
+    # --- IAM and STS (AWS Query protocol) -----------------------------------------------------
+
+    def _handle_query(self, request: Request) -> tuple[int, bytes]:
+        namespace = awsquery.IAM_NAMESPACE
+        service = "iam"
+        try:
+            scope = sigv4.scope_of(request.headers) if self.authority.mode == "off" else None
+            service = scope.service if scope else _scope_service(request)
+            namespace = awsquery.STS_NAMESPACE if service == "sts" else awsquery.IAM_NAMESPACE
+            return 200, self._dispatch_query(request, service, namespace)
+        except errors.ServiceError as exc:
+            request.error = exc.code
+            return exc.status, awsquery.render_error(exc, namespace, request.id)
+        except errors.DynamoError as exc:
+            code, status = errors.SERVICE_AUTH_CODES.get(exc.type_name, (exc.type_name, 400))
+            request.error = code
+            failure = errors.ServiceError(code, exc.message or "", status)
+            return status, awsquery.render_error(failure, namespace, request.id)
+        except Exception:
+            log.exception("request %s failed", request.id)
+            request.error = "ServiceFailure"
+            failure = errors.ServiceError(
+                "ServiceFailure", f"Internal failure (request id {request.id})", 500, False
+            )
+            return 500, awsquery.render_error(failure, namespace, request.id)
+        finally:
+            self._record(request, service)
+
+    def _dispatch_query(self, request: Request, service: str, namespace: str) -> bytes:
+        action, _, params = awsquery.parse_form(request.body)
+        request.operation = action
+        table = STS_OPERATIONS if service == "sts" else IAM_OPERATIONS
+        if not action:
+            raise errors.ServiceError("MissingAction", "Missing Action")
+        handler = table.get(action)
+        if handler is None:
+            raise errors.ServiceError(
+                "InvalidAction",
+                f"Could not find operation {action} for version NO_VERSION_SPECIFIED",
+            )
+        identity, credential = self._authenticate(request, service)
+        self.authority.authorize_service(
+            identity, service, action, params, self._global_context(request)
+        )
+        ctx = self._context(request, identity, credential.region)
+        return awsquery.render_result(action, namespace, handler(ctx, params), request.id)
+
+    # --- the audit trail -----------------------------------------------------------------
+
+    def _record(self, request: Request, source: str) -> None:
+        if self._audit is None:
+            return
+        identity = request.identity
+        self._audit.record(
+            request_id=request.id,
+            source=source,
+            operation=request.operation,
+            region=request.region,
+            source_ip=request.client,
+            user_agent=request.header(b"user-agent").decode("latin-1") or None,
+            identity=None
+            if identity is None
+            else {
+                "type": identity.variables()["aws:PrincipalType"],
+                "principalId": identity.user_id,
+                "arn": identity.arn,
+                "accountId": identity.account,
+                "accessKeyId": identity.access_key,
+                "userName": identity.name,
+            },
+            resources=request.resources,
+            error_code=request.error,
+        )
 
     async def _get(self, scope: Scope, send: Send, request_id: str) -> None:
         if scope["path"] == "/":
@@ -127,15 +254,107 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 store = self.store  # open now, so a bad data dir fails the start, not a request
+                self._start_auth()
                 self._housekeeper = asyncio.create_task(housekeeper.run(store))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._housekeeper is not None:
                     self._housekeeper.cancel()
+                if self._audit is not None:
+                    self._audit.close()
                 if self._store is not None:
                     self._store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _start_auth(self) -> None:
+        settings = self.settings
+        if settings.audit_log:
+            self._audit = AuditLog(settings.audit_log)
+        if settings.auth == "off":
+            return
+        generated = auth.ensure_root_key(
+            self.store,
+            self.authority.sealer,
+            settings.root_access_key_id or None,
+            settings.root_secret_access_key or None,
+        )
+        if generated is not None:
+            print(
+                "opendynamo generated the root credentials of account "
+                f"{auth.DEFAULT_ACCOUNT} (shown once):\n"
+                f"  aws_access_key_id = {generated[0]}\n"
+                f"  aws_secret_access_key = {generated[1]}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+class Request:
+    """One HTTP request as the edge sees it, and what it learns while serving it."""
+
+    __slots__ = (
+        "scope",
+        "body",
+        "id",
+        "headers",
+        "identity",
+        "region",
+        "operation",
+        "resources",
+        "error",
+    )
+
+    def __init__(self, scope: Scope, body: bytes, request_id: str) -> None:
+        self.scope = scope
+        self.body = body
+        self.id = request_id
+        self.headers: list[tuple[bytes, bytes]] = scope["headers"]
+        self.identity: Identity | None = None
+        self.region: str | None = None
+        self.operation = ""
+        self.resources: list[str] = []
+        self.error: str | None = None
+
+    def header(self, name: bytes) -> bytes:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return b""
+
+    @property
+    def method(self) -> str:
+        return str(self.scope["method"])
+
+    @property
+    def path(self) -> str:
+        raw = self.scope.get("raw_path")
+        return raw.decode("latin-1") if raw else str(self.scope.get("path", "/"))
+
+    @property
+    def query(self) -> str:
+        return bytes(self.scope.get("query_string", b"")).decode("latin-1")
+
+    @property
+    def scheme(self) -> str:
+        return str(self.scope.get("scheme", "http"))
+
+    @property
+    def client(self) -> str | None:
+        client = self.scope.get("client")
+        return str(client[0]) if client else None
+
+
+def _scope_service(request: Request) -> str:
+    """The service a Query-protocol request is signed for (iam or sts): its credential scope."""
+    credential = sigv4.scope_of(request.headers)
+    return credential.service if credential.service in ("iam", "sts") else "iam"
+
+
+def _named_tables(ctx: Context, data: Any) -> list[str]:
+    names = [data["TableName"]] if isinstance(data.get("TableName"), str) else []
+    names += list(data.get("RequestItems") or ())
+    return [access.table_ref(ctx, name).arn for name in names]
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

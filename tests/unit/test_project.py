@@ -1,5 +1,5 @@
 """Project-wide checks: the README's list of operations matches the operation table, and
-imports only point down the stack (server → api → expr → engine → model → storage)."""
+imports only point down the stack (server → api → iam → partiql → expr → engine → model → storage)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from opendynamo.api import OPERATIONS, UNSUPPORTED
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "opendynamo"
-LAYERS = ["server", "api", "partiql", "expr", "engine", "model", "storage"]
+LAYERS = ["server", "api", "iam", "partiql", "expr", "engine", "model", "storage"]
 
 
 def test_readme_lists_exactly_the_supported_operations() -> None:

@@ -1,0 +1,122 @@
+"""What the IAM and STS operations share: parameters as the Query protocol sends them (all
+strings), names and their checks, new ids and secrets, listings with Marker/MaxItems."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from opendynamo import errors
+from opendynamo.api.context import Context
+from opendynamo.engine import directory
+from opendynamo.iam.identity import Identity
+from opendynamo.storage.base import ReadTxn
+
+Params = dict[str, Any]
+Result = dict[str, Any] | None
+
+NAME_PATTERN = r"[\w+=,.@-]+"
+_NAME_RE = re.compile(NAME_PATTERN)
+_PATH_RE = re.compile(r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_id(prefix: str, length: int = 21) -> str:
+    """AWS-shaped unique ids: AIDA… users, AGPA… groups, AROA… roles, ANPA… policies,
+    AKIA… long-term and ASIA… session access keys (upper-case letters and digits 2-7)."""
+    return prefix + base64.b32encode(os.urandom(16)).decode()[: length - len(prefix)]
+
+
+def new_secret() -> str:
+    return base64.b64encode(os.urandom(30)).decode()
+
+
+def caller(ctx: Context) -> Identity:
+    assert ctx.identity is not None, "the server resolves the caller before IAM and STS"
+    return ctx.identity
+
+
+def required(params: Params, member: str, field: str) -> str:
+    value = params.get(member)
+    if value is None:
+        raise errors.invalid_input(
+            f"1 validation error detected: Value null at '{field}' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    return str(value)
+
+
+def name(params: Params, member: str, field: str, max_length: int = 64) -> str:
+    """A user, group, role or policy name: IAM's character set and length."""
+    value = required(params, member, field)
+    if not _NAME_RE.fullmatch(value):
+        raise errors.invalid_input(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {NAME_PATTERN}"
+        )
+    if len(value) > max_length:
+        raise errors.invalid_input(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {max_length}"
+        )
+    return value
+
+
+def path(params: Params) -> str:
+    value = str(params.get("Path", "/"))
+    if not _PATH_RE.fullmatch(value) or len(value) > 512:
+        raise errors.invalid_input(
+            "The specified value for path is invalid. It must begin and end with / and "
+            "contain only alphanumeric characters and/or / characters."
+        )
+    return value
+
+
+def tags(params: Params) -> list[dict[str, str]]:
+    given = params.get("Tags") or []
+    if len(given) > 50:
+        raise errors.invalid_input(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: "
+            "Member must have length less than or equal to 50"
+        )
+    return [{"Key": str(tag["Key"]), "Value": str(tag.get("Value", ""))} for tag in given]
+
+
+def merge_tags(current: Sequence[dict[str, str]], new: Sequence[dict[str, str]]) -> list[Any]:
+    merged = {tag["Key"]: tag["Value"] for tag in current}
+    merged.update((tag["Key"], tag["Value"]) for tag in new)
+    if len(merged) > 50:
+        raise errors.quota_exceeded("Cannot exceed quota for TagsPerResource: 50")
+    return [{"Key": key, "Value": value} for key, value in merged.items()]
+
+
+def page(params: Params, rows: Sequence[Any], member: str) -> dict[str, Any]:
+    """One page of a listing: MaxItems (1-1000, default 100) from the Marker on, with
+    IsTruncated and the next Marker as IAM returns them."""
+    start = int(params["Marker"]) if str(params.get("Marker", "")).isdigit() else 0
+    limit = int(params.get("MaxItems", 100))
+    if not 1 <= limit <= 1000:
+        raise errors.invalid_input(
+            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
+            "constraint: Member must have value between 1 and 1000"
+        )
+    chunk = list(rows[start : start + limit])
+    out: dict[str, Any] = {member: chunk, "IsTruncated": start + limit < len(rows)}
+    if out["IsTruncated"]:
+        out["Marker"] = str(start + limit)
+    return out
+
+
+def entity(txn: ReadTxn, account: str, kind: str, entity_name: str) -> dict[str, Any]:
+    """A user, group or role, or NoSuchEntity worded as IAM does."""
+    row = directory.get_entity(txn, account, kind, entity_name.lower())
+    if row is None:
+        raise errors.no_such_entity(f"The {kind} with name {entity_name} cannot be found.")
+    return row

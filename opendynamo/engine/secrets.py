@@ -1,0 +1,67 @@
+"""Secret access keys sealed at rest.
+
+SigV4 needs the secret itself (it keys an HMAC), so a secret cannot be stored hashed: it is
+encrypted with AES-256-GCM under a key kept outside the store (`secrets.key` beside the data,
+or OPENDYNAMO_SECRETS_KEY), so a copy of the database file alone reveals no credential. Session
+tokens, which the server only compares, are stored as SHA-256 digests instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class Sealer:
+    """Encrypts and decrypts short secrets with one AES-GCM key; `purpose` binds a sealed value
+    to what it is (an access key id), so a sealed secret cannot be moved to another key row."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise ValueError("the secrets key must be 32 bytes")
+        self._aead = AESGCM(key)
+
+    def seal(self, secret: str, purpose: str) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, secret.encode(), purpose.encode())
+        return base64.b64encode(nonce + sealed).decode()
+
+    def open(self, sealed: str, purpose: str) -> str:
+        raw = base64.b64decode(sealed)
+        return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode()).decode()
+
+
+def load_key(path: Path) -> bytes:
+    """The key in `path`, created (owner-only) on first use; O_EXCL makes concurrent first
+    starts agree on one key."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _decode_key(path.read_text())
+    key = os.urandom(KEY_BYTES)
+    with os.fdopen(fd, "w") as file:
+        file.write(base64.b64encode(key).decode() + "\n")
+    return key
+
+
+def _decode_key(text: str) -> bytes:
+    key = base64.b64decode(text.strip())
+    if len(key) != KEY_BYTES:
+        raise ValueError("the secrets key must be 32 bytes, base64-encoded")
+    return key
+
+
+def key_from_text(text: str) -> bytes:
+    """A key given in the environment (base64 of 32 bytes)."""
+    return _decode_key(text)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

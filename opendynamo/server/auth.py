@@ -1,0 +1,238 @@
+"""Authentication and authorization at the edge (`--auth off|sigv4|iam`).
+
+- `off`: the Authorization header is checked for shape only; every caller is the root of the
+  default account (the access key id is only recorded in the audit log).
+- `sigv4`: signatures are verified against the keys in the directory; every known key may do
+  anything in its own account. Reaching another account's table still needs that table's
+  resource policy.
+- `iam`: verified, then every permission the request needs (`api/access`, `api/services`) is
+  decided by IAM's evaluation logic (`iam/decide`) over the caller's policies and the table's
+  resource policy.
+
+Verifying costs one directory read (the generation counter) per request once a key is cached,
+plus the canonical request's hashing; signing keys are cached per (secret, date, region).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import secrets
+import string
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from opendynamo import errors
+from opendynamo.api import services
+from opendynamo.api.access import Access
+from opendynamo.engine import catalog, directory
+from opendynamo.engine.secrets import Sealer, token_digest
+from opendynamo.iam.decide import denial_message, refusal
+from opendynamo.iam.identity import Identity, Principals, compiled, expired, root_arn
+from opendynamo.iam.policy import Policy, Request
+from opendynamo.server import sigv4
+from opendynamo.storage.base import Store, WriteTxn
+
+MODES = ("off", "sigv4", "iam")
+DEFAULT_ACCOUNT = "000000000000"
+
+
+class Authority:
+    """One worker's authenticator and authorizer."""
+
+    def __init__(self, mode: str, store: Store, sealer: Sealer) -> None:
+        self.mode = mode
+        self.store = store
+        self.sealer = sealer
+        self._principals = Principals(sealer)
+
+    @property
+    def authorizes(self) -> bool:
+        return self.mode == "iam"
+
+    # --- who is calling ------------------------------------------------------------------
+
+    def authenticate(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        service: str,
+    ) -> tuple[Identity, sigv4.Credential]:
+        """The verified caller and its credential scope, or DynamoDB's authentication error."""
+        if self.mode == "off":
+            credential = sigv4.scope_of(headers)
+            root = Identity(
+                DEFAULT_ACCOUNT,
+                root_arn(DEFAULT_ACCOUNT),
+                DEFAULT_ACCOUNT,
+                "root",
+                credential.access_key,
+            )
+            return root, credential
+        found: dict[str, Identity] = {}
+
+        def secret_for(access_key: str) -> str | None:
+            with self.store.read() as txn:
+                resolved = self._principals.lookup(txn, access_key)
+            if resolved is None:
+                return None
+            found["identity"] = resolved[0]
+            return resolved[1]
+
+        credential = sigv4.verify(method, path, query, headers, body, secret_for, service=service)
+        identity = found["identity"]
+        _check_session(identity, credential.session_token)
+        return identity, credential
+
+    # --- may it do this ------------------------------------------------------------------
+
+    def authorize(
+        self, identity: Identity, accesses: Iterable[Access], context: Mapping[str, Any]
+    ) -> None:
+        """Raise AccessDeniedException for the first permission the caller lacks."""
+        if self.mode == "off":
+            return
+        if self.mode == "sigv4":
+            # Every key may do anything in its own account; crossing accounts still needs the
+            # table's resource policy.
+            accesses = [a for a in accesses if a.table and a.table.account != identity.account]
+            identity = dataclasses.replace(identity, kind="root", policies=(), session_policy=None)
+        variables = {**context, **identity.variables()}
+        policies: dict[tuple[str, str, str], Policy | None] = {}
+        for access in accesses:
+            request = Request(access.action, access.resource, {**variables, **access.context})
+            owner = identity.account
+            policy = None
+            if access.table is not None:
+                owner = access.table.account
+                key = (access.table.account, access.table.region, access.table.name)
+                if key not in policies:
+                    policies[key] = self._resource_policy(*key)
+                policy = policies[key]
+            reason = refusal(identity, request, owner, policy)
+            if reason is not None:
+                raise errors.access_denied(denial_message(identity, request, reason))
+
+    def authorize_service(
+        self,
+        identity: Identity,
+        service: str,
+        action: str,
+        params: Mapping[str, Any],
+        context: Mapping[str, Any],
+    ) -> None:
+        """IAM actions need `iam:<Action>` on the entity they name; STS checks its own."""
+        if not self.authorizes or service != "iam":
+            return
+        resource = services.iam_resource(identity.account, action, dict(params), identity.name)
+        request = Request(f"iam:{action}", resource, {**context, **identity.variables()})
+        reason = refusal(identity, request, identity.account)
+        if reason is not None:
+            raise errors.service_access_denied(denial_message(identity, request, reason))
+
+    def _resource_policy(self, account: str, region: str, name: str) -> Policy | None:
+        with self.store.read() as txn:
+            meta = catalog.find_table(txn, account, region, name)
+        if meta is None or meta.resource_policy is None:
+            return None
+        return compiled(meta.resource_policy, "resource")
+
+
+def _check_session(identity: Identity, token: str | None) -> None:
+    """Session credentials need their own token (auth.md A.4 rows 12 and 12b)."""
+    if identity.token_digest is None:
+        if token is not None:
+            raise errors.unrecognized_client(
+                "The security token included in the request is invalid"
+            )
+        return
+    if token is None or token_digest(token) != identity.token_digest:
+        raise errors.unrecognized_client("The security token included in the request is invalid")
+    if expired(identity):
+        raise errors.expired_token()
+
+
+def request_context(scheme: str, client: str | None, region: str) -> dict[str, Any]:
+    """The global condition keys every request carries."""
+    now = time.time()
+    return {
+        "aws:CurrentTime": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": int(now),
+        "aws:SecureTransport": scheme == "https",
+        "aws:SourceIp": client,
+        "aws:RequestedRegion": region,
+    }
+
+
+# --- accounts and their root credentials ----------------------------------------------------
+
+
+def ensure_root_key(
+    store: Store, sealer: Sealer, access_key: str | None, secret: str | None
+) -> tuple[str, str] | None:
+    """Make the default account's root key the one configured (dropping any other), or create
+    one on first start. Returns (key, secret) when this call made them up: the caller prints
+    them, once; afterwards only their sealed form exists."""
+    generated = None
+    with store.write() as txn:
+        account = directory.get_entity(txn, DEFAULT_ACCOUNT, "account", "root") or {}
+        held = list(account.get("AccessKeys", []))
+        if access_key and secret:
+            row = directory.get_key(txn, access_key)
+            if row is None or sealer.open(row["Secret"], access_key) != secret:
+                _put_root_key(txn, sealer, DEFAULT_ACCOUNT, access_key, secret)
+            for old in held:
+                if old != access_key:
+                    directory.delete_key(txn, old)
+            held = [access_key]
+        elif not held:
+            generated = _new_key()
+            _put_root_key(txn, sealer, DEFAULT_ACCOUNT, *generated)
+            held = [generated[0]]
+        if held != account.get("AccessKeys"):
+            directory.put_entity(
+                txn, DEFAULT_ACCOUNT, "account", "root", {**account, "AccessKeys": held}
+            )
+    return generated
+
+
+def create_account(store: Store, sealer: Sealer, account: str | None) -> tuple[str, str, str]:
+    """A new account with one root key: (account id, access key id, secret access key)."""
+    account = account or str(secrets.randbelow(10**12)).zfill(12)
+    if len(account) != 12 or not account.isdigit():
+        raise ValueError("an account id is twelve digits")
+    key, secret = _new_key()
+    with store.write() as txn:
+        if account == DEFAULT_ACCOUNT or directory.get_entity(txn, account, "account", "root"):
+            raise ValueError(f"account {account} exists already")
+        _put_root_key(txn, sealer, account, key, secret)
+        directory.put_entity(txn, account, "account", "root", {"AccessKeys": [key]})
+    return account, key, secret
+
+
+def _new_key() -> tuple[str, str]:
+    alphabet = string.ascii_uppercase + "234567"
+    key = "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    return key, base64.b64encode(secrets.token_bytes(30)).decode()
+
+
+def _put_root_key(
+    txn: WriteTxn, sealer: Sealer, account: str, access_key: str, secret: str
+) -> None:
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    directory.put_key(
+        txn,
+        access_key,
+        {
+            "Account": account,
+            "Kind": "root",
+            "Status": "Active",
+            "CreateDate": created,
+            "Secret": sealer.seal(secret, access_key),
+        },
+    )
