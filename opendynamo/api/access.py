@@ -18,6 +18,7 @@ request reads and writes nothing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from opendynamo.partiql import ast
 from opendynamo.partiql.parser import parse
 from opendynamo.partiql.plan import conjuncts
 from opendynamo.partiql.values import bind, bind_item, is_value
+from opendynamo.storage.base import ReadTxn
 
 TABLE_ACTIONS = frozenset(
     {
@@ -98,6 +100,7 @@ class Access:
     resource: str
     table: TableRef | None
     context: dict[str, Any] = field(default_factory=dict)
+    resource_policy: str | None = None  # the table's, when it has one
 
 
 def table_ref(ctx: Context, name: str) -> TableRef:
@@ -107,29 +110,63 @@ def table_ref(ctx: Context, name: str) -> TableRef:
 
 
 def accesses(ctx: Context, operation: str, body: Body) -> list[Access]:
-    """Every permission `operation` with `body` needs, in the order AWS would check them."""
+    """Every permission `operation` with `body` needs, in the order AWS would check them,
+    each with its table's resource policy (all tables read in one transaction)."""
+    with ctx.store.read() as txn:
+        metas = _Metas(txn)
+        needed = _accesses(ctx, metas, operation, body)
+        return [
+            dataclasses.replace(access, resource_policy=_policy(metas.get(access.table)))
+            if access.table is not None
+            else access
+            for access in needed
+        ]
+
+
+class _Metas:
+    """The tables a request names, each read once."""
+
+    def __init__(self, txn: ReadTxn) -> None:
+        self._txn = txn
+        self._found: dict[TableRef, TableMeta | None] = {}
+
+    def get(self, table: TableRef) -> TableMeta | None:
+        if table not in self._found:
+            self._found[table] = catalog.find_table(
+                self._txn, table.account, table.region, table.name
+            )
+        return self._found[table]
+
+
+def _policy(meta: TableMeta | None) -> str | None:
+    return None if meta is None else meta.resource_policy
+
+
+def _accesses(ctx: Context, metas: _Metas, operation: str, body: Body) -> list[Access]:
     if operation in ITEM_OPERATIONS:
-        return [_item(ctx, operation, body)]
+        return [_item(ctx, metas, operation, body)]
     if operation in ("Query", "Scan"):
-        return [_read(ctx, operation, body)]
+        return [_read(ctx, metas, operation, body)]
     if operation in ("BatchGetItem", "BatchWriteItem"):
-        return list(_batch(ctx, operation, body))
+        return list(_batch(ctx, metas, operation, body))
     if operation == "TransactWriteItems":
-        return [_transact_write(ctx, entry) for entry in body["TransactItems"]]
+        return [_transact_write(ctx, metas, entry) for entry in body["TransactItems"]]
     if operation == "TransactGetItems":
         enclosing = {"dynamodb:EnclosingOperation": "TransactGetItems"}
-        return [_item(ctx, "GetItem", entry["Get"], enclosing) for entry in body["TransactItems"]]
+        return [
+            _item(ctx, metas, "GetItem", entry["Get"], enclosing) for entry in body["TransactItems"]
+        ]
     if operation == "ExecuteStatement":
-        return [_statement(ctx, body["Statement"], body.get("Parameters"), body)]
+        return [_statement(ctx, metas, body["Statement"], body.get("Parameters"), body)]
     if operation == "BatchExecuteStatement":
         return [
-            _statement(ctx, entry["Statement"], entry.get("Parameters"), body)
+            _statement(ctx, metas, entry["Statement"], entry.get("Parameters"), body)
             for entry in body["Statements"]
         ]
     if operation == "ExecuteTransaction":
         enclosing = {"dynamodb:EnclosingOperation": "ExecuteTransaction"}
         return [
-            _statement(ctx, entry["Statement"], entry.get("Parameters"), body, enclosing)
+            _statement(ctx, metas, entry["Statement"], entry.get("Parameters"), body, enclosing)
             for entry in body["TransactStatements"]
         ]
     if operation in ARN_ACTIONS:
@@ -147,9 +184,11 @@ def accesses(ctx: Context, operation: str, body: Body) -> list[Access]:
 ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 
 
-def _item(ctx: Context, operation: str, body: Body, extra: dict[str, Any] | None = None) -> Access:
+def _item(
+    ctx: Context, metas: _Metas, operation: str, body: Body, extra: dict[str, Any] | None = None
+) -> Access:
     table = table_ref(ctx, body["TableName"])
-    meta = _meta(ctx, table)
+    meta = metas.get(table)
     record = body.get("Item") if operation == "PutItem" else body.get("Key")
     names = set(record or ())
     kind = "DeleteItem" if operation == "ConditionCheckItem" else operation
@@ -163,16 +202,16 @@ def _item(ctx: Context, operation: str, body: Body, extra: dict[str, Any] | None
     return Access(f"dynamodb:{operation}", table.arn, table, context)
 
 
-def _transact_write(ctx: Context, entry: Body) -> Access:
+def _transact_write(ctx: Context, metas: _Metas, entry: Body) -> Access:
     kind, body = next(iter(entry.items()))
     enclosing = {"dynamodb:EnclosingOperation": "TransactWriteItems"}
-    return _item(ctx, TRANSACT_ACTIONS[kind], body, enclosing)
+    return _item(ctx, metas, TRANSACT_ACTIONS[kind], body, enclosing)
 
 
 # --- Query and Scan ------------------------------------------------------------------------
 
 
-def _read(ctx: Context, operation: str, body: Body) -> Access:
+def _read(ctx: Context, metas: _Metas, operation: str, body: Body) -> Access:
     table = table_ref(ctx, body["TableName"])
     index_name = body.get("IndexName")
     resource = table.arn if index_name is None else f"{table.arn}/index/{index_name}"
@@ -187,7 +226,7 @@ def _read(ctx: Context, operation: str, body: Body) -> Access:
         context["dynamodb:Select"] = (
             "ALL_ATTRIBUTES" if index_name is None else "ALL_PROJECTED_ATTRIBUTES"
         )
-    meta = _meta(ctx, table)
+    meta = metas.get(table)
     if operation == "Query" and meta is not None and compiled.key_condition is not None:
         hash_keys = _hash_keys(meta, index_name)
         values = list(_equalities(compiled.key_condition, hash_keys))
@@ -222,10 +261,10 @@ def _equalities(node: Any, names: tuple[str, ...]) -> Iterator[str]:
 # --- batches -------------------------------------------------------------------------------
 
 
-def _batch(ctx: Context, operation: str, body: Body) -> Iterator[Access]:
+def _batch(ctx: Context, metas: _Metas, operation: str, body: Body) -> Iterator[Access]:
     for name, request in body["RequestItems"].items():
         table = table_ref(ctx, name)
-        meta = _meta(ctx, table)
+        meta = metas.get(table)
         context = _common(body)
         if operation == "BatchGetItem":
             records = list(request.get("Keys") or ())
@@ -250,7 +289,12 @@ def _batch(ctx: Context, operation: str, body: Body) -> Iterator[Access]:
 
 
 def _statement(
-    ctx: Context, text: str, parameters: Any, body: Body, extra: dict[str, Any] | None = None
+    ctx: Context,
+    metas: _Metas,
+    text: str,
+    parameters: Any,
+    body: Body,
+    extra: dict[str, Any] | None = None,
 ) -> Access:
     from opendynamo.model.values import normalize_value
 
@@ -262,7 +306,7 @@ def _statement(
     params = [normalize_value(value) for value in parameters or ()]
     context = _common(body) | (extra or {})
     names = set(_partiql_paths(statement))
-    meta = _meta(ctx, table)
+    meta = metas.get(table)
     if meta is not None:
         keys = list(_partiql_keys(statement, params, _hash_keys(meta, source.index)))
         if keys:
@@ -311,11 +355,6 @@ def _partiql_keys(statement: Any, params: list[Any], hash_keys: tuple[str, ...])
 
 
 # --- shared --------------------------------------------------------------------------------
-
-
-def _meta(ctx: Context, table: TableRef) -> TableMeta | None:
-    with ctx.store.read() as txn:
-        return catalog.find_table(txn, table.account, table.region, table.name)
 
 
 def _common(body: Body) -> dict[str, Any]:

@@ -27,11 +27,11 @@ from typing import Any
 from opendynamo import errors
 from opendynamo.api import services
 from opendynamo.api.access import Access
-from opendynamo.engine import catalog, directory
+from opendynamo.engine import directory
 from opendynamo.engine.secrets import Sealer, token_digest
 from opendynamo.iam.decide import denial_message, refusal
 from opendynamo.iam.identity import Identity, Principals, compiled, expired, root_arn
-from opendynamo.iam.policy import Policy, Request
+from opendynamo.iam.policy import Request
 from opendynamo.server import sigv4
 from opendynamo.storage.base import Store, WriteTxn
 
@@ -103,18 +103,13 @@ class Authority:
             accesses = [a for a in accesses if a.table and a.table.account != identity.account]
             identity = dataclasses.replace(identity, kind="root", policies=(), session_policy=None)
         variables = {**context, **identity.variables()}
-        policies: dict[tuple[str, str, str], Policy | None] = {}
         for access in accesses:
             request = Request(access.action, access.resource, {**variables, **access.context})
-            owner = identity.account
-            policy = None
-            if access.table is not None:
-                owner = access.table.account
-                key = (access.table.account, access.table.region, access.table.name)
-                if key not in policies:
-                    policies[key] = self._resource_policy(*key)
-                policy = policies[key]
-            reason = refusal(identity, request, owner, policy)
+            owner = identity.account if access.table is None else access.table.account
+            policy = access.resource_policy
+            reason = refusal(
+                identity, request, owner, None if policy is None else compiled(policy, "resource")
+            )
             if reason is not None:
                 raise errors.access_denied(denial_message(identity, request, reason))
 
@@ -134,13 +129,6 @@ class Authority:
         reason = refusal(identity, request, identity.account)
         if reason is not None:
             raise errors.service_access_denied(denial_message(identity, request, reason))
-
-    def _resource_policy(self, account: str, region: str, name: str) -> Policy | None:
-        with self.store.read() as txn:
-            meta = catalog.find_table(txn, account, region, name)
-        if meta is None or meta.resource_policy is None:
-            return None
-        return compiled(meta.resource_policy, "resource")
 
 
 def _check_session(identity: Identity, token: str | None) -> None:
