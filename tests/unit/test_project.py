@@ -45,3 +45,19 @@ def test_imports_point_down_the_stack() -> None:
                 if any(module == a or module.startswith(a + ".") for a in above):
                     problems.append(f"{path.relative_to(ROOT)} imports {module}")
     assert problems == []
+
+
+def test_readme_lists_exactly_the_iam_and_sts_actions() -> None:
+    from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- iam:start -->")[1].split("<!-- iam:end -->")[0]
+    listed = set(re.findall(r"`([A-Z][A-Za-z]+)`", section)) - {
+        "AdministratorAccess",
+        "AmazonDynamoDBFullAccess",
+        "AmazonDynamoDBReadOnlyAccess",
+        "IAMFullAccess",
+        "IAMReadOnlyAccess",
+        "Policy",
+    }
+    assert listed == set(IAM_OPERATIONS) | set(STS_OPERATIONS)
