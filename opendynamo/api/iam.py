@@ -14,7 +14,9 @@ from opendynamo.api.iam_common import (
     Params,
     Result,
     caller,
+    check_no_policies,
     entity,
+    listing,
     merge_tags,
     name,
     new_id,
@@ -88,14 +90,7 @@ def _root_view(account: str) -> dict[str, Any]:
 
 
 def list_users(ctx: Context, params: Params) -> Result:
-    prefix = str(params.get("PathPrefix", "/"))
-    with ctx.store.read() as txn:
-        rows = [
-            user_view(row)
-            for row in directory.entities(txn, caller(ctx).account, "user")
-            if row["Path"].startswith(prefix)
-        ]
-    return page(params, rows, "Users")
+    return listing(ctx, params, "user", user_view, "Users")
 
 
 def delete_user(ctx: Context, params: Params) -> Result:
@@ -105,10 +100,7 @@ def delete_user(ctx: Context, params: Params) -> Result:
         row = entity(txn, account, "user", user_name)
         if row.get("AccessKeys"):
             raise errors.delete_conflict("Cannot delete entity, must delete access keys first.")
-        if row.get("Policies"):
-            raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
-        if row.get("Attached"):
-            raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+        check_no_policies(row)
         if row.get("Groups"):
             raise errors.delete_conflict(
                 "Cannot delete entity, must remove user from all groups first."
@@ -298,14 +290,7 @@ def get_group(ctx: Context, params: Params) -> Result:
 
 
 def list_groups(ctx: Context, params: Params) -> Result:
-    prefix = str(params.get("PathPrefix", "/"))
-    with ctx.store.read() as txn:
-        rows = [
-            group_view(row)
-            for row in directory.entities(txn, caller(ctx).account, "group")
-            if row["Path"].startswith(prefix)
-        ]
-    return page(params, rows, "Groups")
+    return listing(ctx, params, "group", group_view, "Groups")
 
 
 def delete_group(ctx: Context, params: Params) -> Result:
@@ -317,10 +302,7 @@ def delete_group(ctx: Context, params: Params) -> Result:
             raise errors.delete_conflict(
                 "Cannot delete entity, must remove users from group first."
             )
-        if group.get("Policies"):
-            raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
-        if group.get("Attached"):
-            raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+        check_no_policies(group)
         directory.delete_entity(txn, account, "group", group_name.lower())
     return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from opendynamo.storage.base import ReadTxn
 
 Params = dict[str, Any]
 Result = dict[str, Any] | None
+Operation = Callable[[Context, Params], Result]
 
 NAME_PATTERN = r"[\w+=,.@-]+"
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -120,3 +121,25 @@ def entity(txn: ReadTxn, account: str, kind: str, entity_name: str) -> dict[str,
     if row is None:
         raise errors.no_such_entity(f"The {kind} with name {entity_name} cannot be found.")
     return row
+
+
+def listing(
+    ctx: Context, params: Params, kind: str, view: Callable[[dict[str, Any]], Any], member: str
+) -> dict[str, Any]:
+    """One page of the caller's account's users, groups or roles under PathPrefix."""
+    prefix = str(params.get("PathPrefix", "/"))
+    with ctx.store.read() as txn:
+        rows = [
+            view(row)
+            for row in directory.entities(txn, caller(ctx).account, kind)
+            if row["Path"].startswith(prefix)
+        ]
+    return page(params, rows, member)
+
+
+def check_no_policies(row: dict[str, Any]) -> None:
+    """DeleteConflict while an entity still has inline or attached policies."""
+    if row.get("Policies"):
+        raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
+    if row.get("Attached"):
+        raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")

@@ -14,10 +14,13 @@ from urllib.parse import quote
 from opendynamo import errors
 from opendynamo.api.context import Context
 from opendynamo.api.iam_common import (
+    Operation,
     Params,
     Result,
     caller,
+    check_no_policies,
     entity,
+    listing,
     name,
     new_id,
     now_iso,
@@ -74,7 +77,7 @@ def _owner(txn: ReadTxn, ctx: Context, params: Params, kind: Kind) -> tuple[str,
     return owner_name, entity(txn, caller(ctx).account, kind, owner_name)
 
 
-def put_inline(kind: Kind) -> Any:
+def put_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         policy_name = name(params, "PolicyName", "policyName", 128)
         document = checked_document(params, "PolicyDocument", "policyDocument")
@@ -93,7 +96,7 @@ def put_inline(kind: Kind) -> Any:
     return operation
 
 
-def get_inline(kind: Kind) -> Any:
+def get_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         policy_name = name(params, "PolicyName", "policyName", 128)
         with ctx.store.read() as txn:
@@ -113,7 +116,7 @@ def get_inline(kind: Kind) -> Any:
     return operation
 
 
-def list_inline(kind: Kind) -> Any:
+def list_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         with ctx.store.read() as txn:
             _, owner = _owner(txn, ctx, params, kind)
@@ -122,7 +125,7 @@ def list_inline(kind: Kind) -> Any:
     return operation
 
 
-def delete_inline(kind: Kind) -> Any:
+def delete_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         policy_name = name(params, "PolicyName", "policyName", 128)
         with ctx.store.write() as txn:
@@ -277,7 +280,7 @@ def delete_policy(ctx: Context, params: Params) -> Result:
     return None
 
 
-def attach(kind: Kind) -> Any:
+def attach(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         arn = required(params, "PolicyArn", "policyArn")
         with ctx.store.write() as txn:
@@ -298,7 +301,7 @@ def attach(kind: Kind) -> Any:
     return operation
 
 
-def detach(kind: Kind) -> Any:
+def detach(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         arn = required(params, "PolicyArn", "policyArn")
         with ctx.store.write() as txn:
@@ -320,7 +323,7 @@ def _count(txn: WriteTxn, ctx: Context, policy: dict[str, Any], change: int) -> 
         directory.put_entity(txn, owner, "policy", policy["PolicyName"].lower(), policy)
 
 
-def list_attached(kind: Kind) -> Any:
+def list_attached(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         with ctx.store.read() as txn:
             _, owner = _owner(txn, ctx, params, kind)
@@ -394,14 +397,7 @@ def get_role(ctx: Context, params: Params) -> Result:
 
 
 def list_roles(ctx: Context, params: Params) -> Result:
-    prefix = str(params.get("PathPrefix", "/"))
-    with ctx.store.read() as txn:
-        rows = [
-            role_view(row)
-            for row in directory.entities(txn, caller(ctx).account, "role")
-            if row["Path"].startswith(prefix)
-        ]
-    return page(params, rows, "Roles")
+    return listing(ctx, params, "role", role_view, "Roles")
 
 
 def update_assume_role_policy(ctx: Context, params: Params) -> Result:
@@ -416,9 +412,6 @@ def update_assume_role_policy(ctx: Context, params: Params) -> Result:
 def delete_role(ctx: Context, params: Params) -> Result:
     with ctx.store.write() as txn:
         role_name, row = _owner(txn, ctx, params, "role")
-        if row.get("Policies"):
-            raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
-        if row.get("Attached"):
-            raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+        check_no_policies(row)
         directory.delete_entity(txn, caller(ctx).account, "role", role_name.lower())
     return None

@@ -365,7 +365,9 @@ PYTHON_PATTERNS: Final[dict[str, str]] = {
 
 
 # A table may be named by its ARN wherever a TableName is asked for (cross-account access).
-TABLE_ARN: Final = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}")
+TABLE_ARN: Final = re.compile(
+    r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}"
+)
 _NAME_PATTERN: Final = "[a-zA-Z0-9_.-]+"
 
 

@@ -23,6 +23,7 @@ from opendynamo.storage.base import ReadTxn
 
 Kind = Literal["root", "user", "role-session", "user-session", "root-session"]
 AWS_MANAGED_ACCOUNT = "aws"
+MAX_CACHED_KEYS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +109,8 @@ class Principals:
     def lookup(self, txn: ReadTxn, access_key: str) -> tuple[Identity, str] | None:
         """(identity, secret access key) of an active key, or None for an unknown one."""
         current = directory.generation(txn)
-        if current != self._generation:
-            self._cache.clear()
+        if current != self._generation or len(self._cache) >= MAX_CACHED_KEYS:
+            self._cache.clear()  # also bounds what requests with made-up key ids can fill
             self._generation = current
         if access_key not in self._cache:
             self._cache[access_key] = self._resolve(txn, access_key)
