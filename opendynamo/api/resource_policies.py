@@ -17,6 +17,7 @@ from opendynamo.engine.catalog import TableMeta
 from opendynamo.iam.policy import PolicyError, parse_policy
 
 MAX_POLICY_BYTES = 20 * 1024
+NO_POLICY = "NO_POLICY"  # ExpectedRevisionId: attach only when the table has no policy
 
 
 def _not_found(arn: str) -> errors.DynamoError:
@@ -26,14 +27,18 @@ def _not_found(arn: str) -> errors.DynamoError:
 
 
 def _check_revision(meta: TableMeta, arn: str, expected: str | None) -> None:
-    if expected is not None and expected != meta.policy_revision:
-        if meta.policy_revision is None:
-            raise _not_found(arn)
-        raise errors.policy_not_found(
-            f"Resource-based policy not found for the provided ResourceArn: Requested update "
-            f"for policy with revision id {expected}, but the policy associated to target "
-            f"table {meta.name} has revision id {meta.policy_revision}."
-        )
+    """ExpectedRevisionId: the policy must be at that revision, or, for `NO_POLICY`, absent."""
+    if expected is None or expected == meta.policy_revision:
+        return
+    if expected == NO_POLICY and meta.policy_revision is None:
+        return
+    if meta.policy_revision is None:
+        raise _not_found(arn)
+    raise errors.policy_not_found(
+        f"Resource-based policy not found for the provided ResourceArn: Requested update "
+        f"for policy with revision id {expected}, but the policy associated to target "
+        f"table {meta.name} has revision id {meta.policy_revision}."
+    )
 
 
 def put_resource_policy(ctx: Context, body: Body) -> Body:
@@ -46,10 +51,12 @@ def put_resource_policy(ctx: Context, body: Body) -> Body:
         parse_policy(document, kind="resource")
     except PolicyError as exc:
         raise errors.validation(f"Invalid policy document: {exc.message}") from None
-    revision = str(time.time_ns() // 1000)
     with ctx.store.write() as txn:
         meta = _resource(ctx, txn, arn)
         _check_revision(meta, arn, body.get("ExpectedRevisionId"))
+        if meta.resource_policy == document:  # idempotent: the same document, the same revision
+            return {"RevisionId": meta.policy_revision}
+        revision = str(time.time_ns() // 1000)
         catalog.put_table(
             txn, catalog.replace(meta, resource_policy=document, policy_revision=revision)
         )
