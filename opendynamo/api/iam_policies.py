@@ -202,7 +202,7 @@ def _managed(txn: ReadTxn, ctx: Context, arn: str) -> dict[str, Any]:
             "Arn": arn,
             "Path": "/",
             "DefaultVersionId": "v1",
-            "AttachmentCount": 0,
+            "AttachmentCount": _attachments(txn, caller(ctx).account, arn),
             "IsAttachable": True,
             "Document": AWS_MANAGED[policy_name],
             "CreateDate": "2015-02-06T18:40:00Z",
@@ -214,6 +214,16 @@ def _managed(txn: ReadTxn, ctx: Context, arn: str) -> dict[str, Any]:
     if row is None or row["Arn"] != arn:
         raise errors.no_such_entity(f"Policy {arn} was not found.")
     return row
+
+
+def _attachments(txn: ReadTxn, account: str, arn: str) -> int:
+    """How many of the account's users, groups and roles an AWS managed policy is attached to
+    (AWS managed policies are shared by every account, so the count is per account)."""
+    return sum(
+        arn in row.get("Attached", ())
+        for kind in ("user", "group", "role")
+        for row in directory.entities(txn, account, kind)
+    )
 
 
 def get_policy(ctx: Context, params: Params) -> Result:
@@ -274,6 +284,11 @@ def delete_policy(ctx: Context, params: Params) -> Result:
     arn = required(params, "PolicyArn", "policyArn")
     with ctx.store.write() as txn:
         row = _managed(txn, ctx, arn)
+        if managed_owner_and_name(arn)[0] == AWS_MANAGED_ACCOUNT:
+            raise errors.service_access_denied(
+                f"User: {caller(ctx).arn} is not authorized to perform: iam:DeletePolicy "
+                f"on resource: policy {arn}"
+            )
         if row["AttachmentCount"]:
             raise errors.delete_conflict("Cannot delete a policy attached to entities.")
         directory.delete_entity(txn, caller(ctx).account, "policy", row["PolicyName"].lower())

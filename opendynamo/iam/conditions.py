@@ -190,8 +190,9 @@ def _ip(value: str, wanted: Prepared) -> bool:
     return network is not None and address is not None and address in network
 
 
-def _ordered(parse: Callable[[str], Decimal | None], test: Callable[[Decimal, Decimal], bool]
-             ) -> Callable[[str, Prepared], bool]:
+def _ordered(
+    parse: Callable[[str], Decimal | None], test: Callable[[Decimal, Decimal], bool]
+) -> Callable[[str, Prepared], bool]:
     def compare(value: str, wanted: Prepared) -> bool:
         left = parse(value)
         right = parse(wanted) if isinstance(wanted, str) else None

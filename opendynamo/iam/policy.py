@@ -59,16 +59,48 @@ NO_PRINCIPALS = (
 VERSION_TOO_OLD = "Policy document must be version 2012-10-17 or greater."
 
 _TOP_ELEMENTS = frozenset({"Version", "Id", "Statement"})
-_STATEMENT_ELEMENTS = frozenset({
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
-    "Resource", "NotResource", "Condition",
-})
+_STATEMENT_ELEMENTS = frozenset(
+    {
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    }
+)
 _PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
-_PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e",
-                         "aws-iso-f", "aws-eusc", "*"})
-_IAM_PATHS = ("user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/",
-              "server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/",
-              "report/", "access-report/")
+_PARTITIONS = frozenset(
+    {
+        "aws",
+        "aws-cn",
+        "aws-us-gov",
+        "aws-iso",
+        "aws-iso-b",
+        "aws-iso-e",
+        "aws-iso-f",
+        "aws-eusc",
+        "*",
+    }
+)
+_IAM_PATHS = (
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
+    "access-report/",
+)
 _SID = re.compile(r"[0-9A-Za-z]*")
 _VENDOR = re.compile(r"[a-zA-Z0-9.\-]+")
 _ACCOUNT = re.compile(r"(\d{12})")
@@ -117,8 +149,11 @@ class _Resources:
         if self.pattern is not None and self.pattern.fullmatch(resource):
             return True
         rendered = (conditions.render(template, context) for template in self.templates)
-        return any(conditions.compile_pattern(pieces, "resource").fullmatch(resource)
-                   for pieces in rendered if pieces is not None)
+        return any(
+            conditions.compile_pattern(pieces, "resource").fullmatch(resource)
+            for pieces in rendered
+            if pieces is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,12 +314,17 @@ def _statement_syntax(statement: Mapping[str, Any]) -> bool:
         and not ("Principal" in statement and "NotPrincipal" in statement)
         and isinstance(effect, str)
         and effect.lower() in ("allow", "deny")
-        and all(_string_or_list(statement.get(name, ""))
-                for name in ("Action", "NotAction", "Resource", "NotResource"))
+        and all(
+            _string_or_list(statement.get(name, ""))
+            for name in ("Action", "NotAction", "Resource", "NotResource")
+        )
         and isinstance(statement.get("Sid", ""), str)
         and _condition_syntax(statement.get("Condition", {}))
-        and all(_principal_syntax(statement[name])
-                for name in ("Principal", "NotPrincipal") if name in statement)
+        and all(
+            _principal_syntax(statement[name])
+            for name in ("Principal", "NotPrincipal")
+            if name in statement
+        )
     )
 
 
@@ -397,7 +437,9 @@ def _partition_error(partition: str, rest: str) -> str:
     parts = rest.split(":") if rest else []
     fields = [*parts[:3], *["*"] * (3 - len(parts[:3]))]
     fields.append(":".join(parts[3:]) if len(parts) > 3 else "*")
-    return f'Partition "{partition}" is not valid for resource "arn:{partition}:{":".join(fields)}".'
+    return (
+        f'Partition "{partition}" is not valid for resource "arn:{partition}:{":".join(fields)}".'
+    )
 
 
 def _check_action(action: str) -> None:
@@ -445,11 +487,13 @@ def _compile(statement: Mapping[str, Any], substitute: bool) -> Statement:
         effect=statement["Effect"],
         actions=_alternation(_listed(statement[action_key]), "action"),
         not_action=action_key == "NotAction",
-        resources=(_resources(_listed(statement[resource_key]), substitute)
-                   if resource_key in statement else None),
+        resources=(
+            _resources(_listed(statement[resource_key]), substitute)
+            if resource_key in statement
+            else None
+        ),
         not_resource=resource_key == "NotResource",
-        principals=(_principals(statement[principal_key])
-                    if principal_key in statement else None),
+        principals=(_principals(statement[principal_key]) if principal_key in statement else None),
         not_principal=principal_key == "NotPrincipal",
         conditions=conditions.compile_block(statement.get("Condition", {}), substitute),
     )
@@ -465,8 +509,11 @@ def _alternation(patterns: Sequence[str], style: conditions.Style) -> re.Pattern
 
 def _resources(entries: Sequence[str], substitute: bool) -> _Resources:
     templates = [conditions.parse_template(entry, substitute) for entry in entries]
-    plain = [entry for entry, t in zip(entries, templates, strict=True)
-             if not conditions.has_variables(t)]
+    plain = [
+        entry
+        for entry, t in zip(entries, templates, strict=True)
+        if not conditions.has_variables(t)
+    ]
     return _Resources(
         pattern=_alternation(plain, "resource") if plain else None,
         templates=tuple(t for t in templates if conditions.has_variables(t)),
@@ -503,5 +550,6 @@ def _principals(element: object) -> _Principals:
 def _listed(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
-    return [item for item in value if isinstance(item, str)] if isinstance(
-        value, list | tuple) else []
+    return (
+        [item for item in value if isinstance(item, str)] if isinstance(value, list | tuple) else []
+    )

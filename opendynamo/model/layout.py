@@ -14,7 +14,9 @@ COLLECTION = b"\x06"  # COLLECTION + table uid + encoded partition key -> item c
 LEASE = b"\x07"  # LEASE + name -> housekeeper lease (owner, expiry)
 JOBS = b"\x08"  # JOBS + catalog key of a table -> b"": the table has background work pending
 TOKENS = b"\x09"  # TOKENS + account + 0 + region + 0 + ClientRequestToken -> idempotent result
-DIRECTORY = b"\x0a"  # DIRECTORY + kind + ... -> identities: access keys, users, groups, roles (JSON)
+DIRECTORY = (
+    b"\x0a"  # DIRECTORY + kind + ... -> identities: access keys, users, groups, roles (JSON)
+)
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"

@@ -122,9 +122,17 @@ class Authority:
         context: Mapping[str, Any],
     ) -> None:
         """IAM actions need `iam:<Action>` on the entity they name; STS checks its own."""
-        if not self.authorizes or service != "iam":
+        if service != "iam":
             return
-        resource = services.iam_resource(identity.account, action, dict(params), identity.name)
+        if identity.kind in ("user-session", "root-session"):
+            # GetSessionToken's credentials (without MFA) may not call IAM at all.
+            raise errors.unrecognized_client()
+        if not self.authorizes:
+            return
+        with self.store.read() as txn:
+            resource = services.iam_resource(
+                txn, identity.account, action, dict(params), identity.name
+            )
         request = Request(f"iam:{action}", resource, {**context, **identity.variables()})
         reason = refusal(identity, request, identity.account)
         if reason is not None:
