@@ -58,6 +58,16 @@ def keys(txn: ReadTxn) -> Iterator[tuple[str, Row]]:
         yield key[len(_KEYS) :].decode(), orjson.loads(raw)
 
 
+def purge_expired_sessions(txn: WriteTxn, before: float) -> int:
+    """Remove session credentials that expired before `before` (epoch seconds)."""
+    expired = [key_id for key_id, row in keys(txn) if row.get("Expires", before) < before]
+    for key_id in expired:
+        txn.delete(_KEYS + key_id.encode())
+    if expired:
+        _bump(txn)
+    return len(expired)
+
+
 # --- users, groups, roles and managed policies ----------------------------------------------
 
 
