@@ -60,7 +60,8 @@ def checked_document(
     return document
 
 
-def _size(document: str) -> int:
+def size_of(document: str) -> int:
+    """A policy's size as IAM counts it for quotas: characters other than white space."""
     return sum(1 for char in document if not char.isspace())
 
 
@@ -85,7 +86,7 @@ def put_inline(kind: Kind) -> Operation:
             owner_name, owner = _owner(txn, ctx, params, kind)
             policies = owner.setdefault("Policies", {})
             policies[policy_name] = document
-            if sum(_size(text) for text in policies.values()) > INLINE_QUOTA[kind]:
+            if sum(size_of(text) for text in policies.values()) > INLINE_QUOTA[kind]:
                 raise errors.quota_exceeded(
                     f"Maximum policy size of {INLINE_QUOTA[kind]} bytes exceeded "
                     f"for {kind} {owner_name}"
@@ -165,7 +166,7 @@ def create_policy(ctx: Context, params: Params) -> Result:
     policy_name = name(params, "PolicyName", "policyName", 128)
     policy_path = path(params)
     document = checked_document(params, "PolicyDocument", "policyDocument")
-    if _size(document) > MANAGED_QUOTA:
+    if size_of(document) > MANAGED_QUOTA:
         raise errors.quota_exceeded(f"Cannot exceed quota for PolicySize: {MANAGED_QUOTA}")
     account = caller(ctx).account
     created = now_iso()
@@ -193,7 +194,8 @@ def create_policy(ctx: Context, params: Params) -> Result:
     return {"Policy": policy_view(row)}
 
 
-def _managed(txn: ReadTxn, ctx: Context, arn: str) -> dict[str, Any]:
+def managed_row(txn: ReadTxn, ctx: Context, arn: str) -> dict[str, Any]:
+    """A managed policy of the caller's account or of AWS, or NoSuchEntity."""
     owner, policy_name = managed_owner_and_name(arn)
     if owner == AWS_MANAGED_ACCOUNT and policy_name in AWS_MANAGED:
         return {
@@ -228,37 +230,8 @@ def _attachments(txn: ReadTxn, account: str, arn: str) -> int:
 
 def get_policy(ctx: Context, params: Params) -> Result:
     with ctx.store.read() as txn:
-        row = _managed(txn, ctx, required(params, "PolicyArn", "policyArn"))
+        row = managed_row(txn, ctx, required(params, "PolicyArn", "policyArn"))
     return {"Policy": policy_view(row)}
-
-
-def get_policy_version(ctx: Context, params: Params) -> Result:
-    arn = required(params, "PolicyArn", "policyArn")
-    version = required(params, "VersionId", "versionId")
-    with ctx.store.read() as txn:
-        row = _managed(txn, ctx, arn)
-    if version != row["DefaultVersionId"]:
-        raise errors.no_such_entity(
-            f"Policy {arn} version {version} does not exist or is not attachable."
-        )
-    return {"PolicyVersion": _version(row)}
-
-
-def _version(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Document": encoded(row["Document"]),
-        "VersionId": row["DefaultVersionId"],
-        "IsDefaultVersion": True,
-        "CreateDate": row["CreateDate"],
-    }
-
-
-def list_policy_versions(ctx: Context, params: Params) -> Result:
-    with ctx.store.read() as txn:
-        row = _managed(txn, ctx, required(params, "PolicyArn", "policyArn"))
-    version = _version(row)
-    del version["Document"]
-    return page(params, [version], "Versions")
 
 
 def list_policies(ctx: Context, params: Params) -> Result:
@@ -267,7 +240,7 @@ def list_policies(ctx: Context, params: Params) -> Result:
     if scope in ("All", "AWS"):
         with ctx.store.read() as txn:
             rows += [
-                policy_view(_managed(txn, ctx, f"arn:aws:iam::aws:policy/{policy}"))
+                policy_view(managed_row(txn, ctx, f"arn:aws:iam::aws:policy/{policy}"))
                 for policy in sorted(AWS_MANAGED)
             ]
     if scope in ("All", "Local"):
@@ -283,7 +256,7 @@ def list_policies(ctx: Context, params: Params) -> Result:
 def delete_policy(ctx: Context, params: Params) -> Result:
     arn = required(params, "PolicyArn", "policyArn")
     with ctx.store.write() as txn:
-        row = _managed(txn, ctx, arn)
+        row = managed_row(txn, ctx, arn)
         if managed_owner_and_name(arn)[0] == AWS_MANAGED_ACCOUNT:
             raise errors.service_access_denied(
                 f"User: {caller(ctx).arn} is not authorized to perform: iam:DeletePolicy "
@@ -291,6 +264,11 @@ def delete_policy(ctx: Context, params: Params) -> Result:
             )
         if row["AttachmentCount"]:
             raise errors.delete_conflict("Cannot delete a policy attached to entities.")
+        if len(row.get("Versions") or ()) > 1:
+            raise errors.delete_conflict(
+                "This policy has more than one version. Before you delete a policy, you must "
+                "delete the policy's versions. The default version is deleted with the policy."
+            )
         directory.delete_entity(txn, caller(ctx).account, "policy", row["PolicyName"].lower())
     return None
 
@@ -301,7 +279,7 @@ def attach(kind: Kind) -> Operation:
         with ctx.store.write() as txn:
             owner_name, owner = _owner(txn, ctx, params, kind)
             try:
-                policy = _managed(txn, ctx, arn)
+                policy = managed_row(txn, ctx, arn)
             except errors.ServiceError:
                 raise errors.no_such_entity(
                     f"Policy {arn} does not exist or is not attachable."
@@ -324,7 +302,7 @@ def detach(kind: Kind) -> Operation:
             if arn not in owner.get("Attached", []):
                 raise errors.no_such_entity(f"Policy {arn} was not found.")
             owner["Attached"].remove(arn)
-            _count(txn, ctx, _managed(txn, ctx, arn), -1)
+            _count(txn, ctx, managed_row(txn, ctx, arn), -1)
             directory.put_entity(txn, caller(ctx).account, kind, owner_name.lower(), owner)
         return None
 
@@ -430,3 +408,11 @@ def delete_role(ctx: Context, params: Params) -> Result:
         check_no_policies(row)
         directory.delete_entity(txn, caller(ctx).account, "role", role_name.lower())
     return None
+
+
+def list_instance_profiles_for_role(ctx: Context, params: Params) -> Result:
+    """Instance profiles are not served (there is no EC2 here), so a role is in none; Terraform
+    asks before deleting a role."""
+    with ctx.store.read() as txn:
+        _owner(txn, ctx, params, "role")
+    return page(params, [], "InstanceProfiles")

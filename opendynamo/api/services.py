@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api import iam, sts
+from opendynamo.api import iam, iam_versions, sts
 from opendynamo.api import iam_policies as policies
 from opendynamo.api.context import Context
 from opendynamo.engine import directory
@@ -49,8 +49,11 @@ IAM_OPERATIONS: dict[str, QueryHandler] = {
     "DeleteRolePolicy": policies.delete_inline("role"),
     "CreatePolicy": policies.create_policy,
     "GetPolicy": policies.get_policy,
-    "GetPolicyVersion": policies.get_policy_version,
-    "ListPolicyVersions": policies.list_policy_versions,
+    "GetPolicyVersion": iam_versions.get_policy_version,
+    "ListPolicyVersions": iam_versions.list_policy_versions,
+    "CreatePolicyVersion": iam_versions.create_policy_version,
+    "SetDefaultPolicyVersion": iam_versions.set_default_policy_version,
+    "DeletePolicyVersion": iam_versions.delete_policy_version,
     "ListPolicies": policies.list_policies,
     "DeletePolicy": policies.delete_policy,
     "AttachUserPolicy": policies.attach("user"),
@@ -67,6 +70,7 @@ IAM_OPERATIONS: dict[str, QueryHandler] = {
     "ListRoles": policies.list_roles,
     "UpdateAssumeRolePolicy": policies.update_assume_role_policy,
     "DeleteRole": policies.delete_role,
+    "ListInstanceProfilesForRole": policies.list_instance_profiles_for_role,
 }
 
 STS_OPERATIONS: dict[str, QueryHandler] = {

@@ -374,6 +374,47 @@ def test_managed_policy_lifecycle(env: Env) -> None:
     expect(iam.attach_user_policy, "NoSuchEntity", 404, UserName=user, PolicyArn=arn)
 
 
+def test_policy_versions(env: Env) -> None:
+    """Up to five versions; the default one is what applies; the default cannot be deleted,
+    and a policy with other versions cannot be deleted until they are."""
+    iam = env.iam
+    arn = iam.create_policy(PolicyName=unique_name("pv"), PolicyDocument=doc("dynamodb:Scan"))[
+        "Policy"
+    ]["Arn"]
+    user, creds = env.new_user(arn)
+    ddb = env.client("dynamodb", creds)
+    assert ddb.scan(TableName=env.table)["Count"] >= 0
+    v2 = iam.create_policy_version(
+        PolicyArn=arn, PolicyDocument=doc("dynamodb:DescribeTable"), SetAsDefault=True
+    )["PolicyVersion"]
+    assert (v2["VersionId"], v2["IsDefaultVersion"]) == ("v2", True)
+    expect(ddb.scan, "AccessDeniedException", TableName=env.table)  # v2 applies now
+    assert ddb.describe_table(TableName=env.table)["Table"]["TableName"] == env.table
+    listed = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in listed] == [
+        ("v2", True),
+        ("v1", False),
+    ]
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    assert ddb.scan(TableName=env.table)["Count"] >= 0  # back to v1
+    expect(iam.delete_policy_version, "DeleteConflict", 409, PolicyArn=arn, VersionId="v1")
+    for _ in range(3):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("dynamodb:Query"))
+    expect(
+        iam.create_policy_version,
+        "LimitExceeded",
+        409,
+        PolicyArn=arn,
+        PolicyDocument=doc("dynamodb:Query"),
+    )
+    expect(iam.get_policy_version, "NoSuchEntity", 404, PolicyArn=arn, VersionId="v9")
+    iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    expect(iam.delete_policy, "DeleteConflict", 409, PolicyArn=arn)
+    for version in ("v2", "v3", "v4", "v5"):
+        iam.delete_policy_version(PolicyArn=arn, VersionId=version)
+    iam.delete_policy(PolicyArn=arn)
+
+
 def test_aws_managed_read_only_policy_is_effective(env: Env) -> None:
     name, creds = env.new_user(READ_ONLY)
     ddb = env.client("dynamodb", creds)
@@ -392,7 +433,6 @@ def test_only_attached_lists_attached_aws_managed_policies(env: Env) -> None:
     listed = env.iam.list_policies(Scope="AWS", OnlyAttached=True)["Policies"]
     counts = {p["Arn"]: p["AttachmentCount"] for p in listed}
     assert counts.get(READ_ONLY, 0) >= 1 and all(counts.values())
-
 
 
 def test_aws_managed_policies_cannot_be_deleted(env: Env) -> None:

@@ -1,0 +1,337 @@
+"""Terraform's AWS provider (hashicorp/aws 5.x) managing IAM on a `--auth iam` server.
+
+The provider's `iam`, `sts` and `dynamodb` endpoints all point at the server, without
+`skip_credentials_validation` / `skip_requesting_account_id`: root's keys are checked with
+sts:GetCallerIdentity, which also gives `data.aws_caller_identity` its account. One configuration
+(users with tags, an access key, an inline LeadingKeys=`${aws:username}` policy, groups with both
+membership resources, a role with a trust and an inline policy, a managed policy attached to a
+user) is applied, checked with boto3 using the key Terraform made, planned again (exit 0: every
+read round-trips what was written), updated and destroyed.
+
+A gap is a strict xfail, so it flips when fixed: `aws_dynamodb_table` reads need
+dynamodb:DescribeTimeToLive (time to live comes with its own issue), so the table the policy
+names is made by boto3. Skipped without the terraform binary and the provider in a filesystem mirror
+(OPENDYNAMO_TF_MIRROR, default /opt/tf-plugins).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import Server
+
+ROOT_KEY = "AKIAROOTTERRAFORM001"
+ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTERRAFORM1"
+ROOT = {"aws_access_key_id": ROOT_KEY, "aws_secret_access_key": ROOT_SECRET}
+TABLE = "tf-users"
+TERRAFORM = shutil.which("terraform") or "/usr/local/bin/terraform"
+MIRROR = Path(os.environ.get("OPENDYNAMO_TF_MIRROR", "/opt/tf-plugins"))
+TIMEOUT = 180  # seconds, per terraform command
+
+NO_DESCRIBE_TTL = (
+    "aws_dynamodb_table reads send dynamodb:DescribeTimeToLive (TableName), answered "
+    "UnknownOperationException; the provider tolerates that only for DescribeContinuousBackups"
+)
+
+CLI_CONFIG = """provider_installation {
+  filesystem_mirror {
+    path    = "MIRROR"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct { exclude = ["registry.terraform.io/hashicorp/aws"] }
+}
+"""
+
+PROVIDER = """
+terraform {
+  required_providers { aws = { source = "hashicorp/aws" } }
+}
+variable "endpoint" { type = string }
+variable "access_key" { type = string }
+variable "secret_key" { type = string }
+provider "aws" {
+  region                  = "us-east-1"
+  access_key              = var.access_key
+  secret_key              = var.secret_key
+  skip_metadata_api_check = true
+  skip_region_validation  = true
+  endpoints {
+    iam      = var.endpoint
+    sts      = var.endpoint
+    dynamodb = var.endpoint
+  }
+}
+"""
+
+IAM = """
+variable "actions" { type = list(string) }
+variable "managed_actions" { type = list(string) }
+variable "tags" { type = map(string) }
+variable "with_role" { type = bool }
+data "aws_caller_identity" "me" {}
+locals {
+  table = "arn:aws:dynamodb:us-east-1:${data.aws_caller_identity.me.account_id}:table/tf-users"
+  own   = { "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["$${aws:username}"] } }
+}
+resource "aws_iam_user" "alice" {
+  name = "tf-alice"
+  tags = var.tags
+}
+resource "aws_iam_user" "bob" { name = "tf-bob" }
+resource "aws_iam_access_key" "alice" { user = aws_iam_user.alice.name }
+resource "aws_iam_user_policy" "own" {
+  name   = "own-partition"
+  user   = aws_iam_user.alice.name
+  policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = var.actions, Resource = local.table, Condition = local.own }] })
+}
+resource "aws_iam_group" "readers" { name = "tf-readers" }
+resource "aws_iam_group" "writers" { name = "tf-writers" }
+resource "aws_iam_group_membership" "readers" {
+  name  = "tf-readers-members"
+  group = aws_iam_group.readers.name
+  users = [aws_iam_user.alice.name]
+}
+resource "aws_iam_user_group_membership" "bob" {
+  user   = aws_iam_user.bob.name
+  groups = [aws_iam_group.writers.name]
+}
+resource "aws_iam_policy" "describe" {
+  name   = "tf-describe"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = var.managed_actions, Resource = local.table }] })
+}
+resource "aws_iam_user_policy_attachment" "describe" {
+  user       = aws_iam_user.alice.name
+  policy_arn = aws_iam_policy.describe.arn
+}
+resource "aws_iam_role" "reader" {
+  count              = var.with_role ? 1 : 0
+  name               = "tf-reader"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow",
+    Principal = { AWS = aws_iam_user.alice.arn }, Action = "sts:AssumeRole" }] })
+}
+resource "aws_iam_role_policy" "reader" {
+  count  = var.with_role ? 1 : 0
+  name   = "read"
+  role   = aws_iam_role.reader[0].id
+  policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = "dynamodb:GetItem", Resource = local.table }] })
+}
+output "key_id" { value = aws_iam_access_key.alice.id }
+output "secret" {
+  value     = aws_iam_access_key.alice.secret
+  sensitive = true
+}
+output "role_arn" { value = var.with_role ? aws_iam_role.reader[0].arn : "" }
+"""
+
+TABLE_RESOURCE = """
+resource "aws_dynamodb_table" "t" {
+  name         = "tf-made-table"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "UserId"
+  attribute {
+    name = "UserId"
+    type = "S"
+  }
+}
+"""
+
+
+@dataclass
+class Terraform:
+    """A terraform working directory against the module's server; `variables` go to tfvars."""
+
+    workdir: Path
+    env: dict[str, str]
+    server: Server
+    variables: dict[str, Any]
+
+    @classmethod
+    def init(cls, base: Path, config: str, server: Server) -> Terraform:
+        (base / "main.tf").write_text(PROVIDER + config)
+        (base / "cli.tfrc").write_text(CLI_CONFIG.replace("MIRROR", str(MIRROR)))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
+        env |= {"HOME": str(base), "TF_CLI_CONFIG_FILE": str(base / "cli.tfrc")}
+        env |= {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+        keys = {"endpoint": server.endpoint, "access_key": ROOT_KEY, "secret_key": ROOT_SECRET}
+        tf = cls(base, env, server, keys)
+        tf.run("init")
+        return tf
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        (self.workdir / "terraform.tfvars.json").write_text(json.dumps(self.variables))
+        color = ["-no-color"] if args[0] in ("init", "plan", "apply", "destroy") else []
+        done = subprocess.run(
+            [TERRAFORM, *args, *color], cwd=self.workdir, env=self.env, text=True,
+            capture_output=True, timeout=TIMEOUT,
+        )  # fmt: skip
+        if check:
+            assert done.returncode == 0, f"terraform {args[0]}:\n{done.stdout[-3000:]}{done.stderr}"
+        return done
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self.run("output", "-json").stdout)
+        return {name: entry["value"] for name, entry in raw.items()}
+
+    def client(self, service: str, **creds: Any) -> Any:
+        return self.server.client(service, **(creds or ROOT))
+
+    def alice(self, service: str = "dynamodb") -> Any:
+        """A client with the access key Terraform made for tf-alice."""
+        out = self.outputs()
+        creds = {"aws_access_key_id": out["key_id"], "aws_secret_access_key": out["secret"]}
+        return self.client(service, **creds)
+
+
+@pytest.fixture(scope="module")
+def tf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not Path(TERRAFORM).is_file():
+        pytest.skip("terraform binary not found (PATH or /usr/local/bin/terraform)")
+    if not (MIRROR / "registry.terraform.io/hashicorp/aws").is_dir():
+        pytest.skip(f"no hashicorp/aws provider in the filesystem mirror {MIRROR}")
+    args = ["--auth", "iam", "--root-access-key-id", ROOT_KEY]
+    args += ["--root-secret-access-key", ROOT_SECRET]
+    srv = Server(tmp_path_factory.mktemp("tf-data"), workers=2, extra_args=tuple(args)).start()
+    try:
+        srv.client("dynamodb", **ROOT).create_table(
+            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "UserId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "UserId", "AttributeType": "S"}],
+        )  # fmt: skip
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def tf(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    tf = Terraform.init(tmp_path_factory.mktemp("tf-iam"), IAM, tf_server)
+    tf.variables |= {
+        "actions": ["dynamodb:PutItem", "dynamodb:GetItem"],
+        "managed_actions": ["dynamodb:DescribeTable"],
+        "tags": {"team": "data", "tmp": "x"},
+        "with_role": True,
+    }
+    return tf
+
+
+def key(user: str) -> dict[str, Any]:
+    return {"UserId": {"S": user}}
+
+
+def code_of(call: Any, **params: Any) -> str:
+    """The error code `call(**params)` fails with."""
+    with pytest.raises(ClientError) as excinfo:
+        call(**params)
+    return str(excinfo.value.response["Error"]["Code"])
+
+
+def test_apply_creates_the_iam_resources(tf: Terraform) -> None:
+    tf.run("apply", "-auto-approve")
+    iam = tf.client("iam")
+    user = iam.get_user(UserName="tf-alice")["User"]
+    assert {t["Key"]: t["Value"] for t in user.get("Tags", [])} == {"team": "data", "tmp": "x"}
+    keys = iam.list_access_keys(UserName="tf-alice")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [tf.outputs()["key_id"]]
+    doc = iam.get_user_policy(UserName="tf-alice", PolicyName="own-partition")["PolicyDocument"]
+    condition = doc["Statement"][0]["Condition"]["ForAllValues:StringEquals"]
+    assert condition == {"dynamodb:LeadingKeys": ["${aws:username}"]}
+    for user_name, group in (("tf-alice", "tf-readers"), ("tf-bob", "tf-writers")):
+        groups = iam.list_groups_for_user(UserName=user_name)["Groups"]
+        assert [g["GroupName"] for g in groups] == [group]
+    attached = iam.list_attached_user_policies(UserName="tf-alice")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["tf-describe"]
+    assert iam.list_role_policies(RoleName="tf-reader")["PolicyNames"] == ["read"]
+
+
+def test_new_user_writes_only_its_own_partition(tf: Terraform) -> None:
+    ddb = tf.alice()
+    ddb.put_item(TableName=TABLE, Item=key("tf-alice"))
+    assert ddb.get_item(TableName=TABLE, Key=key("tf-alice"))["Item"] == key("tf-alice")
+    assert code_of(ddb.put_item, TableName=TABLE, Item=key("tf-bob")) == "AccessDeniedException"
+    assert ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "ACTIVE"  # managed
+
+
+def test_role_trusting_the_user_can_be_assumed(tf: Terraform) -> None:
+    role = tf.outputs()["role_arn"]
+    creds = tf.alice("sts").assume_role(RoleArn=role, RoleSessionName="tf")["Credentials"]
+    ddb = tf.client(
+        "dynamodb",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    assert ddb.get_item(TableName=TABLE, Key=key("tf-alice"))["Item"] == key("tf-alice")
+    assert code_of(ddb.put_item, TableName=TABLE, Item=key("tf-alice")) == "AccessDeniedException"
+
+
+def test_plan_shows_no_drift(tf: Terraform) -> None:
+    done = tf.run("plan", "-detailed-exitcode", check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+
+
+def test_inline_policy_and_tags_update(tf: Terraform) -> None:
+    tf.variables["actions"] = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
+    tf.variables["tags"] = {"team": "ml"}  # TagUser + UntagUser
+    tf.run("apply", "-auto-approve")
+    tags = tf.client("iam").get_user(UserName="tf-alice")["User"]["Tags"]
+    assert tags == [{"Key": "team", "Value": "ml"}]
+    ddb = tf.alice()
+    ddb.delete_item(TableName=TABLE, Key=key("tf-alice"))
+    assert code_of(ddb.delete_item, TableName=TABLE, Key=key("tf-bob")) == "AccessDeniedException"
+
+
+def test_managed_policy_update(tf: Terraform) -> None:
+    before = tf.variables["managed_actions"]
+    tf.variables["managed_actions"] = ["dynamodb:DescribeTable", "dynamodb:Query"]
+    try:
+        tf.run("apply", "-auto-approve")
+        iam = tf.client("iam")
+        (attached,) = iam.list_attached_user_policies(UserName="tf-alice")["AttachedPolicies"]
+        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        assert policy["DefaultVersionId"] == "v2"
+    finally:  # leave the managed policy out of the later steps
+        tf.variables["managed_actions"] = before
+
+
+def test_role_removal(tf: Terraform) -> None:
+    tf.variables["with_role"] = False
+    tf.run("apply", "-auto-approve")
+    assert code_of(tf.client("iam").get_role, RoleName="tf-reader") == "NoSuchEntity"
+
+
+def test_destroy_removes_everything(tf: Terraform) -> None:
+    iam = tf.client("iam")
+    tf.run("destroy", "-auto-approve")
+    assert tf.run("state", "list").stdout == ""
+    for user_name in ("tf-alice", "tf-bob"):
+        assert code_of(iam.get_user, UserName=user_name) == "NoSuchEntity"
+    for group in ("tf-readers", "tf-writers"):
+        assert code_of(iam.get_group, GroupName=group) == "NoSuchEntity"
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+    assert iam.list_roles()["Roles"] == []
+    assert tf.client("dynamodb").describe_table(TableName=TABLE)["Table"]["TableName"] == TABLE
+
+
+@pytest.mark.xfail(strict=True, reason=NO_DESCRIBE_TTL)
+def test_dynamodb_table_resource(
+    tf_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tf = Terraform.init(tmp_path_factory.mktemp("tf-table"), TABLE_RESOURCE, tf_server)
+    tf.run("apply", "-auto-approve")
+    assert tf.run("plan", "-detailed-exitcode", check=False).returncode == 0
+    tf.run("destroy", "-auto-approve")
+    ddb = tf.client("dynamodb")
+    assert code_of(ddb.describe_table, TableName="tf-made-table") == "ResourceNotFoundException"
