@@ -15,6 +15,7 @@ from opendynamo.api.iam_common import (
     Result,
     caller,
     check_no_policies,
+    create_entity,
     entity,
     listing,
     merge_tags,
@@ -56,10 +57,7 @@ def create_user(ctx: Context, params: Params) -> Result:
         "CreateDate": now_iso(),
         "Tags": tags(params),
     }
-    with ctx.store.write() as txn:
-        if directory.get_entity(txn, account, "user", user_name.lower()) is not None:
-            raise errors.entity_already_exists(f"User with name {user_name} already exists.")
-        directory.put_entity(txn, account, "user", user_name.lower(), row)
+    create_entity(ctx, "user", user_name, row)
     return {"User": user_view(row, with_tags=True)}
 
 
@@ -269,10 +267,7 @@ def create_group(ctx: Context, params: Params) -> Result:
         "CreateDate": now_iso(),
         "Members": [],
     }
-    with ctx.store.write() as txn:
-        if directory.get_entity(txn, account, "group", group_name.lower()) is not None:
-            raise errors.entity_already_exists(f"Group with name {group_name} already exists.")
-        directory.put_entity(txn, account, "group", group_name.lower(), row)
+    create_entity(ctx, "group", group_name, row)
     return {"Group": group_view(row)}
 
 

@@ -143,3 +143,15 @@ def check_no_policies(row: dict[str, Any]) -> None:
         raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
     if row.get("Attached"):
         raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+
+
+def create_entity(ctx: Context, kind: str, entity_name: str, row: dict[str, Any]) -> None:
+    """Store a new user, group or role; EntityAlreadyExists when the name (in any case) is
+    taken."""
+    account = caller(ctx).account
+    with ctx.store.write() as txn:
+        if directory.get_entity(txn, account, kind, entity_name.lower()) is not None:
+            raise errors.entity_already_exists(
+                f"{kind.capitalize()} with name {entity_name} already exists."
+            )
+        directory.put_entity(txn, account, kind, entity_name.lower(), row)

@@ -19,6 +19,7 @@ from opendynamo.api.iam_common import (
     Result,
     caller,
     check_no_policies,
+    create_entity,
     entity,
     listing,
     name,
@@ -376,10 +377,7 @@ def create_role(ctx: Context, params: Params) -> Result:
         "MaxSessionDuration": duration,
         "Tags": tags(params),
     }
-    with ctx.store.write() as txn:
-        if directory.get_entity(txn, account, "role", role_name.lower()) is not None:
-            raise errors.entity_already_exists(f"Role with name {role_name} already exists.")
-        directory.put_entity(txn, account, "role", role_name.lower(), row)
+    create_entity(ctx, "role", role_name, row)
     return {"Role": role_view(row)}
 
 
