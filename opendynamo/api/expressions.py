@@ -52,6 +52,16 @@ _KINDS: Final = {
     "UpdateExpression": "update",
     "ProjectionExpression": "projection",
 }
+# Every member that makes compile_request do work; a request with none compiles to NOTHING.
+_NO_EXPRESSIONS: Final = frozenset(
+    {"ExpressionAttributeNames", "ExpressionAttributeValues", "ConditionalOperator"}
+    | {
+        name
+        for expressions, legacy_names in PARAMETERS.values()
+        for name in expressions + legacy_names
+    }
+)
+NOTHING: Final = expr.Compiled()
 MISSING_KEY_CONDITION: Final = (
     "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
 )
@@ -60,6 +70,8 @@ MISSING_KEY_CONDITION: Final = (
 def compile_request(body: Body, operation: str) -> expr.Compiled:
     """Every expression parameter of `body` (one table's entry for BatchGetItem) checked and
     turned into trees, legacy parameters translated into the same trees."""
+    if _NO_EXPRESSIONS.isdisjoint(body) and operation != "Query":
+        return NOTHING  # the common GetItem/PutItem: nothing to parse or check
     _check_mixing(body, operation)
     texts = {kind: None for kind in _KINDS.values()} | {
         _KINDS[name]: body.get(name) for name in PARAMETERS[operation][0]

@@ -52,6 +52,25 @@ _REGION_RE = re.compile(r"[a-z0-9-]+")
 _SEPARATORS = re.compile(r"[\s,]+")
 
 Headers = Sequence[tuple[bytes, bytes]]
+
+
+class HeaderIndex:
+    """A request's headers grouped by lower-cased name, built once per verification: every
+    check looks headers up by name, and the canonical request needs all values of each."""
+
+    __slots__ = ("grouped",)
+
+    def __init__(self, headers: Headers) -> None:
+        grouped: dict[bytes, list[bytes]] = {}
+        for key, value in headers:
+            grouped.setdefault(key.lower(), []).append(value)
+        self.grouped = grouped
+
+
+def _indexed(headers: Headers | HeaderIndex) -> HeaderIndex:
+    return headers if isinstance(headers, HeaderIndex) else HeaderIndex(headers)
+
+
 SecretLookup = Callable[[str], str | None]
 
 
@@ -102,7 +121,8 @@ def verify(
     own SHA-256 is signed over, so an unsigned or mismatched declaration fails as a mismatch.
     """
     params = parse_query(query)
-    auth = parse_auth(params, headers)
+    index = HeaderIndex(headers)
+    auth = parse_auth(params, index)
     when = _request_time(auth)
     _check_time(auth, when, now or datetime.now(UTC))
     if "host" not in (name.lower() for name in auth.signed_headers):
@@ -115,21 +135,19 @@ def verify(
     secret = secret_for(credential.access_key)
     if secret is None:
         raise errors.unrecognized_client()
-    payload = payload_hash(headers, body, allow_unsigned_payload)
+    payload = payload_hash(index, body, allow_unsigned_payload)
     canonical = canonical_request(
         method,
         path,
         params,
-        headers,
+        index,
         auth.signed_headers,
         payload,
         presigned=auth.presigned,
         s3=service == "s3",
     )
     scope = f"{credential.date}/{credential.region}/{credential.service}/{TERMINATOR}"
-    expected = signature(
-        secret, credential, string_to_sign(when.strftime(ISO_BASIC), scope, canonical)
-    )
+    expected = signature(secret, credential, string_to_sign(_stamp(auth, when), scope, canonical))
     if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "replace")):
         raise errors.invalid_signature(SIGNATURE_MISMATCH)
     return credential
@@ -148,8 +166,9 @@ def parse_query(query: str) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
-def parse_auth(params: list[tuple[bytes, bytes]], headers: Headers) -> _Auth:
+def parse_auth(params: list[tuple[bytes, bytes]], headers: Headers | HeaderIndex) -> _Auth:
     """Checks 1-3: which form the request uses, and that each required part is present."""
+    headers = _indexed(headers)
     header = _header(headers, b"authorization")
     is_presigned = any(key == b"X-Amz-Algorithm" for key, _ in params)
     if header is not None and is_presigned:
@@ -163,7 +182,7 @@ def parse_auth(params: list[tuple[bytes, bytes]], headers: Headers) -> _Auth:
     return _header_auth(header, headers)
 
 
-def _header_auth(header: str, headers: Headers) -> _Auth:
+def _header_auth(header: str, headers: HeaderIndex) -> _Auth:
     # AWS accepts the parameters with or without spaces after the commas.
     algorithm, *parts = _SEPARATORS.split(header.strip())
     values = {name: value for name, _, value in (part.partition("=") for part in parts)}
@@ -193,7 +212,7 @@ def _header_auth(header: str, headers: Headers) -> _Auth:
     )
 
 
-def _query_auth(params: list[tuple[bytes, bytes]], headers: Headers) -> _Auth:
+def _query_auth(params: list[tuple[bytes, bytes]], headers: HeaderIndex) -> _Auth:
     values: dict[str, str] = {}
     for key, value in params:  # the first occurrence of a parameter counts
         values.setdefault(key.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
@@ -218,12 +237,10 @@ def _query_auth(params: list[tuple[bytes, bytes]], headers: Headers) -> _Auth:
     )
 
 
-def _header(headers: Headers, name: bytes) -> str | None:
+def _header(headers: HeaderIndex, name: bytes) -> str | None:
     """The first value of a header, or None."""
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("utf-8", "surrogateescape")
-    return None
+    values = headers.grouped.get(name)
+    return None if values is None else values[0].decode("utf-8", "surrogateescape")
 
 
 # --- time ----------------------------------------------------------------------------------
@@ -231,9 +248,13 @@ def _header(headers: Headers, name: bytes) -> str | None:
 
 def _request_time(auth: _Auth) -> datetime:
     """Check 4: X-Amz-Date in ISO-8601 basic format (a Date header may also be RFC 1123)."""
-    if _ISO_BASIC_RE.fullmatch(auth.date):
-        try:
-            return datetime.strptime(auth.date, ISO_BASIC).replace(tzinfo=UTC)
+    date = auth.date
+    if _ISO_BASIC_RE.fullmatch(date):
+        try:  # by hand: strptime costs more than the rest of the check
+            return datetime(
+                int(date[0:4]), int(date[4:6]), int(date[6:8]),
+                int(date[9:11]), int(date[11:13]), int(date[13:15]), tzinfo=UTC,
+            )  # fmt: skip
         except ValueError:
             pass
     elif auth.from_date_header:
@@ -288,6 +309,15 @@ def _iso(moment: datetime) -> str:
     return moment.strftime(ISO_BASIC)
 
 
+def _stamp(auth: _Auth, when: datetime) -> str:
+    """The request time in ISO-8601 basic format: X-Amz-Date as sent, else formatted."""
+    return when.strftime(ISO_BASIC) if auth.from_date_header else auth.date
+
+
+def _day(auth: _Auth, when: datetime) -> str:
+    return when.strftime("%Y%m%d") if auth.from_date_header else auth.date[:8]
+
+
 # --- credential scope ----------------------------------------------------------------------
 
 
@@ -324,10 +354,10 @@ def _check_scope(auth: _Auth, when: datetime, service: str) -> Credential:
             f"Credential should be scoped with a valid terminator: '{TERMINATOR}', "
             f"not '{terminator}'. "
         )
-    if date != when.strftime("%Y%m%d"):
+    if date != _day(auth, when):
         problems += (
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-            f"from HTTP: '{date}' != '{when:%Y%m%d}', from '{auth.date}'."
+            f"from HTTP: '{date}' != '{_day(auth, when)}', from '{auth.date}'."
         )
     if problems:
         raise errors.invalid_signature(problems)
@@ -372,21 +402,22 @@ def canonical_query(params: list[tuple[bytes, bytes]], *, presigned: bool = Fals
     return "&".join(f"{key}={value}" for key, value in encoded)
 
 
-def canonical_headers(headers: Headers, signed_headers: Sequence[str]) -> bytes:
+def canonical_headers(headers: Headers | HeaderIndex, signed_headers: Sequence[str]) -> bytes:
     """`name:value\\n` for each signed header: repeated headers joined with commas in order,
     each value trimmed and inner whitespace runs collapsed to one space."""
+    grouped = _indexed(headers).grouped
     lines = []
     for name in signed_headers:
-        wanted = name.lower().encode("latin-1", "replace")
-        values = [b" ".join(value.split()) for key, value in headers if key.lower() == wanted]
-        lines.append(name.encode("latin-1", "replace") + b":" + b",".join(values) + b"\n")
+        values = grouped.get(name.lower().encode("latin-1", "replace"), ())
+        trimmed = b",".join(b" ".join(value.split()) for value in values)
+        lines.append(name.encode("latin-1", "replace") + b":" + trimmed + b"\n")
     return b"".join(lines)
 
 
-def payload_hash(headers: Headers, body: bytes, allow_unsigned: bool = False) -> str:
+def payload_hash(headers: Headers | HeaderIndex, body: bytes, allow_unsigned: bool = False) -> str:
     """The hex SHA-256 of the body actually received; `UNSIGNED-PAYLOAD` only when declared in
     X-Amz-Content-Sha256 and allowed. A declared hash is never trusted over the body."""
-    declared = _header(headers, b"x-amz-content-sha256")
+    declared = _header(_indexed(headers), b"x-amz-content-sha256")
     if allow_unsigned and declared == UNSIGNED_PAYLOAD:
         return UNSIGNED_PAYLOAD
     return hashlib.sha256(body).hexdigest()
@@ -396,7 +427,7 @@ def canonical_request(
     method: str,
     path: str,
     params: list[tuple[bytes, bytes]],
-    headers: Headers,
+    headers: Headers | HeaderIndex,
     signed_headers: Sequence[str],
     payload: str,
     *,
