@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import sys
+from typing import Any
 
 import click
 
@@ -189,6 +190,40 @@ def create_account(data_dir: str, account_id: str | None) -> None:
     finally:
         store.close()
     click.echo(json.dumps({"AccountId": account, "AccessKeyId": key, "SecretAccessKey": secret}))
+
+
+@main.command()
+@click.option(
+    "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
+)
+@click.option("--table", required=True, help="An existing table to load into.")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--account-id", default="000000000000", show_default=True)
+@click.argument("source", type=click.File("rb"), default="-")
+def load(data_dir: str, table: str, region: str, account_id: str, source: Any) -> None:
+    """Load items (DynamoDB JSON, one per line, as ImportTable reads them) from SOURCE (a file
+    or - for standard input) straight into the store. The server may be running."""
+    import time
+
+    from opendynamo.api.bulk import LoadError
+    from opendynamo.api.bulk import load as bulk_load
+
+    settings = Settings(data_dir=os.path.abspath(data_dir))
+    _check_data_dir(settings)
+    store = settings.open_store()
+    started = time.perf_counter()
+    try:
+        loaded = bulk_load(store, account_id, region, table, source)
+    except LoadError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"loaded {loaded.items} items ({loaded.bytes} bytes) in {elapsed:.1f} s "
+        f"({loaded.items / max(elapsed, 1e-9):,.0f} items/s)",
+        err=True,
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:

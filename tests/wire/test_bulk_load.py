@@ -1,0 +1,103 @@
+"""`opendynamo load`: items in DynamoDB JSON (one per line, ImportTable's format) put straight
+into the store of a running server, with their index entries and counters, validated as
+PutItem validates them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server, unique_name
+
+
+@pytest.fixture(scope="module")
+def loaded_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    server = Server(tmp_path_factory.mktemp("load"), workers=2).start()
+    yield server
+    server.stop()
+
+
+def load(server: Server, table: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
+    assert server.data_dir is not None
+    return subprocess.run(
+        [sys.executable, "-m", "opendynamo", "load", "--data-dir", str(server.data_dir),
+         "--table", table, "-"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+def make_table(server: Server) -> str:
+    name = unique_name()
+    server.client().create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "team", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByTeam",
+                "KeySchema": [{"AttributeName": "team", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def test_items_land_with_their_index_entries_and_counts(loaded_server: Server) -> None:
+    table = make_table(loaded_server)
+    lines = [
+        json.dumps({"Item": {"pk": {"S": f"u{i}"}, "team": {"S": f"t{i % 3}"}, "n": {"N": str(i)}}})
+        for i in range(300)
+    ]
+    lines.append(json.dumps({"pk": {"S": "bare"}, "team": {"S": "t0"}}))  # a bare item too
+    done = load(loaded_server, table, lines)
+    assert done.returncode == 0, done.stderr
+    assert "loaded 301 items" in done.stderr
+    ddb = loaded_server.client()
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "u42"}})["Item"]["n"] == {"N": "42"}
+    assert ddb.scan(TableName=table, Select="COUNT")["Count"] == 301
+    by_team = ddb.query(
+        TableName=table,
+        IndexName="ByTeam",
+        KeyConditionExpression="team = :t",
+        ExpressionAttributeValues={":t": {"S": "t0"}},
+        Select="COUNT",
+    )
+    assert by_team["Count"] == 101
+    assert ddb.describe_table(TableName=table)["Table"]["ItemCount"] == 301
+
+
+def test_a_bad_line_is_named_and_later_lines_are_not_loaded(loaded_server: Server) -> None:
+    table = make_table(loaded_server)
+    lines = [
+        json.dumps({"Item": {"pk": {"S": "ok"}}}),
+        json.dumps({"Item": {"pk": {"N": "1"}}}),
+        json.dumps({"Item": {"pk": {"S": "after"}}}),
+    ]
+    done = load(loaded_server, table, lines)
+    assert done.returncode == 1
+    assert (
+        "line 2: One or more parameter values were invalid: Type mismatch for key pk" in done.stderr
+    )
+    ddb = loaded_server.client()
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "after"}})
+
+
+def test_unknown_table_and_malformed_json(loaded_server: Server, tmp_path: Path) -> None:
+    done = load(loaded_server, "missing-table", [json.dumps({"Item": {"pk": {"S": "a"}}})])
+    assert done.returncode == 1 and "table missing-table not found" in done.stderr
+    table = make_table(loaded_server)
+    done = load(loaded_server, table, ["{not json"])
+    assert done.returncode == 1 and "line 1: not a JSON object" in done.stderr
