@@ -20,6 +20,8 @@ MIN_EXPONENT = -130  # adjusted exponent of the smallest magnitude (1E-130)
 _EXACT = Context(prec=400, Emax=999999, Emin=-999999)
 # Java BigDecimal's grammar as DynamoDB applies it: an optional sign (a leading "+" is accepted),
 # ASCII digits, no surrounding whitespace ("1 " and " 1" are rejected by DynamoDB).
+# An integer without sign "+", leading zeros or more than 38 digits is its own canonical text.
+_PLAIN_INTEGER = re.compile(r"-?[1-9][0-9]{0,37}")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
@@ -29,6 +31,8 @@ def normalize(text: str) -> str:
     Raises DynamoDB's ValidationException for text that is not a number, more than 38
     significant digits, or a magnitude outside DynamoDB's range.
     """
+    if _PLAIN_INTEGER.fullmatch(text):
+        return text  # already canonical: the common counter or id needs no Decimal
     if not _NUMBER.fullmatch(text):
         if text == "":
             raise errors.validation("The parameter cannot be converted to a numeric value")
