@@ -1,0 +1,1 @@
+"""Benchmarks of opendynamo: `python bench/run.py` (see bench/README.md), `python bench/auth.py`."""
