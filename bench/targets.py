@@ -59,6 +59,10 @@ def _ceiling(port: int, workdir: Path) -> list[str]:
     return [sys.executable, "-m", "bench.ceiling", "--port", str(port)]
 
 
+def _uvicorn(port: int, workdir: Path) -> list[str]:
+    return [sys.executable, "-m", "bench.ceiling", "--port", str(port), "--stack", "uvicorn"]
+
+
 def _dynalite(port: int, workdir: Path) -> list[str]:
     cli = PEERS / "node_modules" / "dynalite" / "cli.js"
     if not cli.exists():
@@ -79,7 +83,8 @@ def targets(moto_seconds: float) -> dict[str, Target]:
         t.name: t
         for t in (
             Target("opendynamo", _opendynamo, FULL, about="--auth sigv4, 1 worker, SQLite on disk"),
-            Target("ceiling", _ceiling, FULL, checks=False, about="no-op ASGI app, same stack"),
+            Target("ceiling", _ceiling, FULL, checks=False, about="no-op responder, same stack"),
+            Target("uvicorn", _uvicorn, FULL, checks=False, about="no-op ASGI app on uvicorn"),
             Target("dynalite", _dynalite, FULL, about="npm dynalite, in memory"),
             Target("moto", _moto, SMALL, max_seconds=moto_seconds, about="moto[server]"),
         )

@@ -7,7 +7,6 @@ import ipaddress
 import json
 import os
 import socket
-import sys
 from typing import Any
 
 import click
@@ -95,7 +94,7 @@ def serve(
     tls_key: str | None,
 ) -> None:
     """Serve the DynamoDB API on HOST:PORT."""
-    import uvicorn
+    from opendynamo.server import worker
 
     auth = _auth_mode(host, auth)
     if bool(root_access_key_id) != bool(root_secret_access_key):
@@ -122,34 +121,13 @@ def serve(
     _check_data_dir(settings)
     sock = _bind(host, port)
     os.environ.update(settings.to_env())
-    config = uvicorn.Config(
-        "opendynamo.server.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-        loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
-        server_header=False,
-        date_header=False,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-    )
     scheme = "https" if tls_cert else "http"
     click.echo(
         f"opendynamo serving on {scheme}://{host}:{port} "
         f"({'in memory' if in_memory else settings.data_dir}, {workers} worker(s), auth {auth})",
         err=True,
     )
-    server = uvicorn.Server(config)
-    if workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        server.run(sockets=[sock])
+    worker.serve(sock, workers, worker.Options(log_level, tls_cert, tls_key))
 
 
 def _auth_mode(host: str, auth: str | None) -> str:

@@ -1,5 +1,5 @@
 """Server settings, passed from the command line to every worker process through the
-environment (uvicorn starts workers by importing `opendynamo.server.asgi:app`)."""
+environment (each worker process of `server/worker` reads them)."""
 
 from __future__ import annotations
 

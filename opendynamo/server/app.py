@@ -26,6 +26,8 @@ from opendynamo.iam.identity import Identity
 from opendynamo.server import auth, awsquery, housekeeper, protocol, sigv4
 from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
+from opendynamo.server.http import MAX_BODY_BYTES as MAX_REQUEST_BYTES
+from opendynamo.server.http import Incoming, Reply
 from opendynamo.storage.base import Store
 
 Scope = MutableMapping[str, Any]
@@ -33,7 +35,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json")
 FORM_TYPE = b"application/x-www-form-urlencoded"
 log = logging.getLogger("opendynamo.server")
@@ -62,33 +63,72 @@ class App:
             self._authority = Authority(self.settings.auth, self.store, self.settings.sealer())
         return self._authority
 
+    # --- serving ---------------------------------------------------------------------------
+
+    def respond(self, incoming: Incoming) -> Reply:
+        """The answer to one HTTP request (server/http calls this for every request)."""
+        request = Request(incoming, protocol.new_request_id())
+        method = incoming.method
+        if method == "GET":
+            return self._get(request)
+        content_type = request.header(b"content-type").split(b";")[0].strip()
+        if method == "POST" and content_type == FORM_TYPE:
+            status, payload = self._handle_query(request)
+            return Reply(status, b"text/xml", payload, request.id)
+        if method != "POST" or (incoming.body and content_type not in JSON_TYPES):
+            return Reply(404, b"text/plain", b"<UnknownOperationException/>\n", request.id)
+        reply_type = content_type if content_type in JSON_TYPES else JSON_TYPES[0]
+        if incoming.too_large:
+            status, payload = _render_error(errors.request_too_large())
+        else:
+            status, payload = self._handle(request)
+        return Reply(status, reply_type, payload, request.id)
+
+    def startup(self) -> None:
+        """Open the store (so a bad data dir fails the start, not a request) and the keys."""
+        if self._store is None:
+            self._store = self.settings.open_store()
+        self._start_auth()
+
+    async def housekeeping(self) -> None:
+        await housekeeper.run(self.store)
+
+    def shutdown(self) -> None:
+        if self._audit is not None:
+            self._audit.close()
+        if self._store is not None:
+            self._store.close()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI interface, for running opendynamo under another server."""
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
         body, too_large = await _read_body(receive)
-        request_id = protocol.new_request_id()
-        method = scope["method"]
-        if method == "GET":
-            await self._get(scope, send, request_id)
-            return
-        request = Request(scope, body, request_id)
-        content_type = request.header(b"content-type").split(b";")[0].strip()
-        if method == "POST" and content_type == FORM_TYPE:
-            status, payload = self._handle_query(request)
-            await _send(send, status, payload, b"text/xml", request_id)
-            return
-        if method != "POST" or (body and content_type not in JSON_TYPES):
-            await _send(send, 404, b"<UnknownOperationException/>\n", b"text/plain", request_id)
-            return
-        reply_type = content_type if content_type in JSON_TYPES else JSON_TYPES[0]
-        if too_large:
-            status, payload = _render_error(errors.request_too_large())
-        else:
-            status, payload = self._handle(request)
-        await _send(send, status, payload, reply_type, request_id)
+        client = scope.get("client")
+        target = scope.get("raw_path") or str(scope.get("path", "/")).encode()
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        reply = self.respond(
+            Incoming(
+                scope["method"],
+                target,
+                scope["headers"],
+                body,
+                too_large,
+                str(scope.get("scheme", "http")),
+                str(client[0]) if client else None,
+            )
+        )
+        headers = [(b"content-type", reply.content_type)]
+        headers.append((b"content-length", str(len(reply.body)).encode()))
+        if reply.request_id:
+            headers.append((b"x-amzn-requestid", reply.request_id.encode()))
+            headers.append((b"x-amz-crc32", str(zlib.crc32(reply.body)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": reply.body})
 
     def _handle(self, request: Request) -> tuple[int, bytes]:
         try:
@@ -243,27 +283,22 @@ class App:
             error_code=request.error,
         )
 
-    async def _get(self, scope: Scope, send: Send, request_id: str) -> None:
-        if scope["path"] == "/":
-            await _send(send, 200, f"healthy: {self.endpoint} ".encode(), b"text/plain", request_id)
-        else:
-            await _send(send, 404, b"Not Found", b"text/plain", request_id)
+    def _get(self, request: Request) -> Reply:
+        if request.path == "/":
+            return Reply(200, b"text/plain", f"healthy: {self.endpoint} ".encode(), request.id)
+        return Reply(404, b"text/plain", b"Not Found", request.id)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                store = self.store  # open now, so a bad data dir fails the start, not a request
-                self._start_auth()
-                self._housekeeper = asyncio.create_task(housekeeper.run(store))
+                self.startup()
+                self._housekeeper = asyncio.create_task(self.housekeeping())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._housekeeper is not None:
                     self._housekeeper.cancel()
-                if self._audit is not None:
-                    self._audit.close()
-                if self._store is not None:
-                    self._store.close()
+                self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -294,10 +329,14 @@ class Request:
     """One HTTP request as the edge sees it, and what it learns while serving it."""
 
     __slots__ = (
-        "scope",
+        "method",
+        "path",
+        "query",
         "body",
         "id",
         "headers",
+        "scheme",
+        "client",
         "identity",
         "region",
         "operation",
@@ -305,11 +344,16 @@ class Request:
         "error",
     )
 
-    def __init__(self, scope: Scope, body: bytes, request_id: str) -> None:
-        self.scope = scope
-        self.body = body
+    def __init__(self, incoming: Incoming, request_id: str) -> None:
+        self.method = incoming.method
+        path, _, query = incoming.target.partition(b"?")
+        self.path = path.decode("latin-1") or "/"
+        self.query = query.decode("latin-1")
+        self.body = incoming.body
         self.id = request_id
-        self.headers: list[tuple[bytes, bytes]] = scope["headers"]
+        self.headers = incoming.headers
+        self.scheme = incoming.scheme
+        self.client = incoming.client
         self.identity: Identity | None = None
         self.region: str | None = None
         self.operation = ""
@@ -321,28 +365,6 @@ class Request:
             if key == name:
                 return value
         return b""
-
-    @property
-    def method(self) -> str:
-        return str(self.scope["method"])
-
-    @property
-    def path(self) -> str:
-        raw = self.scope.get("raw_path")
-        return raw.decode("latin-1") if raw else str(self.scope.get("path", "/"))
-
-    @property
-    def query(self) -> str:
-        return bytes(self.scope.get("query_string", b"")).decode("latin-1")
-
-    @property
-    def scheme(self) -> str:
-        return str(self.scope.get("scheme", "http"))
-
-    @property
-    def client(self) -> str | None:
-        client = self.scope.get("client")
-        return str(client[0]) if client else None
 
 
 def _scope_service(request: Request) -> str:
@@ -398,21 +420,3 @@ def _parse_json(body: bytes) -> Any:
 
 def _render_error(exc: errors.DynamoError) -> tuple[int, bytes]:
     return exc.status, orjson.dumps(exc.body())
-
-
-async def _send(
-    send: Send, status: int, payload: bytes, content_type: bytes, request_id: str
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-amzn-requestid", request_id.encode()),
-                (b"x-amz-crc32", str(zlib.crc32(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,265 @@
+"""opendynamo's HTTP/1.1 server: an asyncio protocol on httptools (and uvloop where there is
+one) that hands each complete request to a synchronous responder and writes the whole answer
+with one write.
+
+Every DynamoDB operation runs synchronously on the worker's store, so nothing is gained by
+giving each request a task, an ASGI scope and messages: this layer costs a fraction of an
+ASGI server's (bench/README.md has the figures). Requests pipelined on one connection are
+answered in order. The ASGI adapter (`server/asgi`) remains for embedding in other servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import ssl
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import cast
+
+import httptools
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+IDLE_SECONDS = 60.0  # a keep-alive connection with no request for this long is closed
+log = logging.getLogger("opendynamo.http")
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One parsed request."""
+
+    method: str
+    target: bytes  # the request target as sent: path and query
+    headers: list[tuple[bytes, bytes]]  # names lower-cased, in order
+    body: bytes
+    too_large: bool  # the body passed MAX_BODY_BYTES and was dropped
+    scheme: str
+    client: str | None
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    content_type: bytes
+    body: bytes
+    request_id: str = ""
+    extra: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+Responder = Callable[[Incoming], Reply]
+
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+
+
+def _date_header() -> bytes:
+    return b"Date: " + email.utils.formatdate(usegmt=True).encode() + b"\r\n"
+
+
+class Clock:
+    """The Date header, refreshed once a second by the server's sweep rather than per reply."""
+
+    __slots__ = ("date", "now")
+
+    def __init__(self) -> None:
+        self.tick()
+
+    def tick(self) -> None:
+        self.now = time.monotonic()
+        self.date = _date_header()
+
+
+def render(reply: Reply, date: bytes, keep_alive: bool) -> bytes:
+    """The reply's bytes on the wire: status line, headers, body."""
+    body = reply.body
+    head = [
+        b"HTTP/1.1 %d %s\r\n" % (reply.status, _REASONS.get(reply.status, b"Unknown")),
+        b"Content-Type: %s\r\nContent-Length: %d\r\n" % (reply.content_type, len(body)),
+        date,
+    ]
+    if reply.request_id:
+        head.append(b"x-amzn-RequestId: %s\r\n" % reply.request_id.encode())
+        head.append(b"x-amz-crc32: %d\r\n" % zlib.crc32(body))
+    for name, value in reply.extra:
+        head.append(b"%s: %s\r\n" % (name, value))
+    if not keep_alive:
+        head.append(b"Connection: close\r\n")
+    head.append(b"\r\n")
+    head.append(body)
+    return b"".join(head)
+
+
+_BAD_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
+    b"Connection: close\r\n\r\nBad Request"
+)
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: parse, respond, write; reading pauses while writing is paused."""
+
+    __slots__ = (
+        "_server",
+        "_transport",
+        "_parser",
+        "_scheme",
+        "_client",
+        "_target",
+        "_headers",
+        "_chunks",
+        "_size",
+        "_too_large",
+        "_closing",
+        "active",
+    )
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._scheme = "http"
+        self._client: str | None = None
+        self._target = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._too_large = False
+        self._closing = False
+        self.active = server.clock.now
+
+    # --- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        peer = transport.get_extra_info("peername")
+        self._client = str(peer[0]) if isinstance(peer, tuple) else None
+        if transport.get_extra_info("sslcontext") is not None:
+            self._scheme = "https"
+        self._server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._server.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.active = self._server.clock.now
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail()
+        except httptools.HttpParserError:
+            self._fail()
+
+    def pause_writing(self) -> None:
+        assert self._transport is not None
+        self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        assert self._transport is not None
+        if not self._closing:
+            self._transport.resume_reading()
+
+    # --- httptools callbacks -------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._target = b""
+        self._headers = []
+        self._chunks = []
+        self._size = 0
+        self._too_large = False
+
+    def on_url(self, url: bytes) -> None:
+        self._target += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        for name, value in self._headers:
+            if name == b"expect" and value.lower() == b"100-continue":
+                assert self._transport is not None
+                self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_BODY_BYTES:
+            self._too_large = True
+            self._chunks.clear()
+        else:
+            self._chunks.append(chunk)
+
+    def on_message_complete(self) -> None:
+        transport = self._transport
+        if transport is None or self._closing:
+            return
+        chunks = self._chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        incoming = Incoming(
+            self._parser.get_method().decode("latin-1"),
+            self._target,
+            self._headers,
+            body,
+            self._too_large,
+            self._scheme,
+            self._client,
+        )
+        try:
+            reply = self._server.respond(incoming)
+        except Exception:
+            log.exception("responder failed")
+            reply = Reply(500, b"text/plain", b"Internal Server Error")
+        keep_alive = self._parser.should_keep_alive() and not self._server.stopping
+        transport.write(render(reply, self._server.clock.date, keep_alive))
+        if not keep_alive:
+            self.close()
+
+    # --- closing -------------------------------------------------------------------------
+
+    def _fail(self) -> None:
+        if self._transport is not None and not self._closing:
+            self._transport.write(_BAD_REQUEST)
+        self.close()
+
+    def close(self) -> None:
+        if not self._closing and self._transport is not None:
+            self._closing = True
+            self._transport.close()
+
+
+class Server:
+    """The connections of one worker process and the responder they share."""
+
+    def __init__(self, respond: Responder, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.respond = respond
+        self.idle_seconds = idle_seconds
+        self.clock = Clock()
+        self.connections: set[Connection] = set()
+        self.stopping = False
+
+    def connection(self) -> Connection:
+        return Connection(self)
+
+    async def sweep(self) -> None:
+        """Once a second: refresh the Date header and close connections idle too long."""
+        while True:
+            await asyncio.sleep(1.0)
+            self.clock.tick()
+            cutoff = self.clock.now - self.idle_seconds
+            for conn in [c for c in self.connections if c.active < cutoff]:
+                conn.close()
+
+    def close_all(self) -> None:
+        """Stop keeping connections alive; close them (no request is ever half-answered:
+        answers are written whole, between reads)."""
+        self.stopping = True
+        for conn in list(self.connections):
+            conn.close()
+
+
+def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certfile, keyfile)
+    return context
