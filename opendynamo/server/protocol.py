@@ -3,7 +3,6 @@ ids (the Authorization header is `server/sigv4`'s)."""
 
 from __future__ import annotations
 
-import base64
 import os
 
 from opendynamo import errors
@@ -15,8 +14,9 @@ DEFAULT_REGION = "us-east-1"
 
 
 def new_request_id() -> str:
-    """A 52-character upper-case id, the shape AWS gives its request ids."""
-    return base64.b32encode(os.urandom(32)).decode()[:52]
+    """A 52-character upper-case id, the shape AWS gives its request ids (hex: base32 of
+    the same randomness costs ten times as much)."""
+    return os.urandom(26).hex().upper()
 
 
 def split_target(target: str | None) -> tuple[str, str]:
