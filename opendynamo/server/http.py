@@ -72,30 +72,32 @@ class Clock:
         self.date = _date_header()
 
 
-def render(reply: Reply, date: bytes, keep_alive: bool) -> bytes:
-    """The reply's bytes on the wire: status line, headers, body."""
+def render(
+    reply: Reply, date: bytes, keep_alive: bool, head: bool = False, http10: bool = False
+) -> bytes:
+    """The reply's bytes on the wire: status line, headers, body (none for HEAD)."""
     body = reply.body
-    head = [
+    lines = [
         b"HTTP/1.1 %d %s\r\n" % (reply.status, _REASONS.get(reply.status, b"Unknown")),
         b"Content-Type: %s\r\nContent-Length: %d\r\n" % (reply.content_type, len(body)),
         date,
     ]
     if reply.request_id:
-        head.append(b"x-amzn-RequestId: %s\r\n" % reply.request_id.encode())
-        head.append(b"x-amz-crc32: %d\r\n" % zlib.crc32(body))
+        lines.append(b"x-amzn-RequestId: %s\r\n" % reply.request_id.encode())
+        lines.append(b"x-amz-crc32: %d\r\n" % zlib.crc32(body))
     for name, value in reply.extra:
-        head.append(b"%s: %s\r\n" % (name, value))
+        lines.append(b"%s: %s\r\n" % (name, value))
     if not keep_alive:
-        head.append(b"Connection: close\r\n")
-    head.append(b"\r\n")
-    head.append(body)
-    return b"".join(head)
+        lines.append(b"Connection: close\r\n")
+    elif http10:
+        lines.append(b"Connection: keep-alive\r\n")
+    lines.append(b"\r\n")
+    if not head:
+        lines.append(body)
+    return b"".join(lines)
 
 
-_BAD_REQUEST = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
-    b"Connection: close\r\n\r\nBad Request"
-)
+_BAD_REQUEST = Reply(400, b"text/plain", b"Bad Request")
 
 
 class Connection(asyncio.Protocol):
@@ -148,8 +150,12 @@ class Connection(asyncio.Protocol):
         self.active = self._server.clock.now
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail()
+        except httptools.HttpParserUpgrade as upgrade:
+            # Answered as if there were no Upgrade header; go on with a fresh parser.
+            offset = int(upgrade.args[0]) if upgrade.args else len(data)
+            self._parser = httptools.HttpRequestParser(self)
+            if offset < len(data):
+                self.data_received(data[offset:])
         except httptools.HttpParserError:
             self._fail()
 
@@ -178,6 +184,10 @@ class Connection(asyncio.Protocol):
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
+        if self._parser.get_http_version() != "1.1":
+            return  # HTTP/1.0 gets no 1xx answers, and needs no Host
+        if not any(name == b"host" for name, _ in self._headers):
+            raise httptools.HttpParserError("HTTP/1.1 without Host")  # RFC 9112 3.2: 400
         for name, value in self._headers:
             if name == b"expect" and value.lower() == b"100-continue":
                 assert self._transport is not None
@@ -211,8 +221,11 @@ class Connection(asyncio.Protocol):
         except Exception:
             log.exception("responder failed")
             reply = Reply(500, b"text/plain", b"Internal Server Error")
-        keep_alive = self._parser.should_keep_alive() and not self._server.stopping
-        transport.write(render(reply, self._server.clock.date, keep_alive))
+        parser = self._parser
+        keep_alive = parser.should_keep_alive() and not self._server.stopping
+        head = incoming.method == "HEAD"
+        http10 = parser.get_http_version() == "1.0"
+        transport.write(render(reply, self._server.clock.date, keep_alive, head, http10))
         if not keep_alive:
             self.close()
 
@@ -220,7 +233,7 @@ class Connection(asyncio.Protocol):
 
     def _fail(self) -> None:
         if self._transport is not None and not self._closing:
-            self._transport.write(_BAD_REQUEST)
+            self._transport.write(render(_BAD_REQUEST, self._server.clock.date, False))
         self.close()
 
     def close(self) -> None:
