@@ -57,10 +57,11 @@ class Settings:
             secrets_key=env.get(ENV_PREFIX + "SECRETS_KEY", ""),
         )
 
-    def open_store(self) -> Store:
+    def open_store(self, *, serving: bool = False) -> Store:
+        """The store; a serving worker's checkpoints its WAL on a thread of its own."""
         from opendynamo.storage.sqlite import open_store
 
-        return open_store(None if self.in_memory else self.data_dir)
+        return open_store(None if self.in_memory else self.data_dir, checkpoint_thread=serving)
 
     def sealer(self) -> Sealer:
         """The key that seals secret access keys: given, kept beside the data, or (in memory)

@@ -84,10 +84,22 @@ class App:
             status, payload = self._handle(request)
         return Reply(status, reply_type, payload, request.id)
 
+    @property
+    def commit_failed(self) -> Reply:
+        """The answer to each request whose group commit failed (server/http)."""
+        status, payload = _render_error(
+            errors.DynamoError(
+                "InternalServerError",
+                "Internal server error (the write was not committed)",
+                status=500,
+            )
+        )
+        return Reply(status, JSON_TYPES[0], payload)
+
     def startup(self) -> None:
         """Open the store (so a bad data dir fails the start, not a request) and the keys."""
         if self._store is None:
-            self._store = self.settings.open_store()
+            self._store = self.settings.open_store(serving=True)
         self._start_auth()
 
     async def housekeeping(self) -> None:

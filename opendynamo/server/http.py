@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import cast
+from typing import Protocol, cast
 
 import httptools
 
@@ -216,18 +216,28 @@ class Connection(asyncio.Protocol):
             self._scheme,
             self._client,
         )
+        server = self._server
+        server.begin_turn()
         try:
-            reply = self._server.respond(incoming)
+            reply = server.respond(incoming)
         except Exception:
             log.exception("responder failed")
             reply = Reply(500, b"text/plain", b"Internal Server Error")
         parser = self._parser
-        keep_alive = parser.should_keep_alive() and not self._server.stopping
+        keep_alive = parser.should_keep_alive() and not server.stopping
         head = incoming.method == "HEAD"
         http10 = parser.get_http_version() == "1.0"
-        transport.write(render(reply, self._server.clock.date, keep_alive, head, http10))
-        if not keep_alive:
-            self.close()
+        answer = render(reply, server.clock.date, keep_alive, head, http10)
+        if server.group is not None and server.group.group_open:
+            server.held.append((self, answer, keep_alive, head))  # written once committed
+        else:
+            self.send(answer, keep_alive)
+
+    def send(self, answer: bytes, keep_alive: bool) -> None:
+        if self._transport is not None and not self._closing:
+            self._transport.write(answer)
+            if not keep_alive:
+                self.close()
 
     # --- closing -------------------------------------------------------------------------
 
@@ -242,15 +252,66 @@ class Connection(asyncio.Protocol):
             self._transport.close()
 
 
-class Server:
-    """The connections of one worker process and the responder they share."""
+class Group(Protocol):
+    """Group commit (storage/sqlite's `begin_group`): the writes of all requests answered in
+    one turn of the event loop share one transaction, committed when the turn ends."""
 
-    def __init__(self, respond: Responder, idle_seconds: float = IDLE_SECONDS) -> None:
+    def begin_group(self) -> None: ...
+
+    @property
+    def group_open(self) -> bool: ...
+
+    def end_group(self) -> None: ...
+
+
+class Server:
+    """The connections of one worker process and the responder they share.
+
+    With a `group`, every request parsed in one turn of the event loop (all the data the
+    kernel had ready) is answered inside one group; replies that depend on the group's
+    commit are held and written after it, or replaced by `failed` when the commit fails.
+    """
+
+    def __init__(
+        self,
+        respond: Responder,
+        idle_seconds: float = IDLE_SECONDS,
+        group: Group | None = None,
+        failed: Reply | None = None,
+    ) -> None:
         self.respond = respond
         self.idle_seconds = idle_seconds
+        self.group = group
+        self.failed = failed or Reply(500, b"text/plain", b"Internal Server Error")
         self.clock = Clock()
         self.connections: set[Connection] = set()
+        self.held: list[tuple[Connection, bytes, bool, bool]] = []
         self.stopping = False
+        self._in_turn = False
+
+    def begin_turn(self) -> None:
+        if self.group is None or self._in_turn:
+            return
+        self._in_turn = True
+        self.group.begin_group()
+        asyncio.get_running_loop().call_soon(self.end_turn)
+
+    def end_turn(self) -> None:
+        """Commit the turn's group and write the replies that waited for it."""
+        if not self._in_turn or self.group is None:
+            return
+        self._in_turn = False
+        try:
+            self.group.end_group()
+            failed = False
+        except Exception:
+            log.exception("group commit failed; %d replies become errors", len(self.held))
+            failed = True
+        held, self.held = self.held, []
+        for conn, answer, keep_alive, head in held:
+            if failed:
+                answer = render(self.failed, self.clock.date, keep_alive, head)
+            conn.send(answer, keep_alive)
 
     def connection(self) -> Connection:
         return Connection(self)
@@ -268,6 +329,7 @@ class Server:
         """Stop keeping connections alive; close them (no request is ever half-answered:
         answers are written whole, between reads)."""
         self.stopping = True
+        self.end_turn()
         for conn in list(self.connections):
             conn.close()
 

@@ -65,7 +65,7 @@ async def _serve(sock: socket.socket, options: Options) -> None:
             loop.add_signal_handler(signum, stop.set)
     app = App(Settings.from_env())
     app.startup()
-    server = http.Server(app.respond)
+    server = http.Server(app.respond, group=app.store, failed=app.commit_failed)
     tls = None
     if options.tls_cert and options.tls_key:
         tls = http.tls_context(options.tls_cert, options.tls_key)

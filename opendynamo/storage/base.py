@@ -57,6 +57,19 @@ class Store(Protocol):
         rolls back when the block raises."""
         ...
 
+    def begin_group(self) -> None:
+        """Group commit: from here on, writes join one transaction (each a savepoint)."""
+        ...
+
+    @property
+    def group_open(self) -> bool:
+        """Whether writes made since `begin_group` wait for `end_group` to be durable."""
+        ...
+
+    def end_group(self) -> None:
+        """Commit the group's writes together; raise (all rolled back) when that fails."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -9,6 +9,7 @@ take back the last commits, as documented in the README.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,7 @@ from opendynamo.storage.base import ReadTxn, WriteTxn
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID"
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_PAGES = 1000  # SQLite's own wal_autocheckpoint default
 
 
 class SqliteTxn:
@@ -64,43 +66,139 @@ class SqliteTxn:
 
 
 class SqliteStore:
-    """The SQLite store of one process. `path` None means a private in-memory database."""
+    """The SQLite store of one process. `path` None means a private in-memory database.
 
-    def __init__(self, path: str | None) -> None:
+    Group commit: between `begin_group()` and `end_group()`, the first `write()` opens one
+    transaction that every later `write()` joins as a savepoint (rolled back alone when its
+    block raises) and every `read()` shares; `end_group()` commits them all at once. The caller
+    must not report any of them done before `end_group()` returns (server/http holds the
+    replies). Outside a group each `read()` and `write()` is its own transaction.
+    """
+
+    def __init__(self, path: str | None, *, checkpoint_thread: bool = False) -> None:
         self.path = path
         self._conn = apsw.Connection(":memory:" if path is None else path)
         self._conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        self._checkpointer: _Checkpointer | None = None
         if path is not None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            if checkpoint_thread:
+                self._checkpointer = _Checkpointer(path)
+                self._checkpointer.start()
+                self._conn.set_wal_hook(self._checkpointer.on_commit)
+        self._txn = SqliteTxn(self._conn)
+        self._grouping = False
+        self._group_open = False
         with self.write():
             self._conn.execute(_SCHEMA)
 
     @contextmanager
     def read(self) -> Iterator[ReadTxn]:
+        if self._group_open:
+            yield self._txn
+            return
         self._conn.execute("BEGIN")
         try:
-            yield SqliteTxn(self._conn)
+            yield self._txn
         finally:
             self._conn.execute("COMMIT")
 
     @contextmanager
     def write(self) -> Iterator[WriteTxn]:
+        if self._grouping:
+            if not self._group_open:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._group_open = True
+            self._conn.execute("SAVEPOINT w")
+            try:
+                yield self._txn
+            except BaseException:
+                self._conn.execute("ROLLBACK TO w")
+                self._conn.execute("RELEASE w")
+                raise
+            self._conn.execute("RELEASE w")
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield SqliteTxn(self._conn)
+            yield self._txn
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
 
+    def begin_group(self) -> None:
+        self._grouping = True
+
+    @property
+    def group_open(self) -> bool:
+        """Whether writes of the current group wait for `end_group()` to be durable."""
+        return self._group_open
+
+    def end_group(self) -> None:
+        """Commit the group's writes; on failure roll all of them back and raise."""
+        self._grouping = False
+        if not self._group_open:
+            return
+        self._group_open = False
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if not self._conn.get_autocommit():
+                self._conn.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._conn.set_wal_hook(None)
+            self._checkpointer.stop()
         self._conn.close()
 
 
-def open_store(data_dir: str | None) -> SqliteStore:
-    """Open (creating if needed) the store in `data_dir`, or an in-memory one for None."""
+class _Checkpointer(threading.Thread):
+    """Copies the WAL back into the database file on its own connection and thread, once it
+    holds CHECKPOINT_PAGES pages: SQLite would otherwise do it (with an fsync) inside the
+    commit that crossed the mark, stalling every request of the worker behind it. apsw
+    releases the GIL while SQLite works, so the event loop goes on meanwhile."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="opendynamo-checkpoint", daemon=True)
+        self._path = path
+        self._wake = threading.Event()
+        self._stopping = False
+
+    def on_commit(self, conn: apsw.Connection, name: str, pages: int) -> int:
+        if pages >= CHECKPOINT_PAGES:
+            self._wake.set()
+        return apsw.SQLITE_OK
+
+    def run(self) -> None:
+        conn = apsw.Connection(self._path)
+        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except apsw.Error:  # busy or locked: the next commit wakes it again
+                    pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self.join(timeout=10)
+
+
+def open_store(data_dir: str | None, *, checkpoint_thread: bool = False) -> SqliteStore:
+    """Open (creating if needed) the store in `data_dir`, or an in-memory one for None.
+    A serving worker checkpoints the WAL on a thread of its own (`checkpoint_thread`)."""
     if data_dir is None:
         return SqliteStore(None)
     os.makedirs(data_dir, exist_ok=True)
-    return SqliteStore(os.path.join(data_dir, "opendynamo.db"))
+    path = os.path.join(data_dir, "opendynamo.db")
+    return SqliteStore(path, checkpoint_thread=checkpoint_thread)

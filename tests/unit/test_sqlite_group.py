@@ -1,0 +1,80 @@
+"""Group commit in the SQLite store (storage/sqlite): between begin_group and end_group the
+writes share one transaction, each in its own savepoint; nothing is visible to another
+connection until end_group; a failing write block rolls back alone; reads in the group see
+its writes; outside a group every write commits at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opendynamo.storage.sqlite import SqliteStore
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> tuple[SqliteStore, SqliteStore]:
+    path = str(tmp_path / "g.db")
+    return SqliteStore(path), SqliteStore(path)
+
+
+def seen(store: SqliteStore, key: bytes) -> bytes | None:
+    with store.read() as txn:
+        return txn.get(key)
+
+
+def test_group_writes_commit_together(stores: tuple[SqliteStore, SqliteStore]) -> None:
+    mine, other = stores
+    mine.begin_group()
+    assert not mine.group_open
+    for n in range(3):
+        with mine.write() as txn:
+            txn.put(b"k%d" % n, b"v%d" % n)
+    assert mine.group_open
+    assert seen(mine, b"k2") == b"v2"  # the group reads its own writes
+    assert seen(other, b"k0") is None  # nobody else does yet
+    mine.end_group()
+    assert not mine.group_open
+    assert [seen(other, b"k%d" % n) for n in range(3)] == [b"v0", b"v1", b"v2"]
+
+
+def test_a_failing_write_rolls_back_alone(stores: tuple[SqliteStore, SqliteStore]) -> None:
+    mine, other = stores
+    mine.begin_group()
+    with mine.write() as txn:
+        txn.put(b"a", b"1")
+    with pytest.raises(RuntimeError), mine.write() as txn:
+        txn.put(b"b", b"2")
+        txn.put(b"a", b"overwritten")
+        raise RuntimeError("condition failed")
+    with mine.write() as txn:
+        txn.put(b"c", b"3")
+    mine.end_group()
+    assert (seen(other, b"a"), seen(other, b"b"), seen(other, b"c")) == (b"1", None, b"3")
+
+
+def test_outside_a_group_each_write_commits(stores: tuple[SqliteStore, SqliteStore]) -> None:
+    mine, other = stores
+    with mine.write() as txn:
+        txn.put(b"x", b"1")
+    assert seen(other, b"x") == b"1"
+    mine.begin_group()
+    mine.end_group()  # a group without writes commits nothing and leaves no transaction
+    with mine.write() as txn:
+        txn.put(b"y", b"2")
+    assert seen(other, b"y") == b"2"
+
+
+def test_reads_before_the_first_write_are_their_own(
+    stores: tuple[SqliteStore, SqliteStore],
+) -> None:
+    mine, other = stores
+    mine.begin_group()
+    assert seen(mine, b"z") is None  # a plain read transaction, not the group's
+    with other.write() as txn:  # so another writer is not blocked by it
+        txn.put(b"z", b"1")
+    with mine.write() as txn:
+        assert txn.get(b"z") == b"1"
+        txn.put(b"z", b"2")
+    mine.end_group()
+    assert seen(other, b"z") == b"2"
