@@ -17,7 +17,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol, cast
 
@@ -47,7 +47,6 @@ class Reply:
     content_type: bytes
     body: bytes
     request_id: str = ""
-    extra: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 Responder = Callable[[Incoming], Reply]
@@ -85,8 +84,6 @@ def render(
     if reply.request_id:
         lines.append(b"x-amzn-RequestId: %s\r\n" % reply.request_id.encode())
         lines.append(b"x-amz-crc32: %d\r\n" % zlib.crc32(body))
-    for name, value in reply.extra:
-        lines.append(b"%s: %s\r\n" % (name, value))
     if not keep_alive:
         lines.append(b"Connection: close\r\n")
     elif http10:
@@ -186,12 +183,17 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._parser.get_http_version() != "1.1":
             return  # HTTP/1.0 gets no 1xx answers, and needs no Host
-        if not any(name == b"host" for name, _ in self._headers):
-            raise httptools.HttpParserError("HTTP/1.1 without Host")  # RFC 9112 3.2: 400
+        host = expect = False
         for name, value in self._headers:
-            if name == b"expect" and value.lower() == b"100-continue":
-                assert self._transport is not None
-                self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            if name == b"host":
+                host = True
+            elif name == b"expect" and value.lower() == b"100-continue":
+                expect = True
+        if not host:
+            raise httptools.HttpParserError("HTTP/1.1 without Host")  # RFC 9112 3.2: 400
+        if expect:
+            assert self._transport is not None
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, chunk: bytes) -> None:
         self._size += len(chunk)
