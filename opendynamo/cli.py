@@ -188,7 +188,7 @@ def load(data_dir: str, table: str, region: str, account_id: str, source: Any) -
 
     settings = Settings(data_dir=os.path.abspath(data_dir))
     _check_data_dir(settings)
-    store = settings.open_store()
+    store = settings.open_store(bulk=True)
     started = time.perf_counter()
     try:
         loaded = bulk_load(store, account_id, region, table, source)

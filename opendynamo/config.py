@@ -57,11 +57,13 @@ class Settings:
             secrets_key=env.get(ENV_PREFIX + "SECRETS_KEY", ""),
         )
 
-    def open_store(self, *, serving: bool = False) -> Store:
-        """The store; a serving worker's checkpoints its WAL on a thread of its own."""
+    def open_store(self, *, serving: bool = False, bulk: bool = False) -> Store:
+        """The store; a serving worker's checkpoints its WAL on a thread of its own, a bulk
+        loader's is tuned for many writes."""
         from opendynamo.storage.sqlite import open_store
 
-        return open_store(None if self.in_memory else self.data_dir, checkpoint_thread=serving)
+        data_dir = None if self.in_memory else self.data_dir
+        return open_store(data_dir, checkpoint_thread=serving, bulk=bulk)
 
     def sealer(self) -> Sealer:
         """The key that seals secret access keys: given, kept beside the data, or (in memory)

@@ -17,6 +17,7 @@ from opendynamo.model.values import Item
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
 MAX_ITEM_BYTES = 400 * 1024
+SIZE_ERROR = "Item size has exceeded the maximum allowed size"
 # DynamoDB's 10 GB item collection limit (tables with LSIs); the environment may lower it so
 # tests can reach it.
 COLLECTION_LIMIT = int(os.environ.get("OPENDYNAMO_ITEM_COLLECTION_LIMIT", 10 * 1024**3))
@@ -62,7 +63,7 @@ def write(
     meta: TableMeta,
     encoded_key: bytes,
     mutation: Mutation,
-    size_error: str = "Item size has exceeded the maximum allowed size",
+    size_error: str = SIZE_ERROR,
 ) -> WriteOutcome:
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
@@ -73,21 +74,53 @@ def write(
     old = None if raw is None else records.decode(raw)
     old_size = 0 if raw is None else records.size_of(raw)
     new = mutation(old)
-    new_size = 0
-    if new is not None:
-        new_size = item_size(new)
-        if new_size > MAX_ITEM_BYTES:
-            raise errors.validation(size_error)
-        indexes.check_item(meta, new)
-    changes = indexes.plan(meta, old, new) if meta.indexes else []
     if new is None:
         if raw is None:
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
         stats.adjust(txn, meta, -1, -old_size)
-    else:
-        txn.put(key, records.encode(new, new_size))
-        stats.adjust(txn, meta, 0 if raw is not None else 1, new_size - old_size)
+        return _follow(txn, meta, encoded_key, old, None, old_size, 0)
+    new_size = _checked_size(meta, new, size_error)
+    txn.put(key, records.encode(new, new_size))
+    stats.adjust(txn, meta, 0 if raw is not None else 1, new_size - old_size)
+    return _follow(txn, meta, encoded_key, old, new, old_size, new_size)
+
+
+def insert(
+    txn: WriteTxn, meta: TableMeta, encoded_key: bytes, item: Item, tally: stats.Tally
+) -> WriteOutcome | None:
+    """Write `item` where no item is, without reading first (bulk loading): as `write` of a new
+    item, except that the table's counters grow in `tally`, which the caller applies before the
+    transaction ends. None, and nothing changed, when an item holds the key already."""
+    size = _checked_size(meta, item, SIZE_ERROR)
+    if not txn.insert(storage_key(meta, encoded_key), records.encode(item, size)):
+        return None
+    tally.count += 1
+    tally.size += size
+    return _follow(txn, meta, encoded_key, None, item, 0, size)
+
+
+def _checked_size(meta: TableMeta, item: Item, size_error: str) -> int:
+    """The item's size, once it is known to fit and to have valid index key attributes."""
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise errors.validation(size_error)
+    indexes.check_item(meta, item)
+    return size
+
+
+def _follow(
+    txn: WriteTxn,
+    meta: TableMeta,
+    encoded_key: bytes,
+    old: Item | None,
+    new: Item | None,
+    old_size: int,
+    new_size: int,
+) -> WriteOutcome:
+    """Bring the index entries and the item collection's size in line with a write of the
+    item from `old` to `new`."""
+    changes = indexes.plan(meta, old, new) if meta.indexes else []
     local_delta = indexes.apply(txn, meta, changes) if changes else 0
     collection = None
     if meta.local_indexes:

@@ -38,6 +38,10 @@ class WriteTxn(ReadTxn, Protocol):
 
     def put(self, key: bytes, value: bytes) -> None: ...
 
+    def insert(self, key: bytes, value: bytes) -> bool:
+        """Store `value` under `key` unless the key is taken; whether it was stored."""
+        ...
+
     def delete(self, key: bytes) -> None: ...
 
     def delete_range(self, start: bytes, end: bytes) -> int:

@@ -20,6 +20,11 @@ from opendynamo.storage.base import ReadTxn, WriteTxn
 _SCHEMA = "CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID"
 BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_PAGES = 1000  # SQLite's own wal_autocheckpoint default
+# A bulk loader's connection: a page cache that holds the upper levels of a large table's
+# B-tree, and a WAL copied back in 64 MB strides rather than 4 MB ones (measured: 300k items
+# into an empty table, 20k -> 26k items/s).
+BULK_CACHE_KIB = 256 * 1024
+BULK_CHECKPOINT_PAGES = 16_000
 
 
 class SqliteTxn:
@@ -57,6 +62,12 @@ class SqliteTxn:
     def put(self, key: bytes, value: bytes) -> None:
         self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
 
+    def insert(self, key: bytes, value: bytes) -> bool:
+        self._conn.execute(
+            "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value)
+        )
+        return self._conn.changes() == 1
+
     def delete(self, key: bytes) -> None:
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
 
@@ -75,7 +86,9 @@ class SqliteStore:
     replies). Outside a group each `read()` and `write()` is its own transaction.
     """
 
-    def __init__(self, path: str | None, *, checkpoint_thread: bool = False) -> None:
+    def __init__(
+        self, path: str | None, *, checkpoint_thread: bool = False, bulk: bool = False
+    ) -> None:
         self.path = path
         self._conn = apsw.Connection(":memory:" if path is None else path)
         self._conn.set_busy_timeout(BUSY_TIMEOUT_MS)
@@ -83,6 +96,9 @@ class SqliteStore:
         if path is not None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            if bulk:
+                self._conn.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+                self._conn.execute(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
             if checkpoint_thread:
                 self._checkpointer = _Checkpointer(path)
                 self._checkpointer.start()
@@ -194,11 +210,14 @@ class _Checkpointer(threading.Thread):
         self.join(timeout=10)
 
 
-def open_store(data_dir: str | None, *, checkpoint_thread: bool = False) -> SqliteStore:
+def open_store(
+    data_dir: str | None, *, checkpoint_thread: bool = False, bulk: bool = False
+) -> SqliteStore:
     """Open (creating if needed) the store in `data_dir`, or an in-memory one for None.
-    A serving worker checkpoints the WAL on a thread of its own (`checkpoint_thread`)."""
+    A serving worker checkpoints the WAL on a thread of its own (`checkpoint_thread`); a bulk
+    loader gets a larger cache and fewer checkpoints (`bulk`)."""
     if data_dir is None:
         return SqliteStore(None)
     os.makedirs(data_dir, exist_ok=True)
     path = os.path.join(data_dir, "opendynamo.db")
-    return SqliteStore(path, checkpoint_thread=checkpoint_thread)
+    return SqliteStore(path, checkpoint_thread=checkpoint_thread, bulk=bulk)

@@ -101,3 +101,39 @@ def test_unknown_table_and_malformed_json(loaded_server: Server, tmp_path: Path)
     table = make_table(loaded_server)
     done = load(loaded_server, table, ["{not json"])
     assert done.returncode == 1 and "line 1: not a JSON object" in done.stderr
+
+
+def test_a_loaded_item_replaces_the_one_at_its_key(loaded_server: Server) -> None:
+    """Keys already held (before the load, or earlier in it) are replaced, as PutItem does:
+    one item per key in the counts, its old index entry gone."""
+    table = make_table(loaded_server)
+    ddb = loaded_server.client()
+    ddb.put_item(TableName=table, Item={"pk": {"S": "held"}, "team": {"S": "old"}})
+    lines = [
+        json.dumps({"Item": {"pk": {"S": "held"}, "team": {"S": "new"}}}),
+        json.dumps({"Item": {"pk": {"S": "twice"}, "team": {"S": "new"}, "v": {"N": "1"}}}),
+        json.dumps({"Item": {"pk": {"S": "twice"}, "team": {"S": "new"}, "v": {"N": "2"}}}),
+    ]
+    done = load(loaded_server, table, lines)
+    assert done.returncode == 0, done.stderr
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "twice"}})["Item"]["v"] == {"N": "2"}
+
+    def team_count(team: str) -> int:
+        return int(ddb.query(
+            TableName=table, IndexName="ByTeam", KeyConditionExpression="team = :t",
+            ExpressionAttributeValues={":t": {"S": team}}, Select="COUNT",
+        )["Count"])  # fmt: skip
+
+    assert (team_count("old"), team_count("new")) == (0, 2)
+    described = ddb.describe_table(TableName=table)["Table"]
+    assert described["ItemCount"] == 2
+    expected_size = (
+        sum(
+            len(name) + len(value)
+            for item in ({"pk": "held", "team": "new"}, {"pk": "twice", "team": "new", "v": ""})
+            for name, value in item.items()
+        )
+        + 2
+    )  # the Number 2 takes two bytes
+    assert described["TableSizeBytes"] == expected_size
+    assert described["GlobalSecondaryIndexes"][0]["ItemCount"] == 2
