@@ -80,10 +80,11 @@ class Run:
 
 
 def wrk_command(
-    url: str, requests_file: Path, connections: int, seconds: float, patterns: Sequence[str]
-) -> list[str]:
+    url: str, requests_file: Path, connections: int, seconds: float, patterns: Sequence[str],
+    cores: str = CLIENT_CORE,
+) -> list[str]:  # fmt: skip
     return [
-        "taskset", "-c", CLIENT_CORE,
+        "taskset", "-c", cores,
         "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
         "--timeout", "5s", "-s", str(LUA), url, "--", str(requests_file), "1", *patterns,
     ]  # fmt: skip
@@ -119,9 +120,10 @@ def run_wrk(
     seconds: float,
     patterns: Sequence[str],
     server_cpu: Callable[[], float],
+    cores: str = CLIENT_CORE,
 ) -> Run:
     """One wrk run on the client core, with the machine's CPU time accounted around it."""
-    command = wrk_command(url, requests_file, connections, seconds, patterns)
+    command = wrk_command(url, requests_file, connections, seconds, patterns, cores)
     settle(server_cpu)
     ticks, server, client = cpu_busy_ticks(), server_cpu(), children_cpu()
     start = time.monotonic()

@@ -112,8 +112,9 @@ def measure_cell(
 
     def replay(path: Path, run_seconds: float) -> measure.Run:
         return measure.run_wrk(
-            running.url, path, connections, run_seconds, patterns, running.cpu_seconds
-        )
+            running.url, path, connections, run_seconds, patterns, running.cpu_seconds,
+            target.client_cores,
+        )  # fmt: skip
 
     count = int(15_000 * options.warmup) if fresh else READ_LIST
     path = _write_list(

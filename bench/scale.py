@@ -5,8 +5,10 @@ For each size in `--sizes`: a fresh data dir; opendynamo started as bench/run.py
 (pinned to core 0, `--auth sigv4`, 1 worker) only to create the GetItem and Query tables,
 then stopped; the items streamed through a pipe into `opendynamo load` (pinned to core 0;
 this process generates the lines), once for `size` items keyed `key(i)` and once for `size`
-items in `size / 10` Query partitions, timed around the subprocess; the server started again
-on the loaded data dir, then GetItem of random existing keys and Query of random existing
+items in `size / 10` Query partitions, timed around the subprocess; the data dir read once
+into the OS page cache, as a server that has been answering for a while has it (the share
+cached after the load and after the reads is reported); the server started again on the
+loaded data dir, then GetItem of random existing keys and Query of random existing
 partitions, both drawn from the whole key range, measured with wrk as run.py measures them
 (warm-up, `--rounds` runs, medians, answers checked); then the server's RSS and the data
 dir's size on disk. Prints a markdown table with the large/small ratios and writes
@@ -135,6 +137,33 @@ def rss_bytes(session: int) -> tuple[int, int]:
     return total, count
 
 
+def cached_fraction(folder: Path) -> float | None:
+    """The share of the data dir's bytes held in the OS page cache (util-linux `fincore`),
+    or None when it cannot be told."""
+    files = [str(p) for p in folder.rglob("*") if p.is_file()]
+    try:
+        out = subprocess.run(
+            ["fincore", "--bytes", "--noheadings", "--raw", "--output", "RES,SIZE", *files],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    pairs = [tuple(int(n) for n in line.split()) for line in out.splitlines() if line.strip()]
+    total = sum(size for _, size in pairs)
+    return sum(res for res, _ in pairs) / total if total else None
+
+
+def warm_page_cache(folder: Path) -> None:
+    """Read every file of the data dir once, so the OS page cache holds it as it would on a
+    server that has been answering for a while. (On a VM whose balloon driver hands free
+    memory back to the host, the cache of the freshly loaded file is gone within minutes.)"""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb", buffering=0) as stream:
+                while stream.read(1 << 22):
+                    pass
+
+
 def disk_bytes(folder: Path) -> int:
     """Bytes the data dir takes on disk (allocated blocks)."""
     return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
@@ -178,6 +207,7 @@ class SizeResult:
     server_processes: int
     db_bytes: int
     failures: list[str]
+    cached: dict[str, float | None]  # share of the data dir in the page cache, by moment
 
 
 def _server(data_root: Path, size: int) -> targets.Target:
@@ -206,6 +236,9 @@ def measure_size(size: int, options: argparse.Namespace) -> SizeResult:
         finally:
             running.stop()
         loads = {t: bulk_load(data_dir, t, size, options.seed) for t in TABLES}
+        cached = {"after load": cached_fraction(data_dir)}
+        warm_page_cache(data_dir)
+        cached["after warming"] = cached_fraction(data_dir)
         running = targets.start(target, timeout=300)
         cells: dict[str, dict[str, Any]] = {}
         try:
@@ -230,6 +263,7 @@ def measure_size(size: int, options: argparse.Namespace) -> SizeResult:
                             failures.append(f"{label}: {'; '.join(cell.warnings)}")
                         cells[f"{name}-c{connections}"] = cell.summary()
             rss, processes = rss_bytes(running.process.pid)
+            cached["after reads"] = cached_fraction(data_dir)
         finally:
             running.stop()
         db = disk_bytes(data_dir)
@@ -237,7 +271,13 @@ def measure_size(size: int, options: argparse.Namespace) -> SizeResult:
         shutil.rmtree(root, ignore_errors=True)
     print(f"   RSS {rss / 2**20:,.0f} MB ({processes} processes), data dir {db / 2**20:,.0f} MB",
           file=sys.stderr, flush=True)  # fmt: skip
-    return SizeResult(size, loads, cells, rss, processes, db, failures)
+    shares = ", ".join(f"{k} {_share(v)}" for k, v in cached.items())
+    print(f"   data dir in the page cache: {shares}", file=sys.stderr, flush=True)
+    return SizeResult(size, loads, cells, rss, processes, db, failures, cached)
+
+
+def _share(fraction: float | None) -> str:
+    return "?" if fraction is None else f"{fraction:.0%}"
 
 
 def _cell(result: SizeResult, key: str) -> str:
@@ -252,8 +292,8 @@ def table(results: list[SizeResult], connections: list[int]) -> str:
     """The markdown table, one row per size and connection count, and the ratios."""
     lines = [
         "| size | c | bulk load items/s (items · query) | GetItem ops/s · p50/p99 ms "
-        "| Query ops/s · p50/p99 ms | RSS MB | DB size MB |",
-        "|--:|--:|--:|--:|--:|--:|--:|",
+        "| Query ops/s · p50/p99 ms | RSS MB | DB size MB | cached after load / reads |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
         load = " · ".join(f"{r.loads[t]['items_per_s']:,.0f}" for t in TABLES)
@@ -261,7 +301,8 @@ def table(results: list[SizeResult], connections: list[int]) -> str:
             lines.append(
                 f"| {r.size:,} | {c} | {load} | {_cell(r, f'get-c{c}')} | "
                 f"{_cell(r, f'query-c{c}')} | {r.rss_bytes / 2**20:,.0f} | "
-                f"{r.db_bytes / 2**20:,.0f} |"
+                f"{r.db_bytes / 2**20:,.0f} | "
+                f"{_share(r.cached.get('after load'))} / {_share(r.cached.get('after reads'))} |"
             )
     lines.append("")
     small, large = results[0], results[-1]

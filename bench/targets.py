@@ -26,17 +26,18 @@ import boto3
 from botocore.config import Config
 
 from bench import requests as reqs
+from bench.measure import CLIENT_CORE, SERVER_CORE
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "bench" / ".peers"
 ACCESS_KEY, SECRET_KEY = "AKIABENCH00000000001", "bench-secret-access-key"
-SERVER_CORE = "0"
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     """How to start one server. `dataset` is what gets preloaded; `checks` is False for the
-    ceiling, whose answers carry no data; `max_seconds` caps a slow peer's runs."""
+    ceiling, whose answers carry no data; `max_seconds` caps a slow peer's runs; `cores` and
+    `client_cores` are where the server and wrk run (taskset lists)."""
 
     name: str
     command: Callable[[int, Path], list[str]]
@@ -44,12 +45,14 @@ class Target:
     checks: bool = True
     max_seconds: float | None = None
     about: str = ""
+    cores: str = SERVER_CORE
+    client_cores: str = CLIENT_CORE
 
 
-def _opendynamo(port: int, workdir: Path) -> list[str]:
+def _opendynamo(port: int, workdir: Path, workers: int = 1) -> list[str]:
     return [
         sys.executable, "-m", "opendynamo", "serve", "--port", str(port),
-        "--data-dir", str(workdir / "data"), "--workers", "1", "--auth", "sigv4",
+        "--data-dir", str(workdir / "data"), "--workers", str(workers), "--auth", "sigv4",
         "--root-access-key-id", ACCESS_KEY, "--root-secret-access-key", SECRET_KEY,
         "--log-level", "warning",
     ]  # fmt: skip
@@ -156,13 +159,13 @@ def _pids() -> Iterator[str]:
 
 
 def start(target: Target, timeout: float = 60.0) -> Running:
-    """Start `target` pinned to the server core and wait until it answers HTTP."""
+    """Start `target` pinned to its cores and wait until it answers HTTP."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{target.name}-"))  # on disk, not tmpfs
     port = free_port()
     log = workdir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, *target.command(port, workdir)],
+            ["taskset", "-c", target.cores, *target.command(port, workdir)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
