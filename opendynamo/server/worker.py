@@ -1,4 +1,5 @@
-"""Running the server: one worker process per core on a shared listening socket.
+"""Running the server: one worker process per core, each with a listening socket of its own
+on the same port (SO_REUSEPORT).
 
 Each worker runs its own event loop (uvloop where there is one), its own `App` and store
 connection, and `server/http` for the connections the kernel hands it. With more than one
@@ -34,12 +35,36 @@ class Options:
 
 
 def serve(sock: socket.socket, workers: int, options: Options) -> None:
-    """Serve on `sock` until SIGINT or SIGTERM. Settings come from the environment."""
-    sock.listen(BACKLOG)
+    """Serve on `sock` (bound, not listening) until SIGINT or SIGTERM. Settings come from the
+    environment."""
     if workers == 1:
+        sock.listen(BACKLOG)
         run_worker(sock, options)
     else:
-        _supervise(sock, workers, options)
+        _supervise(_spread(sock, workers), options)
+
+
+def _spread(sock: socket.socket, count: int) -> list[socket.socket]:
+    """A listening socket per worker on `sock`'s address, so that the kernel deals connections
+    out evenly among the workers. On one shared socket, whichever worker wakes first accepts
+    every connection waiting (a client's 16 at once), and the other worker idles (measured:
+    GetItem with 2 workers at c=16 ran anywhere from 1.0x to 1.6x of one worker). Where
+    there is no SO_REUSEPORT, the workers share `sock`."""
+    reuse_port = getattr(socket, "SO_REUSEPORT", None)
+    if reuse_port is None:
+        sock.listen(BACKLOG)
+        return [sock] * count
+    address = sock.getsockname()  # the actual port, also when 0 was asked for
+    sock.close()  # `sock` proved the port free; its sockets now take it over together
+    sockets = []
+    for _ in range(count):
+        each = socket.socket(sock.family, socket.SOCK_STREAM)
+        each.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        each.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+        each.bind(address)
+        each.listen(BACKLOG)
+        sockets.append(each)
+    return sockets
 
 
 def run_worker(sock: socket.socket, options: Options) -> None:
@@ -85,7 +110,7 @@ async def _serve(sock: socket.socket, options: Options) -> None:
         app.shutdown()
 
 
-def _supervise(sock: socket.socket, count: int, options: Options) -> None:
+def _supervise(sockets: list[socket.socket], options: Options) -> None:
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -93,14 +118,15 @@ def _supervise(sock: socket.socket, count: int, options: Options) -> None:
         nonlocal stopping
         stopping = True
 
-    def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=run_worker, args=(sock, options), daemon=False)
+    def start(index: int) -> multiprocessing.process.BaseProcess:
+        args = (sockets[index], options)
+        process = context.Process(target=run_worker, args=args, daemon=False)
         process.start()
         return process
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    processes = [start() for _ in range(count)]
+    processes = [start(index) for index in range(len(sockets))]
     try:
         while not stopping:
             time.sleep(0.2)
@@ -113,7 +139,7 @@ def _supervise(sock: socket.socket, count: int, options: Options) -> None:
                         flush=True,
                     )
                     time.sleep(RESTART_PAUSE)
-                    processes[index] = start()
+                    processes[index] = start(index)
     finally:
         for process in processes:
             if process.exitcode is None:

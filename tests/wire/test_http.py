@@ -405,3 +405,57 @@ def test_http10_keep_alive_is_kept(server: Server) -> None:
             answer = wire.read()
             assert answer.status == 200
             assert (answer.header("connection") or "").lower() == "keep-alive"
+
+
+def _worker_of_each_connection(server_pid: int, port: int) -> list[int]:
+    """The pid of the worker process holding each established connection to `port`, read
+    from /proc: the socket inodes of /proc/net/tcp, matched to the processes' descriptors."""
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        for line in list(table)[1:]:
+            fields = line.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            if local_port == port and fields[3] == "01":  # ESTABLISHED, server side
+                inodes.add(fields[9])
+    holders = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == server_pid:
+            continue
+        try:
+            if os.getpgid(int(pid)) != server_pid:  # the server runs in its own session
+                continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    holders.append(int(pid))
+        except OSError:
+            continue
+    return holders
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's /proc")
+def test_workers_share_the_connections_and_the_port_stays_theirs(tmp_path: Path) -> None:
+    """With --workers 2 the kernel deals connections out to both workers (each listens on
+    the port with SO_REUSEPORT), and a second server cannot start on the same port."""
+    srv = Server(tmp_path / "data", workers=2).start()
+    assert srv.process is not None
+    wires = [Wire(srv.port) for _ in range(16)]
+    try:
+        for wire in wires:
+            wire.__enter__()
+            wire.send(request("ListTables", {}))
+            assert wire.read().status == 200
+        holders = _worker_of_each_connection(srv.process.pid, srv.port)
+        assert len(holders) == 16
+        assert len(set(holders)) == 2, f"every connection went to one worker: {holders}"
+        second = subprocess.run(
+            [sys.executable, "-m", "opendynamo", "serve", "--port", str(srv.port),
+             "--data-dir", str(tmp_path / "other"), "--workers", "2"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert second.returncode != 0
+        assert f"port {srv.port} on 127.0.0.1 is already in use" in second.stderr
+    finally:
+        for wire in wires:
+            wire.__exit__(None, None, None)
+        srv.stop()
