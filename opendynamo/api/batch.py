@@ -20,12 +20,11 @@ from opendynamo.api.context import Context
 from opendynamo.api.expressions import compile_request
 from opendynamo.api.items import collection_metrics
 from opendynamo.api.keys import NO_MATCH, key_from_item, key_from_param
-from opendynamo.engine import capacity, catalog, items
+from opendynamo.engine import capacity, catalog, items, stats
 from opendynamo.engine.catalog import TableMeta
-from opendynamo.engine.items import WriteOutcome
 from opendynamo.model.sizes import item_size
 from opendynamo.model.values import Item, normalize_item
-from opendynamo.storage.base import ReadTxn, WriteTxn
+from opendynamo.storage.base import ReadTxn
 
 Body = dict[str, Any]
 MAX_GET_KEYS = 100
@@ -134,12 +133,19 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     index_used: dict[str, dict[str, float]] = {}
     with ctx.store.write() as txn:
         metas, planned = _plan_writes(ctx, txn, requests)
+        tallies = {name: stats.Tally() for name in metas}  # counters: once per table
         for write in planned:
             meta = metas[write.table]
             if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
                 unprocessed.setdefault(write.table, []).append(write.request)
                 continue
-            outcome = _apply(txn, meta, write)
+            outcome = items.write(
+                txn,
+                meta,
+                write.encoded_key,
+                items.replacing(write.item),
+                tally=tallies[write.table],
+            )
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)
             used[write.table] = used.get(write.table, 0.0) + units
@@ -149,6 +155,8 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             metrics = collection_metrics(meta, outcome, body.get("ReturnItemCollectionMetrics"))
             if metrics is not None:
                 collections.setdefault(write.table, []).append(metrics)
+        for name, tally in tallies.items():
+            tally.apply(txn, metas[name])
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}
@@ -211,10 +219,6 @@ def _plan_writes(
         seen.add((name, encoded))
         planned.append(WriteRequest(name, request, encoded, item))
     return metas, planned
-
-
-def _apply(txn: WriteTxn, meta: TableMeta, write: WriteRequest) -> WriteOutcome:
-    return items.write(txn, meta, write.encoded_key, lambda old: write.item)
 
 
 # --- shared -----------------------------------------------------------------------------

@@ -56,17 +56,13 @@ def load(
                     key = key_from_item(meta, item)
                     outcome = items.insert(txn, meta, key, item, tally)
                     if outcome is None:  # the key holds an item: replace it
-                        outcome = items.write(txn, meta, key, _replace(item))
+                        outcome = items.write(txn, meta, key, items.replacing(item))
                 except errors.DynamoError as exc:
                     raise LoadError(number, exc.message or exc.type_name) from None
                 size += outcome.new_size
             tally.apply(txn, meta)
         count += len(chunk)
     return Loaded(count, size)
-
-
-def _replace(item: Item) -> items.Mutation:
-    return lambda _old: item
 
 
 def _parsed(lines: Iterable[bytes]) -> Iterator[tuple[int, Item]]:

@@ -45,6 +45,12 @@ class WriteOutcome:
     collection_size: int | None = None
 
 
+def replacing(item: Item | None) -> Mutation:
+    """The mutation of a put (or, for None, a delete): `item` takes the place of whatever is
+    there."""
+    return lambda _old: item
+
+
 def storage_key(meta: TableMeta, encoded_key: bytes) -> bytes:
     return layout.items_prefix(meta.uid_bytes) + encoded_key
 
@@ -64,11 +70,13 @@ def write(
     encoded_key: bytes,
     mutation: Mutation,
     size_error: str = SIZE_ERROR,
+    tally: stats.Tally | None = None,
 ) -> WriteOutcome:
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
     An item over 400 KB is refused with `size_error`; an item whose index key attributes have
-    the wrong type is refused before anything is written."""
+    the wrong type is refused before anything is written. With a `tally`, the table's
+    counters change there, for the caller to apply before the transaction ends (a batch)."""
     key = storage_key(meta, encoded_key)
     raw = txn.get(key)
     old = None if raw is None else records.decode(raw)
@@ -78,11 +86,11 @@ def write(
         if raw is None:
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
-        stats.adjust(txn, meta, -1, -old_size)
+        _count(txn, meta, -1, -old_size, tally)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0)
     new_size = _checked_size(meta, new, size_error)
     txn.put(key, records.encode(new, new_size))
-    stats.adjust(txn, meta, 0 if raw is not None else 1, new_size - old_size)
+    _count(txn, meta, 0 if raw is not None else 1, new_size - old_size, tally)
     return _follow(txn, meta, encoded_key, old, new, old_size, new_size)
 
 
@@ -95,9 +103,18 @@ def insert(
     size = _checked_size(meta, item, SIZE_ERROR)
     if not txn.insert(storage_key(meta, encoded_key), records.encode(item, size)):
         return None
-    tally.count += 1
-    tally.size += size
+    _count(txn, meta, 1, size, tally)
     return _follow(txn, meta, encoded_key, None, item, 0, size)
+
+
+def _count(
+    txn: WriteTxn, meta: TableMeta, count: int, size: int, tally: stats.Tally | None
+) -> None:
+    if tally is None:
+        stats.adjust(txn, meta, count, size)
+    else:
+        tally.count += count
+        tally.size += size
 
 
 def _checked_size(meta: TableMeta, item: Item, size_error: str) -> int:

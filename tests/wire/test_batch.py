@@ -670,3 +670,27 @@ def test_resource_batch_writer_writes_and_deletes_hundreds(
     assert sorted(found) == [f"item-{i:03d}" for i in range(300) if i % 3]
     item = resource_table.get_item(Key={"pk": "item-001"}, ConsistentRead=True)["Item"]
     assert item == {"pk": "item-001", "n": 1, "tags": {"a", "b"}}
+
+
+def test_batch_write_keeps_item_count_and_size_exact(ddb: Any, table: str) -> None:
+    """Puts of new and held keys and deletes in one call move ItemCount and TableSizeBytes by
+    exactly what they wrote (the counters are tallied once per table per call)."""
+
+    def put(pk: str, value: str) -> dict[str, Any]:
+        return {"PutRequest": {"Item": {"pk": {"S": pk}, "v": {"S": value}}}}
+
+    ddb.batch_write_item(RequestItems={table: [put("a", "x"), put("b", "yy"), put("c", "zzz")]})
+    ddb.batch_write_item(
+        RequestItems={
+            table: [
+                put("a", "longer"),  # replaces: size grows by 5, count unchanged
+                {"DeleteRequest": {"Key": {"pk": {"S": "b"}}}},
+                {"DeleteRequest": {"Key": {"pk": {"S": "never-there"}}}},
+                put("d", "w"),
+            ]
+        }
+    )
+    described = ddb.describe_table(TableName=table)["Table"]
+    items = {"a": "longer", "c": "zzz", "d": "w"}  # each: "pk" + key + "v" + value
+    assert described["ItemCount"] == 3
+    assert described["TableSizeBytes"] == sum(3 + len(k) + len(v) for k, v in items.items())
