@@ -147,9 +147,12 @@ class SqliteStore:
         try:
             yield self._txn
         except BaseException:
-            self._end("ROLLBACK")
+            try:
+                self._conn.execute("ROLLBACK")
+            finally:
+                self._unlock()
             raise
-        self._end("COMMIT")
+        self._commit()
 
     def _begin_immediate(self) -> None:
         if self._lock_fd >= 0:
@@ -160,10 +163,14 @@ class SqliteStore:
             self._unlock()
             raise
 
-    def _end(self, statement: str) -> None:
-        """COMMIT or ROLLBACK, then let the next writer in (also when COMMIT fails)."""
+    def _commit(self) -> None:
+        """COMMIT (rolled back and raised when it fails), then let the next writer in."""
         try:
-            self._conn.execute(statement)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if not self._conn.get_autocommit():
+                self._conn.execute("ROLLBACK")
+            raise
         finally:
             self._unlock()
 
@@ -185,14 +192,7 @@ class SqliteStore:
         if not self._group_open:
             return
         self._group_open = False
-        try:
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if not self._conn.get_autocommit():
-                self._conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._unlock()
+        self._commit()
 
     def close(self) -> None:
         if self._checkpointer is not None:
