@@ -231,7 +231,7 @@ class Connection(asyncio.Protocol):
         http10 = parser.get_http_version() == "1.0"
         answer = render(reply, server.clock.date, keep_alive, head, http10)
         if server.group is not None and server.group.group_open:
-            server.held.append((self, answer, keep_alive, head))  # written once committed
+            server.held.append((self, answer, keep_alive, head, http10))  # sent once committed
         else:
             self.send(answer, keep_alive)
 
@@ -287,7 +287,7 @@ class Server:
         self.failed = failed or Reply(500, b"text/plain", b"Internal Server Error")
         self.clock = Clock()
         self.connections: set[Connection] = set()
-        self.held: list[tuple[Connection, bytes, bool, bool]] = []
+        self.held: list[tuple[Connection, bytes, bool, bool, bool]] = []
         self.stopping = False
         self._in_turn = False
 
@@ -310,9 +310,9 @@ class Server:
             log.exception("group commit failed; %d replies become errors", len(self.held))
             failed = True
         held, self.held = self.held, []
-        for conn, answer, keep_alive, head in held:
+        for conn, answer, keep_alive, head, http10 in held:
             if failed:
-                answer = render(self.failed, self.clock.date, keep_alive, head)
+                answer = render(self.failed, self.clock.date, keep_alive, head, http10)
             conn.send(answer, keep_alive)
 
     def connection(self) -> Connection:
