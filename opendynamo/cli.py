@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from opendynamo.config import Settings
+from opendynamo.config import Settings, is_postgres_url, redact
 
 AUTH_MODES = ("off", "sigv4", "iam")
 
@@ -31,6 +31,27 @@ def main() -> None:
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
 @click.option("--in-memory", is_flag=True, help="Keep data in memory only (one worker).")
+@click.option(
+    "--backend",
+    envvar="OPENDYNAMO_BACKEND",
+    default="",
+    help="A postgresql:// URL: keep the data in PostgreSQL, shared by every server given the "
+    "same URL (instead of SQLite in --data-dir).",
+)
+@click.option(
+    "--pg-pool-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="PostgreSQL connections per worker (requests served at once by each).",
+)
+@click.option(
+    "--pg-statement-timeout",
+    type=click.IntRange(min=0),
+    default=30_000,
+    show_default=True,
+    help="PostgreSQL statement_timeout of those connections, in milliseconds (0: none).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -83,6 +104,9 @@ def serve(
     port: int,
     data_dir: str,
     in_memory: bool,
+    backend: str,
+    pg_pool_size: int,
+    pg_statement_timeout: int,
     workers: int | None,
     log_level: str,
     enforce_capacity: bool,
@@ -103,6 +127,7 @@ def serve(
         raise click.UsageError("give both --tls-cert and --tls-key")
     if audit_log is None:
         audit_log = "-" if auth == "iam" else ""
+    _check_backend(backend, in_memory)
     settings = Settings(
         host=host,
         port=port,
@@ -114,6 +139,9 @@ def serve(
         root_access_key_id=root_access_key_id,
         root_secret_access_key=root_secret_access_key,
         secrets_key=os.environ.get("OPENDYNAMO_SECRETS_KEY", ""),
+        backend=backend,
+        pool_size=pg_pool_size,
+        statement_timeout_ms=pg_statement_timeout,
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process
@@ -124,7 +152,7 @@ def serve(
     scheme = "https" if tls_cert else "http"
     click.echo(
         f"opendynamo serving on {scheme}://{host}:{port} "
-        f"({'in memory' if in_memory else settings.data_dir}, {workers} worker(s), auth {auth})",
+        f"({settings.describe_store()}, {workers} worker(s), auth {auth})",
         err=True,
     )
     worker.serve(sock, workers, worker.Options(log_level, tls_cert, tls_key))
@@ -147,22 +175,45 @@ def _auth_mode(host: str, auth: str | None) -> str:
     return "off"
 
 
+@main.command()
+@click.option(
+    "--backend",
+    envvar="OPENDYNAMO_BACKEND",
+    required=True,
+    help="The postgresql:// URL of the database to create or upgrade the schema in.",
+)
+def migrate(backend: str) -> None:
+    """Create or upgrade opendynamo's schema in a PostgreSQL database, without serving (servers
+    also do it on start)."""
+    from opendynamo.storage.postgres import migrate as apply
+
+    _check_backend(backend, False)
+    try:
+        version = apply(backend)
+    except Exception as exc:
+        message = f"cannot migrate {redact(backend)}: {str(exc).strip()}"
+        raise click.ClickException(message) from None
+    click.echo(f"opendynamo schema at version {version} in {redact(backend)}", err=True)
+
+
 @main.command("create-account")
 @click.option(
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
+@click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
 @click.option("--account-id", default=None, help="Twelve digits [default: random].")
-def create_account(data_dir: str, account_id: str | None) -> None:
+def create_account(data_dir: str, backend: str, account_id: str | None) -> None:
     """Add an account to the store and print its root credentials (JSON), once.
 
     Tables are per account; a resource policy lets one account reach another's table."""
     from opendynamo.server.auth import create_account as create
 
-    settings = Settings(data_dir=os.path.abspath(data_dir))
+    _check_backend(backend, False)
+    settings = _offline_settings(data_dir, backend)
     _check_data_dir(settings)
     store = settings.open_store()
     try:
-        account, key, secret = create(store, settings.sealer(), account_id)
+        account, key, secret = create(store, settings.sealer(store), account_id)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -174,11 +225,14 @@ def create_account(data_dir: str, account_id: str | None) -> None:
 @click.option(
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
+@click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
 @click.option("--table", required=True, help="An existing table to load into.")
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--account-id", default="000000000000", show_default=True)
 @click.argument("source", type=click.File("rb"), default="-")
-def load(data_dir: str, table: str, region: str, account_id: str, source: Any) -> None:
+def load(
+    data_dir: str, backend: str, table: str, region: str, account_id: str, source: Any
+) -> None:
     """Load items (DynamoDB JSON, one per line, as ImportTable reads them) from SOURCE (a file
     or - for standard input) straight into the store. The server may be running."""
     import time
@@ -186,7 +240,8 @@ def load(data_dir: str, table: str, region: str, account_id: str, source: Any) -
     from opendynamo.api.bulk import LoadError
     from opendynamo.api.bulk import load as bulk_load
 
-    settings = Settings(data_dir=os.path.abspath(data_dir))
+    _check_backend(backend, False)
+    settings = _offline_settings(data_dir, backend)
     _check_data_dir(settings)
     store = settings.open_store(bulk=True)
     started = time.perf_counter()
@@ -201,6 +256,14 @@ def load(data_dir: str, table: str, region: str, account_id: str, source: Any) -
         f"loaded {loaded.items} items ({loaded.bytes} bytes) in {elapsed:.1f} s "
         f"({loaded.items / max(elapsed, 1e-9):,.0f} items/s)",
         err=True,
+    )
+
+
+def _offline_settings(data_dir: str, backend: str) -> Settings:
+    return Settings(
+        data_dir=os.path.abspath(data_dir),
+        backend=backend,
+        secrets_key=os.environ.get("OPENDYNAMO_SECRETS_KEY", ""),
     )
 
 
@@ -220,16 +283,30 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _check_backend(backend: str, in_memory: bool) -> None:
+    if not backend:
+        return
+    if not is_postgres_url(backend):
+        raise click.UsageError(
+            f"--backend must be a postgresql:// URL (not {redact(backend)!r}); "
+            "without it the data lives in SQLite under --data-dir"
+        )
+    if in_memory:
+        raise click.UsageError("--in-memory and --backend exclude each other")
+
+
 def _check_data_dir(settings: Settings) -> None:
-    """Open the store once before serving, so an unusable data dir stops the start."""
+    """Open the store once before serving (creating or migrating its schema), so an unusable
+    data dir or an unreachable database stops the start."""
     if settings.in_memory:
         return
     try:
         settings.open_store().close()
-    except Exception as exc:  # any failure to create or open the file is reported the same way
-        raise click.ClickException(
-            f"cannot use data directory {settings.data_dir}: {exc}"
-        ) from None
+    except Exception as exc:  # any failure to create or open the store is reported the same way
+        where = settings.describe_store()
+        if not settings.postgres:
+            where = f"data directory {where}"
+        raise click.ClickException(f"cannot use {where}: {str(exc).strip()}") from None
 
 
 if __name__ == "__main__":

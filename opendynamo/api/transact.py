@@ -29,7 +29,7 @@ from opendynamo.api.items import (
     collection_metrics,
 )
 from opendynamo.api.keys import key_from_item, key_from_param
-from opendynamo.engine import capacity, catalog, indexes, items
+from opendynamo.engine import capacity, catalog, indexes, items, stats
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
 from opendynamo.model.sizes import item_size
@@ -206,6 +206,9 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
             check_index_keys_updated(meta, update)
         throughput.admit(ctx, txn, meta, throughput.WRITE)
         located.append((action, meta, encoded))
+    # Claim every item first, in one global order, so that transactions over the same items
+    # take turns instead of deadlocking (a store with one writer at a time ignores this).
+    txn.lock([items.storage_key(meta, encoded) for _, meta, encoded in located])
     return [_judge(txn, action, meta, encoded) for action, meta, encoded in located]
 
 
@@ -251,6 +254,7 @@ def _apply(
 ) -> Body:
     used: dict[str, float] = {}
     collections: dict[str, list[Body]] = {}
+    tally = stats.Tally()  # counters: each written once, after every item
     for plan in planned:
         meta = plan.meta
         if plan.action.kind == "ConditionCheck":
@@ -258,13 +262,14 @@ def _apply(
             used[meta.name] = used.get(meta.name, 0.0) + 2 * capacity.write_units(size)
             continue
         new = plan.new
-        outcome = items.write(txn, meta, plan.encoded, lambda old, new=new: new)  # type: ignore[misc]
+        outcome = items.write(txn, meta, plan.encoded, lambda old, new=new: new, tally=tally)  # type: ignore[misc]
         units = 2 * capacity.write_units(max(outcome.old_size, outcome.new_size))
         throughput.charge(ctx, txn, meta, throughput.WRITE, units)
         used[meta.name] = used.get(meta.name, 0.0) + units
         metrics = collection_metrics(meta, outcome, metrics_mode)
         if metrics is not None:
             collections.setdefault(meta.name, []).append(metrics)
+    tally.apply(txn)
     result: Body = {}
     consumed = _consumed(used, mode)
     if consumed is not None:

@@ -165,7 +165,7 @@ def find_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta 
     if name.startswith("arn:"):
         account, region, name = split_table_arn(name)
     key = layout.catalog_key(account, region, name)
-    raw = txn.get(key)
+    raw = txn.guard(key)
     return None if raw is None else decode(key, raw)
 
 

@@ -206,19 +206,19 @@ def _plan_one(
     )
 
 
-def apply(txn: WriteTxn, meta: TableMeta, changes: list[EntryChange]) -> int:
+def apply(txn: WriteTxn, meta: TableMeta, changes: list[EntryChange], tally: stats.Tally) -> int:
     """Carry out the plan; return the change in bytes of the item's LSI entries (for item
     collection sizes). While an index backfills, entries are checked before they are counted,
-    since the backfill may not have written them yet."""
+    since the backfill may not have written them yet. The index counters change in `tally`."""
     local_delta = 0
     for change in changes:
         index = change.index
-        counters = layout.index_stats_key(meta.uid_bytes, index.number)
-        delta_count, delta_size = 0, 0
+        delta_size = 0
         if change.delete is not None:
             if not index.backfilling or txn.get(change.delete) is not None:
                 txn.delete(change.delete)
-                delta_count -= 1
+                counter = stats.entry_counter(txn, meta, index.number, change.delete)
+                tally.add(counter, -1, -change.deleted_size)
                 delta_size -= change.deleted_size
         if change.put is not None and change.entry is not None:
             old_size = change.deleted_size if change.in_place else 0
@@ -228,9 +228,9 @@ def apply(txn: WriteTxn, meta: TableMeta, changes: list[EntryChange]) -> int:
                 existed = previous is not None
                 old_size = 0 if previous is None else records.size_of(previous)
             txn.put(change.put, records.encode(change.entry, change.entry_size))
-            delta_count += 0 if existed else 1
+            counter = stats.entry_counter(txn, meta, index.number, change.put)
+            tally.add(counter, 0 if existed else 1, change.entry_size - old_size)
             delta_size += change.entry_size - old_size
-        stats.adjust_key(txn, counters, delta_count, delta_size)
         if not index.is_global:
             local_delta += delta_size
     return local_delta

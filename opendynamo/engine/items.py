@@ -75,8 +75,14 @@ def write(
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
     An item over 400 KB is refused with `size_error`; an item whose index key attributes have
-    the wrong type is refused before anything is written. With a `tally`, the table's
-    counters change there, for the caller to apply before the transaction ends (a batch)."""
+    the wrong type is refused before anything is written. With a `tally`, the counters of
+    the table and its indexes change there, for the caller to apply before the transaction
+    ends (a batch or a transaction: every counter is then written once, and last)."""
+    if tally is None:
+        tally = stats.Tally()
+        outcome = write(txn, meta, encoded_key, mutation, size_error, tally)
+        tally.apply(txn)
+        return outcome
     key = storage_key(meta, encoded_key)
     raw = txn.get(key)
     old = None if raw is None else records.decode(raw)
@@ -86,12 +92,13 @@ def write(
         if raw is None:
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
-        _count(txn, meta, -1, -old_size, tally)
-        return _follow(txn, meta, encoded_key, old, None, old_size, 0)
+        tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
+        return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)
     txn.put(key, records.encode(new, new_size))
-    _count(txn, meta, 0 if raw is not None else 1, new_size - old_size, tally)
-    return _follow(txn, meta, encoded_key, old, new, old_size, new_size)
+    counter = stats.item_counter(txn, meta, encoded_key)
+    tally.add(counter, 0 if raw is not None else 1, new_size - old_size)
+    return _follow(txn, meta, encoded_key, old, new, old_size, new_size, tally)
 
 
 def insert(
@@ -103,18 +110,8 @@ def insert(
     size = _checked_size(meta, item, SIZE_ERROR)
     if not txn.insert(storage_key(meta, encoded_key), records.encode(item, size)):
         return None
-    _count(txn, meta, 1, size, tally)
-    return _follow(txn, meta, encoded_key, None, item, 0, size)
-
-
-def _count(
-    txn: WriteTxn, meta: TableMeta, count: int, size: int, tally: stats.Tally | None
-) -> None:
-    if tally is None:
-        stats.adjust(txn, meta, count, size)
-    else:
-        tally.count += count
-        tally.size += size
+    tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
+    return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
 
 
 def _checked_size(meta: TableMeta, item: Item, size_error: str) -> int:
@@ -134,11 +131,12 @@ def _follow(
     new: Item | None,
     old_size: int,
     new_size: int,
+    tally: stats.Tally,
 ) -> WriteOutcome:
     """Bring the index entries and the item collection's size in line with a write of the
     item from `old` to `new`."""
     changes = indexes.plan(meta, old, new) if meta.indexes else []
-    local_delta = indexes.apply(txn, meta, changes) if changes else 0
+    local_delta = indexes.apply(txn, meta, changes, tally) if changes else 0
     collection = None
     if meta.local_indexes:
         collection = _grow_collection(txn, meta, encoded_key, new_size - old_size + local_delta)

@@ -82,7 +82,7 @@ def _remove_index(txn: WriteTxn, meta: TableMeta, index: IndexMeta) -> None:
     end = prefix_end(prefix)
     assert end is not None
     txn.delete_range(prefix, end)
-    txn.delete(layout.index_stats_key(meta.uid_bytes, index.number))
+    txn.delete_range(*layout.stats_range(meta.uid_bytes, index.number))
     remaining = tuple(i for i in meta.indexes if i.name != index.name)
     used = set(meta.key_names).union(*(i.key_names for i in remaining))
     definitions = [d for d in meta.attribute_definitions if d["AttributeName"] in used]
@@ -101,8 +101,7 @@ def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> N
         prefix if index.backfill_cursor is None else bytes.fromhex(index.backfill_cursor) + b"\x00"
     )
     rows = list(txn.range(start, end, limit=batch))
-    counters = layout.index_stats_key(meta.uid_bytes, index.number)
-    added, added_bytes = 0, 0
+    tally = stats.Tally()
     for _, stored in rows:
         item = records.decode(stored)
         if not _indexable(meta, index, item):
@@ -113,8 +112,8 @@ def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> N
         entry = indexes.projected(meta, index, item)
         size = records.size_of(stored) if entry is item else item_size(entry)
         txn.put(key, records.encode(entry, size))
-        added, added_bytes = added + 1, added_bytes + size
-    stats.adjust_key(txn, counters, added, added_bytes)
+        tally.add(stats.entry_counter(txn, meta, index.number, key), 1, size)
+    tally.apply(txn)
     if len(rows) < batch:
         done = replace(index, status="ACTIVE", backfilling=False, backfill_cursor=None)
     else:

@@ -15,7 +15,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from opendynamo.model import layout
+from opendynamo.storage.base import Store
+
 KEY_BYTES = 32
+_STORED_KEY = layout.META + b"secrets_key"
 NONCE_BYTES = 12
 
 
@@ -49,6 +53,16 @@ def load_key(path: Path) -> bytes:
     with os.fdopen(fd, "w") as file:
         file.write(base64.b64encode(key).decode() + "\n")
     return key
+
+
+def stored_key(store: Store) -> bytes:
+    """The key kept in the store itself (a shared PostgreSQL database, where the servers of a
+    fleet have no common directory), created by whichever server asks first."""
+    with store.write() as txn:
+        txn.insert(_STORED_KEY, base64.b64encode(os.urandom(KEY_BYTES)))
+        raw = txn.get(_STORED_KEY)
+    assert raw is not None
+    return _decode_key(raw.decode())
 
 
 def _decode_key(text: str) -> bytes:

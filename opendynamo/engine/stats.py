@@ -1,7 +1,12 @@
-"""Per-table item count and size, kept exact in the same transaction as every write.
+"""Per-table and per-index item count and size, kept exact in the same transaction as every
+write.
 
 DynamoDB refreshes ItemCount and TableSizeBytes about every six hours; exact counters are a
-stricter answer that costs one small row write per item write.
+stricter answer that costs one small row write per item write. A store that runs writers side
+by side (PostgreSQL) spreads each table's counters over buckets by partition hash
+(`WriteTxn.counter_buckets`), so writers of different partitions do not wait on one row and a
+partition's counter bucket lives beside its items (model/layout.distribution); readers add the
+buckets up. SQLite, with one writer at a time, keeps one bucket.
 """
 
 from __future__ import annotations
@@ -17,43 +22,62 @@ _COUNTERS = struct.Struct(">qq")
 
 def read(txn: ReadTxn, meta: TableMeta) -> tuple[int, int]:
     """(item count, total item bytes) of the table."""
-    return read_key(txn, layout.stats_key(meta.uid_bytes))
+    return _sum(txn, meta.uid_bytes, 0)
 
 
 def read_index(txn: ReadTxn, meta: TableMeta, number: int) -> tuple[int, int]:
     """(entry count, total entry bytes) of one secondary index."""
-    return read_key(txn, layout.index_stats_key(meta.uid_bytes, number))
+    return _sum(txn, meta.uid_bytes, number)
 
 
-def read_key(txn: ReadTxn, key: bytes) -> tuple[int, int]:
-    raw = txn.get(key)
-    if raw is None:
-        return 0, 0
-    count, size = _COUNTERS.unpack(raw)
+def _sum(txn: ReadTxn, uid: bytes, number: int) -> tuple[int, int]:
+    count = size = 0
+    start, end = layout.stats_range(uid, number)
+    for _, raw in txn.range(start, end):
+        bucket_count, bucket_size = _COUNTERS.unpack(raw)
+        count += bucket_count
+        size += bucket_size
     return count, size
 
 
-class Tally:
-    """Item count and size changes gathered over many writes, for `adjust` to apply at once
-    (bulk loading: one counter update per batch instead of one per item)."""
+def item_counter(txn: WriteTxn, meta: TableMeta, encoded_key: bytes) -> bytes:
+    """The key of the table's counter bucket that counts the item at `encoded_key`."""
+    bucket = layout.item_bucket(encoded_key) % txn.counter_buckets
+    return layout.stats_key(meta.uid_bytes, 0, bucket)
 
-    __slots__ = ("count", "size")
+
+def entry_counter(txn: WriteTxn, meta: TableMeta, number: int, entry_key: bytes) -> bytes:
+    """The key of index `number`'s counter bucket that counts the entry at `entry_key`."""
+    bucket = layout.entry_bucket(entry_key) % txn.counter_buckets
+    return layout.stats_key(meta.uid_bytes, number, bucket)
+
+
+class Tally:
+    """Counter changes gathered over many writes, for `apply` to write once per counter
+    (a batch or a bulk load: one counter update per bucket instead of one per item)."""
+
+    __slots__ = ("changes",)
 
     def __init__(self) -> None:
-        self.count = 0
-        self.size = 0
+        self.changes: dict[bytes, list[int]] = {}
 
-    def apply(self, txn: WriteTxn, meta: TableMeta) -> None:
-        adjust(txn, meta, self.count, self.size)
-        self.count = self.size = 0
+    def add(self, counter: bytes, count_delta: int, size_delta: int) -> None:
+        change = self.changes.get(counter)
+        if change is None:
+            self.changes[counter] = [count_delta, size_delta]
+        else:
+            change[0] += count_delta
+            change[1] += size_delta
+
+    def apply(self, txn: WriteTxn) -> None:
+        for counter, (count_delta, size_delta) in sorted(self.changes.items()):
+            adjust(txn, counter, count_delta, size_delta)
+        self.changes.clear()
 
 
-def adjust(txn: WriteTxn, meta: TableMeta, count_delta: int, size_delta: int) -> None:
-    adjust_key(txn, layout.stats_key(meta.uid_bytes), count_delta, size_delta)
-
-
-def adjust_key(txn: WriteTxn, key: bytes, count_delta: int, size_delta: int) -> None:
+def adjust(txn: WriteTxn, counter: bytes, count_delta: int, size_delta: int) -> None:
     if not count_delta and not size_delta:
         return
-    count, size = read_key(txn, key)
-    txn.put(key, _COUNTERS.pack(count + count_delta, size + size_delta))
+    raw = txn.get(counter)
+    count, size = (0, 0) if raw is None else _COUNTERS.unpack(raw)
+    txn.put(counter, _COUNTERS.pack(count + count_delta, size + size_delta))

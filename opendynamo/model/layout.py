@@ -5,9 +5,13 @@ These prefixes are a stored format: never renumber one, only add new ones (docs/
 
 from __future__ import annotations
 
+import hashlib
+
+from opendynamo.model.keycodec import PARTITION_HASH_SIZE as _HASH_SIZE
+
 CATALOG = b"\x01"  # CATALOG + account + 0 + region + 0 + table name -> table metadata (JSON)
 ITEMS = b"\x02"  # ITEMS + table uid (16 bytes) + keycodec.encode_key(pk, sk) -> item (JSON)
-STATS = b"\x03"  # STATS + table uid -> item count and size (two unsigned 64-bit integers)
+STATS = b"\x03"  # STATS + table uid + index number (0: the table) + bucket -> count and size
 THROTTLE = b"\x04"  # THROTTLE + table uid + kind (b"R"/b"W") -> token bucket (two doubles)
 INDEX = b"\x05"  # INDEX + table uid + index number (2 bytes) + index key + table key -> entry
 COLLECTION = b"\x06"  # COLLECTION + table uid + encoded partition key -> item collection bytes
@@ -23,6 +27,47 @@ FORMAT_VERSION_KEY = META + b"format_version"
 FORMAT_VERSION = 1
 
 
+_UID_END = 1 + 16
+_HASH_AT = {ITEMS[0]: _UID_END, INDEX[0]: _UID_END + 2}  # where a key's partition hash starts
+_COUNTER_KEY_SIZE = _UID_END + 2 + 1  # STATS + uid + index number + bucket
+
+
+def distribution(key: bytes) -> int:
+    """The distribution key of a stored row, 0-255: the first byte of the partition-key hash
+    its key carries (an index entry's: its index partition key's). Every row of one partition
+    has the same value and so lands on one shard of a distributed PostgreSQL (Citus), together
+    with the rows that count it: its item collection's size and its bucket of the table's
+    counters. Every other row (catalog, leases, identities) takes 0."""
+    kind = key[0]
+    at = _HASH_AT.get(kind)
+    if at is not None:
+        return key[at] if len(key) > at else 0
+    if kind == STATS[0]:
+        return key[-1] if len(key) == _COUNTER_KEY_SIZE else 0
+    if kind == COLLECTION[0]:  # COLLECTION + uid + encoded partition key, without its hash
+        return hashlib.blake2b(key[_UID_END:], digest_size=_HASH_SIZE).digest()[0]
+    return 0
+
+
+def range_distribution(start: bytes, end: bytes | None) -> int | None:
+    """The one distribution key every row in [start, end) has, when the range lies within one
+    (a Query's partition); None when it may span several (a Scan)."""
+    at = _HASH_AT.get(start[0]) if start else None
+    if at is None or end is None or len(start) <= at or len(end) <= at:
+        return None
+    return start[at] if start[: at + 1] == end[: at + 1] else None
+
+
+def item_bucket(encoded_key: bytes) -> int:
+    """The counter bucket of an item (`keycodec.encode_key` bytes): its hash's first byte."""
+    return encoded_key[0]
+
+
+def entry_bucket(entry_key: bytes) -> int:
+    """The counter bucket of an index entry (its full stored key)."""
+    return entry_key[_HASH_AT[INDEX[0]]]
+
+
 def namespace_prefix(account: str, region: str) -> bytes:
     """The catalog prefix of one (account, region): its tables sort by name after it."""
     return CATALOG + account.encode() + b"\x00" + region.encode() + b"\x00"
@@ -36,8 +81,18 @@ def items_prefix(table_uid: bytes) -> bytes:
     return ITEMS + table_uid
 
 
-def stats_key(table_uid: bytes) -> bytes:
-    return STATS + table_uid
+def stats_key(table_uid: bytes, number: int, bucket: int) -> bytes:
+    """One bucket of the item count and size of a table (`number` 0) or of its index `number`.
+    A store that writes from many connections at once spreads the counters over buckets by
+    partition hash, so that writers of different partitions do not queue on one row."""
+    return STATS + table_uid + number.to_bytes(2, "big") + bytes((bucket,))
+
+
+def stats_range(table_uid: bytes, number: int) -> tuple[bytes, bytes]:
+    """The keys of every bucket of one table's (`number` 0) or index's counters; it also holds
+    the single counter row of format version 1 (STATS + uid, STATS + uid + number)."""
+    start = STATS + table_uid + (number.to_bytes(2, "big") if number else b"")
+    return start, STATS + table_uid + (number + 1).to_bytes(2, "big")
 
 
 def bucket_key(table_uid: bytes, kind: bytes) -> bytes:
@@ -46,10 +101,6 @@ def bucket_key(table_uid: bytes, kind: bytes) -> bytes:
 
 def index_prefix(table_uid: bytes, number: int) -> bytes:
     return INDEX + table_uid + number.to_bytes(2, "big")
-
-
-def index_stats_key(table_uid: bytes, number: int) -> bytes:
-    return STATS + table_uid + number.to_bytes(2, "big")
 
 
 def collection_key(table_uid: bytes, encoded_partition: bytes) -> bytes:

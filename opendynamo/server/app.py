@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import sys
+import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import Executor
 from typing import Any
 
 import orjson
 
 from opendynamo import errors
-from opendynamo.api import OPERATIONS, UNSUPPORTED, access
+from opendynamo.api import OPERATIONS, UNSUPPORTED, access, transact
 from opendynamo.api.context import Context
 from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
 from opendynamo.api.shapes import validate_input
@@ -28,7 +31,7 @@ from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
 from opendynamo.server.http import MAX_BODY_BYTES as MAX_REQUEST_BYTES
 from opendynamo.server.http import Incoming, Reply
-from opendynamo.storage.base import Store
+from opendynamo.storage.base import Conflict, Store
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,7 +63,9 @@ class App:
     @property
     def authority(self) -> Authority:
         if self._authority is None:
-            self._authority = Authority(self.settings.auth, self.store, self.settings.sealer())
+            self._authority = Authority(
+                self.settings.auth, self.store, self.settings.sealer(self.store)
+            )
         return self._authority
 
     # --- serving ---------------------------------------------------------------------------
@@ -102,8 +107,8 @@ class App:
             self._store = self.settings.open_store(serving=True)
         self._start_auth()
 
-    async def housekeeping(self) -> None:
-        await housekeeper.run(self.store)
+    async def housekeeping(self, executor: Executor | None = None) -> None:
+        await housekeeper.run(self.store, executor=executor)
 
     def shutdown(self) -> None:
         if self._audit is not None:
@@ -182,7 +187,7 @@ class App:
             data = {name: value for name, value in data.items() if value is not None}
         ctx = self._context(request, identity, credential.region)
         self._authorize(request, ctx, operation, data)
-        result = handler(ctx, data)
+        result = _run(handler, ctx, data, operation)
         return result if isinstance(result, bytes) else orjson.dumps(result)
 
     def _authenticate(self, request: Request, service: str) -> tuple[Identity, sigv4.Credential]:
@@ -428,6 +433,34 @@ def _parse_json(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise errors.serialization() from None
+
+
+CONFLICT_ATTEMPTS = 8
+CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+
+
+def _run(handler: Callable[[Context, Any], Any], ctx: Context, data: Any, operation: str) -> Any:
+    """The operation's result; run again, after a short random pause, when its transaction
+    collided with another and was rolled back (storage `Conflict`: the PostgreSQL backend's
+    deadlocks). Each attempt starts afresh, so running again is safe: nothing of the failed
+    attempt was stored. A transaction that keeps colliding is cancelled as DynamoDB cancels
+    one that conflicts with another; any other operation answers a retryable 500."""
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            return handler(ctx, data)
+        except Conflict:
+            if attempt == CONFLICT_ATTEMPTS - 1:
+                if operation in ("TransactWriteItems", "ExecuteTransaction"):
+                    reason = {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
+                    raise transact.cancelled([reason] * _transact_items(data)) from None
+                raise
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def _transact_items(data: Any) -> int:
+    items = data.get("TransactItems") or data.get("TransactStatements") or ()
+    return len(items)
 
 
 def _render_error(exc: errors.DynamoError) -> tuple[int, bytes]:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import time
+from concurrent.futures import Executor
 
 from opendynamo.engine import directory, jobs
 from opendynamo.storage.base import Store
@@ -22,22 +23,32 @@ PURGE_EVERY = 60.0
 log = logging.getLogger("opendynamo.housekeeper")
 
 
-async def run(store: Store, interval: float = INTERVAL) -> None:
+async def run(store: Store, interval: float = INTERVAL, executor: Executor | None = None) -> None:
     """Until cancelled: every `interval`, if this process holds the lease, work through
-    pending jobs (yielding to requests between steps)."""
-    owner = os.urandom(16)
+    pending jobs (yielding to requests between steps). With an `executor` (a store that waits
+    on the network), each step runs on one of its threads instead of the event loop."""
+    # The lease names its holder: process id, then random bytes (a pid alone may repeat
+    # across the machines of a fleet).
+    owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
     purged = 0.0
+    loop = asyncio.get_running_loop()
+
+    def tick() -> float:
+        nonlocal purged
+        # Renewing the lease before every step keeps it while a long job runs.
+        if jobs.acquire_lease(store, owner):
+            if jobs.step(store):
+                return STEP_PAUSE
+            if time.time() - purged > PURGE_EVERY:
+                purged = time.time()
+                with store.write() as txn:
+                    directory.purge_expired_sessions(txn, purged - SESSION_GRACE)
+        return interval
+
     while True:
         pause = interval
         try:
-            # Renewing the lease before every step keeps it while a long job runs.
-            if jobs.acquire_lease(store, owner):
-                if jobs.step(store):
-                    pause = STEP_PAUSE
-                elif time.time() - purged > PURGE_EVERY:
-                    purged = time.time()
-                    with store.write() as txn:
-                        directory.purge_expired_sessions(txn, purged - SESSION_GRACE)
+            pause = tick() if executor is None else await loop.run_in_executor(executor, tick)
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed step is retried on the next tick; never kill the loop

@@ -11,12 +11,14 @@ answered in order. The ASGI adapter (`server/asgi`) remains for embedding in oth
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.utils
 import logging
 import ssl
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol, cast
@@ -25,6 +27,7 @@ import httptools
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 IDLE_SECONDS = 60.0  # a keep-alive connection with no request for this long is closed
+PIPELINE_LIMIT = 32  # requests waiting on one connection before it stops reading more
 log = logging.getLogger("opendynamo.http")
 
 
@@ -112,6 +115,8 @@ class Connection(asyncio.Protocol):
         "_size",
         "_too_large",
         "_closing",
+        "_waiting",
+        "_failing",
         "active",
     )
 
@@ -127,6 +132,9 @@ class Connection(asyncio.Protocol):
         self._size = 0
         self._too_large = False
         self._closing = False
+        # Requests handed to the server's executor, answered in order (oldest first).
+        self._waiting: collections.deque[tuple[Incoming, bool, bool, bool]] = collections.deque()
+        self._failing = False  # a bad request came after the waiting ones
         self.active = server.clock.now
 
     # --- asyncio.Protocol ----------------------------------------------------------------
@@ -219,21 +227,54 @@ class Connection(asyncio.Protocol):
             self._client,
         )
         server = self._server
-        server.begin_turn()
-        try:
-            reply = server.respond(incoming)
-        except Exception:
-            log.exception("responder failed")
-            reply = Reply(500, b"text/plain", b"Internal Server Error")
         parser = self._parser
-        keep_alive = parser.should_keep_alive() and not server.stopping
         head = incoming.method == "HEAD"
         http10 = parser.get_http_version() == "1.0"
+        if server.executor is not None:
+            self._offload(incoming, parser.should_keep_alive(), head, http10)
+            return
+        server.begin_turn()
+        reply = _respond(server.respond, incoming)
+        keep_alive = parser.should_keep_alive() and not server.stopping
         answer = render(reply, server.clock.date, keep_alive, head, http10)
         if server.group is not None and server.group.group_open:
             server.held.append((self, answer, keep_alive, head, http10))  # sent once committed
         else:
             self.send(answer, keep_alive)
+
+    # --- requests answered off the event loop (a store that waits on the network) -----------
+
+    def _offload(self, incoming: Incoming, keep_alive: bool, head: bool, http10: bool) -> None:
+        self._waiting.append((incoming, keep_alive, head, http10))
+        if len(self._waiting) == 1:
+            self._start_next()
+        elif len(self._waiting) == PIPELINE_LIMIT and self._transport is not None:
+            self._transport.pause_reading()
+
+    def _start_next(self) -> None:
+        server = self._server
+        assert server.executor is not None
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            server.executor, _respond, server.respond, self._waiting[0][0]
+        )
+        future.add_done_callback(self._answered)
+
+    def _answered(self, future: asyncio.Future[Reply]) -> None:
+        _, keep_alive, head, http10 = self._waiting.popleft()
+        server = self._server
+        keep_alive = keep_alive and not server.stopping
+        self.send(render(future.result(), server.clock.date, keep_alive, head, http10), keep_alive)
+        if self._closing:
+            self._waiting.clear()
+            return
+        if self._waiting:
+            self._start_next()
+        elif self._failing:
+            self._fail()
+            return
+        if len(self._waiting) == PIPELINE_LIMIT - 1 and self._transport is not None:
+            self._transport.resume_reading()
 
     def send(self, answer: bytes, keep_alive: bool) -> None:
         if self._transport is not None and not self._closing:
@@ -244,6 +285,11 @@ class Connection(asyncio.Protocol):
     # --- closing -------------------------------------------------------------------------
 
     def _fail(self) -> None:
+        if self._waiting:  # answer the requests before the bad one first, in order
+            self._failing = True
+            if self._transport is not None:
+                self._transport.pause_reading()
+            return
         if self._transport is not None and not self._closing:
             self._transport.write(render(_BAD_REQUEST, self._server.clock.date, False))
         self.close()
@@ -252,6 +298,14 @@ class Connection(asyncio.Protocol):
         if not self._closing and self._transport is not None:
             self._closing = True
             self._transport.close()
+
+
+def _respond(respond: Responder, incoming: Incoming) -> Reply:
+    try:
+        return respond(incoming)
+    except Exception:
+        log.exception("responder failed")
+        return Reply(500, b"text/plain", b"Internal Server Error")
 
 
 class Group(Protocol):
@@ -269,7 +323,8 @@ class Group(Protocol):
 class Server:
     """The connections of one worker process and the responder they share.
 
-    With a `group`, every request parsed in one turn of the event loop (all the data the
+    With an `executor`, requests are answered on its threads (each connection's in order, one
+    at a time), so the event loop goes on while a store waits on its database. With a `group`, every request parsed in one turn of the event loop (all the data the
     kernel had ready) is answered inside one group; replies that depend on the group's
     commit are held and written after it, or replaced by `failed` when the commit fails.
     """
@@ -280,8 +335,10 @@ class Server:
         idle_seconds: float = IDLE_SECONDS,
         group: Group | None = None,
         failed: Reply | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.respond = respond
+        self.executor = executor
         self.idle_seconds = idle_seconds
         self.group = group
         self.failed = failed or Reply(500, b"text/plain", b"Internal Server Error")

@@ -17,6 +17,7 @@ import signal
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from opendynamo.config import Settings
@@ -88,16 +89,22 @@ async def _serve(sock: socket.socket, options: Options) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows
             loop.add_signal_handler(signum, stop.set)
-    app = App(Settings.from_env())
+    settings = Settings.from_env()
+    app = App(settings)
     app.startup()
-    server = http.Server(app.respond, group=app.store, failed=app.commit_failed)
+    executor = None
+    if app.store.concurrent:  # requests wait on the database: answer them on threads
+        executor = ThreadPoolExecutor(settings.pool_size, thread_name_prefix="opendynamo")
+        server = http.Server(app.respond, executor=executor)
+    else:
+        server = http.Server(app.respond, group=app.store, failed=app.commit_failed)
     tls = None
     if options.tls_cert and options.tls_key:
         tls = http.tls_context(options.tls_cert, options.tls_key)
     listener = await loop.create_server(server.connection, sock=sock, ssl=tls, backlog=BACKLOG)
     background = [
         asyncio.create_task(server.sweep()),
-        asyncio.create_task(app.housekeeping()),
+        asyncio.create_task(app.housekeeping(executor)),
     ]
     try:
         await stop.wait()
@@ -107,6 +114,8 @@ async def _serve(sock: socket.socket, options: Options) -> None:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        if executor is not None:
+            executor.shutdown(wait=True)  # the requests under way finish before the store closes
         app.shutdown()
 
 

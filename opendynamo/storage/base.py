@@ -12,6 +12,11 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 
+class Conflict(Exception):
+    """The transaction was rolled back because it collided with another one (a deadlock, or a
+    serialization failure); nothing of it was stored, and running it again may succeed."""
+
+
 class ReadTxn(Protocol):
     """A consistent view of the store for the duration of one transaction."""
 
@@ -32,9 +37,20 @@ class ReadTxn(Protocol):
         more than what was read."""
         ...
 
+    def guard(self, key: bytes) -> bytes | None:
+        """As `get`, for a row the transaction reads to rely on, not to change (a table's
+        catalog row, read by every write to the table): in a write transaction, a writer of
+        the row waits until this transaction ends, but other transactions guarding it do
+        not wait for each other."""
+        ...
+
 
 class WriteTxn(ReadTxn, Protocol):
     """A read view that can also change the store; its changes commit together or not at all."""
+
+    # How many rows each table counter is spread over (engine/stats): 1 where writers take
+    # turns (SQLite), more where they run side by side and would queue on one row.
+    counter_buckets: int
 
     def put(self, key: bytes, value: bytes) -> None: ...
 
@@ -48,9 +64,24 @@ class WriteTxn(ReadTxn, Protocol):
         """Remove every key with start <= key < end; return how many were removed."""
         ...
 
+    def lock(self, keys: list[bytes]) -> None:
+        """Claim these keys for the transaction now, in an order every transaction shares, as
+        a multi-item write does before it reads its items: where writers of different keys
+        run at once and each locks what it touches, two such writes over the same items then
+        take turns instead of deadlocking. Where writers take turns anyway, nothing to do."""
+        ...
+
 
 class Store(Protocol):
     """A handle on one database, used by one process (open one per worker)."""
+
+    # Whether transactions may run on several threads at once (each on a connection of its
+    # own). A store whose calls wait on a network is; server/http then runs requests off the
+    # event loop. Otherwise every call is made on the event loop's thread.
+    concurrent: bool
+    # Items a bulk load writes per transaction: as many as keep its commit cheap, and (on
+    # PostgreSQL, which locks every key a transaction writes) its locks few.
+    bulk_batch: int
 
     def read(self) -> AbstractContextManager[ReadTxn]:
         """A read transaction: a snapshot consistent across all its reads."""

@@ -32,6 +32,7 @@ class SqliteTxn:
     """Reads and writes on the connection while a transaction is open on it."""
 
     __slots__ = ("_conn",)
+    counter_buckets = 1
 
     def __init__(self, conn: apsw.Connection) -> None:
         self._conn = conn
@@ -60,6 +61,8 @@ class SqliteTxn:
         finally:
             cursor.close()
 
+    guard = get  # one writer at a time: nothing to share
+
     def put(self, key: bytes, value: bytes) -> None:
         self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
 
@@ -71,6 +74,9 @@ class SqliteTxn:
 
     def delete(self, key: bytes) -> None:
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
+
+    def lock(self, keys: list[bytes]) -> None:
+        pass  # one writer at a time
 
     def delete_range(self, start: bytes, end: bytes) -> int:
         self._conn.execute("DELETE FROM kv WHERE k >= ? AND k < ?", (start, end))
@@ -86,6 +92,9 @@ class SqliteStore:
     must not report any of them done before `end_group()` returns (server/http holds the
     replies). Outside a group each `read()` and `write()` is its own transaction.
     """
+
+    concurrent = False
+    bulk_batch = 20_000  # pages dirtied by one transaction are written once, at its commit
 
     def __init__(
         self, path: str | None, *, checkpoint_thread: bool = False, bulk: bool = False

@@ -38,7 +38,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, Server, error_of, free_port, unique_name
+from tests.conftest import REGION, Backend, Server, error_of, free_port, stored_bytes, unique_name
 from tests.wire.http import AMZ_JSON, Reply, send
 
 ROOT = {"aws_access_key_id": "AKIAWIRETESTROOT0001", "aws_secret_access_key": "wire-root-secret"}
@@ -64,12 +64,14 @@ def _root_args(key: dict[str, str]) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def sigv4(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def sigv4(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> Iterator[Server]:
     """`--auth sigv4` with a configured root key, two workers, sessions as short as 1 s."""
     srv = Server(
         tmp_path_factory.mktemp("sigv4"),
         workers=2,
-        extra_args=("--auth", "sigv4", *_root_args(ROOT)),
+        extra_args=("--auth", "sigv4", *_root_args(ROOT), *backend()),
         env={"OPENDYNAMO_MIN_SESSION_SECONDS": "1"},
     )
     try:
@@ -410,13 +412,11 @@ def test_secrets_not_stored_in_plaintext(sigv4: Server) -> None:
         aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
     )
     assert "TableNames" in user_ddb.list_tables()  # it is stored (and found)
-    assert sigv4.data_dir is not None
-    files = [path for path in sigv4.data_dir.rglob("*") if path.is_file()]
-    assert files
-    for path in files:
-        data = path.read_bytes()
+    stored = stored_bytes(sigv4)
+    assert stored
+    for data in stored:
         for secret in (key["SecretAccessKey"], ROOT["aws_secret_access_key"]):
-            assert secret.encode() not in data, path
+            assert secret.encode() not in data
 
 
 # --------------------------------------------------------------------------- root credentials

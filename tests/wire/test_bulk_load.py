@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, unique_name
+from tests.conftest import Backend, Server, unique_name
 
 
 @pytest.fixture(scope="module")
-def loaded_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    server = Server(tmp_path_factory.mktemp("load"), workers=2).start()
+def loaded_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Any:
+    server = Server(tmp_path_factory.mktemp("load"), workers=2, extra_args=backend()).start()
     yield server
     server.stop()
 
@@ -26,7 +26,7 @@ def load(server: Server, table: str, lines: list[str]) -> subprocess.CompletedPr
     assert server.data_dir is not None
     return subprocess.run(
         [sys.executable, "-m", "opendynamo", "load", "--data-dir", str(server.data_dir),
-         "--table", table, "-"],
+         *server.extra_args, "--table", table, "-"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,

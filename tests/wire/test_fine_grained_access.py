@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of
+from tests.conftest import Backend, Server, backend_of, error_of
 
 ROOT_KEY = "AKIAFGACROOT00000000"
 ROOT_SECRET = "fine-grained-root-secret"
@@ -161,10 +161,10 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Env]:
     data_dir = tmp_path_factory.mktemp("fgac")
     keys = ("--root-access-key-id", ROOT_KEY, "--root-secret-access-key", ROOT_SECRET)
-    server = Server(data_dir, workers=2, extra_args=("--auth", "iam", *keys)).start()
+    server = Server(data_dir, workers=2, extra_args=("--auth", "iam", *keys, *backend())).start()
     try:
         creds = {"aws_access_key_id": ROOT_KEY, "aws_secret_access_key": ROOT_SECRET}
         root = server.client(**creds)
@@ -690,6 +690,8 @@ def test_resource_policy_deny_overrides_identity_allow(env: Env) -> None:
 
 def test_cross_account_needs_resource_policy(env: Env) -> None:
     command = [sys.executable, "-m", "opendynamo", "create-account", "--data-dir", str(env.data_dir)]  # fmt: skip
+    url = backend_of(env.server)
+    command += ["--backend", url] if url else []
     account = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     other = env.server.client(
         aws_access_key_id=account["AccessKeyId"], aws_secret_access_key=account["SecretAccessKey"]

@@ -28,7 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, unique_name
+from tests.conftest import Backend, Server, unique_name
 
 ACCOUNT = "000000000000"
 ROOT_KEY = "AKIAROOTWIRETEST0001"
@@ -126,11 +126,11 @@ def denied(who: str, action: str, resource: str, why: str = "identity-based") ->
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Env]:
     server = Server(
         tmp_path_factory.mktemp("iam"),
         workers=2,
-        extra_args=AUTH_ARGS,
+        extra_args=AUTH_ARGS + backend(),
         env={"OPENDYNAMO_MIN_SESSION_SECONDS": "1"},
     ).start()
     try:

@@ -63,7 +63,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of, unique_name
+from tests.conftest import Backend, Server, error_of, unique_name
 from tests.wire.http import signed_call
 
 VALIDATION = "ValidationException"
@@ -287,9 +287,13 @@ def assert_index_exact(ddb: Any, table: str, model: dict[str, Item], settle: flo
 
 
 @pytest.fixture(scope="module")
-def slow_server() -> Iterator[Server]:
-    """A dedicated in-memory server whose backfills take seconds."""
-    server = Server(None, workers=1, env=SLOW).start()
+def slow_server(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> Iterator[Server]:
+    """A dedicated server whose backfills take seconds (in memory, or on PostgreSQL)."""
+    store = backend()
+    data = tmp_path_factory.mktemp("slow") if store else None
+    server = Server(data, workers=1, env=SLOW, extra_args=store).start()
     yield server
     server.stop()
 

@@ -47,7 +47,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of, unique_name
+from tests.conftest import Backend, Server, error_of, unique_name
 
 VALIDATION = "ValidationException"
 INVALID = "One or more parameter values were invalid: "
@@ -1125,10 +1125,11 @@ FILLER = 29_990  # "pk"+"c" (3) "sk"+"n" (3) "lk"+"l" (3) "b" (1) + filler = 30,
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def limited(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Any]:
     """A client of a server whose item collections are limited to 100,000 bytes."""
     data: Path = tmp_path_factory.mktemp("collection-limit")
-    srv = Server(data, workers=1, env={"OPENDYNAMO_ITEM_COLLECTION_LIMIT": str(LIMIT)}).start()
+    limit = {"OPENDYNAMO_ITEM_COLLECTION_LIMIT": str(LIMIT)}
+    srv = Server(data, workers=1, env=limit, extra_args=backend()).start()
     yield srv.client()
     srv.stop()
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Backend, Server
 
 ROOT_KEY = "AKIAROOTTERRAFORM001"
 ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTERRAFORM1"
@@ -196,13 +196,15 @@ class Terraform:
 
 
 @pytest.fixture(scope="module")
-def tf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def tf_server(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> Iterator[Server]:
     if not Path(TERRAFORM).is_file():
         pytest.skip("terraform binary not found (PATH or /usr/local/bin/terraform)")
     if not (MIRROR / "registry.terraform.io/hashicorp/aws").is_dir():
         pytest.skip(f"no hashicorp/aws provider in the filesystem mirror {MIRROR}")
     args = ["--auth", "iam", "--root-access-key-id", ROOT_KEY]
-    args += ["--root-secret-access-key", ROOT_SECRET]
+    args += ["--root-secret-access-key", ROOT_SECRET, *backend()]
     srv = Server(tmp_path_factory.mktemp("tf-data"), workers=2, extra_args=tuple(args)).start()
     try:
         srv.client("dynamodb", **ROOT).create_table(

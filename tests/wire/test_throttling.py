@@ -36,7 +36,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import CREDENTIALS, REGION, Server
+from tests.conftest import CREDENTIALS, REGION, Backend, Server
 
 THROTTLED = "ProvisionedThroughputExceededException"
 THROTTLED_MESSAGE = (
@@ -48,10 +48,12 @@ PAUSE = 2.5  # seconds: refills a 1-unit bucket at least twice over
 
 
 @pytest.fixture(scope="module")
-def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def enforcing(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> Iterator[Server]:
     """A dedicated server that enforces provisioned throughput."""
     data: Path = tmp_path_factory.mktemp("throttling")
-    srv = Server(data, workers=2, extra_args=("--enforce-capacity",)).start()
+    srv = Server(data, workers=2, extra_args=("--enforce-capacity", *backend())).start()
     yield srv
     srv.stop()
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import REGION, Server, unique_name
+from tests.conftest import REGION, Backend, Server, unique_name
 
 ROOT = {"aws_access_key_id": "AKIATLSROOT000000001", "aws_secret_access_key": "tls-root-secret"}
 AUTH_ARGS = (
@@ -86,9 +86,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory, pki: dict[str, Path]) -> Iterator[Server]:
+def tls_server(
+    tmp_path_factory: pytest.TempPathFactory, pki: dict[str, Path], backend: Backend
+) -> Iterator[Server]:
     audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
-    args = AUTH_ARGS + ("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]))
+    args = AUTH_ARGS + ("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]), *backend())
     server = Server(
         tmp_path_factory.mktemp("tls"), workers=2, extra_args=args + ("--audit-log", str(audit))
     )

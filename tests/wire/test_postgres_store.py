@@ -1,0 +1,184 @@
+"""The PostgreSQL backend's own duties: schema migrations (once, also when servers start
+together), a clear stop on a database it cannot use, the distribution key of every row, and
+the primary key shape Citus needs. (Everything DynamoDB-visible runs on this backend through
+the `backend` parameter of the rest of the wire suite.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import Server, free_port, unique_name
+from tests.postgres import Postgres
+
+ITEMS, INDEX, STATS = 0x02, 0x05, 0x03
+
+
+def opendynamo(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "opendynamo", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def versions(url: str) -> list[int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT version FROM opendynamo.migrations ORDER BY version")
+        return [row[0] for row in rows]
+
+
+def test_servers_starting_together_apply_each_migration_once(postgres: Postgres) -> None:
+    url = postgres.database()
+    command = [sys.executable, "-m", "opendynamo", "migrate", "--backend", url]
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [run.communicate(timeout=60)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0] * 4, outputs
+    applied = versions(url)
+    assert applied == list(range(1, len(applied) + 1)) and applied
+    assert all(f"schema at version {applied[-1]}" in output for output in outputs)
+    again = opendynamo("migrate", "--backend", url)  # nothing left to do
+    assert again.returncode == 0 and versions(url) == applied
+
+
+def test_a_schema_newer_than_the_server_stops_its_start(postgres: Postgres, tmp_path: Path) -> None:
+    url = postgres.database()
+    assert opendynamo("migrate", "--backend", url).returncode == 0
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO opendynamo.migrations (version) VALUES (999)")
+    done = opendynamo("serve", "--port", str(free_port()), "--backend", url)
+    assert done.returncode != 0
+    assert "schema is at version 999, newer than this server knows" in done.stderr
+
+
+def test_an_unreachable_database_stops_the_start_without_showing_its_password() -> None:
+    url = f"postgresql://someone:hunter2@127.0.0.1:{free_port()}/nothing?connect_timeout=3"
+    done = opendynamo("serve", "--port", str(free_port()), "--backend", url)
+    assert done.returncode != 0
+    assert "cannot use PostgreSQL postgresql://someone:***@127.0.0.1:" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_a_backend_that_is_not_a_postgresql_url_is_refused() -> None:
+    done = opendynamo("serve", "--port", str(free_port()), "--backend", "mysql://db/x")
+    assert done.returncode == 2
+    assert "--backend must be a postgresql:// URL" in done.stderr
+    both = opendynamo("serve", "--in-memory", "--backend", "postgresql://db/x")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+def exercise(client: Any) -> str:
+    """Create a table with a GSI and use every kind of write and read on it."""
+    table = unique_name()
+    client.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "team", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-team",
+                "KeySchema": [{"AttributeName": "team", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(30):
+        client.put_item(
+            TableName=table,
+            Item={"pk": {"S": f"p{n % 5}"}, "sk": {"N": str(n)}, "team": {"S": f"t{n % 3}"}},
+        )
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "p0"}, "sk": {"N": "0"}},
+        UpdateExpression="SET team = :t",
+        ExpressionAttributeValues={":t": {"S": "t9"}},
+    )
+    client.delete_item(TableName=table, Key={"pk": {"S": "p1"}, "sk": {"N": "1"}})
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "q"}, "sk": {"N": "1"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "p2"}, "sk": {"N": "2"}}}},
+        ]
+    )
+    reply = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :p AND sk > :s",
+        ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": "4"}},
+        ConsistentRead=True,
+    )
+    assert [item["sk"]["N"] for item in reply["Items"]] == ["5", "10", "15", "20", "25"]
+    team = client.query(
+        TableName=table,
+        IndexName="by-team",
+        KeyConditionExpression="team = :t",
+        ExpressionAttributeValues={":t": {"S": "t9"}},
+    )
+    assert team["Items"] == [{"pk": {"S": "p0"}, "sk": {"N": "0"}, "team": {"S": "t9"}}]
+    assert client.scan(TableName=table, ConsistentRead=True)["Count"] == 29
+    described = client.describe_table(TableName=table)["Table"]
+    assert described["ItemCount"] == 29
+    assert described["GlobalSecondaryIndexes"][0]["ItemCount"] == 28  # q has no team
+    return table
+
+
+def test_every_row_carries_its_partitions_distribution_key(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    url = postgres.database()
+    server = Server(tmp_path / "data", workers=1, extra_args=("--backend", url)).start()
+    try:
+        exercise(server.client())
+    finally:
+        server.stop()
+    with psycopg.connect(url) as conn:
+        rows = [(bytes(k), d) for k, d in conn.execute("SELECT k, d FROM opendynamo.kv")]
+    seen = {ITEMS: 0, INDEX: 0, STATS: 0}
+    for key, d in rows:
+        kind = key[0]
+        if kind == ITEMS:
+            assert d == key[17]  # the first byte of the partition-key hash
+        elif kind == INDEX:
+            assert d == key[19]  # ... of the index partition key's hash
+        elif kind == STATS:
+            assert d == key[-1]  # a counter bucket lives beside the partitions it counts
+        else:
+            continue
+        seen[kind] += 1
+    assert seen[ITEMS] == 29 and seen[INDEX] == 28 and seen[STATS] > 2
+    assert len({d for k, d in rows if k[0] == ITEMS}) > 1
+
+
+def test_the_primary_key_citus_needs_works_as_well(postgres: Postgres, tmp_path: Path) -> None:
+    """docs/scale-out.md's DDL, but create_distributed_table: kv keyed by (d, k)."""
+    url = postgres.database()
+    assert opendynamo("migrate", "--backend", url).returncode == 0
+    with psycopg.connect(url) as conn:
+        conn.execute("ALTER TABLE opendynamo.kv DROP CONSTRAINT kv_pkey")
+        conn.execute("ALTER TABLE opendynamo.kv ADD PRIMARY KEY (d, k)")
+        conn.execute("CREATE INDEX kv_k ON opendynamo.kv (k)")
+    server = Server(tmp_path / "data", workers=1, extra_args=("--backend", url)).start()
+    try:
+        client = server.client()
+        table = exercise(client)
+        with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+            client.put_item(
+                TableName=table,
+                Item={"pk": {"S": "q"}, "sk": {"N": "1"}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+    finally:
+        server.stop()
