@@ -18,20 +18,23 @@ Transactions:
   be stricter), and the request runs again (server/app).
 
 The schema is created and migrated on open (`migrate`), under an advisory lock, so servers that
-start together apply each migration once. Every worker process has a pool of connections, one
-per request thread (server/http runs requests off the event loop for this store).
+start together apply each migration once. Every worker process answers requests on a pool of
+threads (server/http runs them off the event loop for this store), each with a connection of
+its own, kept open, its statements prepared and run through libpq directly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import errors as pgerrors
-from psycopg_pool import ConnectionPool
+from psycopg import pq
 
 from opendynamo.storage.base import Conflict, ReadTxn, WriteTxn
 
@@ -110,80 +113,156 @@ def _lock_id(key: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
 
 
-class PostgresTxn:
-    """Reads (and, in a write transaction, locked reads and writes) on one connection."""
+_INT4 = struct.Struct(">i")
+_INT8 = struct.Struct(">q")
+_BYTEA, _INT4_OID, _INT8_OID, _INT8_ARRAY_OID = 17, 23, 20, 1016
 
-    __slots__ = ("_cur", "_store", "_writing", "_locked", "_shared", "_put_sql", "_insert_sql")
+
+def _statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
+    """Every statement a transaction runs, prepared once per connection: name -> (SQL,
+    parameter types). Parameters and results travel in binary."""
+    kv = f"{SCHEMA}.kv"
+    found: dict[bytes, tuple[str, list[int]]] = {
+        b"begin_read": ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", []),
+        b"begin_write": ("BEGIN ISOLATION LEVEL READ COMMITTED", []),
+        b"commit": ("COMMIT", []),
+        b"rollback": ("ROLLBACK", []),
+        b"get": (f"SELECT v FROM {kv} WHERE d = $1 AND k = $2", [_INT4_OID, _BYTEA]),
+        b"locked_get": (
+            f"SELECT {SCHEMA}.locked_get($1, $2, $3)",
+            [_INT8_OID, _INT4_OID, _BYTEA],
+        ),
+        b"guarded_get": (
+            f"SELECT {SCHEMA}.guarded_get($1, $2, $3)",
+            [_INT8_OID, _INT4_OID, _BYTEA],
+        ),
+        b"lock": ("SELECT pg_advisory_xact_lock($1)", [_INT8_OID]),
+        # Ordered in a subquery, so that the locks are taken in that order.
+        b"lock_many": (
+            "SELECT count(pg_advisory_xact_lock(id)) FROM "
+            "(SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ordered",
+            [_INT8_ARRAY_OID],
+        ),
+        b"put": (
+            f"INSERT INTO {kv} (d, k, v) VALUES ($1, $2, $3) "
+            f"ON CONFLICT {conflict_target} DO UPDATE SET v = EXCLUDED.v",
+            [_INT4_OID, _BYTEA, _BYTEA],
+        ),
+        b"insert": (
+            f"INSERT INTO {kv} (d, k, v) VALUES ($1, $2, $3) "
+            f"ON CONFLICT {conflict_target} DO NOTHING",
+            [_INT4_OID, _BYTEA, _BYTEA],
+        ),
+        b"delete": (f"DELETE FROM {kv} WHERE d = $1 AND k = $2", [_INT4_OID, _BYTEA]),
+        b"delete_range": (f"DELETE FROM {kv} WHERE k >= $1 AND k < $2", [_BYTEA, _BYTEA]),
+        b"delete_range_d": (
+            f"DELETE FROM {kv} WHERE k >= $1 AND k < $2 AND d = $3",
+            [_BYTEA, _BYTEA, _INT4_OID],
+        ),
+    }
+    # Range reads: bounded or not above, within one distribution key or not, either order.
+    for bounded in (False, True):
+        for one_d in (False, True):
+            for order in ("ASC", "DESC"):
+                where, types = "k >= $1", [_BYTEA]
+                if bounded:
+                    where, types = where + " AND k < $2", types + [_BYTEA]
+                if one_d:
+                    where += f" AND d = ${len(types) + 1}"
+                    types = types + [_INT4_OID]
+                limit = f"${len(types) + 1}"
+                name = f"range_{int(bounded)}{int(one_d)}{order}".encode()
+                sql = f"SELECT k, v FROM {kv} WHERE {where} ORDER BY k {order} LIMIT {limit}"
+                found[name] = (sql, types + [_INT8_OID])
+    return found
+
+
+class _Session:
+    """One connection, its statements prepared; statements run through libpq directly (this
+    is every request's path: psycopg's cursors cost about twice as much per statement)."""
+
+    __slots__ = ("conn", "pgconn")
+
+    def __init__(self, conninfo: str, options: str, statements: dict[bytes, Any]) -> None:
+        self.conn = psycopg.connect(
+            conninfo, autocommit=True, options=options, application_name="opendynamo"
+        )
+        self.pgconn = self.conn.pgconn
+        for name, (sql, types) in statements.items():
+            self._check(self.pgconn.prepare(name, sql.encode(), types))
+
+    def run(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
+        return self._check(self.pgconn.exec_prepared(name, params, formats, 1))
+
+    def _check(self, result: pq.abc.PGresult) -> pq.abc.PGresult:
+        if result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+            return result
+        raise pgerrors.error_from_result(result)
+
+    @property
+    def usable(self) -> bool:
+        return not self.conn.closed and self.pgconn.status == pq.ConnStatus.OK
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_BINARY2 = [1, 1]
+_BINARY3 = [1, 1, 1]
+_BINARY4 = [1, 1, 1, 1]
+
+
+class PostgresTxn:
+    """Reads (and, in a write transaction, locked reads and writes) on one session."""
+
+    __slots__ = ("_session", "_store", "_writing", "_locked", "_shared")
     counter_buckets = 256  # as many as distribution keys: a partition's bucket is beside it
 
-    def __init__(self, cur: psycopg.Cursor[Any], store: PostgresStore, writing: bool) -> None:
-        self._cur = cur
+    def __init__(self, session: _Session, store: PostgresStore, writing: bool) -> None:
+        self._session = session
         self._store = store
-        conflict_target = store.conflict_target
         self._writing = writing
         self._locked: set[int] = set()  # advisory locks held, exclusive
         self._shared: set[int] = set()  # ... and shared (`guard`)
-        self._put_sql = (
-            f"INSERT INTO {SCHEMA}.kv (d, k, v) VALUES (%s, %s, %s) "
-            f"ON CONFLICT {conflict_target} DO UPDATE SET v = EXCLUDED.v"
-        )
-        self._insert_sql = (
-            f"INSERT INTO {SCHEMA}.kv (d, k, v) VALUES (%s, %s, %s) "
-            f"ON CONFLICT {conflict_target} DO NOTHING"
-        )
+
+    def _dist(self, key: bytes) -> bytes:
+        return _INT4.pack(self._store.distribution(key))
 
     def lock(self, keys: list[bytes]) -> None:
         wanted = sorted({_lock_id(key) for key in keys} - self._locked)
         if wanted:
-            # Ordered in a subquery, so the locks are taken in that order.
-            self._cur.execute(
-                "SELECT count(pg_advisory_xact_lock(id)) FROM "
-                "(SELECT id FROM unnest(%s::bigint[]) AS id ORDER BY id) AS ordered",
-                (wanted,),
-            )
+            array = "{" + ",".join(map(str, wanted)) + "}"
+            self._session.run(b"lock_many", [array.encode()], [0])
             self._locked.update(wanted)
 
     def _lock(self, key: bytes) -> None:
         lock = _lock_id(key)
         if lock not in self._locked:
-            self._cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            self._session.run(b"lock", [_INT8.pack(lock)], [1])
             self._locked.add(lock)
 
     def get(self, key: bytes) -> bytes | None:
-        cur = self._cur
         if self._writing:
             lock = _lock_id(key)
             if lock not in self._locked:
-                cur.execute(
-                    f"SELECT {SCHEMA}.locked_get(%s, %s, %s)",
-                    (lock, self._store.distribution(key), key),
-                )
                 self._locked.add(lock)
-                row = cur.fetchone()
-                return None if row is None or row[0] is None else bytes(row[0])
-        return self._select(key)
-
-    def _select(self, key: bytes) -> bytes | None:
-        cur = self._cur
-        cur.execute(
-            f"SELECT v FROM {SCHEMA}.kv WHERE d = %s AND k = %s",
-            (self._store.distribution(key), key),
-        )
-        row = cur.fetchone()
-        return None if row is None else bytes(row[0])
+                return self._value(b"locked_get", [_INT8.pack(lock), self._dist(key), key])
+        return self._value(b"get", [self._dist(key), key])
 
     def guard(self, key: bytes) -> bytes | None:
         if self._writing:
             lock = _lock_id(key)
             if lock not in self._locked and lock not in self._shared:
-                self._cur.execute(
-                    f"SELECT {SCHEMA}.guarded_get(%s, %s, %s)",
-                    (lock, self._store.distribution(key), key),
-                )
                 self._shared.add(lock)
-                row = self._cur.fetchone()
-                return None if row is None or row[0] is None else bytes(row[0])
-        return self._select(key)
+                return self._value(b"guarded_get", [_INT8.pack(lock), self._dist(key), key])
+        return self._value(b"get", [self._dist(key), key])
+
+    def _value(self, name: bytes, params: list[bytes]) -> bytes | None:
+        result = self._session.run(name, params, _BINARY3 if len(params) == 3 else _BINARY2)
+        if result.ntuples == 0:
+            return None
+        value = result.get_value(0, 0)
+        return None if value is None else bytes(value)
 
     def range(
         self,
@@ -200,25 +279,23 @@ class PostgresTxn:
         low, high = start, end
         left = limit
         chunk = FIRST_CHUNK
+        run = self._session.run
         while left is None or left > 0:
             size = chunk if left is None else min(chunk, left)
-            where = "k >= %s" if high is None else "k >= %s AND k < %s"
-            args: list[object] = [low] if high is None else [low, high]
+            params = [low] if high is None else [low, high]
             if dist is not None:
-                where += " AND d = %s"
-                args.append(dist)
-            args.append(size)
-            self._cur.execute(
-                f"SELECT k, v FROM {SCHEMA}.kv WHERE {where} ORDER BY k {order} LIMIT %s", args
-            )
-            rows = self._cur.fetchall()
-            for key, value in rows:
-                yield bytes(key), bytes(value)
-            if len(rows) < size:
+                params.append(_INT4.pack(dist))
+            params.append(_INT8.pack(size))
+            name = f"range_{int(high is not None)}{int(dist is not None)}{order}".encode()
+            result = run(name, params, [1] * len(params))
+            rows = result.ntuples
+            for row in range(rows):
+                yield bytes(result.get_value(row, 0) or b""), bytes(result.get_value(row, 1) or b"")
+            if rows < size:
                 return
             if left is not None:
-                left -= len(rows)
-            last = bytes(rows[-1][0])
+                left -= rows
+            last = bytes(result.get_value(rows - 1, 0) or b"")
             if reverse:
                 high = last
             else:
@@ -227,36 +304,34 @@ class PostgresTxn:
 
     def put(self, key: bytes, value: bytes) -> None:
         self._lock(key)
-        self._cur.execute(self._put_sql, (self._store.distribution(key), key, value))
+        self._session.run(b"put", [self._dist(key), key, value], _BINARY3)
 
     def insert(self, key: bytes, value: bytes) -> bool:
         self._lock(key)
-        self._cur.execute(self._insert_sql, (self._store.distribution(key), key, value))
-        return self._cur.rowcount == 1
+        result = self._session.run(b"insert", [self._dist(key), key, value], _BINARY3)
+        return result.command_tuples == 1
 
     def delete(self, key: bytes) -> None:
         self._lock(key)
-        self._cur.execute(
-            f"DELETE FROM {SCHEMA}.kv WHERE d = %s AND k = %s", (self._store.distribution(key), key)
-        )
+        self._session.run(b"delete", [self._dist(key), key], _BINARY2)
 
     def delete_range(self, start: bytes, end: bytes) -> int:
         dist = self._store.range_distribution(start, end)
         if dist is None:
-            self._cur.execute(f"DELETE FROM {SCHEMA}.kv WHERE k >= %s AND k < %s", (start, end))
+            result = self._session.run(b"delete_range", [start, end], _BINARY2)
         else:
-            self._cur.execute(
-                f"DELETE FROM {SCHEMA}.kv WHERE k >= %s AND k < %s AND d = %s", (start, end, dist)
-            )
-        return self._cur.rowcount
+            params = [start, end, _INT4.pack(dist)]
+            result = self._session.run(b"delete_range_d", params, _BINARY3)
+        return int(result.command_tuples or 0)
 
 
 _CONFLICTS = (pgerrors.SerializationFailure, pgerrors.DeadlockDetected)
 
 
 class PostgresStore:
-    """The PostgreSQL store of one worker process: a pool of `pool_size` connections, each
-    transaction on one of them. Safe to use from several threads at once (`concurrent`)."""
+    """The PostgreSQL store of one worker process: a connection per thread that uses it (the
+    server's request threads: `pool_size` of them), kept open, each with its statements
+    prepared. Safe to use from several threads at once (`concurrent`)."""
 
     concurrent = True
     bulk_batch = 500  # each key written holds a lock-table slot until the commit
@@ -273,49 +348,64 @@ class PostgresStore:
         self.conninfo = conninfo
         self.distribution = distribution
         self.range_distribution = range_distribution
+        self.pool_size = pool_size
         migrate(conninfo)
-        self.conflict_target = _conflict_target(conninfo)
-        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=pool_size,
-            kwargs={
-                "autocommit": True,
-                "prepare_threshold": 0,
-                "options": f"-c statement_timeout={statement_timeout_ms}",
-                "application_name": "opendynamo",
-            },
-            name="opendynamo",
-            open=True,
-        )
+        self._statements = _statements(_conflict_target(conninfo))
+        self._options = f"-c statement_timeout={statement_timeout_ms}"
+        self._local = threading.local()
+        self._sessions: list[_Session] = []
+        self._sessions_lock = threading.Lock()
+
+    def _session(self) -> _Session:
+        """This thread's session, opened on first use and again after its connection broke."""
+        session: _Session | None = getattr(self._local, "session", None)
+        if session is not None and session.usable:
+            return session
+        fresh = _Session(self.conninfo, self._options, self._statements)
+        with self._sessions_lock:
+            if session is not None:
+                self._sessions.remove(session)
+                session.close()
+            self._sessions.append(fresh)
+        self._local.session = fresh
+        return fresh
 
     @contextmanager
     def read(self) -> Iterator[ReadTxn]:
-        with self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", False) as txn:
-            yield txn
+        session = self._session()
+        session.run(b"begin_read", [], [])
+        try:
+            yield PostgresTxn(session, self, False)
+        except BaseException as exc:
+            if self._roll_back(session, exc):
+                raise Conflict(str(exc).strip()) from exc
+            raise
+        session.run(b"commit", [], [])
 
     @contextmanager
     def write(self) -> Iterator[WriteTxn]:
-        with self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED", True) as txn:
-            yield txn
+        session = self._session()
+        session.run(b"begin_write", [], [])
+        try:
+            yield PostgresTxn(session, self, True)
+        except BaseException as exc:
+            if self._roll_back(session, exc):
+                raise Conflict(str(exc).strip()) from exc
+            raise
+        try:
+            session.run(b"commit", [], [])
+        except _CONFLICTS as exc:
+            raise Conflict(str(exc).strip()) from exc
 
-    @contextmanager
-    def _transaction(self, begin: str, writing: bool) -> Iterator[PostgresTxn]:
-        with self._pool.connection() as conn:
-            with conn.cursor() as cur:
-                try:
-                    cur.execute(begin)
-                    yield PostgresTxn(cur, self, writing)
-                except BaseException as exc:
-                    if not conn.closed and not conn.broken:
-                        conn.execute("ROLLBACK")
-                    if isinstance(exc, _CONFLICTS):
-                        raise Conflict(str(exc).strip()) from exc
-                    raise
-                try:
-                    cur.execute("COMMIT")
-                except _CONFLICTS as exc:
-                    raise Conflict(str(exc).strip()) from exc
+    def _roll_back(self, session: _Session, exc: BaseException) -> bool:
+        """Roll the session's transaction back after `exc`; whether `exc` was a collision
+        with another transaction (a deadlock or serialization failure)."""
+        if session.usable:
+            try:
+                session.run(b"rollback", [], [])
+            except psycopg.Error:
+                session.close()  # reopened by the thread's next transaction
+        return isinstance(exc, _CONFLICTS)
 
     # Group commit is SQLite's: here every request's transaction commits on its own.
     def begin_group(self) -> None:
@@ -329,7 +419,10 @@ class PostgresStore:
         pass
 
     def close(self) -> None:
-        self._pool.close()
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
 
 
 def _conflict_target(conninfo: str) -> str:
