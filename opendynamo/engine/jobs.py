@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import struct
-import time
 from dataclasses import replace
 
 from opendynamo import errors
@@ -31,8 +30,9 @@ _LEASE = struct.Struct(">16sd")
 
 def acquire_lease(store: Store, owner: bytes, now: float | None = None) -> bool:
     """Take or renew the housekeeper lease for `owner` (16 bytes); False when another
-    process holds a lease that has not expired."""
-    now = time.time() if now is None else now
+    process holds a lease that has not expired. Time is the store's clock (the database
+    server's, for a fleet), so machines whose clocks disagree still agree on the lease."""
+    now = store.now() if now is None else now
     with store.write() as txn:
         raw = txn.get(LEASE_KEY)
         if raw is not None:

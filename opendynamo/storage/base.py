@@ -105,6 +105,11 @@ class Store(Protocol):
         """Commit the group's writes together; raise (all rolled back) when that fails."""
         ...
 
+    def now(self) -> float:
+        """The store's clock, in epoch seconds: for a store that several machines share, the
+        database server's, so that a lease's expiry means the same to all of them."""
+        ...
+
     def close(self) -> None: ...
 
 

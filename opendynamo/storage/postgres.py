@@ -115,6 +115,7 @@ def _lock_id(key: bytes) -> int:
 
 _INT4 = struct.Struct(">i")
 _INT8 = struct.Struct(">q")
+_FLOAT8 = struct.Struct(">d")
 _BYTEA, _INT4_OID, _INT8_OID, _INT8_ARRAY_OID = 17, 23, 20, 1016
 
 
@@ -127,6 +128,7 @@ def _statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
         b"begin_write": ("BEGIN ISOLATION LEVEL READ COMMITTED", []),
         b"commit": ("COMMIT", []),
         b"rollback": ("ROLLBACK", []),
+        b"now": ("SELECT extract(epoch FROM clock_timestamp())::float8", []),
         b"get": (f"SELECT v FROM {kv} WHERE d = $1 AND k = $2", [_INT4_OID, _BYTEA]),
         b"locked_get": (
             f"SELECT {SCHEMA}.locked_get($1, $2, $3)",
@@ -406,6 +408,10 @@ class PostgresStore:
             except psycopg.Error:
                 session.close()  # reopened by the thread's next transaction
         return isinstance(exc, _CONFLICTS)
+
+    def now(self) -> float:
+        result = self._session().run(b"now", [], [])
+        return float(_FLOAT8.unpack(result.get_value(0, 0) or b"")[0])
 
     # Group commit is SQLite's: here every request's transaction commits on its own.
     def begin_group(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -202,6 +203,9 @@ class SqliteStore:
             return
         self._group_open = False
         self._commit()
+
+    def now(self) -> float:
+        return time.time()  # one machine: its clock
 
     def close(self) -> None:
         if self._checkpointer is not None:
