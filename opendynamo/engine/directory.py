@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from opendynamo.model.layout import DIRECTORY
-from opendynamo.storage.base import ReadTxn, WriteTxn, prefix_end
+from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 Row = dict[str, Any]
 
@@ -23,6 +23,12 @@ GENERATION_KEY = DIRECTORY + b"G"
 _KEYS = DIRECTORY + b"K"
 _ENTITIES = DIRECTORY + b"E"
 _COUNTER = struct.Struct(">Q")
+
+
+def current_generation(store: Store) -> int:
+    """The generation, read on its own (no transaction around it)."""
+    raw = store.read_one(GENERATION_KEY)
+    return 0 if raw is None else int(_COUNTER.unpack(raw)[0])
 
 
 def generation(txn: ReadTxn) -> int:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from opendynamo.engine import directory
 from opendynamo.engine.secrets import Sealer
 from opendynamo.iam.policy import Policy, Principal, parse_policy
-from opendynamo.storage.base import ReadTxn
+from opendynamo.storage.base import ReadTxn, Store
 
 Kind = Literal["root", "user", "role-session", "user-session", "root-session"]
 AWS_MANAGED_ACCOUNT = "aws"
@@ -106,15 +106,24 @@ class Principals:
         self._generation = -1
         self._cache: dict[str, tuple[Identity, str] | None] = {}
 
-    def lookup(self, txn: ReadTxn, access_key: str) -> tuple[Identity, str] | None:
-        """(identity, secret access key) of an active key, or None for an unknown one."""
-        current = directory.generation(txn)
+    def lookup(self, store: Store, access_key: str) -> tuple[Identity, str] | None:
+        """(identity, secret access key) of an active key, or None for an unknown one. A
+        request whose key is cached reads one row (the directory's generation), on its own."""
+        current = directory.current_generation(store)
         if current != self._generation or len(self._cache) >= MAX_CACHED_KEYS:
-            self._cache.clear()  # also bounds what requests with made-up key ids can fill
+            # A new dictionary, not a cleared one: a lookup still resolving for the old
+            # generation on another thread then cannot put its answer among the new ones.
+            # This also bounds what requests with made-up key ids can fill.
+            self._cache = {}
             self._generation = current
-        if access_key not in self._cache:
-            self._cache[access_key] = self._resolve(txn, access_key)
-        return self._cache[access_key]
+        cache = self._cache
+        if access_key in cache:
+            return cache[access_key]
+        with store.read() as txn:
+            resolved = self._resolve(txn, access_key)
+            if directory.generation(txn) == current:
+                cache[access_key] = resolved
+        return resolved
 
     def _resolve(self, txn: ReadTxn, access_key: str) -> tuple[Identity, str] | None:
         row = directory.get_key(txn, access_key)

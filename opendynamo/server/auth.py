@@ -77,8 +77,7 @@ class Authority:
         found: dict[str, Identity] = {}
 
         def secret_for(access_key: str) -> str | None:
-            with self.store.read() as txn:
-                resolved = self._principals.lookup(txn, access_key)
+            resolved = self._principals.lookup(self.store, access_key)
             if resolved is None:
                 return None
             found["identity"] = resolved[0]

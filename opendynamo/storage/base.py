@@ -92,6 +92,11 @@ class Store(Protocol):
         rolls back when the block raises."""
         ...
 
+    def read_one(self, key: bytes) -> bytes | None:
+        """The value under `key`, read on its own: as `get` in a `read()` of its own, cheaper
+        where a transaction costs round trips."""
+        ...
+
     def begin_group(self) -> None:
         """Group commit: from here on, writes join one transaction (each a savepoint)."""
         ...

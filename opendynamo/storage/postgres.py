@@ -409,6 +409,14 @@ class PostgresStore:
                 session.close()  # reopened by the thread's next transaction
         return isinstance(exc, _CONFLICTS)
 
+    def read_one(self, key: bytes) -> bytes | None:
+        # Outside a transaction, one statement is one: no BEGIN and COMMIT round trips.
+        result = self._session().run(b"get", [_INT4.pack(self.distribution(key)), key], _BINARY2)
+        if result.ntuples == 0:
+            return None
+        value = result.get_value(0, 0)
+        return None if value is None else bytes(value)
+
     def now(self) -> float:
         result = self._session().run(b"now", [], [])
         return float(_FLOAT8.unpack(result.get_value(0, 0) or b"")[0])

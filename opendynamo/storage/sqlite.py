@@ -188,6 +188,9 @@ class SqliteStore:
         if self._lock_fd >= 0:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
+    def read_one(self, key: bytes) -> bytes | None:
+        return self._txn.get(key)  # a statement outside a transaction is one of its own
+
     def begin_group(self) -> None:
         self._grouping = True
 
