@@ -31,7 +31,7 @@ from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
 from opendynamo.server.http import MAX_BODY_BYTES as MAX_REQUEST_BYTES
 from opendynamo.server.http import Incoming, Reply
-from opendynamo.storage.base import Conflict, Store
+from opendynamo.storage.base import Conflict, LockTimeout, Store
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -437,6 +437,7 @@ def _parse_json(body: bytes) -> Any:
 
 CONFLICT_ATTEMPTS = 8
 CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+TRANSACTIONS = ("TransactWriteItems", "ExecuteTransaction")
 
 
 def _run(handler: Callable[[Context, Any], Any], ctx: Context, data: Any, operation: str) -> Any:
@@ -450,17 +451,23 @@ def _run(handler: Callable[[Context, Any], Any], ctx: Context, data: Any, operat
             return handler(ctx, data)
         except Conflict:
             if attempt == CONFLICT_ATTEMPTS - 1:
-                if operation in ("TransactWriteItems", "ExecuteTransaction"):
-                    reason = {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
-                    raise transact.cancelled([reason] * _transact_items(data)) from None
+                if operation in TRANSACTIONS:
+                    raise _conflict_cancelled(data) from None
                 raise
             time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        except LockTimeout:
+            # An item stayed locked by another write for the whole statement timeout: as
+            # DynamoDB answers a write to an item that a transaction holds.
+            if operation in TRANSACTIONS:
+                raise _conflict_cancelled(data) from None
+            raise errors.DynamoError("TransactionConflictException", CONFLICT_MESSAGE) from None
     raise AssertionError("unreachable")
 
 
-def _transact_items(data: Any) -> int:
+def _conflict_cancelled(data: Any) -> errors.DynamoError:
     items = data.get("TransactItems") or data.get("TransactStatements") or ()
-    return len(items)
+    reason = {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
+    return transact.cancelled([reason] * len(items))
 
 
 def _render_error(exc: errors.DynamoError) -> tuple[int, bytes]:

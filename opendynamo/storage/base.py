@@ -17,6 +17,11 @@ class Conflict(Exception):
     serialization failure); nothing of it was stored, and running it again may succeed."""
 
 
+class LockTimeout(Exception):
+    """A key the transaction needed stayed locked by another transaction for longer than the
+    store waits (PostgreSQL's statement timeout); the transaction was rolled back."""
+
+
 class ReadTxn(Protocol):
     """A consistent view of the store for the duration of one transaction."""
 

@@ -36,7 +36,7 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import pq
 
-from opendynamo.storage.base import Conflict, ReadTxn, WriteTxn
+from opendynamo.storage.base import Conflict, LockTimeout, ReadTxn, WriteTxn
 
 Distribution = Callable[[bytes], int]
 RangeDistribution = Callable[[bytes, bytes | None], int | None]
@@ -196,6 +196,14 @@ class _Session:
     def run(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
         return self._check(self.pgconn.exec_prepared(name, params, formats, 1))
 
+    def lock(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
+        """`run` for a statement that waits for a key's lock: cancelled by the statement
+        timeout, it raises LockTimeout."""
+        try:
+            return self.run(name, params, formats)
+        except pgerrors.QueryCanceled as exc:
+            raise LockTimeout(str(exc).strip()) from exc
+
     def _check(self, result: pq.abc.PGresult) -> pq.abc.PGresult:
         if result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
             return result
@@ -234,13 +242,13 @@ class PostgresTxn:
         wanted = sorted({_lock_id(key) for key in keys} - self._locked)
         if wanted:
             array = "{" + ",".join(map(str, wanted)) + "}"
-            self._session.run(b"lock_many", [array.encode()], [0])
+            self._session.lock(b"lock_many", [array.encode()], [0])
             self._locked.update(wanted)
 
     def _lock(self, key: bytes) -> None:
         lock = _lock_id(key)
         if lock not in self._locked:
-            self._session.run(b"lock", [_INT8.pack(lock)], [1])
+            self._session.lock(b"lock", [_INT8.pack(lock)], [1])
             self._locked.add(lock)
 
     def get(self, key: bytes) -> bytes | None:
@@ -248,7 +256,7 @@ class PostgresTxn:
             lock = _lock_id(key)
             if lock not in self._locked:
                 self._locked.add(lock)
-                return self._value(b"locked_get", [_INT8.pack(lock), self._dist(key), key])
+                return self._value(b"locked_get", [_INT8.pack(lock), self._dist(key), key], True)
         return self._value(b"get", [self._dist(key), key])
 
     def guard(self, key: bytes) -> bytes | None:
@@ -256,11 +264,12 @@ class PostgresTxn:
             lock = _lock_id(key)
             if lock not in self._locked and lock not in self._shared:
                 self._shared.add(lock)
-                return self._value(b"guarded_get", [_INT8.pack(lock), self._dist(key), key])
+                return self._value(b"guarded_get", [_INT8.pack(lock), self._dist(key), key], True)
         return self._value(b"get", [self._dist(key), key])
 
-    def _value(self, name: bytes, params: list[bytes]) -> bytes | None:
-        result = self._session.run(name, params, _BINARY3 if len(params) == 3 else _BINARY2)
+    def _value(self, name: bytes, params: list[bytes], locking: bool = False) -> bytes | None:
+        run = self._session.lock if locking else self._session.run
+        result = run(name, params, _BINARY3 if len(params) == 3 else _BINARY2)
         if result.ntuples == 0:
             return None
         value = result.get_value(0, 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -180,5 +181,61 @@ def test_the_primary_key_citus_needs_works_as_well(postgres: Postgres, tmp_path:
                 Item={"pk": {"S": "q"}, "sk": {"N": "1"}},
                 ConditionExpression="attribute_not_exists(pk)",
             )
+    finally:
+        server.stop()
+
+
+def test_a_write_to_an_item_locked_past_the_statement_timeout_is_a_transaction_conflict(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """As DynamoDB answers a write to an item a transaction holds: TransactionConflictException
+    (a TransactWriteItems: cancelled, reason TransactionConflict), and nothing changes."""
+    import hashlib
+    import json
+
+    from opendynamo.model import keycodec, layout
+
+    url = postgres.database()
+    args = ("--backend", url, "--pg-statement-timeout", "300")
+    server = Server(tmp_path / "data", workers=1, extra_args=args).start()
+    try:
+        client = server.client()
+        table = unique_name()
+        client.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        item = {"pk": {"S": "held"}, "v": {"N": "1"}}
+        client.put_item(TableName=table, Item=item)
+        with psycopg.connect(url) as conn:
+            (raw,) = conn.execute(
+                "SELECT v FROM opendynamo.kv WHERE k = %s",
+                (layout.catalog_key("000000000000", "us-east-1", table),),
+            ).fetchone()
+            uid = bytes.fromhex(json.loads(bytes(raw))["uid"])
+            key = layout.items_prefix(uid) + keycodec.encode_key({"S": "held"}, None)
+            lock = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))  # held until rollback
+            started = time.monotonic()
+            with pytest.raises(client.exceptions.TransactionConflictException) as caught:
+                client.put_item(TableName=table, Item={**item, "v": {"N": "2"}})
+            assert (
+                caught.value.response["Error"]["Message"] == "Transaction is ongoing for the item"
+            )
+            assert time.monotonic() - started < 5
+            with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+                client.transact_write_items(
+                    TransactItems=[{"Put": {"TableName": table, "Item": {**item, "v": {"N": "3"}}}}]
+                )
+            reasons = cancelled.value.response["CancellationReasons"]
+            assert [reason["Code"] for reason in reasons] == ["TransactionConflict"]
+            conn.rollback()
+        got = client.get_item(TableName=table, Key={"pk": {"S": "held"}}, ConsistentRead=True)
+        assert got["Item"]["v"] == {"N": "1"}  # nothing changed
+        client.put_item(TableName=table, Item={**item, "v": {"N": "4"}})  # free again
+        got = client.get_item(TableName=table, Key={"pk": {"S": "held"}}, ConsistentRead=True)
+        assert got["Item"]["v"] == {"N": "4"}
     finally:
         server.stop()
