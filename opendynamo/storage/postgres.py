@@ -381,10 +381,25 @@ class PostgresStore:
         self._local.session = fresh
         return fresh
 
+    def _first(
+        self, name: bytes, params: list[bytes], formats: list[int]
+    ) -> tuple[_Session, pq.abc.PGresult]:
+        """Run a transaction's first statement (or a lone one) on this thread's session: the
+        session and the result. A connection found broken then (the database restarted, or
+        cut an idle connection) is replaced and the statement sent again: nothing had been
+        done on it."""
+        session = self._session()
+        try:
+            return session, session.run(name, params, formats)
+        except psycopg.Error:
+            if session.usable:
+                raise  # the connection is fine: a real error
+            session = self._session()
+            return session, session.run(name, params, formats)
+
     @contextmanager
     def read(self) -> Iterator[ReadTxn]:
-        session = self._session()
-        session.run(b"begin_read", [], [])
+        session, _ = self._first(b"begin_read", [], [])
         try:
             yield PostgresTxn(session, self, False)
         except BaseException as exc:
@@ -395,8 +410,7 @@ class PostgresStore:
 
     @contextmanager
     def write(self) -> Iterator[WriteTxn]:
-        session = self._session()
-        session.run(b"begin_write", [], [])
+        session, _ = self._first(b"begin_write", [], [])
         try:
             yield PostgresTxn(session, self, True)
         except BaseException as exc:
@@ -420,14 +434,14 @@ class PostgresStore:
 
     def read_one(self, key: bytes) -> bytes | None:
         # Outside a transaction, one statement is one: no BEGIN and COMMIT round trips.
-        result = self._session().run(b"get", [_INT4.pack(self.distribution(key)), key], _BINARY2)
+        _, result = self._first(b"get", [_INT4.pack(self.distribution(key)), key], _BINARY2)
         if result.ntuples == 0:
             return None
         value = result.get_value(0, 0)
         return None if value is None else bytes(value)
 
     def now(self) -> float:
-        result = self._session().run(b"now", [], [])
+        _, result = self._first(b"now", [], [])
         return float(_FLOAT8.unpack(result.get_value(0, 0) or b"")[0])
 
     # Group commit is SQLite's: here every request's transaction commits on its own.

@@ -239,3 +239,37 @@ def test_a_write_to_an_item_locked_past_the_statement_timeout_is_a_transaction_c
         assert got["Item"]["v"] == {"N": "4"}
     finally:
         server.stop()
+
+
+def test_requests_carry_on_after_the_database_cut_every_connection(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """A PostgreSQL restart or failover closes the servers' connections; the next request on
+    each one reconnects instead of failing (nothing had been sent on it)."""
+    url = postgres.database()
+    args = ("--backend", url, "--pg-pool-size", "3")
+    server = Server(tmp_path / "data", workers=1, extra_args=args).start()
+    try:
+        client = server.client()
+        table = unique_name()
+        client.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for number in range(20):
+            client.put_item(TableName=table, Item={"pk": {"S": f"k{number}"}})
+        with psycopg.connect(url, autocommit=True) as conn:
+            cut = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = 'opendynamo'"
+            ).fetchone()
+        assert cut is not None and cut[0] >= 2
+        for number in range(20):
+            key = {"pk": {"S": f"k{number}"}}
+            assert client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == key
+            client.put_item(TableName=table, Item={**key, "again": {"BOOL": True}})
+        assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 20
+    finally:
+        server.stop()
