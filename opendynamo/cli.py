@@ -32,6 +32,14 @@ def main() -> None:
 )
 @click.option("--in-memory", is_flag=True, help="Keep data in memory only (one worker).")
 @click.option(
+    "--encryption-key-file",
+    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="Encrypt the SQLite store (every page of the file and of its WAL) with the key in "
+    "this file: at least 16 bytes, e.g. from `head -c 32 /dev/urandom`.",
+)
+@click.option(
     "--backend",
     envvar="OPENDYNAMO_BACKEND",
     default="",
@@ -104,6 +112,7 @@ def serve(
     port: int,
     data_dir: str,
     in_memory: bool,
+    encryption_key_file: str,
     backend: str,
     pg_pool_size: int,
     pg_statement_timeout: int,
@@ -128,6 +137,7 @@ def serve(
     if audit_log is None:
         audit_log = "-" if auth == "iam" else ""
     _check_backend(backend, in_memory)
+    _check_encryption(encryption_key_file, backend, in_memory)
     settings = Settings(
         host=host,
         port=port,
@@ -142,6 +152,7 @@ def serve(
         backend=backend,
         pool_size=pg_pool_size,
         statement_timeout_ms=pg_statement_timeout,
+        encryption_key_file=os.path.abspath(encryption_key_file) if encryption_key_file else "",
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process
@@ -201,15 +212,26 @@ def migrate(backend: str) -> None:
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
 @click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
+@click.option(
+    "--encryption-key-file",
+    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="Encrypt the SQLite store (every page of the file and of its WAL) with the key in "
+    "this file: at least 16 bytes, e.g. from `head -c 32 /dev/urandom`.",
+)
 @click.option("--account-id", default=None, help="Twelve digits [default: random].")
-def create_account(data_dir: str, backend: str, account_id: str | None) -> None:
+def create_account(
+    data_dir: str, backend: str, encryption_key_file: str, account_id: str | None
+) -> None:
     """Add an account to the store and print its root credentials (JSON), once.
 
     Tables are per account; a resource policy lets one account reach another's table."""
     from opendynamo.server.auth import create_account as create
 
     _check_backend(backend, False)
-    settings = _offline_settings(data_dir, backend)
+    _check_encryption(encryption_key_file, backend, False)
+    settings = _offline_settings(data_dir, backend, encryption_key_file)
     _check_data_dir(settings)
     store = settings.open_store()
     try:
@@ -226,12 +248,26 @@ def create_account(data_dir: str, backend: str, account_id: str | None) -> None:
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
 @click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
+@click.option(
+    "--encryption-key-file",
+    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="Encrypt the SQLite store (every page of the file and of its WAL) with the key in "
+    "this file: at least 16 bytes, e.g. from `head -c 32 /dev/urandom`.",
+)
 @click.option("--table", required=True, help="An existing table to load into.")
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--account-id", default="000000000000", show_default=True)
 @click.argument("source", type=click.File("rb"), default="-")
 def load(
-    data_dir: str, backend: str, table: str, region: str, account_id: str, source: Any
+    data_dir: str,
+    backend: str,
+    encryption_key_file: str,
+    table: str,
+    region: str,
+    account_id: str,
+    source: Any,
 ) -> None:
     """Load items (DynamoDB JSON, one per line, as ImportTable reads them) from SOURCE (a file
     or - for standard input) straight into the store. The server may be running."""
@@ -241,7 +277,8 @@ def load(
     from opendynamo.api.bulk import load as bulk_load
 
     _check_backend(backend, False)
-    settings = _offline_settings(data_dir, backend)
+    _check_encryption(encryption_key_file, backend, False)
+    settings = _offline_settings(data_dir, backend, encryption_key_file)
     _check_data_dir(settings)
     store = settings.open_store(bulk=True)
     started = time.perf_counter()
@@ -259,12 +296,56 @@ def load(
     )
 
 
-def _offline_settings(data_dir: str, backend: str) -> Settings:
+def _offline_settings(data_dir: str, backend: str, encryption_key_file: str = "") -> Settings:
     return Settings(
         data_dir=os.path.abspath(data_dir),
         backend=backend,
         secrets_key=os.environ.get("OPENDYNAMO_SECRETS_KEY", ""),
+        encryption_key_file=os.path.abspath(encryption_key_file) if encryption_key_file else "",
     )
+
+
+def _check_encryption(key_file: str, backend: str, in_memory: bool) -> None:
+    if not key_file:
+        return
+    if backend:
+        raise click.UsageError(
+            "--encryption-key-file encrypts the SQLite store; opendynamo does not encrypt "
+            "values on PostgreSQL yet"
+        )
+    if in_memory:
+        raise click.UsageError("--encryption-key-file and --in-memory exclude each other")
+
+
+@main.command()
+@click.option(
+    "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
+)
+@click.option(
+    "--encryption-key-file",
+    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="The store's current key [default: the store is not encrypted yet].",
+)
+@click.option(
+    "--new-key-file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The key to encrypt the store with from now on.",
+)
+def rekey(data_dir: str, encryption_key_file: str, new_key_file: str) -> None:
+    """Encrypt the SQLite store under a new key (or encrypt a store that is not encrypted).
+    Stop the server first; start it again with the new key."""
+    from opendynamo.config import read_key_file
+    from opendynamo.storage.sqlite import rekey as change_key
+
+    try:
+        key = read_key_file(encryption_key_file) if encryption_key_file else None
+        change_key(os.path.abspath(data_dir), key, read_key_file(new_key_file))
+    except Exception as exc:  # a missing file, a wrong key, a busy store: all said the same way
+        raise click.ClickException(f"cannot rekey {data_dir}: {str(exc).strip()}") from None
+    click.echo(f"the store in {data_dir} is encrypted with the key in {new_key_file}", err=True)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -28,6 +28,7 @@ class Settings:
     backend: str = ""  # a postgresql:// URL; "" for SQLite in `data_dir`
     pool_size: int = 8  # PostgreSQL connections (and request threads) per worker
     statement_timeout_ms: int = 30_000  # PostgreSQL statement_timeout of those connections
+    encryption_key_file: str = ""  # the SQLite store's encryption key; "" for none
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -44,6 +45,7 @@ class Settings:
             ENV_PREFIX + "BACKEND": self.backend,
             ENV_PREFIX + "PG_POOL_SIZE": str(self.pool_size),
             ENV_PREFIX + "PG_STATEMENT_TIMEOUT": str(self.statement_timeout_ms),
+            ENV_PREFIX + "ENCRYPTION_KEY_FILE": self.encryption_key_file,
         }
 
     @classmethod
@@ -66,7 +68,11 @@ class Settings:
             statement_timeout_ms=int(
                 env.get(ENV_PREFIX + "PG_STATEMENT_TIMEOUT") or default.statement_timeout_ms
             ),
+            encryption_key_file=env.get(ENV_PREFIX + "ENCRYPTION_KEY_FILE", ""),
         )
+
+    def encryption_key(self) -> bytes | None:
+        return read_key_file(self.encryption_key_file) if self.encryption_key_file else None
 
     @property
     def postgres(self) -> bool:
@@ -95,7 +101,7 @@ class Settings:
         from opendynamo.storage.sqlite import open_store
 
         data_dir = None if self.in_memory else self.data_dir
-        return open_store(data_dir, checkpoint_thread=serving, bulk=bulk)
+        return open_store(data_dir, checkpoint_thread=serving, bulk=bulk, key=self.encryption_key())
 
     def sealer(self, store: Store) -> Sealer:
         """The key that seals secret access keys: given, kept beside the data (in the shared
@@ -108,6 +114,19 @@ class Settings:
         if self.in_memory:
             return Sealer(os.urandom(32))
         return Sealer(load_key(Path(self.data_dir) / "secrets.key"))
+
+
+MIN_KEY_BYTES = 16
+
+
+def read_key_file(path: str) -> bytes:
+    """An encryption key: the file's bytes, without trailing whitespace (a passphrase, or
+    random bytes: `head -c 32 /dev/urandom > key`); at least 16 of them."""
+    with open(path, "rb") as file:
+        key = file.read().rstrip()
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"the encryption key in {path} is shorter than {MIN_KEY_BYTES} bytes")
+    return key
 
 
 def is_postgres_url(text: str) -> bool:

@@ -98,20 +98,26 @@ class SqliteStore:
     bulk_batch = 20_000  # pages dirtied by one transaction are written once, at its commit
 
     def __init__(
-        self, path: str | None, *, checkpoint_thread: bool = False, bulk: bool = False
+        self,
+        path: str | None,
+        *,
+        checkpoint_thread: bool = False,
+        bulk: bool = False,
+        key: bytes | None = None,
     ) -> None:
         self.path = path
         self._conn = apsw.Connection(":memory:" if path is None else path)
         self._conn.set_busy_timeout(BUSY_TIMEOUT_MS)
         self._checkpointer: _Checkpointer | None = None
         if path is not None:
+            unlock(self._conn, path, key)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             if bulk:
                 self._conn.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
                 self._conn.execute(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
             if checkpoint_thread:
-                self._checkpointer = _Checkpointer(path)
+                self._checkpointer = _Checkpointer(path, key)
                 self._checkpointer.start()
                 self._conn.set_wal_hook(self._checkpointer.on_commit)
         # Writers of every process serialise on this file's lock before BEGIN IMMEDIATE: the
@@ -225,9 +231,10 @@ class _Checkpointer(threading.Thread):
     commit that crossed the mark, stalling every request of the worker behind it. apsw
     releases the GIL while SQLite works, so the event loop goes on meanwhile."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, key: bytes | None) -> None:
         super().__init__(name="opendynamo-checkpoint", daemon=True)
         self._path = path
+        self._key = key
         self._wake = threading.Event()
         self._stopping = False
 
@@ -238,6 +245,7 @@ class _Checkpointer(threading.Thread):
 
     def run(self) -> None:
         conn = apsw.Connection(self._path)
+        unlock(conn, self._path, self._key)
         conn.set_busy_timeout(BUSY_TIMEOUT_MS)
         try:
             while True:
@@ -258,14 +266,61 @@ class _Checkpointer(threading.Thread):
         self.join(timeout=10)
 
 
+class StoreLocked(Exception):
+    """The database file is encrypted and no key or the wrong key was given (or it is not a
+    database at all)."""
+
+
+def unlock(conn: apsw.Connection, path: str, key: bytes | None) -> None:
+    """Give the connection the file's encryption key (SQLite3 Multiple Ciphers encrypts every
+    page of the file and of its WAL, ChaCha20-Poly1305 by default), and prove it opens the
+    file: a wrong or missing key is a clear error here, not a corrupt-looking one later."""
+    if key is not None:
+        conn.execute(f"PRAGMA hexkey='{key.hex()}'")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+    except apsw.NotADBError:
+        if key is None:
+            raise StoreLocked(
+                f"{path} is encrypted (or not a database): give its key with "
+                "--encryption-key-file or OPENDYNAMO_ENCRYPTION_KEY_FILE"
+            ) from None
+        raise StoreLocked(
+            f"the encryption key does not open {path} (a wrong key, or a store that is not "
+            "encrypted: `opendynamo rekey` encrypts one)"
+        ) from None
+
+
+def rekey(data_dir: str, key: bytes | None, new_key: bytes) -> None:
+    """Encrypt the store in `data_dir` under `new_key` (decrypting it from `key` first, when it
+    has one). The server must be stopped. SQLite3 Multiple Ciphers rekeys outside WAL mode, so
+    the WAL is folded into the file first and WAL mode restored after."""
+    path = os.path.join(data_dir, "opendynamo.db")
+    if not os.path.exists(path):
+        raise StoreLocked(f"no store at {path}")
+    conn = apsw.Connection(path)
+    try:
+        unlock(conn, path, key)
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute(f"PRAGMA hexrekey='{new_key.hex()}'")
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
+
+
 def open_store(
-    data_dir: str | None, *, checkpoint_thread: bool = False, bulk: bool = False
+    data_dir: str | None,
+    *,
+    checkpoint_thread: bool = False,
+    bulk: bool = False,
+    key: bytes | None = None,
 ) -> SqliteStore:
     """Open (creating if needed) the store in `data_dir`, or an in-memory one for None.
     A serving worker checkpoints the WAL on a thread of its own (`checkpoint_thread`); a bulk
-    loader gets a larger cache and fewer checkpoints (`bulk`)."""
+    loader gets a larger cache and fewer checkpoints (`bulk`). With a `key`, every page on
+    disk is encrypted."""
     if data_dir is None:
         return SqliteStore(None)
     os.makedirs(data_dir, exist_ok=True)
     path = os.path.join(data_dir, "opendynamo.db")
-    return SqliteStore(path, checkpoint_thread=checkpoint_thread, bulk=bulk)
+    return SqliteStore(path, checkpoint_thread=checkpoint_thread, bulk=bulk, key=key)
