@@ -308,11 +308,6 @@ def _offline_settings(data_dir: str, backend: str, encryption_key_file: str = ""
 def _check_encryption(key_file: str, backend: str, in_memory: bool) -> None:
     if not key_file:
         return
-    if backend:
-        raise click.UsageError(
-            "--encryption-key-file encrypts the SQLite store; opendynamo does not encrypt "
-            "values on PostgreSQL yet"
-        )
     if in_memory:
         raise click.UsageError("--encryption-key-file and --in-memory exclude each other")
 

@@ -97,6 +97,7 @@ class Settings:
                 layout.range_distribution,
                 pool_size=self.pool_size,
                 statement_timeout_ms=self.statement_timeout_ms,
+                key=self.encryption_key(),
             )
         from opendynamo.storage.sqlite import open_store
 

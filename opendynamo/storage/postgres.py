@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import select
 import struct
 import threading
@@ -35,6 +36,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from psycopg import errors as pgerrors
 from psycopg import pq
 
@@ -81,6 +86,36 @@ LATEST = MIGRATIONS[-1][0]
 
 class SchemaTooNew(RuntimeError):
     pass
+
+
+class StoreLocked(RuntimeError):
+    """The values are encrypted and no key, or the wrong key, was given."""
+
+
+# The row that proves a key opens the database's values (the store's own, under META).
+KEY_CHECK = b"\x00storage_values_key_check"
+KEY_CHECK_TEXT = b"opendynamo values"
+_SEALED = b"\x01"  # the format byte of an encrypted value
+
+
+class Sealer:
+    """Values encrypted with AES-256-GCM, each bound to its row key (a value cannot be moved
+    to another row). Row keys stay readable: PostgreSQL orders and finds rows by them."""
+
+    def __init__(self, key: bytes) -> None:
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"opendynamo postgres values"
+        ).derive(key)
+        self._aead = AESGCM(derived)
+
+    def seal(self, row: bytes, value: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return _SEALED + nonce + self._aead.encrypt(nonce, value, row)
+
+    def open(self, row: bytes, stored: bytes) -> bytes:
+        if stored[:1] != _SEALED:
+            raise InvalidTag()
+        return self._aead.decrypt(stored[1:13], stored[13:], row)
 
 
 def migrate(conninfo: str) -> int:
@@ -131,6 +166,7 @@ def _statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
         b"commit": ("COMMIT", []),
         b"rollback": ("ROLLBACK", []),
         b"now": ("SELECT extract(epoch FROM clock_timestamp())::float8", []),
+        b"any_row": (f"SELECT 1 FROM {kv} WHERE k <> $1 LIMIT 1", [_BYTEA]),
         b"get": (f"SELECT v FROM {kv} WHERE d = $1 AND k = $2", [_INT4_OID, _BYTEA]),
         b"locked_get": (
             f"SELECT {SCHEMA}.locked_get($1, $2, $3)",
@@ -351,7 +387,10 @@ class PostgresTxn:
         if result.ntuples == 0:
             return None
         value = result.get_value(0, 0)
-        return None if value is None else bytes(value)
+        if value is None:
+            return None
+        sealer = self._store.sealer
+        return bytes(value) if sealer is None else sealer.open(params[-1], bytes(value))
 
     def range(
         self,
@@ -378,8 +417,11 @@ class PostgresTxn:
             name = f"range_{int(high is not None)}{int(dist is not None)}{order}".encode()
             result = run(name, params, [1] * len(params))
             rows = result.ntuples
+            sealer = self._store.sealer
             for row in range(rows):
-                yield bytes(result.get_value(row, 0) or b""), bytes(result.get_value(row, 1) or b"")
+                key = bytes(result.get_value(row, 0) or b"")
+                value = bytes(result.get_value(row, 1) or b"")
+                yield key, value if sealer is None else sealer.open(key, value)
             if rows < size:
                 return
             if left is not None:
@@ -393,10 +435,16 @@ class PostgresTxn:
 
     def put(self, key: bytes, value: bytes) -> None:
         self._lock(key)
+        sealer = self._store.sealer
+        if sealer is not None:
+            value = sealer.seal(key, value)
         self._session.run(b"put", [self._dist(key), key, value], _BINARY3)
 
     def insert(self, key: bytes, value: bytes) -> bool:
         self._lock(key)
+        sealer = self._store.sealer
+        if sealer is not None:
+            value = sealer.seal(key, value)
         result = self._session.run(b"insert", [self._dist(key), key, value], _BINARY3)
         return result.command_tuples == 1
 
@@ -433,17 +481,49 @@ class PostgresStore:
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
         statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+        key: bytes | None = None,
     ) -> None:
         self.conninfo = conninfo
         self.distribution = distribution
         self.range_distribution = range_distribution
         self.pool_size = pool_size
+        self.sealer = None if key is None else Sealer(key)
         migrate(conninfo)
         self._statements = _statements(_conflict_target(conninfo))
         self._options = f"-c statement_timeout={statement_timeout_ms}"
         self._local = threading.local()
         self._sessions: list[_Session] = []
         self._sessions_lock = threading.Lock()
+        self._check_key()
+
+    def _check_key(self) -> None:
+        """Refuse a key that does not open the database's values, a database whose values
+        are encrypted when no key is given, and a key for a database that already holds
+        values stored without one (the first server given a key marks the database)."""
+        session = self._session()
+        params = [_INT4.pack(0), KEY_CHECK]
+        marked = session.alone(b"get", params, _BINARY2)
+        stored = bytes(marked.get_value(0, 0) or b"") if marked.ntuples else None
+        if self.sealer is None:
+            if stored is not None:
+                raise StoreLocked(
+                    "the database's values are encrypted: give their key with "
+                    "--encryption-key-file or OPENDYNAMO_ENCRYPTION_KEY_FILE"
+                )
+            return
+        if stored is None:
+            if session.alone(b"any_row", [KEY_CHECK], [1]).ntuples:
+                raise StoreLocked(
+                    "the database holds values stored without encryption; opendynamo does "
+                    "not encrypt them afterwards: start from an empty database"
+                )
+            check = self.sealer.seal(KEY_CHECK, KEY_CHECK_TEXT)
+            session.alone(b"insert", [_INT4.pack(0), KEY_CHECK, check], _BINARY3)
+            stored = bytes(session.alone(b"get", params, _BINARY2).get_value(0, 0) or b"")
+        try:
+            self.sealer.open(KEY_CHECK, stored)
+        except InvalidTag:
+            raise StoreLocked("the encryption key does not open the database's values") from None
 
     def _session(self) -> _Session:
         """This thread's session, opened on first use and again after its connection broke."""
@@ -511,7 +591,9 @@ class PostgresStore:
         if result.ntuples == 0:
             return None
         value = result.get_value(0, 0)
-        return None if value is None else bytes(value)
+        if value is None:
+            return None
+        return bytes(value) if self.sealer is None else self.sealer.open(key, bytes(value))
 
     def now(self) -> float:
         result = self._session().alone(b"now", [], [])
@@ -560,14 +642,17 @@ def open_store(
     *,
     pool_size: int = DEFAULT_POOL_SIZE,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    key: bytes | None = None,
 ) -> PostgresStore:
     """The store in the database at `conninfo` (a postgresql:// URL), its schema migrated.
     `distribution` gives a stored key's distribution key, `range_distribution` the one every
-    key of a range shares (None when the range may span several)."""
+    key of a range shares (None when the range may span several). With a `key`, values are
+    encrypted (AES-256-GCM) before they leave the server."""
     return PostgresStore(
         conninfo,
         distribution,
         range_distribution,
         pool_size=pool_size,
         statement_timeout_ms=statement_timeout_ms,
+        key=key,
     )

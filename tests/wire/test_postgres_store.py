@@ -273,3 +273,70 @@ def test_requests_carry_on_after_the_database_cut_every_connection(
         assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 20
     finally:
         server.stop()
+
+
+def test_values_are_encrypted_with_a_key_and_the_key_is_needed(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """With --encryption-key-file, no value in the database shows what was written (keys stay
+    readable: PostgreSQL orders rows by them); without the key, or with another, the server
+    does not start; a key is refused for a database that holds unencrypted values."""
+    import os
+
+    marker = "secret-attribute-value-5e1d"
+    key = tmp_path / "key"
+    key.write_bytes(os.urandom(32))
+    url = postgres.database()
+    args = ("--backend", url, "--encryption-key-file", str(key))
+    server = Server(tmp_path / "data", workers=2, extra_args=args).start()
+    try:
+        client = server.client()
+        table = exercise(client)
+        for number in range(20):
+            item = {"pk": {"S": f"e{number}"}, "sk": {"N": "1"}, "note": {"S": marker}}
+            client.put_item(TableName=table, Item={**item, "team": {"S": marker}})
+    finally:
+        server.stop()
+    with psycopg.connect(url) as conn:
+        values = [bytes(v) for (v,) in conn.execute("SELECT v FROM opendynamo.kv")]
+    assert len(values) > 100
+    assert not any(marker.encode() in value for value in values)
+    assert not any(b'"S"' in value for value in values)  # no item's JSON shows through
+
+    missing = opendynamo("serve", "--port", str(free_port()), "--backend", url)
+    assert missing.returncode == 1
+    assert "the database's values are encrypted: give their key" in missing.stderr
+    other = tmp_path / "other"
+    other.write_bytes(os.urandom(32))
+    wrong = opendynamo(
+        "serve", "--port", str(free_port()), "--backend", url, "--encryption-key-file", str(other)
+    )
+    assert wrong.returncode == 1
+    assert "the encryption key does not open the database's values" in wrong.stderr
+
+    again = Server(tmp_path / "again", workers=1, extra_args=args).start()
+    try:
+        client = again.client()
+        got = client.get_item(TableName=table, Key={"pk": {"S": "e3"}, "sk": {"N": "1"}})
+        assert got["Item"]["note"] == {"S": marker}
+        reply = client.query(
+            TableName=table,
+            IndexName="by-team",
+            KeyConditionExpression="team = :t",
+            ExpressionAttributeValues={":t": {"S": marker}},
+        )
+        assert reply["Count"] == 20
+    finally:
+        again.stop()
+
+    plain = postgres.database()
+    server = Server(tmp_path / "plain", workers=1, extra_args=("--backend", plain)).start()
+    try:
+        exercise(server.client())
+    finally:
+        server.stop()
+    late = opendynamo(
+        "serve", "--port", str(free_port()), "--backend", plain, "--encryption-key-file", str(key)
+    )
+    assert late.returncode == 1
+    assert "holds values stored without encryption" in late.stderr
