@@ -17,6 +17,15 @@ AUTH_MODES = ("off", "sigv4", "iam")
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
+encryption_key_option = click.option(
+    "--encryption-key-file",
+    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="Encrypt the data with the key in this file (at least 16 bytes, e.g. from `head -c 32 "
+    "/dev/urandom`): every page of the SQLite store and its WAL, or on PostgreSQL every value.",
+)
+
 
 @click.group()
 @click.version_option(package_name="opendynamo")
@@ -31,14 +40,7 @@ def main() -> None:
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
 @click.option("--in-memory", is_flag=True, help="Keep data in memory only (one worker).")
-@click.option(
-    "--encryption-key-file",
-    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
-    default="",
-    type=click.Path(dir_okay=False),
-    help="Encrypt the SQLite store (every page of the file and of its WAL) with the key in "
-    "this file: at least 16 bytes, e.g. from `head -c 32 /dev/urandom`.",
-)
+@encryption_key_option
 @click.option(
     "--backend",
     envvar="OPENDYNAMO_BACKEND",
@@ -212,14 +214,7 @@ def migrate(backend: str) -> None:
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
 @click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
-@click.option(
-    "--encryption-key-file",
-    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
-    default="",
-    type=click.Path(dir_okay=False),
-    help="Encrypt the SQLite store (every page of the file and of its WAL) with the key in "
-    "this file: at least 16 bytes, e.g. from `head -c 32 /dev/urandom`.",
-)
+@encryption_key_option
 @click.option("--account-id", default=None, help="Twelve digits [default: random].")
 def create_account(
     data_dir: str, backend: str, encryption_key_file: str, account_id: str | None
@@ -248,14 +243,7 @@ def create_account(
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
 @click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
-@click.option(
-    "--encryption-key-file",
-    envvar="OPENDYNAMO_ENCRYPTION_KEY_FILE",
-    default="",
-    type=click.Path(dir_okay=False),
-    help="Encrypt the SQLite store (every page of the file and of its WAL) with the key in "
-    "this file: at least 16 bytes, e.g. from `head -c 32 /dev/urandom`.",
-)
+@encryption_key_option
 @click.option("--table", required=True, help="An existing table to load into.")
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--account-id", default="000000000000", show_default=True)
