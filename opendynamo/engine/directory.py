@@ -27,12 +27,14 @@ _COUNTER = struct.Struct(">Q")
 
 def current_generation(store: Store) -> int:
     """The generation, read on its own (no transaction around it)."""
-    raw = store.read_one(GENERATION_KEY)
-    return 0 if raw is None else int(_COUNTER.unpack(raw)[0])
+    return _generation_of(store.read_one(GENERATION_KEY))
 
 
 def generation(txn: ReadTxn) -> int:
-    raw = txn.get(GENERATION_KEY)
+    return _generation_of(txn.get(GENERATION_KEY))
+
+
+def _generation_of(raw: bytes | None) -> int:
     return 0 if raw is None else int(_COUNTER.unpack(raw)[0])
 
 

@@ -36,7 +36,7 @@ import select
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -249,31 +249,27 @@ class _Session:
             self._check(self.pgconn.prepare(name, sql.encode(), types))
 
     def run(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
-        if self.pending is None:
-            return self._check(self.pgconn.exec_prepared(name, params, formats, 1))
         begin, self.pending = self.pending, None
+        # Nothing of a transaction is lost with the connection while none is open yet (its
+        # BEGIN still pending, or a statement outside any transaction).
+        fresh = begin is not None or self.pgconn.transaction_status == pq.TransactionStatus.IDLE
         try:
-            return self._begun(begin, name, params, formats)
+            return self._send(begin, name, params, formats)
         except psycopg.Error:
-            if self.usable:
-                raise  # the connection is fine: a real error
-            # Closed by the database (a restart, a failover, an idle cut): nothing of this
-            # transaction was done, so on a new connection it begins again.
+            if self.usable or not fresh:
+                raise  # a real error, or a transaction cut short: the caller's to handle
+            # Closed by the database (a restart, a failover, an idle cut): on a new
+            # connection the statement (and its transaction) begins again.
             self.conn.close()
             self._connect()
-            return self._begun(begin, name, params, formats)
+            return self._send(begin, name, params, formats)
 
-    def alone(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
-        """`run` for a statement outside any transaction, sent again on a new connection when
-        the database had closed this one."""
-        try:
-            return self.run(name, params, formats)
-        except psycopg.Error:
-            if self.usable:
-                raise
-            self.conn.close()
-            self._connect()
-            return self.run(name, params, formats)
+    def _send(
+        self, begin: bytes | None, name: bytes, params: list[bytes], formats: list[int]
+    ) -> pq.abc.PGresult:
+        if begin is None:
+            return self._check(self.pgconn.exec_prepared(name, params, formats, 1))
+        return self._begun(begin, name, params, formats)
 
     def _begun(
         self, begin: bytes, name: bytes, params: list[bytes], formats: list[int]
@@ -388,13 +384,7 @@ class PostgresTxn:
     def _value(self, name: bytes, params: list[bytes], locking: bool = False) -> bytes | None:
         run = self._session.lock if locking else self._session.run
         result = run(name, params, _BINARY3 if len(params) == 3 else _BINARY2)
-        if result.ntuples == 0:
-            return None
-        value = result.get_value(0, 0)
-        if value is None:
-            return None
-        sealer = self._store.sealer
-        return bytes(value) if sealer is None else sealer.open(params[-1], bytes(value))
+        return self._store.value_of(result, params[-1])
 
     def range(
         self,
@@ -506,7 +496,7 @@ class PostgresStore:
         values stored without one (the first server given a key marks the database)."""
         session = self._session()
         params = [_INT4.pack(0), KEY_CHECK]
-        marked = session.alone(b"get", params, _BINARY2)
+        marked = session.run(b"get", params, _BINARY2)
         stored = bytes(marked.get_value(0, 0) or b"") if marked.ntuples else None
         if self.sealer is None:
             if stored is not None:
@@ -516,14 +506,14 @@ class PostgresStore:
                 )
             return
         if stored is None:
-            if session.alone(b"any_row", [KEY_CHECK], [1]).ntuples:
+            if session.run(b"any_row", [KEY_CHECK], [1]).ntuples:
                 raise StoreLocked(
                     "the database holds values stored without encryption; opendynamo does "
                     "not encrypt them afterwards: start from an empty database"
                 )
             check = self.sealer.seal(KEY_CHECK, KEY_CHECK_TEXT)
-            session.alone(b"insert", [_INT4.pack(0), KEY_CHECK, check], _BINARY3)
-            stored = bytes(session.alone(b"get", params, _BINARY2).get_value(0, 0) or b"")
+            session.run(b"insert", [_INT4.pack(0), KEY_CHECK, check], _BINARY3)
+            stored = bytes(session.run(b"get", params, _BINARY2).get_value(0, 0) or b"")
         try:
             self.sealer.open(KEY_CHECK, stored)
         except InvalidTag:
@@ -543,24 +533,18 @@ class PostgresStore:
         self._local.session = fresh
         return fresh
 
-    @contextmanager
-    def read(self) -> Iterator[ReadTxn]:
-        session = self._session()
-        session.pending = b"begin_read"
-        try:
-            yield PostgresTxn(session, self, False)
-        except BaseException as exc:
-            if self._roll_back(session, exc):
-                raise Conflict(str(exc).strip()) from exc
-            raise
-        self._commit(session)
+    def read(self) -> AbstractContextManager[ReadTxn]:
+        return self._transaction(b"begin_read", False)
+
+    def write(self) -> AbstractContextManager[WriteTxn]:
+        return self._transaction(b"begin_write", True)
 
     @contextmanager
-    def write(self) -> Iterator[WriteTxn]:
+    def _transaction(self, begin: bytes, writing: bool) -> Iterator[PostgresTxn]:
         session = self._session()
-        session.pending = b"begin_write"
+        session.pending = begin
         try:
-            yield PostgresTxn(session, self, True)
+            yield PostgresTxn(session, self, writing)
         except BaseException as exc:
             if self._roll_back(session, exc):
                 raise Conflict(str(exc).strip()) from exc
@@ -591,16 +575,18 @@ class PostgresStore:
 
     def read_one(self, key: bytes) -> bytes | None:
         # Outside a transaction, one statement is one: no BEGIN and COMMIT round trips.
-        result = self._session().alone(b"get", [_INT4.pack(self.distribution(key)), key], _BINARY2)
-        if result.ntuples == 0:
-            return None
-        value = result.get_value(0, 0)
+        result = self._session().run(b"get", [_INT4.pack(self.distribution(key)), key], _BINARY2)
+        return self.value_of(result, key)
+
+    def value_of(self, result: pq.abc.PGresult, key: bytes) -> bytes | None:
+        """The value a one-value read of `key` returned (opened, when values are sealed)."""
+        value = result.get_value(0, 0) if result.ntuples else None
         if value is None:
             return None
         return bytes(value) if self.sealer is None else self.sealer.open(key, bytes(value))
 
     def now(self) -> float:
-        result = self._session().alone(b"now", [], [])
+        result = self._session().run(b"now", [], [])
         return float(_FLOAT8.unpack(result.get_value(0, 0) or b"")[0])
 
     # Group commit is SQLite's: here every request's transaction commits on its own.
