@@ -188,6 +188,18 @@ def unique_name(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def create_hash_table(client: Any, prefix: str = "t") -> str:
+    """A new on-demand table with a string hash key `pk`, created through `client`."""
+    name = unique_name(prefix)
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
 @pytest.fixture
 def make_table(ddb: Any) -> Iterator[Callable[..., str]]:
     """Create tables for one test (deleted afterwards): make_table() gives a table with a

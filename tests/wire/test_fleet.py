@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from tests.conftest import Server, unique_name
+from tests.conftest import Server, create_hash_table
 from tests.postgres import Postgres
 
 LEASE_KEY = b"\x07housekeeper"  # model/layout.LEASE + engine/jobs' lease name
@@ -59,16 +59,8 @@ def fleet(postgres: Postgres, tmp_path: Path) -> Iterator[Fleet]:
             server.stop()
 
 
-def create_table(client: Any, **extra: Any) -> str:
-    name = unique_name("fleet")
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
-    return name
+def create_table(client: Any) -> str:
+    return create_hash_table(client, "fleet")
 
 
 def wait_for(check: Any, timeout: float, step: float = 0.02) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.conftest import Server, free_port, unique_name
+from tests.conftest import Server, create_hash_table, free_port, unique_name
 from tests.postgres import Postgres
 
 ITEMS, INDEX, STATS = 0x02, 0x05, 0x03
@@ -200,13 +200,7 @@ def test_a_write_to_an_item_locked_past_the_statement_timeout_is_a_transaction_c
     server = Server(tmp_path / "data", workers=1, extra_args=args).start()
     try:
         client = server.client()
-        table = unique_name()
-        client.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = create_hash_table(client)
         item = {"pk": {"S": "held"}, "v": {"N": "1"}}
         client.put_item(TableName=table, Item=item)
         with psycopg.connect(url) as conn:
@@ -251,13 +245,7 @@ def test_requests_carry_on_after_the_database_cut_every_connection(
     server = Server(tmp_path / "data", workers=1, extra_args=args).start()
     try:
         client = server.client()
-        table = unique_name()
-        client.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = create_hash_table(client)
         for number in range(20):
             client.put_item(TableName=table, Item={"pk": {"S": f"k{number}"}})
         with psycopg.connect(url, autocommit=True) as conn:
