@@ -8,7 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api import batch, items, partiql, query, resource_policies, tables, tags, transact
+from opendynamo.api import (
+    backups,
+    batch,
+    items,
+    partiql,
+    query,
+    resource_policies,
+    tables,
+    tags,
+    transact,
+)
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import KNOWN_OPERATIONS
 
@@ -38,6 +48,14 @@ OPERATIONS: dict[str, Handler] = {
     "ExecuteStatement": partiql.execute_statement,
     "BatchExecuteStatement": partiql.batch_execute_statement,
     "ExecuteTransaction": partiql.execute_transaction,
+    "CreateBackup": backups.create_backup,
+    "DescribeBackup": backups.describe_backup,
+    "ListBackups": backups.list_backups,
+    "DeleteBackup": backups.delete_backup,
+    "RestoreTableFromBackup": backups.restore_table_from_backup,
+    "UpdateContinuousBackups": backups.update_continuous_backups,
+    "DescribeContinuousBackups": backups.describe_continuous_backups,
+    "RestoreTableToPointInTime": backups.restore_table_to_point_in_time,
     "PutResourcePolicy": resource_policies.put_resource_policy,
     "GetResourcePolicy": resource_policies.get_resource_policy,
     "DeleteResourcePolicy": resource_policies.delete_resource_policy,

@@ -173,6 +173,16 @@ def _accesses(ctx: Context, metas: _Metas, operation: str, body: Body) -> list[A
         arn = str(body["ResourceArn"])
         table = table_ref(ctx, arn) if ":table/" in arn else None
         return [Access(f"dynamodb:{operation}", arn, table)]
+    if operation in ("DescribeBackup", "DeleteBackup"):
+        return [Access(f"dynamodb:{operation}", body["BackupArn"], None)]
+    if operation in ("RestoreTableFromBackup", "RestoreTableToPointInTime"):
+        # The backup (or the source table), then the table the restore creates.
+        action = f"dynamodb:{operation}"
+        target = table_ref(ctx, body["TargetTableName"])
+        if operation == "RestoreTableFromBackup":
+            return [Access(action, body["BackupArn"], None), Access(action, target.arn, target)]
+        source = table_ref(ctx, body.get("SourceTableArn") or body.get("SourceTableName") or "")
+        return [Access(action, source.arn, source), Access(action, target.arn, target)]
     if operation in TABLE_ACTIONS and "TableName" in body:
         table = table_ref(ctx, body["TableName"])
         return [Access(f"dynamodb:{operation}", table.arn, table)]

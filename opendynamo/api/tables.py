@@ -16,7 +16,7 @@ from typing import Any
 from opendynamo import errors
 from opendynamo.api import index_defs, provisioned
 from opendynamo.api.context import Context
-from opendynamo.engine import catalog, jobs, stats
+from opendynamo.engine import backups, catalog, jobs, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.storage.base import ReadTxn
 
@@ -55,7 +55,7 @@ def create_table(ctx: Context, body: Body) -> Body:
         table_class=body.get("TableClass", "STANDARD"),
         table_class_given="TableClass" in body,
         deletion_protection=bool(body.get("DeletionProtectionEnabled", False)),
-        sse=_sse_description(ctx, body.get("SSESpecification")),
+        sse=sse_description(ctx, body.get("SSESpecification")),
         stream=_stream_state(body.get("StreamSpecification"), None, now),
         on_demand=body.get("OnDemandThroughput"),
         warm_throughput=body.get("WarmThroughput"),
@@ -111,6 +111,16 @@ def delete_table(ctx: Context, body: Body) -> Body:
                 "Resource cannot be deleted as it is currently protected against deletion. "
                 "Disable deletion protection first."
             )
+        if meta.status == "CREATING":
+            raise errors.resource_in_use(
+                f"Attempt to change a resource which is still in use: Table is being created: "
+                f"{name}"
+            )
+        if any(holder != "pitr" for holder in meta.change_log):
+            raise errors.resource_in_use(
+                "Attempt to change a resource which is still in use: Table is being backed up: "
+                f"{name}"
+            )
         if any(index.status != "ACTIVE" for index in meta.indexes):
             raise errors.resource_in_use(
                 "Attempt to change a resource which is still in use: Cannot delete table while "
@@ -118,6 +128,7 @@ def delete_table(ctx: Context, body: Body) -> Body:
             )
         count, size = stats.read(txn, meta)
         description = describe(meta, status="DELETING", item_count=count, size=size, txn=txn)
+        backups.drop_recovery(txn, meta)
         catalog.remove_table(txn, meta)
     return {"TableDescription": description}
 
@@ -127,6 +138,8 @@ def update_table(ctx: Context, body: Body) -> Body:
     now = time.time()
     with ctx.store.write() as txn:
         meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
+        if meta.status == "CREATING":
+            raise errors.table_not_found(meta.name)
         updated = _apply_table_update(ctx, meta, body, now)
         catalog.put_table(txn, updated)
         if any(index.status in ("CREATING", "DELETING") for index in updated.indexes):
@@ -194,7 +207,7 @@ def describe(
         "TableSizeBytes": size,
         "ItemCount": item_count,
         "TableArn": meta.arn,
-        "TableId": str(uuid.UUID(meta.uid)),
+        "TableId": table_id(meta),
     }
     if meta.billing_mode == "PAY_PER_REQUEST" or meta.billing_mode_given:
         summary: Body = {"BillingMode": meta.billing_mode}
@@ -212,7 +225,14 @@ def describe(
         out["OnDemandThroughput"] = meta.on_demand
     out["WarmThroughput"] = _warm_throughput(meta)
     out["DeletionProtectionEnabled"] = meta.deletion_protection
+    restore = backups.summary_of(meta)
+    if restore is not None:
+        out["RestoreSummary"] = restore
     return out
+
+
+def table_id(meta: TableMeta) -> str:
+    return str(uuid.UUID(meta.uid))
 
 
 def key_schema(meta: TableMeta) -> list[dict[str, str]]:
@@ -260,7 +280,7 @@ def _stream_state(spec: Body | None, previous: Body | None, now: float) -> Body 
     }
 
 
-def _sse_description(ctx: Context, spec: Body | None) -> Body | None:
+def sse_description(ctx: Context, spec: Body | None) -> Body | None:
     if not spec or not spec.get("Enabled"):
         return None
     key = spec.get("KMSMasterKeyId") or "aws/dynamodb"
@@ -408,7 +428,7 @@ def _apply_table_update(ctx: Context, meta: TableMeta, body: Body, now: float) -
     if "DeletionProtectionEnabled" in body:
         changes["deletion_protection"] = bool(body["DeletionProtectionEnabled"])
     if "SSESpecification" in body:
-        changes["sse"] = _sse_description(ctx, body["SSESpecification"])
+        changes["sse"] = sse_description(ctx, body["SSESpecification"])
     if "StreamSpecification" in body:
         changes["stream"] = _stream_update(meta, body["StreamSpecification"], now)
     if "OnDemandThroughput" in body:

@@ -99,6 +99,11 @@ class TableMeta:
     policy_revision: str | None = None
     indexes: tuple[IndexMeta, ...] = ()
     next_index_number: int = 1
+    # Why every write appends to the change log (engine/changes), and the clock each needs
+    # entries after: "pitr", and the id of each backup being taken. Empty: no log.
+    change_log: dict[str, int] = field(default_factory=dict)  # holder -> from (clock, us)
+    pitr: dict[str, Any] | None = None  # point-in-time recovery: engine/backups.Recovery
+    restore: dict[str, Any] | None = None  # a restore filling the table: engine/backups
 
     @property
     def uid_bytes(self) -> bytes:
@@ -180,7 +185,7 @@ def split_table_arn(arn: str) -> tuple[str, str, str]:
 def get_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta:
     """The table for a data-plane request: ResourceNotFoundException when missing."""
     meta = find_table(txn, account, region, name)
-    if meta is None:
+    if meta is None or meta.status == "CREATING":  # a restore is still filling it
         raise errors.resource_not_found()
     return meta
 
@@ -199,10 +204,12 @@ def put_table(txn: WriteTxn, meta: TableMeta) -> None:
 
 def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
     """Delete the table's row and everything stored under its uid: items, index entries,
-    counters, item collection sizes and throughput buckets."""
+    counters, item collection sizes, throughput buckets and change log (its point-in-time
+    snapshots go with it: engine/backups)."""
     txn.delete(layout.catalog_key(meta.account, meta.region, meta.name))
     uid = meta.uid_bytes
-    for kind in (layout.ITEMS, layout.INDEX, layout.STATS, layout.COLLECTION, layout.THROTTLE):
+    kinds = (layout.ITEMS, layout.INDEX, layout.STATS, layout.COLLECTION, layout.THROTTLE)
+    for kind in (*kinds, layout.CHANGES):
         prefix = kind + uid
         end = prefix_end(prefix)
         assert end is not None

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opendynamo import errors
-from opendynamo.engine import indexes, records, stats
+from opendynamo.engine import changes, indexes, records, stats
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import keycodec, layout
 from opendynamo.model.sizes import item_size
@@ -92,10 +92,15 @@ def write(
         if raw is None:
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
+        if meta.change_log:
+            changes.record(txn, meta, encoded_key, raw, None)
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)
-    txn.put(key, records.encode(new, new_size))
+    stored = records.encode(new, new_size)
+    txn.put(key, stored)
+    if meta.change_log:
+        changes.record(txn, meta, encoded_key, raw, stored)
     counter = stats.item_counter(txn, meta, encoded_key)
     tally.add(counter, 0 if raw is not None else 1, new_size - old_size)
     return _follow(txn, meta, encoded_key, old, new, old_size, new_size, tally)
@@ -108,8 +113,11 @@ def insert(
     item, except that the table's counters grow in `tally`, which the caller applies before the
     transaction ends. None, and nothing changed, when an item holds the key already."""
     size = _checked_size(meta, item, SIZE_ERROR)
-    if not txn.insert(storage_key(meta, encoded_key), records.encode(item, size)):
+    stored = records.encode(item, size)
+    if not txn.insert(storage_key(meta, encoded_key), stored):
         return None
+    if meta.change_log:
+        changes.record(txn, meta, encoded_key, None, stored)
     tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
     return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
 

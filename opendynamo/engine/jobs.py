@@ -15,7 +15,7 @@ import struct
 from dataclasses import replace
 
 from opendynamo import errors
-from opendynamo.engine import catalog, indexes, records, stats
+from opendynamo.engine import backups, catalog, indexes, records, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import layout
 from opendynamo.model.sizes import item_size
@@ -49,23 +49,30 @@ def mark(txn: WriteTxn, meta: TableMeta) -> None:
 
 
 def step(store: Store, batch: int = BACKFILL_BATCH) -> bool:
-    """Do one unit of pending work (a backfill batch or an index removal); False when there
-    is none."""
+    """Do one unit of pending work (a backfill batch, an index removal, a batch of a backup
+    or a restore); False when there is none."""
+    batch = min(batch, store.bulk_batch)
     with store.read() as txn:
         pending = [key for key, _ in txn.range(layout.JOBS, prefix_end(layout.JOBS), limit=16)]
     for job in pending:
+        if job[len(layout.JOBS) :].startswith(layout.BACKUP):
+            backups.step(store, job, batch)
+            return True
         if _work_on(store, job, batch):
             return True
     return False
 
 
 def _work_on(store: Store, job: bytes, batch: int) -> bool:
+    """One step of a table's work; False when what there is has to wait."""
     with store.write() as txn:
         raw = txn.get(job[len(layout.JOBS) :])
         if raw is None:
             txn.delete(job)  # the table is gone, and its work with it
             return True
         meta = catalog.decode(job[len(layout.JOBS) :], raw)
+        if meta.restore is not None:
+            return backups.restore_step(store, txn, meta, batch)
         for index in meta.indexes:
             if index.status == "DELETING":
                 _remove_index(txn, meta, index)

@@ -21,6 +21,9 @@ TOKENS = b"\x09"  # TOKENS + account + 0 + region + 0 + ClientRequestToken -> id
 DIRECTORY = (
     b"\x0a"  # DIRECTORY + kind + ... -> identities: access keys, users, groups, roles (JSON)
 )
+BACKUP = b"\x0b"  # BACKUP + account + 0 + region + 0 + backup id -> backup (JSON; engine/backups)
+SNAPSHOT = b"\x0c"  # SNAPSHOT + snapshot uid (16 bytes) + keycodec.encode_key -> item, as copied
+CHANGES = b"\x0d"  # CHANGES + table uid + stamp (8 bytes, us) + encode_key -> change record
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -28,7 +31,13 @@ FORMAT_VERSION = 1
 
 
 _UID_END = 1 + 16
-_HASH_AT = {ITEMS[0]: _UID_END, INDEX[0]: _UID_END + 2}  # where a key's partition hash starts
+_STAMP_SIZE = 8
+_HASH_AT = {
+    ITEMS[0]: _UID_END,
+    INDEX[0]: _UID_END + 2,
+    SNAPSHOT[0]: _UID_END,
+    CHANGES[0]: _UID_END + _STAMP_SIZE,
+}  # where a key's partition hash starts
 _COUNTER_KEY_SIZE = _UID_END + 2 + 1  # STATS + uid + index number + bucket
 
 
@@ -105,6 +114,38 @@ def index_prefix(table_uid: bytes, number: int) -> bytes:
 
 def collection_key(table_uid: bytes, encoded_partition: bytes) -> bytes:
     return COLLECTION + table_uid + encoded_partition
+
+
+def snapshot_prefix(snapshot_uid: bytes) -> bytes:
+    return SNAPSHOT + snapshot_uid
+
+
+def changes_prefix(table_uid: bytes) -> bytes:
+    """The change log of one table: its entries sort by stamp (store clock, microseconds)."""
+    return CHANGES + table_uid
+
+
+def change_stamp(key: bytes) -> int:
+    """The stamp (microseconds) of a change-log key."""
+    return int.from_bytes(key[_UID_END : _UID_END + _STAMP_SIZE], "big")
+
+
+def change_item_key(key: bytes) -> bytes:
+    """The encoded item key (keycodec.encode_key) a change-log key is about."""
+    return key[_UID_END + _STAMP_SIZE :]
+
+
+def stamp_bytes(stamp: int) -> bytes:
+    return stamp.to_bytes(_STAMP_SIZE, "big")
+
+
+def backup_prefix(account: str, region: str) -> bytes:
+    """The backups of one (account, region): they sort by id, which starts with the time."""
+    return BACKUP + account.encode() + b"\x00" + region.encode() + b"\x00"
+
+
+def backup_key(account: str, region: str, backup_id: str) -> bytes:
+    return backup_prefix(account, region) + backup_id.encode()
 
 
 def job_key(account: str, region: str, table_name: str) -> bytes:

@@ -9,7 +9,7 @@ import os
 import time
 from concurrent.futures import Executor
 
-from opendynamo.engine import directory, jobs
+from opendynamo.engine import backups, directory, jobs
 from opendynamo.storage.base import Store
 
 # Seconds between looks for work; when set in the environment, also the pause between steps
@@ -20,6 +20,8 @@ STEP_PAUSE = float(_SETTING) if _SETTING else 0.0
 # Expired session credentials are answered ExpiredTokenException for a day, then forgotten.
 SESSION_GRACE = 86400.0
 PURGE_EVERY = 60.0
+# How often point-in-time recovery's snapshots and log are looked after (engine/backups).
+RECOVERY_EVERY = float(os.environ.get("OPENDYNAMO_PITR_MAINTAIN_EVERY", 60))
 log = logging.getLogger("opendynamo.housekeeper")
 
 
@@ -30,15 +32,18 @@ async def run(store: Store, interval: float = INTERVAL, executor: Executor | Non
     # The lease names its holder: process id, then random bytes (a pid alone may repeat
     # across the machines of a fleet).
     owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
-    purged = 0.0
+    purged = maintained = 0.0
     loop = asyncio.get_running_loop()
 
     def tick() -> float:
-        nonlocal purged
+        nonlocal purged, maintained
         # Renewing the lease before every step keeps it while a long job runs.
         if jobs.acquire_lease(store, owner):
             if jobs.step(store):
                 return STEP_PAUSE
+            if time.time() - maintained > RECOVERY_EVERY:
+                maintained = time.time()
+                backups.maintain(store, store.now())
             if time.time() - purged > PURGE_EVERY:
                 purged = time.time()
                 with store.write() as txn:

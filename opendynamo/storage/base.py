@@ -69,6 +69,14 @@ class WriteTxn(ReadTxn, Protocol):
         """Remove every key with start <= key < end; return how many were removed."""
         ...
 
+    def append(self, prefix: bytes, suffix: bytes, value: bytes) -> bytes:
+        """Store `value` under prefix + the store's clock now (8 bytes, big-endian
+        microseconds since the epoch) + suffix, and return that key: a log entry. The clock is
+        read after every lock the transaction holds was granted, so of two transactions that
+        wrote the same key, the later one's entries sort after the earlier one's; the caller
+        makes prefix + suffix unique within one microsecond."""
+        ...
+
     def lock(self, keys: list[bytes]) -> None:
         """Claim these keys for the transaction now, in an order every transaction shares, as
         a multi-item write does before it reads its items: where writers of different keys

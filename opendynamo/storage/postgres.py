@@ -170,6 +170,7 @@ def _statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
         b"commit": ("COMMIT", []),
         b"rollback": ("ROLLBACK", []),
         b"now": ("SELECT extract(epoch FROM clock_timestamp())::float8", []),
+        b"clock_us": ("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8", []),
         b"any_row": (f"SELECT 1 FROM {kv} WHERE k <> $1 LIMIT 1", [_BYTEA]),
         b"get": (f"SELECT v FROM {kv} WHERE d = $1 AND k = $2", [_INT4_OID, _BYTEA]),
         b"locked_get": (
@@ -441,6 +442,18 @@ class PostgresTxn:
             value = sealer.seal(key, value)
         result = self._session.run(b"insert", [self._dist(key), key, value], _BINARY3)
         return result.command_tuples == 1
+
+    def append(self, prefix: bytes, suffix: bytes, value: bytes) -> bytes:
+        # The database's clock, read now that this transaction's locks are granted: a writer
+        # of the same key that committed before holds an earlier stamp. The key is new, so
+        # it needs no lock of its own.
+        stamp = self._session.run(b"clock_us", [], []).get_value(0, 0) or b""
+        key = prefix + bytes(stamp) + suffix
+        sealer = self._store.sealer
+        if sealer is not None:
+            value = sealer.seal(key, value)
+        self._session.run(b"put", [self._dist(key), key, value], _BINARY3)
+        return key
 
     def delete(self, key: bytes) -> None:
         self._lock(key)

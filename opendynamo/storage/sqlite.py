@@ -32,11 +32,12 @@ BULK_CHECKPOINT_PAGES = 16_000
 class SqliteTxn:
     """Reads and writes on the connection while a transaction is open on it."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_clock")
     counter_buckets = 1
 
     def __init__(self, conn: apsw.Connection) -> None:
         self._conn = conn
+        self._clock = 0  # the last stamp `append` gave: stamps never go back within a process
 
     def get(self, key: bytes) -> bytes | None:
         for (value,) in self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)):
@@ -75,6 +76,13 @@ class SqliteTxn:
 
     def delete(self, key: bytes) -> None:
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
+
+    def append(self, prefix: bytes, suffix: bytes, value: bytes) -> bytes:
+        # Writers take turns on one machine, so its clock orders them (held monotonic here).
+        self._clock = max(time.time_ns() // 1000, self._clock + 1)
+        key = prefix + self._clock.to_bytes(8, "big") + suffix
+        self.put(key, value)
+        return key
 
     def lock(self, keys: list[bytes]) -> None:
         pass  # one writer at a time
