@@ -284,6 +284,163 @@ def load(
     )
 
 
+store_options = [
+    click.option(
+        "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
+    ),
+    click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL."),
+    encryption_key_option,
+    click.option("--region", default="us-east-1", show_default=True),
+    click.option("--account-id", default="000000000000", show_default=True),
+]
+
+
+def _with_store_options(command: Any) -> Any:
+    for option in reversed(store_options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@_with_store_options
+@click.option("--table", required=True, help="The table to back up.")
+@click.option("--name", default=None, help="The backup's name [default: the table's].")
+def backup(
+    data_dir: str,
+    backend: str,
+    encryption_key_file: str,
+    region: str,
+    account_id: str,
+    table: str,
+    name: str | None,
+) -> None:
+    """Take an on-demand backup of a table, as CreateBackup does, and wait until it is
+    AVAILABLE; print its BackupDetails (JSON). The server may be running."""
+    from opendynamo.api import backups as api
+    from opendynamo.api.shapes import validate_input
+
+    def run(ctx: Any) -> dict[str, Any]:
+        body = {"TableName": table, "BackupName": name or table}
+        validate_input("CreateBackup", body)
+        details = api.create_backup(ctx, body)
+        arn = details["BackupDetails"]["BackupArn"]
+        _finish_job(ctx.store, "backup", arn)
+        described = api.describe_backup(ctx, {"BackupArn": arn})["BackupDescription"]
+        return dict(described["BackupDetails"])
+
+    _offline_call(data_dir, backend, encryption_key_file, region, account_id, run)
+
+
+@main.command()
+@_with_store_options
+@click.option("--target-table", required=True, help="The new table to restore into.")
+@click.option("--backup-arn", default=None, help="Restore this on-demand backup.")
+@click.option("--source-table", default=None, help="Restore this table (point-in-time recovery).")
+@click.option(
+    "--time",
+    "at",
+    default=None,
+    help="With --source-table: the instant to restore (ISO 8601, or epoch seconds) "
+    "[default: the latest restorable].",
+)
+def restore(
+    data_dir: str,
+    backend: str,
+    encryption_key_file: str,
+    region: str,
+    account_id: str,
+    target_table: str,
+    backup_arn: str | None,
+    source_table: str | None,
+    at: str | None,
+) -> None:
+    """Restore a backup (--backup-arn) or a table as it was at an instant (--source-table,
+    --time) into a new table, as RestoreTableFromBackup and RestoreTableToPointInTime do, and
+    wait until it is ACTIVE; print its TableDescription (JSON). The server may be running."""
+    from opendynamo.api import backups as api
+    from opendynamo.api.shapes import validate_input
+
+    if (backup_arn is None) == (source_table is None):
+        raise click.UsageError("give exactly one of --backup-arn and --source-table")
+    if at is not None and source_table is None:
+        raise click.UsageError("--time goes with --source-table")
+
+    def run(ctx: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"TargetTableName": target_table}
+        if backup_arn is not None:
+            body["BackupArn"] = backup_arn
+            validate_input("RestoreTableFromBackup", body)
+            api.restore_table_from_backup(ctx, body)
+        else:
+            body["SourceTableName"] = source_table
+            if at is None:
+                body["UseLatestRestorableTime"] = True
+            else:
+                body["RestoreDateTime"] = _epoch(at)
+            validate_input("RestoreTableToPointInTime", body)
+            api.restore_table_to_point_in_time(ctx, body)
+        _finish_job(ctx.store, "table", target_table, ctx.account, ctx.region)
+        from opendynamo.api import tables
+
+        return dict(tables.describe_table(ctx, {"TableName": target_table})["Table"])
+
+    _offline_call(data_dir, backend, encryption_key_file, region, account_id, run)
+
+
+def _epoch(text: str) -> float:
+    from datetime import UTC, datetime
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"not a time: {text}", param_hint="--time") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _finish_job(store: Any, kind: str, name: str, account: str = "", region: str = "") -> None:
+    from opendynamo.engine import backups, jobs
+    from opendynamo.model import layout
+
+    if kind == "backup":
+        parts = backups.split_backup_arn(name)
+        assert parts is not None
+        jobs.finish(store, layout.JOBS + layout.backup_key(*parts))
+    else:
+        jobs.finish(store, layout.job_key(account, region, name))
+
+
+def _offline_call(
+    data_dir: str,
+    backend: str,
+    encryption_key_file: str,
+    region: str,
+    account_id: str,
+    run: Any,
+) -> None:
+    """Run `run(ctx)` on the store as a request of the account would, and print its answer
+    as JSON; DynamoDB's errors become the command's."""
+    from opendynamo import errors
+    from opendynamo.api.context import Context
+
+    _check_backend(backend, False)
+    _check_encryption(encryption_key_file, backend, False)
+    settings = _offline_settings(data_dir, backend, encryption_key_file)
+    _check_data_dir(settings)
+    store = settings.open_store()
+    ctx = Context(store, account_id, region, request_id="cli", endpoint="")
+    try:
+        answer = run(ctx)
+    except errors.DynamoError as exc:
+        raise click.ClickException(f"{exc.type_name}: {exc.message}") from None
+    finally:
+        store.close()
+    click.echo(json.dumps(answer, default=str))
+
+
 def _offline_settings(data_dir: str, backend: str, encryption_key_file: str = "") -> Settings:
     return Settings(
         data_dir=os.path.abspath(data_dir),

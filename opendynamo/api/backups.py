@@ -225,28 +225,33 @@ def _restored_table(
 
 
 def _restored_indexes(source: TableMeta, body: Body, billing: str) -> tuple[IndexMeta, ...]:
-    """The source's indexes (as built, ACTIVE), or those the overrides keep: each must be one
-    the source had."""
+    """The source's indexes (as built, ACTIVE), or those the overrides keep. An override must
+    match an index the source had in keys and projection (its name may differ); on a
+    provisioned table a global one gives its throughput."""
     kept: list[IndexMeta] = []
-    for is_global, member in (
+    members = (
         (False, "LocalSecondaryIndexOverride"),
         (True, "GlobalSecondaryIndexOverride"),
-    ):
-        had = [
-            index for index in source.indexes if index.is_global == is_global and index.maintained
-        ]
+    )
+    for is_global, member in members:
+        had = [i for i in source.indexes if i.is_global == is_global and i.maintained]
         if member not in body:
             kept.extend(had)
             continue
-        by_name = {index.name: index for index in had}
         for definition in body[member]:
-            old = by_name.get(definition["IndexName"])
+            name = definition["IndexName"]
             new = index_defs.build(definition, 0, is_global, billing)
-            if old is None or (old.hash_keys, old.range_keys) != (new.hash_keys, new.range_keys):
+            old = next((i for i in had if _same_shape(i, new)), None)
+            if old is None:
                 raise errors.validation(
-                    f"Index {definition['IndexName']} does not match a secondary index that "
-                    "existed in the source table and cannot be created during the restore "
-                    "operation"
+                    f"Index {name} does not match a secondary index that existed in the "
+                    "source table and cannot be created during the restore operation"
+                )
+            if is_global:
+                _check_index_throughput(definition, name, billing, body)
+            if not is_global or billing == "PAY_PER_REQUEST":
+                new = index_defs.replace_index(
+                    new, read_capacity=old.read_capacity, write_capacity=old.write_capacity
                 )
             kept.append(index_defs.replace_index(new, number=old.number))
     ready = (
@@ -261,6 +266,26 @@ def _restored_indexes(source: TableMeta, body: Body, billing: str) -> tuple[Inde
         for index in kept
     )
     return tuple(sorted(ready, key=lambda index: index.number))
+
+
+def _same_shape(old: IndexMeta, new: IndexMeta) -> bool:
+    return (
+        old.hash_keys == new.hash_keys
+        and old.range_keys == new.range_keys
+        and old.projection_type == new.projection_type
+        and set(old.non_key_attributes) == set(new.non_key_attributes)
+    )
+
+
+def _check_index_throughput(definition: Body, name: str, billing: str, body: Body) -> None:
+    given = "ProvisionedThroughput" in definition
+    if billing == "PROVISIONED" and not given:
+        raise errors.validation(f"Must specify provisioned throughput for index {name}")
+    if billing == "PAY_PER_REQUEST" and given and "BillingModeOverride" in body:
+        raise errors.validation(
+            "Cannot override ProvisionedThroughput if BillingMode is overridden to "
+            f"PAY_PER_REQUEST for index {name}"
+        )
 
 
 def _details(snapshot: Snapshot) -> Body:
@@ -419,10 +444,10 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
                 f"'{_iso(earliest)}' and LatestRestorableDateTime '{_iso(latest)}'",
             )
         _check_target(txn, ctx, target, None)
-        snapshot = backups.restore_point(txn, source, int(at * 1e6))
+        snapshot = backups.restore_point(txn, source, round(at * 1e6))
         meta = _restored_table(ctx, source, target, body, now)
         summary = {"SourceTableArn": source.arn, "RestoreDateTime": at}
-        meta = backups.begin_restore(txn, meta, snapshot, summary, int(at * 1e6))
+        meta = backups.begin_restore(txn, meta, snapshot, summary, round(at * 1e6))
     return {"TableDescription": tables.describe(meta, item_count=0, size=0, txn=None)}
 
 

@@ -64,7 +64,13 @@ def create_table(ctx: Context, body: Body) -> Body:
     )
     meta = catalog.replace(meta, next_index_number=len(meta.indexes) + 1)
     with ctx.store.write() as txn:
-        if catalog.find_table(txn, ctx.account, ctx.region, meta.name) is not None:
+        existing = catalog.find_table(txn, ctx.account, ctx.region, meta.name)
+        if existing is not None and existing.status == "CREATING":  # being restored
+            raise errors.resource_in_use(
+                f"Attempt to change a resource which is still in use: Table is being used: "
+                f"{meta.name}"
+            )
+        if existing is not None:
             raise errors.resource_in_use(f"Table already exists: {meta.name}")
         catalog.put_table(txn, meta)
     return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0, txn=None)}

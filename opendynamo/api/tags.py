@@ -72,6 +72,8 @@ def _resource(
     meta = None
     if region == ctx.region and account == ctx.account:
         meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+    if meta is not None and meta.status == "CREATING":  # a restore is still filling it
+        raise errors.table_not_found(name)
     if meta is None:
         raise not_found or errors.resource_not_found(
             f"Requested resource not found: ResourcArn: {arn} not found"

@@ -48,6 +48,9 @@ PITR_LAG = float(os.environ.get("OPENDYNAMO_PITR_LAG", 300))
 # A redo waits until its instant is this far in the past, so that every write stamped before
 # it has committed (a stamp is taken moments before its transaction commits).
 SETTLE_US = 1_000_000
+# Items a snapshot's copy takes per step (default: as many as any job step); the environment
+# may lower it so that tests see writes land between the steps of a copy.
+COPY_BATCH = int(os.environ.get("OPENDYNAMO_SNAPSHOT_BATCH", 0)) or None
 USER, PITR = "USER", "PITR"
 _MICRO = 1_000_000
 
@@ -185,7 +188,7 @@ def step(store: Store, job: bytes, batch: int) -> None:
             if source is None:  # the table was deleted under a snapshot of it: nothing to keep
                 remove(txn, snapshot)
                 return
-            snapshot = _copy(store, txn, snapshot, source, batch)
+            snapshot = _copy(store, txn, snapshot, source, COPY_BATCH or batch)
         elif snapshot.phase == "undo":
             snapshot = _undo(txn, snapshot, batch)
         if snapshot.phase == "done":

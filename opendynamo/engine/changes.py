@@ -3,8 +3,10 @@
 While a table's change log is on (point-in-time recovery is enabled, or a backup is being
 taken), every write that changes an item appends an entry at
 `CHANGES + table uid + stamp + item key` holding the item's stored record before and after.
-The stamp is the store's clock read after the item was locked (`WriteTxn.append`), so the
-entries of one item sort in the order its changes committed; that is all a restore needs.
+The entries of one transaction are appended together, at its end, under one stamp: the store's
+clock read once every item of the transaction is locked (`WriteTxn.append`). So the entries of
+one item sort in the order its changes committed, and an instant falls before or after all of
+a transaction; that is all a restore needs.
 
 With the images before and after, a copy of the table taken while writes go on (a *fuzzy*
 copy: each batch of items read at a different moment) becomes the table as it was at any
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.stats import Tally
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, WriteTxn, prefix_end
 
@@ -37,13 +40,14 @@ class Change:
 
 
 def record(
-    txn: WriteTxn, meta: TableMeta, encoded_key: bytes, old: bytes | None, new: bytes | None
+    tally: Tally, meta: TableMeta, encoded_key: bytes, old: bytes | None, new: bytes | None
 ) -> None:
-    """Append the change of one item (stored records before and after; None: absent)."""
+    """Log the change of one item (stored records before and after; None: absent) with the
+    write's counters: the transaction appends it when it applies them."""
     flags = (_OLD if old is not None else 0) | (_NEW if new is not None else 0)
     before = old or b""
     value = bytes((FORMAT, flags)) + len(before).to_bytes(4, "big") + before + (new or b"")
-    txn.append(layout.changes_prefix(meta.uid_bytes), encoded_key, value)
+    tally.log.append((layout.changes_prefix(meta.uid_bytes), encoded_key, value))
 
 
 def decode(key: bytes, value: bytes) -> Change:

@@ -93,14 +93,14 @@ def write(
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
         if meta.change_log:
-            changes.record(txn, meta, encoded_key, raw, None)
+            changes.record(tally, meta, encoded_key, raw, None)
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)
     stored = records.encode(new, new_size)
     txn.put(key, stored)
     if meta.change_log:
-        changes.record(txn, meta, encoded_key, raw, stored)
+        changes.record(tally, meta, encoded_key, raw, stored)
     counter = stats.item_counter(txn, meta, encoded_key)
     tally.add(counter, 0 if raw is not None else 1, new_size - old_size)
     return _follow(txn, meta, encoded_key, old, new, old_size, new_size, tally)
@@ -117,7 +117,7 @@ def insert(
     if not txn.insert(storage_key(meta, encoded_key), stored):
         return None
     if meta.change_log:
-        changes.record(txn, meta, encoded_key, None, stored)
+        changes.record(tally, meta, encoded_key, None, stored)
     tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
     return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
 

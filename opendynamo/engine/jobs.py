@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from dataclasses import replace
 
 from opendynamo import errors
@@ -51,16 +52,37 @@ def mark(txn: WriteTxn, meta: TableMeta) -> None:
 def step(store: Store, batch: int = BACKFILL_BATCH) -> bool:
     """Do one unit of pending work (a backfill batch, an index removal, a batch of a backup
     or a restore); False when there is none."""
+    global _last
     batch = min(batch, store.bulk_batch)
+    # Jobs take turns, a step each: a long restore does not hold up a backup or a backfill.
+    end = prefix_end(layout.JOBS)
     with store.read() as txn:
-        pending = [key for key, _ in txn.range(layout.JOBS, prefix_end(layout.JOBS), limit=16)]
+        pending = [key for key, _ in txn.range(_last + b"\x00", end, limit=16)]
+        if len(pending) < 16:
+            pending += [key for key, _ in txn.range(layout.JOBS, end, limit=16) if key <= _last]
     for job in pending:
+        _last = job
         if job[len(layout.JOBS) :].startswith(layout.BACKUP):
             backups.step(store, job, batch)
             return True
         if _work_on(store, job, batch):
             return True
     return False
+
+
+_last = layout.JOBS  # the job this process worked on last
+
+
+def finish(store: Store, job: bytes, batch: int = BACKFILL_BATCH, pause: float = 0.1) -> None:
+    """Work on one job (JOBS + the key it names) until it is done, here and now: the offline
+    commands do so (a running server's housekeeper may share the work; each step is one
+    transaction that picks up where the last one stopped)."""
+    batch = min(batch, store.bulk_batch)
+    while store.read_one(job) is not None:
+        if job[len(layout.JOBS) :].startswith(layout.BACKUP):
+            backups.step(store, job, batch)
+        elif not _work_on(store, job, batch):
+            time.sleep(pause)
 
 
 def _work_on(store: Store, job: bytes, batch: int) -> bool:

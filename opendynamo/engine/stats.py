@@ -54,12 +54,15 @@ def entry_counter(txn: WriteTxn, meta: TableMeta, number: int, entry_key: bytes)
 
 class Tally:
     """Counter changes gathered over many writes, for `apply` to write once per counter
-    (a batch or a bulk load: one counter update per bucket instead of one per item)."""
+    (a batch or a bulk load: one counter update per bucket instead of one per item), and the
+    change-log entries of those writes (engine/changes), appended together by `apply` under
+    one stamp: the changes of one transaction share an instant."""
 
-    __slots__ = ("changes",)
+    __slots__ = ("changes", "log")
 
     def __init__(self) -> None:
         self.changes: dict[bytes, list[int]] = {}
+        self.log: list[tuple[bytes, bytes, bytes]] = []
 
     def add(self, counter: bytes, count_delta: int, size_delta: int) -> None:
         change = self.changes.get(counter)
@@ -70,6 +73,9 @@ class Tally:
             change[1] += size_delta
 
     def apply(self, txn: WriteTxn) -> None:
+        if self.log:  # before the counters: stamped once the items' locks are all held
+            txn.append(self.log)
+            self.log = []
         for counter, (count_delta, size_delta) in sorted(self.changes.items()):
             adjust(txn, counter, count_delta, size_delta)
         self.changes.clear()

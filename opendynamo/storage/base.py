@@ -69,12 +69,13 @@ class WriteTxn(ReadTxn, Protocol):
         """Remove every key with start <= key < end; return how many were removed."""
         ...
 
-    def append(self, prefix: bytes, suffix: bytes, value: bytes) -> bytes:
-        """Store `value` under prefix + the store's clock now (8 bytes, big-endian
-        microseconds since the epoch) + suffix, and return that key: a log entry. The clock is
-        read after every lock the transaction holds was granted, so of two transactions that
-        wrote the same key, the later one's entries sort after the earlier one's; the caller
-        makes prefix + suffix unique within one microsecond."""
+    def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
+        """Log entries: store each (prefix, suffix, value) under prefix + stamp + suffix, where
+        the stamp, shared by all of them, is the store's clock now (8 bytes, big-endian
+        microseconds since the epoch); return the stamp. Called once the transaction holds
+        every lock it takes on the keys the entries are about, so that of two transactions
+        that wrote the same key, the later one's entries sort after the earlier one's. The
+        caller makes each prefix + suffix unique within the call."""
         ...
 
     def lock(self, keys: list[bytes]) -> None:

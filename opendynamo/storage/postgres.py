@@ -443,17 +443,18 @@ class PostgresTxn:
         result = self._session.run(b"insert", [self._dist(key), key, value], _BINARY3)
         return result.command_tuples == 1
 
-    def append(self, prefix: bytes, suffix: bytes, value: bytes) -> bytes:
+    def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
         # The database's clock, read now that this transaction's locks are granted: a writer
-        # of the same key that committed before holds an earlier stamp. The key is new, so
-        # it needs no lock of its own.
-        stamp = self._session.run(b"clock_us", [], []).get_value(0, 0) or b""
-        key = prefix + bytes(stamp) + suffix
+        # of the same key that committed before holds an earlier stamp. The keys are new, so
+        # they need no locks of their own.
+        stamp = bytes(self._session.run(b"clock_us", [], []).get_value(0, 0) or b"")
         sealer = self._store.sealer
-        if sealer is not None:
-            value = sealer.seal(key, value)
-        self._session.run(b"put", [self._dist(key), key, value], _BINARY3)
-        return key
+        for prefix, suffix, value in entries:
+            key = prefix + stamp + suffix
+            if sealer is not None:
+                value = sealer.seal(key, value)
+            self._session.run(b"put", [self._dist(key), key, value], _BINARY3)
+        return int.from_bytes(stamp, "big", signed=True)
 
     def delete(self, key: bytes) -> None:
         self._lock(key)

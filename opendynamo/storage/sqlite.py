@@ -77,12 +77,13 @@ class SqliteTxn:
     def delete(self, key: bytes) -> None:
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
 
-    def append(self, prefix: bytes, suffix: bytes, value: bytes) -> bytes:
+    def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
         # Writers take turns on one machine, so its clock orders them (held monotonic here).
         self._clock = max(time.time_ns() // 1000, self._clock + 1)
-        key = prefix + self._clock.to_bytes(8, "big") + suffix
-        self.put(key, value)
-        return key
+        stamp = self._clock.to_bytes(8, "big")
+        for prefix, suffix, value in entries:
+            self.put(prefix + stamp + suffix, value)
+        return self._clock
 
     def lock(self, keys: list[bytes]) -> None:
         pass  # one writer at a time
