@@ -94,7 +94,7 @@ def list_backups(ctx: Context, body: Body) -> Body:
     more = False
     with ctx.store.read() as txn:
         for snapshot in backups.listed(txn, ctx.account, ctx.region, after):
-            if snapshot.kind == backups.PITR or kind not in ("USER", "ALL"):
+            if snapshot.kind != backups.USER or kind not in ("USER", "ALL"):
                 continue
             if table is not None and snapshot.table["name"] != table:
                 continue
@@ -129,7 +129,7 @@ def restore_table_from_backup(ctx: Context, body: Body) -> Body:
             "SourceTableArn": snapshot.table_meta.arn,
             "RestoreDateTime": snapshot.requested,
         }
-        meta = backups.begin_restore(txn, meta, snapshot, summary, None)
+        meta = backups.begin_restore(txn, meta, snapshot, summary)
     return {"TableDescription": tables.describe(meta, item_count=0, size=0, txn=None)}
 
 
@@ -444,10 +444,10 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
                 f"'{_iso(earliest)}' and LatestRestorableDateTime '{_iso(latest)}'",
             )
         _check_target(txn, ctx, target, None)
-        snapshot = backups.restore_point(txn, source, round(at * 1e6))
+        instant = backups.instant(txn, source, round(at * 1e6), now)
         meta = _restored_table(ctx, source, target, body, now)
         summary = {"SourceTableArn": source.arn, "RestoreDateTime": at}
-        meta = backups.begin_restore(txn, meta, snapshot, summary, round(at * 1e6))
+        meta = backups.begin_restore(txn, meta, instant, summary)
     return {"TableDescription": tables.describe(meta, item_count=0, size=0, txn=None)}
 
 

@@ -1,22 +1,29 @@
 """Backups, point-in-time recovery and restores, built on the change log (engine/changes).
 
 A *snapshot* is a copy of a table's items kept in the store (`SNAPSHOT + snapshot uid + item
-key`), described by a row at `BACKUP + account + region + id`. It is taken without stopping
-writes:
+key`), described by a row at `BACKUP + account + region + id`, and made by the housekeeper in
+steps (`step`) without stopping writes:
 
-1. The request turns the table's change log on in one transaction, holding it under the
-   snapshot's id, and notes the store's clock just before (`log_from`). Every write that
-   commits afterwards appends its change, stamped later than `log_from`.
-2. The housekeeper copies the items batch by batch (`copy`): a fuzzy copy, each batch as it
-   was when read; then notes the clock again (`copied_until`).
-3. An on-demand backup shows the table at its request: each item the log shows changed
-   since is put back to its image before its first change (`undo`, newest entry first), and
-   the hold on the log is released. A point-in-time-recovery snapshot keeps its fuzzy copy:
-   a restore to an instant T from it redoes the changes up to T and undoes those after.
+1. *copy*: the items, batch by batch. From the live table this is a fuzzy copy, each batch as
+   it was when read; for that, the request turned the table's change log on in one
+   transaction (holding it under the snapshot's id) and noted the store's clock just before
+   (`log_from`): every write that commits afterwards appends its change, stamped later. When
+   the copy is complete the clock is noted again (`copied_until`). A snapshot may instead
+   copy another one (its *base*, a point-in-time-recovery snapshot), taking over its
+   `log_from` and `copied_until`.
+2. *redo*: the changes stamped after `log_from` up to the snapshot's instant `at`, oldest
+   first: each item that changed holds its image after its last change up to `at`.
+3. *undo*: the changes after `at` up to `copied_until`, newest first: each item that the copy
+   may show changed after `at` gets its image before its first change after `at`.
 
-A restore fills a new table (status CREATING, RestoreSummary in progress) from a snapshot in
-the same steps, through `engine/items.write`, so that its indexes and counters are built as
-it fills; the table becomes ACTIVE when the last step is done.
+Then the snapshot holds the table exactly as at `at`. Kinds: an on-demand backup (USER, `at`
+its request, so no redo), a point-in-time-recovery snapshot (PITR: the fuzzy copy only; its log
+is kept and it is the base of later snapshots) and an instant (INSTANT: a PITR snapshot brought
+to the instant a restore or an export asks for; removed once used).
+
+A restore fills a new table (status CREATING, RestoreSummary in progress) from an AVAILABLE
+snapshot, through `engine/items.write`, so that its indexes and counters are built as it fills;
+the table becomes ACTIVE when the last batch is in.
 
 Point-in-time recovery keeps the log from the oldest snapshot a restore inside the recovery
 period may need, and takes a new snapshot every `PITR_SNAPSHOT_INTERVAL`; `maintain` (run by
@@ -34,7 +41,6 @@ from typing import Any
 
 import orjson
 
-from opendynamo import errors
 from opendynamo.engine import catalog, changes, items, records, stats
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
@@ -51,7 +57,7 @@ SETTLE_US = 1_000_000
 # Items a snapshot's copy takes per step (default: as many as any job step); the environment
 # may lower it so that tests see writes land between the steps of a copy.
 COPY_BATCH = int(os.environ.get("OPENDYNAMO_SNAPSHOT_BATCH", 0)) or None
-USER, PITR = "USER", "PITR"
+USER, PITR, INSTANT = "USER", "PITR", "INSTANT"
 _MICRO = 1_000_000
 
 
@@ -67,9 +73,11 @@ class Snapshot:
     uid: str  # 32 hex digits: its rows are SNAPSHOT + uid + item key
     table: dict[str, Any]  # the source table's TableMeta as stored, at the request
     requested: float  # epoch seconds
-    log_from: int  # clock (us) just before the change log was held for it
-    status: str = "CREATING"  # CREATING, AVAILABLE (DELETED rows are removed)
-    phase: str = "copy"  # copy, undo (USER), done
+    log_from: int  # clock (us) just before the change log was held for its copy
+    at: int = 0  # the instant (clock, us) it shows, once done; PITR: none (0)
+    base: str | None = None  # the snapshot it copies (INSTANT); None: the live table
+    status: str = "CREATING"  # CREATING, AVAILABLE, FAILED (DELETED rows are removed)
+    phase: str = "copy"  # copy, redo, undo, done
     cursor: str | None = None  # hex of the last key the phase dealt with
     copied_until: int | None = None  # clock (us) when the copy was complete
     item_count: int = 0
@@ -137,6 +145,7 @@ def begin(
         table=orjson.loads(meta.encode()),
         requested=now,
         log_from=log_from,
+        at=log_from if kind == USER else 0,
     )
     held = dict(meta.change_log)
     held.setdefault(_holder(snapshot), log_from)
@@ -148,6 +157,32 @@ def begin(
 
 def _holder(snapshot: Snapshot) -> str:
     return "pitr" if snapshot.kind == PITR else snapshot.id
+
+
+def begin_instant(
+    txn: WriteTxn, meta: TableMeta, base: Snapshot, at: int, now: float, name: str = ""
+) -> Snapshot:
+    """Start making the table as it was at `at` (clock, us) out of the recovery snapshot
+    `base` and the log, which this snapshot holds from the base's start until it is done."""
+    snapshot = Snapshot(
+        id=new_id(now),
+        kind=INSTANT,
+        name=name,
+        account=meta.account,
+        region=meta.region,
+        uid=catalog.new_uid(),
+        table=orjson.loads(meta.encode()),
+        requested=now,
+        log_from=base.log_from,
+        at=at,
+        base=base.id,
+    )
+    held = dict(meta.change_log)
+    held[snapshot.id] = base.log_from
+    catalog.put_table(txn, catalog.replace(meta, change_log=held))
+    txn.put(snapshot.key, snapshot.encode())
+    txn.put(layout.JOBS + snapshot.key, b"")
+    return snapshot
 
 
 def get(txn: ReadTxn, account: str, region: str, backup_id: str) -> Snapshot | None:
@@ -174,29 +209,51 @@ def remove(txn: WriteTxn, snapshot: Snapshot) -> None:
     txn.delete(layout.JOBS + snapshot.key)
 
 
-def step(store: Store, job: bytes, batch: int) -> None:
-    """One step of a snapshot's work (the job key names its row)."""
+def step(store: Store, job: bytes, batch: int) -> bool:
+    """One step of a snapshot's work (the job key names its row); False when it has to wait
+    (for its base's copy, or for its instant to settle)."""
     key = job[len(layout.JOBS) :]
     with store.write() as txn:
         raw = txn.get(key)
         if raw is None:
             txn.delete(job)
-            return
+            return True
         snapshot = Snapshot.decode(raw)
         source = _source_table(txn, snapshot)
         if snapshot.phase == "copy":
-            if source is None:  # the table was deleted under a snapshot of it: nothing to keep
+            if snapshot.base is not None:
+                base = get(txn, snapshot.account, snapshot.region, snapshot.base)
+                if base is None:  # recovery was turned off under it
+                    snapshot = _fail(txn, snapshot, source)
+                elif base.status != "AVAILABLE":
+                    return False
+                else:
+                    snapshot = _copy_snapshot(txn, snapshot, base, batch)
+            elif source is None:  # the table was deleted under a snapshot of it
                 remove(txn, snapshot)
-                return
-            snapshot = _copy(store, txn, snapshot, source, COPY_BATCH or batch)
+                return True
+            else:
+                snapshot = _copy(store, txn, snapshot, source, COPY_BATCH or batch)
+        elif snapshot.phase == "redo":
+            if clock_us(store) < snapshot.at + SETTLE_US:
+                return False
+            snapshot = _replay(txn, snapshot, batch, redo=True)
         elif snapshot.phase == "undo":
-            snapshot = _undo(txn, snapshot, batch)
+            snapshot = _replay(txn, snapshot, batch, redo=False)
         if snapshot.phase == "done":
             snapshot = replace(snapshot, status="AVAILABLE", cursor=None)
             txn.delete(job)
-            if snapshot.kind == USER and source is not None:
+            if snapshot.kind != PITR and source is not None:
                 release(txn, source, snapshot.id)
         txn.put(key, snapshot.encode())
+        return True
+
+
+def _fail(txn: WriteTxn, snapshot: Snapshot, source: TableMeta | None) -> Snapshot:
+    txn.delete(layout.JOBS + snapshot.key)
+    if source is not None:
+        release(txn, source, snapshot.id)
+    return replace(snapshot, status="FAILED", phase="failed")
 
 
 def _source_table(txn: ReadTxn, snapshot: Snapshot) -> TableMeta | None:
@@ -222,37 +279,68 @@ def _copy(
     if len(rows) == batch:
         return replace(snapshot, cursor=rows[-1][0].hex())
     # The copy is complete: all it holds was read before this moment.
-    after = "undo" if snapshot.kind == USER else "done"
+    after = "done" if snapshot.kind == PITR else _after_copy(snapshot)
     return replace(snapshot, phase=after, cursor=None, copied_until=clock_us(store))
 
 
-def _undo(txn: WriteTxn, snapshot: Snapshot, batch: int) -> Snapshot:
-    """Put back, newest change first, the image each changed item had before its change:
-    when done, every item changed since the request holds its image before its first
-    change since, that is, at the request."""
+def _after_copy(snapshot: Snapshot) -> str:
+    return "redo" if snapshot.at > snapshot.log_from else "undo"
+
+
+def _copy_snapshot(txn: WriteTxn, snapshot: Snapshot, base: Snapshot, batch: int) -> Snapshot:
+    prefix = layout.snapshot_prefix(base.uid_bytes)
+    end = prefix_end(prefix)
+    start = prefix if snapshot.cursor is None else bytes.fromhex(snapshot.cursor) + b"\x00"
+    rows = list(txn.range(start, end, limit=batch))
+    into = layout.snapshot_prefix(snapshot.uid_bytes)
+    size = 0
+    for key, stored in rows:
+        txn.put(into + key[len(prefix) :], stored)
+        size += records.size_of(stored)
+    snapshot = replace(
+        snapshot, item_count=snapshot.item_count + len(rows), size=snapshot.size + size
+    )
+    if len(rows) == batch:
+        return replace(snapshot, cursor=rows[-1][0].hex())
+    # The base was complete: its copy's end is this one's.
+    done = replace(snapshot, cursor=None, copied_until=base.copied_until)
+    return replace(done, phase=_after_copy(done))
+
+
+def _replay(txn: WriteTxn, snapshot: Snapshot, batch: int, *, redo: bool) -> Snapshot:
+    """Redo the changes after `log_from` up to `at`, oldest first (each item ends with its
+    image after its last change up to `at`); then undo those after `at` up to the end of the
+    copy, newest first (each ends with its image before its first change after `at`)."""
     assert snapshot.copied_until is not None
     table_uid = bytes.fromhex(snapshot.table["uid"])
-    start, end = changes.bounds(table_uid, snapshot.log_from, snapshot.copied_until)
+    if redo:
+        start, end = changes.bounds(table_uid, snapshot.log_from, snapshot.at)
+    else:
+        start, end = changes.bounds(table_uid, snapshot.at, snapshot.copied_until)
     if snapshot.cursor is not None:
-        end = bytes.fromhex(snapshot.cursor)
-    rows = list(txn.range(start, end, reverse=True, limit=batch))
+        if redo:
+            start = bytes.fromhex(snapshot.cursor) + b"\x00"
+        else:
+            end = bytes.fromhex(snapshot.cursor)
+    rows = list(txn.range(start, end, reverse=not redo, limit=batch))
     into = layout.snapshot_prefix(snapshot.uid_bytes)
     count, size = snapshot.item_count, snapshot.size
     for key, value in rows:
         change = changes.decode(key, value)
+        image = change.new if redo else change.old
         row = into + change.encoded_key
         held = txn.get(row)
         if held is not None:
             count, size = count - 1, size - records.size_of(held)
-        if change.old is None:
+        if image is None:
             txn.delete(row)
         else:
-            txn.put(row, change.old)
-            count, size = count + 1, size + records.size_of(change.old)
+            txn.put(row, image)
+            count, size = count + 1, size + records.size_of(image)
     snapshot = replace(snapshot, item_count=count, size=size)
-    if len(rows) < batch:
-        return replace(snapshot, phase="done")
-    return replace(snapshot, cursor=rows[-1][0].hex())
+    if len(rows) == batch:
+        return replace(snapshot, cursor=rows[-1][0].hex())
+    return replace(snapshot, phase="undo" if redo else "done", cursor=None)
 
 
 def release(txn: WriteTxn, meta: TableMeta, holder: str) -> TableMeta:
@@ -272,19 +360,12 @@ def release(txn: WriteTxn, meta: TableMeta, holder: str) -> TableMeta:
 
 
 def begin_restore(
-    txn: WriteTxn, target: TableMeta, snapshot: Snapshot, summary: dict[str, Any], at: int | None
+    txn: WriteTxn, target: TableMeta, snapshot: Snapshot, summary: dict[str, Any]
 ) -> TableMeta:
-    """Create `target` (status CREATING) to be filled from `snapshot`: as it is (a backup),
-    or as its table was at the instant `at` (clock, us: a point-in-time recovery)."""
-    plan: dict[str, Any] = {
-        **summary,
-        "RestoreInProgress": True,
-        "snapshot": snapshot.id,
-        "phase": "copy",
-        "cursor": None,
-    }
-    if at is not None:
-        plan.update(at=at, source=snapshot.table["uid"])
+    """Create `target` (status CREATING), to be filled from `snapshot` once it is AVAILABLE;
+    `summary` is its RestoreSummary."""
+    plan: dict[str, Any] = {**summary, "RestoreInProgress": True, "snapshot": snapshot.id}
+    plan["cursor"] = None
     meta = catalog.replace(target, status="CREATING", restore=plan)
     catalog.put_table(txn, meta)
     txn.put(layout.job_key(meta.account, meta.region, meta.name), b"")
@@ -299,34 +380,16 @@ def summary_of(meta: TableMeta) -> dict[str, Any] | None:
     return {name: meta.restore[name] for name in names if name in meta.restore}
 
 
-def restore_step(store: Store, txn: WriteTxn, meta: TableMeta, batch: int) -> bool:
-    """One step of filling a restored table; False when it has to wait (for its snapshot's
-    copy, or for its instant to settle)."""
+def restore_step(txn: WriteTxn, meta: TableMeta, batch: int) -> bool:
+    """One batch of filling a restored table; False when its snapshot is not ready yet."""
     plan = dict(meta.restore or {})
     snapshot = get(txn, meta.account, meta.region, plan["snapshot"])
-    if snapshot is None:  # deleted under the restore: the table stays as filled so far
-        _finish(txn, meta, plan)
-        return True
-    if snapshot.status != "AVAILABLE":
+    if snapshot is not None and snapshot.status == "CREATING":
         return False
-    if plan["phase"] == "copy":
-        _restore_copy(txn, meta, snapshot, plan, batch)
-    elif plan["phase"] == "redo":
-        if clock_us(store) < plan["at"] + SETTLE_US:
-            return False
-        _replay(txn, meta, snapshot, plan, batch, redo=True)
-    else:
-        _replay(txn, meta, snapshot, plan, batch, redo=False)
-    if plan["phase"] == "done":
-        _finish(txn, meta, plan)
-    else:
-        catalog.put_table(txn, catalog.replace(meta, restore=plan))
-    return True
-
-
-def _restore_copy(
-    txn: WriteTxn, meta: TableMeta, snapshot: Snapshot, plan: dict[str, Any], batch: int
-) -> None:
+    if snapshot is None or snapshot.status != "AVAILABLE":
+        # Gone (or failed) under the restore: the table keeps what it was filled with.
+        _finish(txn, meta)
+        return True
     prefix = layout.snapshot_prefix(snapshot.uid_bytes)
     end = prefix_end(prefix)
     cursor = plan["cursor"]
@@ -334,55 +397,20 @@ def _restore_copy(
     rows = list(txn.range(start, end, limit=batch))
     tally = stats.Tally()
     for key, stored in rows:
-        items.write(
-            txn, meta, key[len(prefix) :], items.replacing(records.decode(stored)), tally=tally
-        )
+        item = records.decode(stored)
+        items.write(txn, meta, key[len(prefix) :], items.replacing(item), tally=tally)
     tally.apply(txn)
     if len(rows) == batch:
         plan["cursor"] = rows[-1][0].hex()
-    else:
-        plan.update(phase="redo" if "at" in plan else "done", cursor=None)
+        catalog.put_table(txn, catalog.replace(meta, restore=plan))
+        return True
+    if snapshot.kind == INSTANT:  # made for this restore alone
+        remove(txn, snapshot)
+    _finish(txn, meta)
+    return True
 
 
-def _replay(
-    txn: WriteTxn,
-    meta: TableMeta,
-    snapshot: Snapshot,
-    plan: dict[str, Any],
-    batch: int,
-    *,
-    redo: bool,
-) -> None:
-    """Redo the source's changes from the snapshot's log start up to the instant (oldest
-    first: the last one wins), then undo those after it up to the end of the snapshot's
-    copy (newest first: the image before the earliest one wins)."""
-    assert snapshot.copied_until is not None
-    source = bytes.fromhex(plan["source"])
-    if redo:
-        start, end = changes.bounds(source, snapshot.log_from, plan["at"])
-    else:
-        start, end = changes.bounds(source, plan["at"], snapshot.copied_until)
-    cursor = plan["cursor"]
-    if cursor is not None:
-        if redo:
-            start = bytes.fromhex(cursor) + b"\x00"
-        else:
-            end = bytes.fromhex(cursor)
-    rows = list(txn.range(start, end, reverse=not redo, limit=batch))
-    tally = stats.Tally()
-    for key, value in rows:
-        change = changes.decode(key, value)
-        image = change.new if redo else change.old
-        item = None if image is None else records.decode(image)
-        items.write(txn, meta, change.encoded_key, items.replacing(item), tally=tally)
-    tally.apply(txn)
-    if len(rows) == batch:
-        plan["cursor"] = rows[-1][0].hex()
-    else:
-        plan.update(phase="undo" if redo else "done", cursor=None)
-
-
-def _finish(txn: WriteTxn, meta: TableMeta, plan: dict[str, Any]) -> None:
+def _finish(txn: WriteTxn, meta: TableMeta) -> None:
     # DynamoDB describes RestoreSummary only while the restore is in progress.
     catalog.put_table(txn, catalog.replace(meta, status="ACTIVE", restore=None))
 
@@ -426,16 +454,15 @@ def _recovery_snapshots(txn: ReadTxn, meta: TableMeta) -> Iterator[Snapshot]:
             yield snapshot
 
 
-def restore_point(txn: ReadTxn, meta: TableMeta, at: int) -> Snapshot:
-    """The snapshot a restore to the instant `at` (clock, us) starts from: the newest whose
-    log reaches back to it."""
-    found = None
+def instant(txn: WriteTxn, meta: TableMeta, at: int, now: float) -> Snapshot:
+    """Start making the table as it was at `at` (clock, us, inside its recovery window): from
+    the newest recovery snapshot whose log reaches back to it."""
+    base = None
     for snapshot in _recovery_snapshots(txn, meta):
         if snapshot.log_from <= at:
-            found = snapshot
-    if found is None:
-        raise errors.internal_server_error("no point-in-time snapshot covers the instant")
-    return found
+            base = snapshot
+    assert base is not None, "the recovery window starts with a snapshot"
+    return begin_instant(txn, meta, base, at, now)
 
 
 def maintain(store: Store, now: float) -> None:

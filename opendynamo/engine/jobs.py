@@ -62,12 +62,16 @@ def step(store: Store, batch: int = BACKFILL_BATCH) -> bool:
             pending += [key for key, _ in txn.range(layout.JOBS, end, limit=16) if key <= _last]
     for job in pending:
         _last = job
-        if job[len(layout.JOBS) :].startswith(layout.BACKUP):
-            backups.step(store, job, batch)
-            return True
-        if _work_on(store, job, batch):
+        if _work(store, job, batch):
             return True
     return False
+
+
+def _work(store: Store, job: bytes, batch: int) -> bool:
+    """One step of the job; False when it has to wait."""
+    if job[len(layout.JOBS) :].startswith(layout.BACKUP):
+        return backups.step(store, job, batch)
+    return _work_on(store, job, batch)
 
 
 _last = layout.JOBS  # the job this process worked on last
@@ -79,9 +83,7 @@ def finish(store: Store, job: bytes, batch: int = BACKFILL_BATCH, pause: float =
     transaction that picks up where the last one stopped)."""
     batch = min(batch, store.bulk_batch)
     while store.read_one(job) is not None:
-        if job[len(layout.JOBS) :].startswith(layout.BACKUP):
-            backups.step(store, job, batch)
-        elif not _work_on(store, job, batch):
+        if not _work(store, job, batch):
             time.sleep(pause)
 
 
@@ -94,7 +96,7 @@ def _work_on(store: Store, job: bytes, batch: int) -> bool:
             return True
         meta = catalog.decode(job[len(layout.JOBS) :], raw)
         if meta.restore is not None:
-            return backups.restore_step(store, txn, meta, batch)
+            return backups.restore_step(txn, meta, batch)
         for index in meta.indexes:
             if index.status == "DELETING":
                 _remove_index(txn, meta, index)
