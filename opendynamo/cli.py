@@ -100,6 +100,20 @@ def main() -> None:
     "[default: standard output with --auth iam, else off]",
 )
 @click.option(
+    "--export-dir",
+    envvar="OPENDYNAMO_EXPORT_DIR",
+    default="",
+    help="The 'S3 buckets' of exports and imports: a directory per bucket under this one "
+    "[default: exports/ in the data directory].",
+)
+@click.option(
+    "--s3-endpoint",
+    envvar="OPENDYNAMO_S3_ENDPOINT",
+    default="",
+    help="Export to and import from the buckets of this S3-compatible service instead "
+    "(credentials as the AWS SDKs find them; needs the `s3` extra).",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(exists=True, dir_okay=False),
     help="Serve HTTPS: certificate (PEM).",
@@ -125,6 +139,8 @@ def serve(
     root_access_key_id: str,
     root_secret_access_key: str,
     audit_log: str | None,
+    export_dir: str,
+    s3_endpoint: str,
     tls_cert: str | None,
     tls_key: str | None,
 ) -> None:
@@ -155,6 +171,8 @@ def serve(
         pool_size=pg_pool_size,
         statement_timeout_ms=pg_statement_timeout,
         encryption_key_file=os.path.abspath(encryption_key_file) if encryption_key_file else "",
+        export_dir=os.path.abspath(export_dir) if export_dir else "",
+        s3_endpoint=s3_endpoint,
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from opendynamo.engine import buckets
+from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.secrets import Sealer, key_from_text, load_key, stored_key
 from opendynamo.storage.base import Store
 
@@ -29,6 +31,8 @@ class Settings:
     pool_size: int = 8  # PostgreSQL connections (and request threads) per worker
     statement_timeout_ms: int = 30_000  # PostgreSQL statement_timeout of those connections
     encryption_key_file: str = ""  # the SQLite store's encryption key; "" for none
+    export_dir: str = ""  # the directory of export/import buckets; "" for data_dir/exports
+    s3_endpoint: str = ""  # an S3-compatible service for exports and imports instead
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -46,6 +50,8 @@ class Settings:
             ENV_PREFIX + "PG_POOL_SIZE": str(self.pool_size),
             ENV_PREFIX + "PG_STATEMENT_TIMEOUT": str(self.statement_timeout_ms),
             ENV_PREFIX + "ENCRYPTION_KEY_FILE": self.encryption_key_file,
+            ENV_PREFIX + "EXPORT_DIR": self.export_dir,
+            ENV_PREFIX + "S3_ENDPOINT": self.s3_endpoint,
         }
 
     @classmethod
@@ -69,6 +75,8 @@ class Settings:
                 env.get(ENV_PREFIX + "PG_STATEMENT_TIMEOUT") or default.statement_timeout_ms
             ),
             encryption_key_file=env.get(ENV_PREFIX + "ENCRYPTION_KEY_FILE", ""),
+            export_dir=env.get(ENV_PREFIX + "EXPORT_DIR", ""),
+            s3_endpoint=env.get(ENV_PREFIX + "S3_ENDPOINT", ""),
         )
 
     def encryption_key(self) -> bytes | None:
@@ -103,6 +111,12 @@ class Settings:
 
         data_dir = None if self.in_memory else self.data_dir
         return open_store(data_dir, checkpoint_thread=serving, bulk=bulk, key=self.encryption_key())
+
+    def buckets(self) -> Buckets:
+        """Where exports go and imports come from."""
+        if self.s3_endpoint:
+            return buckets.S3(self.s3_endpoint)
+        return buckets.Directory(self.export_dir or os.path.join(self.data_dir, "exports"))
 
     def sealer(self, store: Store) -> Sealer:
         """The key that seals secret access keys: given, kept beside the data (in the shared

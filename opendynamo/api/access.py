@@ -173,6 +173,15 @@ def _accesses(ctx: Context, metas: _Metas, operation: str, body: Body) -> list[A
         arn = str(body["ResourceArn"])
         table = table_ref(ctx, arn) if ":table/" in arn else None
         return [Access(f"dynamodb:{operation}", arn, table)]
+    if operation == "ExportTableToPointInTime":
+        table = table_ref(ctx, body["TableArn"])
+        return [Access(f"dynamodb:{operation}", table.arn, table)]
+    if operation == "ImportTable":
+        table = table_ref(ctx, body["TableCreationParameters"]["TableName"])
+        return [Access(f"dynamodb:{operation}", table.arn, table)]
+    if operation in ("DescribeExport", "DescribeImport"):
+        member = "ExportArn" if operation == "DescribeExport" else "ImportArn"
+        return [Access(f"dynamodb:{operation}", body[member], None)]
     if operation in ("DescribeBackup", "DeleteBackup"):
         return [Access(f"dynamodb:{operation}", body["BackupArn"], None)]
     if operation in ("RestoreTableFromBackup", "RestoreTableToPointInTime"):

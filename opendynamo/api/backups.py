@@ -440,8 +440,8 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
         if not earliest <= at <= latest:
             raise errors.DynamoError(
                 "InvalidRestoreTimeException",
-                f"RestoreDateTime '{_iso(at)}' must be within EarliestRestorableDateTime "
-                f"'{_iso(earliest)}' and LatestRestorableDateTime '{_iso(latest)}'",
+                f"RestoreDateTime '{iso_seconds(at)}' must be within EarliestRestorableDateTime "
+                f"'{iso_seconds(earliest)}' and LatestRestorableDateTime '{iso_seconds(latest)}'",
             )
         _check_target(txn, ctx, target, None)
         instant = backups.instant(txn, source, round(at * 1e6), now)
@@ -451,5 +451,6 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
     return {"TableDescription": tables.describe(meta, item_count=0, size=0, txn=None)}
 
 
-def _iso(epoch: float) -> str:
+def iso_seconds(epoch: float) -> str:
+    """An instant as DynamoDB's messages name it: ISO 8601 to the second, UTC."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

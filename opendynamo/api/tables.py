@@ -26,6 +26,16 @@ Body = dict[str, Any]
 
 
 def create_table(ctx: Context, body: Body) -> Body:
+    meta = build_table(ctx, body)
+    with ctx.store.write() as txn:
+        check_name_free(txn, ctx, meta.name)
+        catalog.put_table(txn, meta)
+    return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0, txn=None)}
+
+
+def build_table(ctx: Context, body: Body) -> TableMeta:
+    """The table a CreateTable request (or an ImportTable's TableCreationParameters)
+    describes, validated as CreateTable validates it."""
     _check_billing(body)
     hash_key, range_key = _check_key_schema(body)
     types = {d["AttributeName"]: d["AttributeType"] for d in body["AttributeDefinitions"]}
@@ -62,18 +72,17 @@ def create_table(ctx: Context, body: Body) -> Body:
         tags={tag["Key"]: tag["Value"] for tag in body.get("Tags") or []},
         indexes=_build_indexes(body, pay_per_request),
     )
-    meta = catalog.replace(meta, next_index_number=len(meta.indexes) + 1)
-    with ctx.store.write() as txn:
-        existing = catalog.find_table(txn, ctx.account, ctx.region, meta.name)
-        if existing is not None and existing.status == "CREATING":  # being restored
-            raise errors.resource_in_use(
-                f"Attempt to change a resource which is still in use: Table is being used: "
-                f"{meta.name}"
-            )
-        if existing is not None:
-            raise errors.resource_in_use(f"Table already exists: {meta.name}")
-        catalog.put_table(txn, meta)
-    return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0, txn=None)}
+    return catalog.replace(meta, next_index_number=len(meta.indexes) + 1)
+
+
+def check_name_free(txn: ReadTxn, ctx: Context, name: str) -> None:
+    existing = catalog.find_table(txn, ctx.account, ctx.region, name)
+    if existing is not None and existing.status == "CREATING":  # being restored
+        raise errors.resource_in_use(
+            f"Attempt to change a resource which is still in use: Table is being used: {name}"
+        )
+    if existing is not None:
+        raise errors.resource_in_use(f"Table already exists: {name}")
 
 
 def _build_indexes(body: Body, pay_per_request: bool) -> tuple[IndexMeta, ...]:

@@ -44,17 +44,26 @@ def record(
 ) -> None:
     """Log the change of one item (stored records before and after; None: absent) with the
     write's counters: the transaction appends it when it applies them."""
+    tally.log.append((layout.changes_prefix(meta.uid_bytes), encoded_key, encode_images(old, new)))
+
+
+def encode_images(old: bytes | None, new: bytes | None) -> bytes:
+    """A change record's value: the stored records before and after (None: absent)."""
     flags = (_OLD if old is not None else 0) | (_NEW if new is not None else 0)
     before = old or b""
-    value = bytes((FORMAT, flags)) + len(before).to_bytes(4, "big") + before + (new or b"")
-    tally.log.append((layout.changes_prefix(meta.uid_bytes), encoded_key, value))
+    return bytes((FORMAT, flags)) + len(before).to_bytes(4, "big") + before + (new or b"")
 
 
-def decode(key: bytes, value: bytes) -> Change:
+def decode_images(value: bytes) -> tuple[bytes | None, bytes | None]:
     flags = value[1]
     length = int.from_bytes(value[2:_HEADER], "big")
     old = value[_HEADER : _HEADER + length] if flags & _OLD else None
     new = value[_HEADER + length :] if flags & _NEW else None
+    return old, new
+
+
+def decode(key: bytes, value: bytes) -> Change:
+    old, new = decode_images(value)
     return Change(layout.change_stamp(key), layout.change_item_key(key), old, new)
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from opendynamo import errors
-from opendynamo.engine import backups, catalog, indexes, records, stats
+from opendynamo.engine import backups, catalog, exports, indexes, records, stats
+from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import layout
 from opendynamo.model.sizes import item_size
@@ -49,7 +51,7 @@ def mark(txn: WriteTxn, meta: TableMeta) -> None:
     txn.put(layout.job_key(meta.account, meta.region, meta.name), b"")
 
 
-def step(store: Store, batch: int = BACKFILL_BATCH) -> bool:
+def step(store: Store, batch: int = BACKFILL_BATCH, buckets: Buckets | None = None) -> bool:
     """Do one unit of pending work (a backfill batch, an index removal, a batch of a backup
     or a restore); False when there is none."""
     global _last
@@ -62,28 +64,50 @@ def step(store: Store, batch: int = BACKFILL_BATCH) -> bool:
             pending += [key for key, _ in txn.range(layout.JOBS, end, limit=16) if key <= _last]
     for job in pending:
         _last = job
-        if _work(store, job, batch):
+        if _work(store, job, batch, buckets):
             return True
     return False
 
 
-def _work(store: Store, job: bytes, batch: int) -> bool:
+Step = Callable[[Store, bytes, Buckets | None, int], bool]
+# Job kinds whose steps live in the layers above (ImportTable's, in api/imports), by the first
+# byte of the key the job names.
+_steps: dict[bytes, Step] = {}
+
+
+def register(kind: bytes, step: Step) -> None:
+    """Run `step(store, job key, buckets, batch)` for the jobs of rows starting with `kind`."""
+    _steps[kind] = step
+
+
+def _work(store: Store, job: bytes, batch: int, buckets: Buckets | None = None) -> bool:
     """One step of the job; False when it has to wait."""
-    if job[len(layout.JOBS) :].startswith(layout.BACKUP):
+    kind = job[len(layout.JOBS) : len(layout.JOBS) + 1]
+    if kind == layout.BACKUP:
         return backups.step(store, job, batch)
+    if kind == layout.EXPORT:
+        return exports.step(store, job, buckets, batch)
+    if kind in _steps:
+        return _steps[kind](store, job, buckets, batch)
     return _work_on(store, job, batch)
 
 
 _last = layout.JOBS  # the job this process worked on last
 
 
-def finish(store: Store, job: bytes, batch: int = BACKFILL_BATCH, pause: float = 0.1) -> None:
+def finish(
+    store: Store,
+    job: bytes,
+    batch: int = BACKFILL_BATCH,
+    pause: float = 0.1,
+    buckets: Buckets | None = None,
+) -> None:
     """Work on one job (JOBS + the key it names) until it is done, here and now: the offline
     commands do so (a running server's housekeeper may share the work; each step is one
     transaction that picks up where the last one stopped)."""
     batch = min(batch, store.bulk_batch)
     while store.read_one(job) is not None:
-        if not _work(store, job, batch):
+        if not _work(store, job, batch, buckets):
             time.sleep(pause)
 
 

@@ -24,6 +24,8 @@ DIRECTORY = (
 BACKUP = b"\x0b"  # BACKUP + account + 0 + region + 0 + backup id -> backup (JSON; engine/backups)
 SNAPSHOT = b"\x0c"  # SNAPSHOT + snapshot uid (16 bytes) + keycodec.encode_key -> item, as copied
 CHANGES = b"\x0d"  # CHANGES + table uid + stamp (8 bytes, us) + encode_key -> change record
+EXPORT = b"\x0e"  # EXPORT + account + 0 + region + 0 + export id -> export (JSON; engine/exports)
+IMPORT = b"\x0f"  # IMPORT + account + 0 + region + 0 + import id -> import (JSON; engine/imports)
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -146,6 +148,22 @@ def backup_prefix(account: str, region: str) -> bytes:
 
 def backup_key(account: str, region: str, backup_id: str) -> bytes:
     return backup_prefix(account, region) + backup_id.encode()
+
+
+def export_prefix(account: str, region: str) -> bytes:
+    return EXPORT + account.encode() + b"\x00" + region.encode() + b"\x00"
+
+
+def export_key(account: str, region: str, export_id: str) -> bytes:
+    return export_prefix(account, region) + export_id.encode()
+
+
+def import_prefix(account: str, region: str) -> bytes:
+    return IMPORT + account.encode() + b"\x00" + region.encode() + b"\x00"
+
+
+def import_key(account: str, region: str, import_id: str) -> bytes:
+    return import_prefix(account, region) + import_id.encode()
 
 
 def job_key(account: str, region: str, table_name: str) -> bytes:

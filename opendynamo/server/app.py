@@ -108,7 +108,7 @@ class App:
         self._start_auth()
 
     async def housekeeping(self, executor: Executor | None = None) -> None:
-        await housekeeper.run(self.store, executor=executor)
+        await housekeeper.run(self.store, executor=executor, buckets=self.settings.buckets())
 
     def shutdown(self) -> None:
         if self._audit is not None:

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import Executor
 
 from opendynamo.engine import backups, directory, jobs
+from opendynamo.engine.buckets import Buckets
 from opendynamo.storage.base import Store
 
 # Seconds between looks for work; when set in the environment, also the pause between steps
@@ -25,7 +26,12 @@ RECOVERY_EVERY = float(os.environ.get("OPENDYNAMO_PITR_MAINTAIN_EVERY", 60))
 log = logging.getLogger("opendynamo.housekeeper")
 
 
-async def run(store: Store, interval: float = INTERVAL, executor: Executor | None = None) -> None:
+async def run(
+    store: Store,
+    interval: float = INTERVAL,
+    executor: Executor | None = None,
+    buckets: Buckets | None = None,
+) -> None:
     """Until cancelled: every `interval`, if this process holds the lease, work through
     pending jobs (yielding to requests between steps). With an `executor` (a store that waits
     on the network), each step runs on one of its threads instead of the event loop."""
@@ -39,7 +45,7 @@ async def run(store: Store, interval: float = INTERVAL, executor: Executor | Non
         nonlocal purged, maintained
         # Renewing the lease before every step keeps it while a long job runs.
         if jobs.acquire_lease(store, owner):
-            if jobs.step(store):
+            if jobs.step(store, buckets=buckets):
                 return STEP_PAUSE
             if time.time() - maintained > RECOVERY_EVERY:
                 maintained = time.time()

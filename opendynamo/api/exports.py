@@ -1,0 +1,271 @@
+"""ExportTableToPointInTime, DescribeExport and ListExports (the work: engine/exports)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+from opendynamo import errors
+from opendynamo.api.backups import iso_seconds
+from opendynamo.engine import backups, catalog, exports
+from opendynamo.engine.exports import Export
+from opendynamo.model import layout
+from opendynamo.storage.base import ReadTxn
+
+Body = dict[str, Any]
+DEFAULT_PAGE = 10
+# The shortest and longest window of an incremental export (DynamoDB: 15 minutes, 24 hours);
+# the environment may shorten the minimum so that tests need not wait.
+MIN_WINDOW = float(os.environ.get("OPENDYNAMO_EXPORT_MIN_WINDOW", 15 * 60))
+MAX_WINDOW = 24 * 3600.0
+# Members that make two requests with one ClientToken the same request.
+_SAME_REQUEST = (
+    "TableArn",
+    "ExportTime",
+    "S3Bucket",
+    "S3BucketOwner",
+    "S3Prefix",
+    "S3SseAlgorithm",
+    "S3SseKmsKeyId",
+    "ExportFormat",
+    "ExportType",
+    "IncrementalExportSpecification",
+)
+
+
+def export_table_to_point_in_time(ctx: Any, body: Body) -> Body:
+    _check_request(body)
+    arn = body["TableArn"]
+    account, _, name = catalog.split_table_arn(arn)
+    if not name:
+        raise errors.invalid_parameters("tableArn is not a valid ARN")
+    if account != ctx.account:
+        raise errors.access_denied("Access is denied")
+    now = ctx.store.now()
+    token = body.get("ClientToken")
+    with ctx.store.write() as txn:
+        if token is not None:
+            earlier = _by_token(txn, ctx, token, body)
+            if earlier is not None:
+                return {"ExportDescription": describe(earlier)}
+        meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+        if meta is None or meta.status == "CREATING":
+            raise errors.DynamoError("TableNotFoundException", f"Table not found: {arn}")
+        at = _instant(meta, body, now)
+        request = {k: v for k, v in body.items() if v is not None}
+        request.setdefault("ExportFormat", "DYNAMODB_JSON")
+        request.setdefault("S3SseAlgorithm", "AES256")
+        export = exports.begin(txn, meta, request, now, at)
+        if token is not None:
+            txn.put(_token_key(ctx, token), export.id.encode())
+    return {"ExportDescription": describe(export)}
+
+
+def _check_request(body: Body) -> None:
+    kind = body.get("ExportType")
+    spec = body.get("IncrementalExportSpecification")
+    if spec is not None and kind is None:
+        raise errors.validation(
+            "Invalid Request: Export Type expected to be Incremental Export when incremental "
+            "export specification is provided"
+        )
+    if spec is not None and kind == "FULL_EXPORT":
+        raise errors.validation(
+            "Invalid Request: When Export Type is Full Export , Incremental Export "
+            "Specification should not be provided"
+        )
+    if kind == "INCREMENTAL_EXPORT" and spec is None:
+        raise errors.validation(
+            "Invalid Request: Incremental Export Specification expected when export type is "
+            "set as Incremental Export"
+        )
+    if spec is not None and spec.get("ExportFromTime") is None:
+        raise errors.validation(
+            "Invalid Request: ExportFromTime must be provided in IncrementalExportSpecification"
+        )
+    if body.get("S3SseKmsKeyId") is not None and body.get("S3SseAlgorithm") != "KMS":
+        raise errors.validation(
+            "Invalid Request: KMS Key Id is not supported for this encryption type"
+        )
+
+
+def _instant(meta: Any, body: Body, now: float) -> int | None:
+    """The instant (clock, us) a full export shows; None for an incremental one, whose
+    window is checked (and its end filled in) here."""
+    if meta.pitr is None:
+        if body.get("ExportType") == "INCREMENTAL_EXPORT":
+            raise _invalid_time(
+                "Incremental export period from time cannot be less than the table creation "
+                f"time : {iso_seconds(body['IncrementalExportSpecification']['ExportFromTime'])}"
+            )
+        raise errors.DynamoError(
+            "PointInTimeRecoveryUnavailableException",
+            f"Point in time recovery is not enabled for table '{meta.name}'",
+        )
+    earliest, latest = backups.recovery_window(meta, now)
+    if body.get("ExportType") != "INCREMENTAL_EXPORT":
+        if "ExportTime" not in body:
+            return round(now * 1e6)  # the table as it is (ExportTime: the start)
+        at = float(body["ExportTime"])
+        if at > now or at < earliest:
+            raise _invalid_time("Export Time is invalid")
+        if at > latest:
+            raise _invalid_time("Point in Time Recovery is not available for specified export time")
+        return round(at * 1e6)
+    spec = body["IncrementalExportSpecification"]
+    start = float(spec["ExportFromTime"])
+    end = float(spec.get("ExportToTime") or now)
+    spec["ExportToTime"] = end
+    spec.setdefault("ExportViewType", "NEW_AND_OLD_IMAGES")
+    if start < earliest or start > end:
+        raise _invalid_time(
+            "Incremental export period from time cannot be less than the table creation "
+            f"time : {iso_seconds(start)}"
+        )
+    if end > now:
+        raise _invalid_time(
+            "Incremental export period to time cannot be greater than the current time : "
+            f"{iso_seconds(end)}"
+        )
+    if end - start < MIN_WINDOW:
+        raise _invalid_time(
+            "Difference between export period from time and export period to time is less "
+            "than 15 minutes"
+        )
+    if end - start > MAX_WINDOW:
+        raise _invalid_time(
+            "Difference between export period from time and export period to time is greater "
+            "than 24 hours"
+        )
+    return None
+
+
+def _invalid_time(message: str) -> errors.DynamoError:
+    return errors.DynamoError("InvalidExportTimeException", message)
+
+
+def _token_key(ctx: Any, token: str) -> bytes:
+    return layout.token_key(ctx.account, ctx.region, "export/" + token)
+
+
+def _by_token(txn: ReadTxn, ctx: Any, token: str, body: Body) -> Export | None:
+    """The export an earlier request with the same ClientToken made; ExportConflictException
+    when that request asked for something else."""
+    raw = txn.get(_token_key(ctx, token))
+    if raw is None:
+        return None
+    export = exports.get(txn, ctx.account, ctx.region, raw.decode())
+    if export is None:
+        return None
+    given = {name: body.get(name) for name in _SAME_REQUEST}
+    before = {name: export.request.get(name) for name in _SAME_REQUEST}
+    defaults = {"ExportFormat": "DYNAMODB_JSON", "S3SseAlgorithm": "AES256"}
+    for name, value in defaults.items():
+        given[name] = given[name] or value
+    spec = before.get("IncrementalExportSpecification")
+    asked = given.get("IncrementalExportSpecification")
+    if spec is not None and asked is not None:
+        given_spec = dict(asked)
+        given_spec.setdefault("ExportToTime", spec.get("ExportToTime"))
+        given_spec.setdefault("ExportViewType", spec.get("ExportViewType"))
+        given["IncrementalExportSpecification"] = given_spec
+    if given != before:
+        raise errors.DynamoError(
+            "ExportConflictException",
+            "Export conflict: Duplicate request detected with conflicting parameters",
+        )
+    return export
+
+
+def describe_export(ctx: Any, body: Body) -> Body:
+    with ctx.store.read() as txn:
+        export = _find(txn, ctx, body["ExportArn"])
+    return {"ExportDescription": describe(export)}
+
+
+def _find(txn: ReadTxn, ctx: Any, arn: str) -> Export:
+    parts = arn.split(":", 5)
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if len(resource) != 4 or resource[0] != "table" or resource[2] != "export":
+        raise errors.validation("Invalid Export ARN")
+    if parts[4] != ctx.account:
+        raise errors.access_denied("Access is denied")
+    export = exports.get(txn, ctx.account, ctx.region, resource[3])
+    if export is None or export.arn != arn:
+        raise errors.DynamoError("ExportNotFoundException", f"Export not found: {arn}")
+    return export
+
+
+def list_exports(ctx: Any, body: Body) -> Body:
+    limit = body.get("MaxResults", DEFAULT_PAGE)
+    table_arn = body.get("TableArn")
+    after = _token(body.get("NextToken"))
+    with ctx.store.read() as txn:
+        found = exports.listed(txn, ctx.account, ctx.region)
+        if table_arn is not None:
+            _, _, name = catalog.split_table_arn(table_arn)
+            meta = catalog.find_table(txn, ctx.account, ctx.region, name) if name else None
+            uid = None if meta is None else meta.uid
+            found = [e for e in found if e.table_arn == table_arn and e.table_uid == uid]
+    found.sort(key=lambda export: export.arn, reverse=True)  # as DynamoDB documents
+    if after is not None:
+        found = [export for export in found if export.arn < after]
+    page = found[:limit]
+    out: Body = {
+        "ExportSummaries": [
+            {
+                "ExportArn": export.arn,
+                "ExportStatus": export.status,
+                "ExportType": export.request.get("ExportType", "FULL_EXPORT"),
+            }
+            for export in page
+        ]
+    }
+    if len(found) > limit:
+        out["NextToken"] = base64.b16encode(page[-1].arn.encode()).decode().lower()
+    return out
+
+
+def _token(token: str | None) -> str | None:
+    if token is None:
+        return None
+    try:
+        return base64.b16decode(token.upper()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise errors.validation(
+            f"Invalid Request: Provided nextToken is invalid: {token}"
+        ) from None
+
+
+def describe(export: Export) -> Body:
+    """DynamoDB's ExportDescription."""
+    request = export.request
+    out: Body = {
+        "ExportArn": export.arn,
+        "ExportStatus": export.status,
+        "StartTime": export.started,
+        "TableArn": export.table_arn,
+        "TableId": exports.table_id(export.table_uid),
+        "ExportTime": export.export_time,
+        "ClientToken": request.get("ClientToken"),
+        "S3Bucket": request["S3Bucket"],
+        "S3BucketOwner": request.get("S3BucketOwner"),
+        "S3Prefix": request.get("S3Prefix"),
+        "S3SseAlgorithm": request.get("S3SseAlgorithm"),
+        "S3SseKmsKeyId": request.get("S3SseKmsKeyId"),
+        "ExportFormat": request.get("ExportFormat"),
+        "ExportType": request.get("ExportType"),  # echoed only when it was given
+        "IncrementalExportSpecification": request.get("IncrementalExportSpecification"),
+    }
+    if export.status == "COMPLETED":
+        out.update(
+            EndTime=export.ended,
+            ExportManifest=export.root + "manifest-summary.json",
+            ItemCount=export.item_count,
+            BilledSizeBytes=export.billed,
+        )
+    elif export.status == "FAILED" and export.failure is not None:
+        out.update(EndTime=export.ended, FailureCode=export.failure[0])
+        out["FailureMessage"] = export.failure[1]
+    return {name: value for name, value in out.items() if value is not None}
