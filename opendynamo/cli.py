@@ -114,6 +114,14 @@ def main() -> None:
     "(credentials as the AWS SDKs find them; needs the `s3` extra).",
 )
 @click.option(
+    "--export-encryption-key-file",
+    envvar="OPENDYNAMO_EXPORT_ENCRYPTION_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="Encrypt every object exports write to the export directory with the key in this "
+    "file (at least 16 bytes); imports read them with it.",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(exists=True, dir_okay=False),
     help="Serve HTTPS: certificate (PEM).",
@@ -141,6 +149,7 @@ def serve(
     audit_log: str | None,
     export_dir: str,
     s3_endpoint: str,
+    export_encryption_key_file: str,
     tls_cert: str | None,
     tls_key: str | None,
 ) -> None:
@@ -156,6 +165,13 @@ def serve(
         audit_log = "-" if auth == "iam" else ""
     _check_backend(backend, in_memory)
     _check_encryption(encryption_key_file, backend, in_memory)
+    if export_encryption_key_file:
+        from opendynamo.config import read_key_file
+
+        try:
+            read_key_file(export_encryption_key_file)
+        except (OSError, ValueError) as exc:
+            raise click.UsageError(f"--export-encryption-key-file: {exc}") from None
     settings = Settings(
         host=host,
         port=port,
@@ -173,6 +189,7 @@ def serve(
         encryption_key_file=os.path.abspath(encryption_key_file) if encryption_key_file else "",
         export_dir=os.path.abspath(export_dir) if export_dir else "",
         s3_endpoint=s3_endpoint,
+        export_key_file=_key_file(export_encryption_key_file),
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process
@@ -403,6 +420,42 @@ def restore(
         return dict(tables.describe_table(ctx, {"TableName": target_table})["Table"])
 
     _offline_call(data_dir, backend, encryption_key_file, region, account_id, run)
+
+
+@main.command("decrypt-export")
+@click.option("--export-dir", required=True, help="The export directory (buckets beneath).")
+@click.option(
+    "--export-encryption-key-file",
+    envvar="OPENDYNAMO_EXPORT_ENCRYPTION_KEY_FILE",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+)
+@click.option("--bucket", required=True)
+@click.option("--prefix", default="", help="Only the objects whose key starts with this.")
+@click.argument("out", type=click.Path(file_okay=False))
+def decrypt_export(
+    export_dir: str, export_encryption_key_file: str, bucket: str, prefix: str, out: str
+) -> None:
+    """Write plain copies of a bucket's encrypted export objects under OUT (same keys), for
+    tools that read DynamoDB exports."""
+    from opendynamo.config import read_key_file
+    from opendynamo.engine import buckets
+
+    source = buckets.Directory(export_dir, read_key_file(export_encryption_key_file))
+    try:
+        keys = source.keys(bucket, prefix)
+        for key in keys:
+            target = os.path.join(out, *key.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as file:
+                file.write(source.get(bucket, key))
+    except (buckets.NoSuchBucket, buckets.ObjectLocked) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(keys)} objects written under {out}", err=True)
+
+
+def _key_file(path: str) -> str:
+    return os.path.abspath(path) if path else ""
 
 
 def _epoch(text: str) -> float:

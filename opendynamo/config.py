@@ -33,6 +33,7 @@ class Settings:
     encryption_key_file: str = ""  # the SQLite store's encryption key; "" for none
     export_dir: str = ""  # the directory of export/import buckets; "" for data_dir/exports
     s3_endpoint: str = ""  # an S3-compatible service for exports and imports instead
+    export_key_file: str = ""  # encrypts what exports write to the export directory
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -52,6 +53,7 @@ class Settings:
             ENV_PREFIX + "ENCRYPTION_KEY_FILE": self.encryption_key_file,
             ENV_PREFIX + "EXPORT_DIR": self.export_dir,
             ENV_PREFIX + "S3_ENDPOINT": self.s3_endpoint,
+            ENV_PREFIX + "EXPORT_ENCRYPTION_KEY_FILE": self.export_key_file,
         }
 
     @classmethod
@@ -77,6 +79,7 @@ class Settings:
             encryption_key_file=env.get(ENV_PREFIX + "ENCRYPTION_KEY_FILE", ""),
             export_dir=env.get(ENV_PREFIX + "EXPORT_DIR", ""),
             s3_endpoint=env.get(ENV_PREFIX + "S3_ENDPOINT", ""),
+            export_key_file=env.get(ENV_PREFIX + "EXPORT_ENCRYPTION_KEY_FILE", ""),
         )
 
     def encryption_key(self) -> bytes | None:
@@ -116,7 +119,8 @@ class Settings:
         """Where exports go and imports come from."""
         if self.s3_endpoint:
             return buckets.S3(self.s3_endpoint)
-        return buckets.Directory(self.export_dir or os.path.join(self.data_dir, "exports"))
+        key = read_key_file(self.export_key_file) if self.export_key_file else None
+        return buckets.Directory(self.export_dir or os.path.join(self.data_dir, "exports"), key)
 
     def sealer(self, store: Store) -> Sealer:
         """The key that seals secret access keys: given, kept beside the data (in the shared

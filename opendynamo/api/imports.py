@@ -31,7 +31,7 @@ from opendynamo import errors
 from opendynamo.api import tables
 from opendynamo.api.keys import key_from_item
 from opendynamo.engine import backups, catalog, exports, items, jobs, stats
-from opendynamo.engine.buckets import Buckets, NoSuchBucket
+from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import ion, layout
 from opendynamo.model.values import Item, normalize_item
@@ -333,7 +333,12 @@ def _read_object(
     bucket = request["S3BucketSource"]["S3Bucket"]
     processed = imported = failed = 0
     try:
-        data = _decompress(buckets.get(bucket, key), request["InputCompressionType"])
+        stored = buckets.get(bucket, key)
+    except ObjectLocked as exc:
+        _log_error(job, bucket, key, 0, f"Access Denied: {exc}")
+        return 1, 0, 1, 0
+    try:
+        data = _decompress(stored, request["InputCompressionType"])
     except (OSError, EOFError, ValueError) as exc:
         _log_error(job, bucket, key, 0, f"Unable to decompress the object: {exc}")
         return 1, 0, 1, 0

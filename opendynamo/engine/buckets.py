@@ -4,6 +4,12 @@
 Both answer the few calls exports and imports make, and both fail the way S3 does when the
 bucket is missing (`NoSuchBucket`), so that an export or import fails with DynamoDB's
 FailureCode and message.
+
+Encryption at rest: S3 encrypts what it is given as the export asks (S3SseAlgorithm, and its
+KMS key). A directory given a key encrypts every object it writes (AES-256-GCM under a key
+derived from it, each object bound to its bucket and key), and opens them again when read, as
+S3 does for its readers; `opendynamo decrypt-export` turns such objects back into plain files
+for other tools.
 """
 
 from __future__ import annotations
@@ -13,21 +19,31 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+SEALED = b"ODX1"  # the first bytes of an encrypted object (format 1)
+
 
 class NoSuchBucket(Exception):
     """The bucket does not exist."""
 
     def __init__(self, bucket: str) -> None:
-        super().__init__(bucket)
         self.message = (
             "The specified bucket does not exist (Service: Amazon S3; Status Code: 404; "
             f"Error Code: NoSuchBucket; Bucket: {bucket})"
         )
+        super().__init__(self.message)
 
 
 class Buckets(Protocol):
-    def put(self, bucket: str, key: str, data: bytes) -> str:
-        """Store the object; return its ETag (without quotes)."""
+    def put(
+        self, bucket: str, key: str, data: bytes, sse: tuple[str, str | None] = ("", None)
+    ) -> str:
+        """Store the object (encrypted by S3 as `sse`, (S3SseAlgorithm, KMS key id), asks);
+        return its ETag (without quotes)."""
         ...
 
     def get(self, bucket: str, key: str) -> bytes: ...
@@ -37,12 +53,18 @@ class Buckets(Protocol):
         ...
 
 
+class ObjectLocked(Exception):
+    """An object that the directory's key does not open (another key, or none given)."""
+
+
 class Directory:
     """Buckets as directories under `root`: object `key` of bucket `b` is the file
-    `root/b/key`. A bucket exists when its directory does (make it to create the bucket)."""
+    `root/b/key`. A bucket exists when its directory does (make it to create the bucket).
+    With a `key`, every object is encrypted on disk."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, key: bytes | None = None) -> None:
         self.root = Path(root)
+        self._aead = None if key is None else AESGCM(_derive(key))
 
     def _bucket(self, bucket: str) -> Path:
         path = self.root / bucket
@@ -56,16 +78,34 @@ class Directory:
             raise ValueError(f"object key {key!r} cannot be a file name")
         return self._bucket(bucket).joinpath(*parts)
 
-    def put(self, bucket: str, key: str, data: bytes) -> str:
+    def put(
+        self, bucket: str, key: str, data: bytes, sse: tuple[str, str | None] = ("", None)
+    ) -> str:
         path = self._path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        stored = data
+        if self._aead is not None:
+            nonce = os.urandom(12)
+            stored = SEALED + nonce + self._aead.encrypt(nonce, data, f"{bucket}/{key}".encode())
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(data)
+        partial.write_bytes(stored)
         os.replace(partial, path)  # readers never see half an object
-        return hashlib.md5(data).hexdigest()
+        return hashlib.md5(data).hexdigest()  # as S3's: of the object, not of its ciphertext
 
     def get(self, bucket: str, key: str) -> bytes:
-        return self._path(bucket, key).read_bytes()
+        stored = self._path(bucket, key).read_bytes()
+        return self.open(bucket, key, stored)
+
+    def open(self, bucket: str, key: str, stored: bytes) -> bytes:
+        """The object stored as `stored`: decrypted, when it is encrypted."""
+        if not stored.startswith(SEALED):
+            return stored
+        if self._aead is None:
+            raise ObjectLocked(f"{bucket}/{key} is encrypted: give the export encryption key")
+        try:
+            return self._aead.decrypt(stored[4:16], stored[16:], f"{bucket}/{key}".encode())
+        except InvalidTag:
+            raise ObjectLocked(f"the export encryption key does not open {bucket}/{key}") from None
 
     def keys(self, bucket: str, prefix: str) -> list[str]:
         base = self._bucket(bucket)
@@ -95,8 +135,16 @@ class S3:
         except self._client.exceptions.NoSuchBucket:
             raise NoSuchBucket(bucket) from None
 
-    def put(self, bucket: str, key: str, data: bytes) -> str:
-        reply = self._call(bucket, "put_object", Key=key, Body=data)
+    def put(
+        self, bucket: str, key: str, data: bytes, sse: tuple[str, str | None] = ("", None)
+    ) -> str:
+        algorithm, kms_key = sse
+        extra: dict[str, str] = {}
+        if algorithm:
+            extra["ServerSideEncryption"] = "aws:kms" if algorithm == "KMS" else algorithm
+        if kms_key:
+            extra["SSEKMSKeyId"] = kms_key
+        reply = self._call(bucket, "put_object", Key=key, Body=data, **extra)
         return str(reply["ETag"]).strip('"')
 
     def get(self, bucket: str, key: str) -> bytes:
@@ -112,3 +160,9 @@ class S3:
             if not page.get("IsTruncated"):
                 return found
             token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
+def _derive(key: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"opendynamo export objects"
+    ).derive(key)

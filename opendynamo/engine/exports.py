@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from opendynamo.engine import backups, catalog, changes, records
-from opendynamo.engine.buckets import Buckets, NoSuchBucket
+from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import ion, layout
 from opendynamo.storage.base import Store, WriteTxn, prefix_end
@@ -161,7 +161,7 @@ def step(store: Store, job: bytes, buckets: Buckets | None, batch: int) -> bool:
             _finish(store, export, buckets)
     except NoSuchBucket as exc:
         _fail(store, export, "S3NoSuchBucket", exc.message)
-    except PermissionError as exc:
+    except (PermissionError, ObjectLocked) as exc:
         _fail(store, export, "S3AccessDenied", f"Access Denied ({exc})")
     return True
 
@@ -243,7 +243,7 @@ def _write(store: Store, export: Export, buckets: Buckets) -> None:
     """Write the next data file (and, before the first, `_started`)."""
     assert export.area is not None
     if export.cursor is None and not export.files:
-        buckets.put(export.request["S3Bucket"], export.root + "_started", b"")
+        buckets.put(export.request["S3Bucket"], export.root + "_started", b"", _sse(export))
     with store.read() as txn:
         prefix = _area_prefix(txn, export)
         start = prefix if export.cursor is None else bytes.fromhex(export.cursor) + b"\x00"
@@ -254,7 +254,7 @@ def _write(store: Store, export: Export, buckets: Buckets) -> None:
         extension = ".ion.gz" if export.request.get("ExportFormat") == "ION" else ".json.gz"
         key = export.data_root + name + extension
         data = gzip.compress(b"".join(lines), mtime=0)
-        etag = buckets.put(export.request["S3Bucket"], key, data)
+        etag = buckets.put(export.request["S3Bucket"], key, data, _sse(export))
         entry = {
             "itemCount": len(lines),
             "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
@@ -328,16 +328,20 @@ def _lines(export: Export, rows: list[tuple[bytes, bytes]]) -> tuple[list[bytes]
 
 
 def _finish(store: Store, export: Export, buckets: Buckets) -> None:
-    bucket = export.request["S3Bucket"]
+    bucket, sse = export.request["S3Bucket"], _sse(export)
     files = b"".join(orjson.dumps(entry) + b"\n" for entry in export.files)
-    buckets.put(bucket, export.root + "manifest-files.json", files)
-    buckets.put(bucket, export.root + "manifest-files.md5", _md5(files))
+    buckets.put(bucket, export.root + "manifest-files.json", files, sse)
+    buckets.put(bucket, export.root + "manifest-files.md5", _md5(files), sse)
     ended = store.now()
     summary = orjson.dumps(_summary(export, ended))
-    buckets.put(bucket, export.root + "manifest-summary.json", summary)
-    buckets.put(bucket, export.root + "manifest-summary.md5", _md5(summary))
+    buckets.put(bucket, export.root + "manifest-summary.json", summary, sse)
+    buckets.put(bucket, export.root + "manifest-summary.md5", _md5(summary), sse)
     _drop_area(store, export)
     _save(store, export, replace(export, status="COMPLETED", phase="done", ended=ended))
+
+
+def _sse(export: Export) -> tuple[str, str | None]:
+    return export.request.get("S3SseAlgorithm", "AES256"), export.request.get("S3SseKmsKeyId")
 
 
 def _md5(data: bytes) -> bytes:
