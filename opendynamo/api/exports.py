@@ -8,6 +8,7 @@ from typing import Any
 
 from opendynamo import errors
 from opendynamo.api.backups import iso_seconds
+from opendynamo.api.common import table_resource_id
 from opendynamo.engine import backups, catalog, exports
 from opendynamo.engine.exports import Export
 from opendynamo.model import layout
@@ -185,13 +186,8 @@ def describe_export(ctx: Any, body: Body) -> Body:
 
 
 def _find(txn: ReadTxn, ctx: Any, arn: str) -> Export:
-    parts = arn.split(":", 5)
-    resource = parts[5].split("/") if len(parts) == 6 else []
-    if len(resource) != 4 or resource[0] != "table" or resource[2] != "export":
-        raise errors.validation("Invalid Export ARN")
-    if parts[4] != ctx.account:
-        raise errors.access_denied("Access is denied")
-    export = exports.get(txn, ctx.account, ctx.region, resource[3])
+    export_id = table_resource_id(arn, ctx.account, "export", "Export")
+    export = exports.get(txn, ctx.account, ctx.region, export_id)
     if export is None or export.arn != arn:
         raise errors.DynamoError("ExportNotFoundException", f"Export not found: {arn}")
     return export

@@ -29,6 +29,7 @@ import orjson
 
 from opendynamo import errors
 from opendynamo.api import tables
+from opendynamo.api.common import table_resource_id
 from opendynamo.api.keys import key_from_item
 from opendynamo.engine import backups, catalog, exports, items, jobs, stats
 from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
@@ -156,13 +157,8 @@ def _by_token(txn: ReadTxn, ctx: Any, token: str, table: str) -> Import | None:
 
 def describe_import(ctx: Any, body: Body) -> Body:
     arn = body["ImportArn"]
-    parts = arn.split(":", 5)
-    resource = parts[5].split("/") if len(parts) == 6 else []
-    if len(resource) != 4 or resource[0] != "table" or resource[2] != "import":
-        raise errors.validation("Invalid Import ARN")
-    if parts[4] != ctx.account:
-        raise errors.access_denied("Access is denied")
-    raw = ctx.store.read_one(layout.import_key(ctx.account, ctx.region, resource[3]))
+    import_id = table_resource_id(arn, ctx.account, "import", "Import")
+    raw = ctx.store.read_one(layout.import_key(ctx.account, ctx.region, import_id))
     job = None if raw is None else Import.decode(raw)
     if job is None or job.arn != arn:
         raise errors.DynamoError("ImportNotFoundException", f"Import not found: {arn}")

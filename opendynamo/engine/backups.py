@@ -133,9 +133,27 @@ def split_backup_arn(arn: str) -> tuple[str, str, str] | None:
 def begin(
     txn: WriteTxn, meta: TableMeta, kind: str, name: str, now: float, log_from: int
 ) -> Snapshot:
-    """Start a snapshot of the table: hold its change log from `log_from` (the store's clock,
-    read before this transaction) and queue the copy. `meta` was read in `txn`."""
-    snapshot = Snapshot(
+    """Start a snapshot of the table (USER or PITR): hold its change log from `log_from` (the
+    store's clock, read before this transaction) and queue the copy. `meta` was read in
+    `txn`."""
+    snapshot = _new(meta, kind, name, now, log_from, at=log_from if kind == USER else 0)
+    holder = "pitr" if kind == PITR else snapshot.id
+    _queue(txn, meta, snapshot, holder)
+    return snapshot
+
+
+def begin_instant(
+    txn: WriteTxn, meta: TableMeta, base: Snapshot, at: int, now: float, name: str = ""
+) -> Snapshot:
+    """Start making the table as it was at `at` (clock, us) out of the recovery snapshot
+    `base` and the log, which this snapshot holds from the base's start until it is done."""
+    snapshot = _new(meta, INSTANT, name, now, base.log_from, at=at, base=base.id)
+    _queue(txn, meta, snapshot, snapshot.id)
+    return snapshot
+
+
+def _new(meta: TableMeta, kind: str, name: str, now: float, log_from: int, **more: Any) -> Snapshot:
+    return Snapshot(
         id=new_id(now),
         kind=kind,
         name=name,
@@ -145,44 +163,18 @@ def begin(
         table=orjson.loads(meta.encode()),
         requested=now,
         log_from=log_from,
-        at=log_from if kind == USER else 0,
+        **more,
     )
+
+
+def _queue(txn: WriteTxn, meta: TableMeta, snapshot: Snapshot, holder: str) -> None:
+    """Hold the table's log for the snapshot (a holder keeps its earliest claim) and store
+    it with its job."""
     held = dict(meta.change_log)
-    held.setdefault(_holder(snapshot), log_from)
+    held.setdefault(holder, snapshot.log_from)
     catalog.put_table(txn, catalog.replace(meta, change_log=held))
     txn.put(snapshot.key, snapshot.encode())
     txn.put(layout.JOBS + snapshot.key, b"")
-    return snapshot
-
-
-def _holder(snapshot: Snapshot) -> str:
-    return "pitr" if snapshot.kind == PITR else snapshot.id
-
-
-def begin_instant(
-    txn: WriteTxn, meta: TableMeta, base: Snapshot, at: int, now: float, name: str = ""
-) -> Snapshot:
-    """Start making the table as it was at `at` (clock, us) out of the recovery snapshot
-    `base` and the log, which this snapshot holds from the base's start until it is done."""
-    snapshot = Snapshot(
-        id=new_id(now),
-        kind=INSTANT,
-        name=name,
-        account=meta.account,
-        region=meta.region,
-        uid=catalog.new_uid(),
-        table=orjson.loads(meta.encode()),
-        requested=now,
-        log_from=base.log_from,
-        at=at,
-        base=base.id,
-    )
-    held = dict(meta.change_log)
-    held[snapshot.id] = base.log_from
-    catalog.put_table(txn, catalog.replace(meta, change_log=held))
-    txn.put(snapshot.key, snapshot.encode())
-    txn.put(layout.JOBS + snapshot.key, b"")
-    return snapshot
 
 
 def get(txn: ReadTxn, account: str, region: str, backup_id: str) -> Snapshot | None:
@@ -264,47 +256,41 @@ def _source_table(txn: ReadTxn, snapshot: Snapshot) -> TableMeta | None:
 def _copy(
     store: Store, txn: WriteTxn, snapshot: Snapshot, source: TableMeta, batch: int
 ) -> Snapshot:
-    prefix = layout.items_prefix(source.uid_bytes)
-    end = prefix_end(prefix)
+    """Copy the next batch of the live table's items."""
+    snapshot = _copy_rows(txn, snapshot, layout.items_prefix(source.uid_bytes), batch)
+    if snapshot.cursor is not None:
+        return snapshot
+    # The copy is complete: all it holds was read before this moment.
+    copied = replace(snapshot, copied_until=clock_us(store))
+    return replace(copied, phase="done" if snapshot.kind == PITR else _after_copy(copied))
+
+
+def _copy_snapshot(txn: WriteTxn, snapshot: Snapshot, base: Snapshot, batch: int) -> Snapshot:
+    """Copy the next batch of the base snapshot's items."""
+    snapshot = _copy_rows(txn, snapshot, layout.snapshot_prefix(base.uid_bytes), batch)
+    if snapshot.cursor is not None:
+        return snapshot
+    copied = replace(snapshot, copied_until=base.copied_until)  # the base's copy is this one's
+    return replace(copied, phase=_after_copy(copied))
+
+
+def _copy_rows(txn: WriteTxn, snapshot: Snapshot, prefix: bytes, batch: int) -> Snapshot:
+    """Copy the next batch of rows under `prefix` into the snapshot; its cursor is None once
+    the last was copied."""
     start = prefix if snapshot.cursor is None else bytes.fromhex(snapshot.cursor) + b"\x00"
-    rows = list(txn.range(start, end, limit=batch))
+    rows = list(txn.range(start, prefix_end(prefix), limit=batch))
     into = layout.snapshot_prefix(snapshot.uid_bytes)
     size = 0
     for key, stored in rows:
         txn.put(into + key[len(prefix) :], stored)
         size += records.size_of(stored)
-    snapshot = replace(
-        snapshot, item_count=snapshot.item_count + len(rows), size=snapshot.size + size
-    )
-    if len(rows) == batch:
-        return replace(snapshot, cursor=rows[-1][0].hex())
-    # The copy is complete: all it holds was read before this moment.
-    after = "done" if snapshot.kind == PITR else _after_copy(snapshot)
-    return replace(snapshot, phase=after, cursor=None, copied_until=clock_us(store))
+    cursor = rows[-1][0].hex() if len(rows) == batch else None
+    count = snapshot.item_count + len(rows)
+    return replace(snapshot, item_count=count, size=snapshot.size + size, cursor=cursor)
 
 
 def _after_copy(snapshot: Snapshot) -> str:
     return "redo" if snapshot.at > snapshot.log_from else "undo"
-
-
-def _copy_snapshot(txn: WriteTxn, snapshot: Snapshot, base: Snapshot, batch: int) -> Snapshot:
-    prefix = layout.snapshot_prefix(base.uid_bytes)
-    end = prefix_end(prefix)
-    start = prefix if snapshot.cursor is None else bytes.fromhex(snapshot.cursor) + b"\x00"
-    rows = list(txn.range(start, end, limit=batch))
-    into = layout.snapshot_prefix(snapshot.uid_bytes)
-    size = 0
-    for key, stored in rows:
-        txn.put(into + key[len(prefix) :], stored)
-        size += records.size_of(stored)
-    snapshot = replace(
-        snapshot, item_count=snapshot.item_count + len(rows), size=snapshot.size + size
-    )
-    if len(rows) == batch:
-        return replace(snapshot, cursor=rows[-1][0].hex())
-    # The base was complete: its copy's end is this one's.
-    done = replace(snapshot, cursor=None, copied_until=base.copied_until)
-    return replace(done, phase=_after_copy(done))
 
 
 def _replay(txn: WriteTxn, snapshot: Snapshot, batch: int, *, redo: bool) -> Snapshot:
