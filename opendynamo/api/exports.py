@@ -189,7 +189,10 @@ def _find(txn: ReadTxn, ctx: Any, arn: str) -> Export:
     export_id = table_resource_id(arn, ctx.account, "export", "Export")
     export = exports.get(txn, ctx.account, ctx.region, export_id)
     if export is None or export.arn != arn:
-        raise errors.DynamoError("ExportNotFoundException", f"Export not found: {arn}")
+        # DynamoDB says it twice (a live capture).
+        raise errors.DynamoError(
+            "ExportNotFoundException", f"Export not found: Export not found: {arn}"
+        )
     return export
 
 

@@ -184,8 +184,14 @@ def list_imports(ctx: Any, body: Body) -> Body:
     page = found[:limit]
     out: Body = {"ImportSummaryList": [_summary(job) for job in page]}
     if len(found) > limit:
-        out["NextToken"] = page[-1].id.encode().hex() * 4
+        out["NextToken"] = _token(page[-1].id)
     return out
+
+
+def _token(after: str) -> str:
+    """A NextToken as DynamoDB's look (hex, 112 or more digits, in 16s): the id of the last
+    import listed, zero-padded."""
+    return after.encode().hex().ljust(112, "0")
 
 
 def _untoken(token: str) -> str:
@@ -193,7 +199,7 @@ def _untoken(token: str) -> str:
         raw = bytes.fromhex(token)
     except ValueError:
         return ""
-    return raw[: len(raw) // 4].decode(errors="replace")
+    return raw.rstrip(b"\x00").decode(errors="replace")
 
 
 def _summary(job: Import) -> Body:
