@@ -102,9 +102,7 @@ class Server:
             pass
         self.process.wait()
 
-    def client(
-        self, service: str = "dynamodb", region: str = REGION, **credentials: Any
-    ) -> Any:
+    def client(self, service: str = "dynamodb", region: str = REGION, **credentials: Any) -> Any:
         """A boto3 client without retries (errors surface); `credentials` (aws_access_key_id,
         aws_secret_access_key, aws_session_token) replace the test defaults."""
         return boto3.client(
@@ -252,3 +250,25 @@ def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
     """(code, message) of a botocore ClientError."""
     err = excinfo.value.response["Error"]
     return err["Code"], err.get("Message", "")
+
+
+def wait_export(client: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The export's description once it is no longer IN_PROGRESS."""
+    return _wait_done(lambda: client.describe_export(ExportArn=arn)["ExportDescription"],
+                      "ExportStatus", timeout)  # fmt: skip
+
+
+def wait_import(client: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The import's description once it is no longer IN_PROGRESS."""
+    return _wait_done(lambda: client.describe_import(ImportArn=arn)["ImportTableDescription"],
+                      "ImportStatus", timeout)  # fmt: skip
+
+
+def _wait_done(describe: Callable[[], Any], status: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        description = dict(describe())
+        if description[status] != "IN_PROGRESS":
+            return description
+        assert time.monotonic() < deadline, f"still running: {description}"
+        time.sleep(0.05)

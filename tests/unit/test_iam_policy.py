@@ -39,9 +39,14 @@ def document(*statements: dict[str, Any], version: str | None = "2012-10-17") ->
     return body
 
 
-def allowed(policy_document: dict[str, Any], action: str = "dynamodb:GetItem",
-            resource: str = TABLE, context: Context | None = None,
-            principal: Principal | None = None, kind: Kind = "identity") -> bool:
+def allowed(
+    policy_document: dict[str, Any],
+    action: str = "dynamodb:GetItem",
+    resource: str = TABLE,
+    context: Context | None = None,
+    principal: Principal | None = None,
+    kind: Kind = "identity",
+) -> bool:
     policy = parse_policy(policy_document, kind=kind)
     allow, deny = matches(policy, Request(action, resource, context or {}), principal)
     return allow and not deny
@@ -89,22 +94,55 @@ LEGACY = "The policy failed legacy parsing"
         (document(statement(Condition={"ForAnyValue::StringEquals": {"a": "1"}})), SYNTAX),
         (document(statement(Effect="allow")), LEGACY),
         (document(statement(Condition={"DateGreaterThan": {"aws:CurrentTime": "soon"}})), LEGACY),
-        (document(statement(Condition={"DateLessThan": {"aws:CurrentTime": "2016-13-01"}})), LEGACY),
+        (
+            document(statement(Condition={"DateLessThan": {"aws:CurrentTime": "2016-13-01"}})),
+            LEGACY,
+        ),
         (document(statement(Resource="arn:aws:s3::example_bucket")), LEGACY),
-        (document(statement(Sid="a"), statement(Sid="a")), "Statement IDs (SID) in a single policy must be unique."),
-        (document(statement(Sid="has space")), "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"),
+        (
+            document(statement(Sid="a"), statement(Sid="a")),
+            "Statement IDs (SID) in a single policy must be unique.",
+        ),
+        (
+            document(statement(Sid="has space")),
+            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+        ),
         (document({"Effect": "Allow", "Resource": "*"}), "Policy statement must contain actions."),
         (document(statement(Action=[])), "Policy statement must contain actions."),
-        (document({"Effect": "Allow", "Action": "s3:ListBucket"}), "Policy statement must contain resources."),
+        (
+            document({"Effect": "Allow", "Action": "s3:ListBucket"}),
+            "Policy statement must contain resources.",
+        ),
         (document(statement(Resource=[])), "Policy statement must contain resources."),
-        (document(statement(Action="GetItem")), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
-        (document(statement(Action="s3:List:Bucket")), "Actions/Condition can contain only one colon."),
+        (
+            document(statement(Action="GetItem")),
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+        ),
+        (
+            document(statement(Action="s3:List:Bucket")),
+            "Actions/Condition can contain only one colon.",
+        ),
         (document(statement(Action="a a:ListBucket")), "Vendor a a is not valid"),
-        (document(statement(Resource="invalid resource")), 'Resource invalid resource must be in ARN format or "*".'),
-        (document(statement(Resource="a:b:c:d:e:f:g:h")), 'Partition "b" is not valid for resource "arn:b:c:d:e:f:g:h".'),
-        (document(statement(Resource="arn:aws")), "Resource vendor must be fully qualified and cannot contain regexes."),
-        (document(statement(Resource="arn:aws:iam:us-east-1::user/x")), "IAM resource arn:aws:iam:us-east-1::user/x cannot contain region information."),
-        (document(statement(Principal={"AWS": ACCOUNT})), "Policy document should not specify a principal."),
+        (
+            document(statement(Resource="invalid resource")),
+            'Resource invalid resource must be in ARN format or "*".',
+        ),
+        (
+            document(statement(Resource="a:b:c:d:e:f:g:h")),
+            'Partition "b" is not valid for resource "arn:b:c:d:e:f:g:h".',
+        ),
+        (
+            document(statement(Resource="arn:aws")),
+            "Resource vendor must be fully qualified and cannot contain regexes.",
+        ),
+        (
+            document(statement(Resource="arn:aws:iam:us-east-1::user/x")),
+            "IAM resource arn:aws:iam:us-east-1::user/x cannot contain region information.",
+        ),
+        (
+            document(statement(Principal={"AWS": ACCOUNT})),
+            "Policy document should not specify a principal.",
+        ),
     ],
 )
 def test_identity_policy_refusals(body: Any, message: str) -> None:
@@ -117,12 +155,22 @@ def test_identity_policy_refusals(body: Any, message: str) -> None:
         (document(statement()), "resource", "Missing required field Principal"),
         (document(statement()), "trust", "Missing required field Principal"),
         (document(statement(Principal={"AWS": ACCOUNT})), "trust", "Has prohibited field Resource"),
-        (document(statement(Principal={"AWS": "alice"})), "resource", 'Invalid principal in policy: "AWS":"alice"'),
-        (document(statement(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/*"})), "resource",
-         f'Invalid principal in policy: "AWS":"arn:aws:iam::{ACCOUNT}:user/*"'),
-        (document(statement(Principal={"AWS": []})), "resource",
-         "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: "
-         "The passed in policy has a statement with no principals!"),
+        (
+            document(statement(Principal={"AWS": "alice"})),
+            "resource",
+            'Invalid principal in policy: "AWS":"alice"',
+        ),
+        (
+            document(statement(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/*"})),
+            "resource",
+            f'Invalid principal in policy: "AWS":"arn:aws:iam::{ACCOUNT}:user/*"',
+        ),
+        (
+            document(statement(Principal={"AWS": []})),
+            "resource",
+            "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: "
+            "The passed in policy has a statement with no principals!",
+        ),
         (document(statement(Principal="someone")), "resource", SYNTAX),
         (document(statement(Principal={"Robot": "x"})), "resource", SYNTAX),
         (document(statement(Principal="*", NotPrincipal="*")), "resource", SYNTAX),
@@ -153,10 +201,21 @@ def test_accepted_documents() -> None:
     assert (parsed.version, parsed.id, parsed.statements[0].sid) == ("2012-10-17", "x", "One")
     # IAM ignores an unknown operator whose block is empty, and takes numbers and booleans.
     parse_policy(document(statement(Condition={"Whatever": {}})), kind="identity")
-    parse_policy(document(statement(Condition={"NumericLessThan": {"k": 10}, "Bool": {"b": True}})),
-                 kind="identity")
-    parse_policy(document({"Effect": "Allow", "Principal": {"Service": "x.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}, version="2008-10-17"), kind="trust")
+    parse_policy(
+        document(statement(Condition={"NumericLessThan": {"k": 10}, "Bool": {"b": True}})),
+        kind="identity",
+    )
+    parse_policy(
+        document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "x.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            },
+            version="2008-10-17",
+        ),
+        kind="trust",
+    )
 
 
 def test_known_operators() -> None:
@@ -218,10 +277,16 @@ def test_resource_matching(pattern: str, resource: str, expected: bool) -> None:
 
 
 def test_statement_lists_and_effects() -> None:
-    policy = parse_policy(document(
-        statement(Action=["dynamodb:Query", "dynamodb:Get*"], Resource=[f"{TABLE}*", "arn:aws:s3:::other"]),
-        statement(Effect="Deny", Action="dynamodb:Query", Resource=f"{TABLE}/index/Secret"),
-    ), kind="identity")
+    policy = parse_policy(
+        document(
+            statement(
+                Action=["dynamodb:Query", "dynamodb:Get*"],
+                Resource=[f"{TABLE}*", "arn:aws:s3:::other"],
+            ),
+            statement(Effect="Deny", Action="dynamodb:Query", Resource=f"{TABLE}/index/Secret"),
+        ),
+        kind="identity",
+    )
     query_index = Request("dynamodb:Query", f"{TABLE}/index/Open", {})
     query_secret = Request("dynamodb:Query", f"{TABLE}/index/Secret", {})
     assert matches(policy, query_index) == (True, False)
@@ -231,7 +296,8 @@ def test_statement_lists_and_effects() -> None:
 
 def test_not_action_and_not_resource() -> None:
     everything_but_delete = document(
-        {"Effect": "Allow", "NotAction": "dynamodb:Delete*", "Resource": "*"})
+        {"Effect": "Allow", "NotAction": "dynamodb:Delete*", "Resource": "*"}
+    )
     assert allowed(everything_but_delete, "dynamodb:PutItem")
     assert allowed(everything_but_delete, "iam:CreateUser")
     assert not allowed(everything_but_delete, "dynamodb:DeleteItem")
@@ -305,8 +371,9 @@ NOW_EPOCH = 1717243200
         ("ArnNotEquals", ["arn:aws:dynamodb:*:*:table/Other"], TABLE, True),
     ],
 )
-def test_operator_families(operator: str, values: list[Any], request_value: str,
-                           expected: bool) -> None:
+def test_operator_families(
+    operator: str, values: list[Any], request_value: str, expected: bool
+) -> None:
     assert condition_holds(operator, "k", values, {"k": request_value}) is expected
 
 
@@ -370,8 +437,9 @@ def test_if_exists_compares_when_present() -> None:
         ("StringEqualsIfExists", ["a"], ["a"], False),
     ],
 )
-def test_set_qualifiers(operator: str, values: list[str], request_values: list[str] | str,
-                        expected: bool) -> None:
+def test_set_qualifiers(
+    operator: str, values: list[str], request_values: list[str] | str, expected: bool
+) -> None:
     assert condition_holds(operator, "k", values, {"k": request_values}) is expected
 
 
@@ -394,11 +462,11 @@ def test_null(value: str | bool, context: Context, expected: bool) -> None:
 
 def test_non_string_context_values() -> None:
     assert condition_holds("Bool", "aws:SecureTransport", ["true"], {"aws:SecureTransport": True})
-    assert condition_holds("Bool", "aws:SecureTransport", ["false"],
-                           {"aws:SecureTransport": False})
+    assert condition_holds("Bool", "aws:SecureTransport", ["false"], {"aws:SecureTransport": False})
     assert condition_holds("NumericGreaterThan", "aws:EpochTime", ["1"], {"aws:EpochTime": 5})
-    assert condition_holds("DateGreaterThan", "aws:EpochTime", ["2020-01-01"],
-                           {"aws:EpochTime": NOW_EPOCH})
+    assert condition_holds(
+        "DateGreaterThan", "aws:EpochTime", ["2020-01-01"], {"aws:EpochTime": NOW_EPOCH}
+    )
 
 
 def test_unknown_operator_is_a_programming_error() -> None:
@@ -407,13 +475,22 @@ def test_unknown_operator_is_a_programming_error() -> None:
 
 
 def test_conditions_and_together_and_values_or_together() -> None:
-    body = document(statement(Condition={
-        "StringEquals": {"dynamodb:Select": ["SPECIFIC_ATTRIBUTES", "COUNT"],
-                         "dynamodb:ReturnValues": "NONE"},
-        "Bool": {"aws:SecureTransport": "true"},
-    }))
-    good: dict[str, str | bool] = {"dynamodb:Select": "COUNT", "dynamodb:ReturnValues": "NONE",
-            "aws:SecureTransport": True}
+    body = document(
+        statement(
+            Condition={
+                "StringEquals": {
+                    "dynamodb:Select": ["SPECIFIC_ATTRIBUTES", "COUNT"],
+                    "dynamodb:ReturnValues": "NONE",
+                },
+                "Bool": {"aws:SecureTransport": "true"},
+            }
+        )
+    )
+    good: dict[str, str | bool] = {
+        "dynamodb:Select": "COUNT",
+        "dynamodb:ReturnValues": "NONE",
+        "aws:SecureTransport": True,
+    }
     assert allowed(body, context=good)
     assert not allowed(body, context={**good, "dynamodb:ReturnValues": "ALL_OLD"})
     assert not allowed(body, context={**good, "aws:SecureTransport": False})
@@ -424,22 +501,27 @@ def test_conditions_and_together_and_values_or_together() -> None:
 
 def test_variables_in_resources() -> None:
     body = document(statement(Resource="arn:aws:dynamodb:*:*:table/${aws:username}-*"))
-    assert allowed(body, resource=TABLE.replace("Books", "alice-notes"),
-                   context={"aws:username": "alice"})
-    assert not allowed(body, resource=TABLE.replace("Books", "bob-notes"),
-                       context={"aws:username": "alice"})
+    assert allowed(
+        body, resource=TABLE.replace("Books", "alice-notes"), context={"aws:username": "alice"}
+    )
+    assert not allowed(
+        body, resource=TABLE.replace("Books", "bob-notes"), context={"aws:username": "alice"}
+    )
     # A variable whose key the request lacks makes that entry match nothing.
     assert not allowed(body, resource=TABLE.replace("Books", "alice-notes"))
 
 
 def test_variable_values_match_literally() -> None:
     body = document(statement(Resource="arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}"))
-    assert allowed(body, resource=TABLE.replace("Books", "a*"),
-                   context={"aws:PrincipalTag/team": "a*"})
-    assert not allowed(body, resource=TABLE.replace("Books", "abc"),
-                       context={"aws:PrincipalTag/team": "a*"})
-    assert allowed(body, resource=TABLE.replace("Books", "blue"),
-                   context={"aws:principaltag/TEAM": "blue"})
+    assert allowed(
+        body, resource=TABLE.replace("Books", "a*"), context={"aws:PrincipalTag/team": "a*"}
+    )
+    assert not allowed(
+        body, resource=TABLE.replace("Books", "abc"), context={"aws:PrincipalTag/team": "a*"}
+    )
+    assert allowed(
+        body, resource=TABLE.replace("Books", "blue"), context={"aws:principaltag/TEAM": "blue"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -475,22 +557,34 @@ def test_version_2008_does_not_substitute() -> None:
     assert not allowed(old, resource=TABLE.replace("Books", "alice"), context=context)
     unversioned = document(statement(Resource=resource), version=None)
     assert not allowed(unversioned, resource=TABLE.replace("Books", "alice"), context=context)
-    assert allowed(document(statement(Resource=resource)),
-                   resource=TABLE.replace("Books", "alice"), context=context)
+    assert allowed(
+        document(statement(Resource=resource)),
+        resource=TABLE.replace("Books", "alice"),
+        context=context,
+    )
 
 
 def test_variables_in_condition_values() -> None:
-    body = document(statement(Condition={
-        "StringEquals": {"aws:PrincipalTag/team": "${aws:ResourceTag/team}"},
-        "StringLike": {"dynamodb:Attributes": "${aws:username}${*}"},
-    }))
-    context: Context = {"aws:PrincipalTag/team": "blue", "aws:ResourceTag/team": "blue",
-                        "dynamodb:Attributes": "alice*"}
+    body = document(
+        statement(
+            Condition={
+                "StringEquals": {"aws:PrincipalTag/team": "${aws:ResourceTag/team}"},
+                "StringLike": {"dynamodb:Attributes": "${aws:username}${*}"},
+            }
+        )
+    )
+    context: Context = {
+        "aws:PrincipalTag/team": "blue",
+        "aws:ResourceTag/team": "blue",
+        "dynamodb:Attributes": "alice*",
+    }
     assert allowed(body, context={**context, "aws:username": "alice"})
-    assert not allowed(body, context={**context, "aws:username": "alice",
-                                      "dynamodb:Attributes": "alice-x"})
-    assert not allowed(body, context={**context, "aws:username": "alice",
-                                      "aws:ResourceTag/team": "red"})
+    assert not allowed(
+        body, context={**context, "aws:username": "alice", "dynamodb:Attributes": "alice-x"}
+    )
+    assert not allowed(
+        body, context={**context, "aws:username": "alice", "aws:ResourceTag/team": "red"}
+    )
     assert not allowed(body, context=context)  # aws:username absent: the value matches nothing
 
 
@@ -505,10 +599,12 @@ def test_negated_condition_with_an_absent_variable() -> None:
 # ---------------------------------------------------------------- principals
 
 
-def resource_policy(principal: Any, effect: str = "Allow", element: str = "Principal"
-                    ) -> dict[str, Any]:
-    return document({"Effect": effect, element: principal, "Action": "dynamodb:*",
-                     "Resource": TABLE})
+def resource_policy(
+    principal: Any, effect: str = "Allow", element: str = "Principal"
+) -> dict[str, Any]:
+    return document(
+        {"Effect": effect, element: principal, "Action": "dynamodb:*", "Resource": TABLE}
+    )
 
 
 @pytest.mark.parametrize(
@@ -540,8 +636,12 @@ def test_principal_forms(principal: Any, who: Principal | None, expected: bool) 
 def test_not_principal() -> None:
     body = document(
         {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": TABLE},
-        {"Effect": "Deny", "NotPrincipal": {"AWS": ALICE.arn}, "Action": "dynamodb:*",
-         "Resource": TABLE},
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": ALICE.arn},
+            "Action": "dynamodb:*",
+            "Resource": TABLE,
+        },
     )
     assert allowed(body, principal=ALICE, kind="resource")
     assert not allowed(body, principal=STRANGER, kind="resource")
@@ -549,8 +649,10 @@ def test_not_principal() -> None:
 
 def test_account_principal_needs_the_account_not_just_the_name() -> None:
     # How AssumeRole asks whether a trust policy names the caller itself.
-    trust = parse_policy(document({"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
-                                   "Action": "sts:AssumeRole"}), kind="trust")
+    trust = parse_policy(
+        document({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}),
+        kind="trust",
+    )
     request = Request("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/R", {})
     assert matches(trust, request, ALICE) == (True, False)
     assert matches(trust, request, Principal(ALICE.arn, "")) == (False, False)
@@ -562,66 +664,110 @@ GAME_SCORES = f"arn:aws:dynamodb:us-west-2:{ACCOUNT}:table/GameScores"
 
 
 def test_only_my_items() -> None:
-    body = document({
-        "Effect": "Allow",
-        "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                   "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                   "dynamodb:BatchWriteItem"],
-        "Resource": [GAME_SCORES],
-        "Condition": {"ForAllValues:StringEquals": {
-            "dynamodb:LeadingKeys": ["${www.amazon.com:user_id}"]}},
-    })
+    body = document(
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+            ],
+            "Resource": [GAME_SCORES],
+            "Condition": {
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${www.amazon.com:user_id}"]}
+            },
+        }
+    )
     me: dict[str, Any] = {"www.amazon.com:user_id": "amzn1.account.A"}
-    assert allowed(body, "dynamodb:GetItem", GAME_SCORES,
-                   {**me, "dynamodb:LeadingKeys": ["amzn1.account.A"]})
-    assert allowed(body, "dynamodb:BatchWriteItem", GAME_SCORES,
-                   {**me, "dynamodb:LeadingKeys": ["amzn1.account.A", "amzn1.account.A"]})
-    assert not allowed(body, "dynamodb:BatchGetItem", GAME_SCORES,
-                       {**me, "dynamodb:LeadingKeys": ["amzn1.account.A", "amzn1.account.B"]})
+    assert allowed(
+        body, "dynamodb:GetItem", GAME_SCORES, {**me, "dynamodb:LeadingKeys": ["amzn1.account.A"]}
+    )
+    assert allowed(
+        body,
+        "dynamodb:BatchWriteItem",
+        GAME_SCORES,
+        {**me, "dynamodb:LeadingKeys": ["amzn1.account.A", "amzn1.account.A"]},
+    )
+    assert not allowed(
+        body,
+        "dynamodb:BatchGetItem",
+        GAME_SCORES,
+        {**me, "dynamodb:LeadingKeys": ["amzn1.account.A", "amzn1.account.B"]},
+    )
     assert not allowed(body, "dynamodb:Scan", GAME_SCORES, me)
     # Without the caller's web identity, only a request touching no keys would pass.
-    assert not allowed(body, "dynamodb:GetItem", GAME_SCORES,
-                       {"dynamodb:LeadingKeys": ["amzn1.account.A"]})
+    assert not allowed(
+        body, "dynamodb:GetItem", GAME_SCORES, {"dynamodb:LeadingKeys": ["amzn1.account.A"]}
+    )
 
 
 def test_only_some_attributes() -> None:
-    body = document({
-        "Effect": "Allow",
-        "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
-                   "dynamodb:Scan", "dynamodb:UpdateItem"],
-        "Resource": [GAME_SCORES, f"{GAME_SCORES}/index/TopScoreDateTimeIndex"],
-        "Condition": {
-            "ForAllValues:StringEquals": {
-                "dynamodb:Attributes": ["UserId", "GameTitle", "TopScore", "TopScoreDateTime"]},
-            "StringEqualsIfExists": {
-                "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
-                "dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
-        },
-    })
-    projection = {"dynamodb:Attributes": ["UserId", "TopScore"],
-                  "dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
+    body = document(
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Scan",
+                "dynamodb:UpdateItem",
+            ],
+            "Resource": [GAME_SCORES, f"{GAME_SCORES}/index/TopScoreDateTimeIndex"],
+            "Condition": {
+                "ForAllValues:StringEquals": {
+                    "dynamodb:Attributes": ["UserId", "GameTitle", "TopScore", "TopScoreDateTime"]
+                },
+                "StringEqualsIfExists": {
+                    "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
+                    "dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"],
+                },
+            },
+        }
+    )
+    projection = {
+        "dynamodb:Attributes": ["UserId", "TopScore"],
+        "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
+    }
     assert allowed(body, "dynamodb:Query", GAME_SCORES, projection)
-    assert allowed(body, "dynamodb:Query", f"{GAME_SCORES}/index/TopScoreDateTimeIndex",
-                   projection)
+    assert allowed(body, "dynamodb:Query", f"{GAME_SCORES}/index/TopScoreDateTimeIndex", projection)
     assert not allowed(body, "dynamodb:Query", f"{GAME_SCORES}/index/Other", projection)
-    assert not allowed(body, "dynamodb:Query", GAME_SCORES,
-                       {**projection, "dynamodb:Attributes": ["UserId", "Wins"]})
-    assert not allowed(body, "dynamodb:Query", GAME_SCORES,
-                       {**projection, "dynamodb:Select": "ALL_ATTRIBUTES"})
-    update = {"dynamodb:Attributes": ["UserId", "GameTitle", "TopScore"],
-              "dynamodb:ReturnValues": "UPDATED_NEW"}
+    assert not allowed(
+        body,
+        "dynamodb:Query",
+        GAME_SCORES,
+        {**projection, "dynamodb:Attributes": ["UserId", "Wins"]},
+    )
+    assert not allowed(
+        body, "dynamodb:Query", GAME_SCORES, {**projection, "dynamodb:Select": "ALL_ATTRIBUTES"}
+    )
+    update = {
+        "dynamodb:Attributes": ["UserId", "GameTitle", "TopScore"],
+        "dynamodb:ReturnValues": "UPDATED_NEW",
+    }
     assert allowed(body, "dynamodb:UpdateItem", GAME_SCORES, update)
-    assert not allowed(body, "dynamodb:UpdateItem", GAME_SCORES,
-                       {**update, "dynamodb:ReturnValues": "ALL_OLD"})
+    assert not allowed(
+        body, "dynamodb:UpdateItem", GAME_SCORES, {**update, "dynamodb:ReturnValues": "ALL_OLD"}
+    )
 
 
 def test_block_transactions() -> None:
     body = document(
         statement(Action="dynamodb:*"),
-        statement(Effect="Deny", Action="dynamodb:*", Condition={
-            "ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": [
-                "TransactWriteItems", "TransactGetItems"]}}),
+        statement(
+            Effect="Deny",
+            Action="dynamodb:*",
+            Condition={
+                "ForAnyValue:StringEquals": {
+                    "dynamodb:EnclosingOperation": ["TransactWriteItems", "TransactGetItems"]
+                }
+            },
+        ),
     )
     assert allowed(body, "dynamodb:PutItem")
-    assert not allowed(body, "dynamodb:PutItem",
-                       context={"dynamodb:EnclosingOperation": "TransactWriteItems"})
+    assert not allowed(
+        body, "dynamodb:PutItem", context={"dynamodb:EnclosingOperation": "TransactWriteItems"}
+    )

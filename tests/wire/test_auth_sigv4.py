@@ -64,9 +64,7 @@ def _root_args(key: dict[str, str]) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def sigv4(
-    tmp_path_factory: pytest.TempPathFactory, backend: Backend
-) -> Iterator[Server]:
+def sigv4(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
     """`--auth sigv4` with a configured root key, two workers, sessions as short as 1 s."""
     srv = Server(
         tmp_path_factory.mktemp("sigv4"),

@@ -15,14 +15,13 @@ import gzip
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Server, create_hash_table
+from tests.conftest import Server, create_hash_table, wait_export, wait_import
 
 MARKER = "plaintext-marker-8a1f0c"
 ENV = {"OPENDYNAMO_PITR_LAG": "1", "OPENDYNAMO_HOUSEKEEPER_INTERVAL": "0.05"}
@@ -40,24 +39,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Pa
     server.stop()
 
 
-def wait(describe: Any, status_of: Any) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        described = describe()
-        if status_of(described) != "IN_PROGRESS":
-            return dict(described)
-        assert time.monotonic() < deadline, "still IN_PROGRESS"
-        time.sleep(0.1)
-
-
 def export(client: Any, table: str) -> dict[str, Any]:
     arn = client.describe_table(TableName=table)["Table"]["TableArn"]
     started = client.export_table_to_point_in_time(TableArn=arn, S3Bucket="vault")
     export_arn = started["ExportDescription"]["ExportArn"]
-    return wait(
-        lambda: client.describe_export(ExportArn=export_arn)["ExportDescription"],
-        lambda d: d["ExportStatus"],
-    )
+    return wait_export(client, export_arn)
 
 
 def import_into(client: Any, source_prefix: str, name: str) -> dict[str, Any]:
@@ -73,10 +59,7 @@ def import_into(client: Any, source_prefix: str, name: str) -> dict[str, Any]:
         },
     )
     arn = started["ImportTableDescription"]["ImportArn"]
-    return wait(
-        lambda: client.describe_import(ImportArn=arn)["ImportTableDescription"],
-        lambda d: d["ImportStatus"],
-    )
+    return wait_import(client, arn)
 
 
 def test_exports_are_encrypted_and_read_back(setup: tuple[Server, Path, Path]) -> None:

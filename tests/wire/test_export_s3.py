@@ -22,7 +22,15 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import CREDENTIALS, REGION, Server, create_hash_table, free_port
+from tests.conftest import (
+    CREDENTIALS,
+    REGION,
+    Server,
+    create_hash_table,
+    free_port,
+    wait_export,
+    wait_import,
+)
 
 pytest.importorskip("moto.server", reason="moto's S3 server is not installed")
 
@@ -68,24 +76,11 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Ite
     server.stop()
 
 
-def wait(describe: Any, status_of: Any) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        described = describe()
-        if status_of(described) != "IN_PROGRESS":
-            return dict(described)
-        assert time.monotonic() < deadline, "still IN_PROGRESS"
-        time.sleep(0.1)
-
-
 def exported(client: Any, table: str, bucket: str, **extra: Any) -> dict[str, Any]:
     arn = client.describe_table(TableName=table)["Table"]["TableArn"]
     started = client.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, **extra)
     export_arn = started["ExportDescription"]["ExportArn"]
-    return wait(
-        lambda: client.describe_export(ExportArn=export_arn)["ExportDescription"],
-        lambda d: d["ExportStatus"],
-    )
+    return wait_export(client, export_arn)
 
 
 def test_export_to_s3_and_import_back(s3_server: Server, s3: Any) -> None:
@@ -133,10 +128,7 @@ def test_export_to_s3_and_import_back(s3_server: Server, s3: Any) -> None:
         },
     )
     arn = started["ImportTableDescription"]["ImportArn"]
-    imported = wait(
-        lambda: client.describe_import(ImportArn=arn)["ImportTableDescription"],
-        lambda d: d["ImportStatus"],
-    )
+    imported = wait_import(client, arn)
     assert imported["ImportStatus"] == "COMPLETED" and imported["ImportedItemCount"] == 30
     copy = client.scan(TableName=f"{table}-copy")["Items"]
     assert sorted(copy, key=lambda i: i["pk"]["S"]) == sorted(items, key=lambda i: i["pk"]["S"])

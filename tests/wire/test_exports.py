@@ -132,7 +132,7 @@ import pytest
 import zstandard
 
 from opendynamo.model import ion
-from tests.conftest import Backend, Server, error_of, unique_name
+from tests.conftest import Backend, Server, error_of, unique_name, wait_export, wait_import
 
 ENV = {
     "OPENDYNAMO_PITR_LAG": "1",
@@ -330,26 +330,6 @@ def scan_all(client: Any, table: str, **extra: Any) -> list[Item]:
 def put_all(client: Any, table: str, items: list[Item]) -> None:
     for item in items:
         client.put_item(TableName=table, Item=item)
-
-
-def wait_export(client: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        description = client.describe_export(ExportArn=arn)["ExportDescription"]
-        if description["ExportStatus"] != "IN_PROGRESS":
-            return description  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"export still running: {description}"
-        time.sleep(0.05)
-
-
-def wait_import(client: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        description = client.describe_import(ImportArn=arn)["ImportTableDescription"]
-        if description["ImportStatus"] != "IN_PROGRESS":
-            return description  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"import still running: {description}"
-        time.sleep(0.05)
 
 
 def export_id(arn: str) -> str:

@@ -287,9 +287,7 @@ def assert_index_exact(ddb: Any, table: str, model: dict[str, Item], settle: flo
 
 
 @pytest.fixture(scope="module")
-def slow_server(
-    tmp_path_factory: pytest.TempPathFactory, backend: Backend
-) -> Iterator[Server]:
+def slow_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
     """A dedicated server whose backfills take seconds (in memory, or on PostgreSQL)."""
     store = backend()
     data = tmp_path_factory.mktemp("slow") if store else None

@@ -196,9 +196,7 @@ class Terraform:
 
 
 @pytest.fixture(scope="module")
-def tf_server(
-    tmp_path_factory: pytest.TempPathFactory, backend: Backend
-) -> Iterator[Server]:
+def tf_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
     if not Path(TERRAFORM).is_file():
         pytest.skip("terraform binary not found (PATH or /usr/local/bin/terraform)")
     if not (MIRROR / "registry.terraform.io/hashicorp/aws").is_dir():

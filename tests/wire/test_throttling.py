@@ -48,9 +48,7 @@ PAUSE = 2.5  # seconds: refills a 1-unit bucket at least twice over
 
 
 @pytest.fixture(scope="module")
-def enforcing(
-    tmp_path_factory: pytest.TempPathFactory, backend: Backend
-) -> Iterator[Server]:
+def enforcing(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
     """A dedicated server that enforces provisioned throughput."""
     data: Path = tmp_path_factory.mktemp("throttling")
     srv = Server(data, workers=2, extra_args=("--enforce-capacity", *backend())).start()
