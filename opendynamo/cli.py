@@ -100,6 +100,14 @@ def main() -> None:
     "[default: standard output with --auth iam, else off]",
 )
 @click.option(
+    "--ttl-interval",
+    envvar="OPENDYNAMO_TTL_INTERVAL",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Seconds between sweeps that delete items whose Time to Live has passed.",
+)
+@click.option(
     "--export-dir",
     envvar="OPENDYNAMO_EXPORT_DIR",
     default="",
@@ -147,6 +155,7 @@ def serve(
     root_access_key_id: str,
     root_secret_access_key: str,
     audit_log: str | None,
+    ttl_interval: float,
     export_dir: str,
     s3_endpoint: str,
     export_encryption_key_file: str,
@@ -190,6 +199,7 @@ def serve(
         export_dir=os.path.abspath(export_dir) if export_dir else "",
         s3_endpoint=s3_endpoint,
         export_key_file=_key_file(export_encryption_key_file),
+        ttl_interval=ttl_interval,
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process

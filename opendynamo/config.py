@@ -34,6 +34,7 @@ class Settings:
     export_dir: str = ""  # the directory of export/import buckets; "" for data_dir/exports
     s3_endpoint: str = ""  # an S3-compatible service for exports and imports instead
     export_key_file: str = ""  # encrypts what exports write to the export directory
+    ttl_interval: float = 60.0  # seconds between Time to Live sweeps
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -54,6 +55,7 @@ class Settings:
             ENV_PREFIX + "EXPORT_DIR": self.export_dir,
             ENV_PREFIX + "S3_ENDPOINT": self.s3_endpoint,
             ENV_PREFIX + "EXPORT_ENCRYPTION_KEY_FILE": self.export_key_file,
+            ENV_PREFIX + "TTL_INTERVAL": str(self.ttl_interval),
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class Settings:
             export_dir=env.get(ENV_PREFIX + "EXPORT_DIR", ""),
             s3_endpoint=env.get(ENV_PREFIX + "S3_ENDPOINT", ""),
             export_key_file=env.get(ENV_PREFIX + "EXPORT_ENCRYPTION_KEY_FILE", ""),
+            ttl_interval=float(env.get(ENV_PREFIX + "TTL_INTERVAL") or default.ttl_interval),
         )
 
     def encryption_key(self) -> bytes | None:

@@ -20,6 +20,7 @@ from opendynamo.api import (
     tables,
     tags,
     transact,
+    ttl,
 )
 from opendynamo.api.context import Context
 from opendynamo.api.shapes import KNOWN_OPERATIONS
@@ -64,6 +65,8 @@ OPERATIONS: dict[str, Handler] = {
     "ImportTable": imports.import_table,
     "DescribeImport": imports.describe_import,
     "ListImports": imports.list_imports,
+    "UpdateTimeToLive": ttl.update_time_to_live,
+    "DescribeTimeToLive": ttl.describe_time_to_live,
     "PutResourcePolicy": resource_policies.put_resource_policy,
     "GetResourcePolicy": resource_policies.get_resource_policy,
     "DeleteResourcePolicy": resource_policies.delete_resource_policy,

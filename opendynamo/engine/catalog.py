@@ -104,6 +104,7 @@ class TableMeta:
     change_log: dict[str, int] = field(default_factory=dict)  # holder -> from (clock, us)
     pitr: dict[str, Any] | None = None  # point-in-time recovery: engine/backups.Recovery
     restore: dict[str, Any] | None = None  # a restore filling the table: engine/backups
+    ttl: dict[str, Any] | None = None  # Time to Live: engine/ttl
 
     @property
     def uid_bytes(self) -> bytes:

@@ -28,7 +28,7 @@ from opendynamo.storage.base import ReadTxn, WriteTxn, prefix_end
 
 FORMAT = 1
 _HEADER = 6  # FORMAT, flags, length of the image before (4 bytes)
-_OLD, _NEW = 1, 2
+_OLD, _NEW, _SERVICE = 1, 2, 4  # flags: an image before, an image after, made by the service
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +37,27 @@ class Change:
     encoded_key: bytes  # keycodec.encode_key of the item
     old: bytes | None  # the stored record (engine/records) before the change; None: no item
     new: bytes | None  # ... and after it
+    service: bool = False  # made by DynamoDB itself (a deletion by Time to Live)
 
 
 def record(
-    tally: Tally, meta: TableMeta, encoded_key: bytes, old: bytes | None, new: bytes | None
+    tally: Tally,
+    meta: TableMeta,
+    encoded_key: bytes,
+    old: bytes | None,
+    new: bytes | None,
+    service: bool = False,
 ) -> None:
     """Log the change of one item (stored records before and after; None: absent) with the
     write's counters: the transaction appends it when it applies them."""
-    tally.log.append((layout.changes_prefix(meta.uid_bytes), encoded_key, encode_images(old, new)))
+    value = encode_images(old, new, service)
+    tally.log.append((layout.changes_prefix(meta.uid_bytes), encoded_key, value))
 
 
-def encode_images(old: bytes | None, new: bytes | None) -> bytes:
+def encode_images(old: bytes | None, new: bytes | None, service: bool = False) -> bytes:
     """A change record's value: the stored records before and after (None: absent)."""
     flags = (_OLD if old is not None else 0) | (_NEW if new is not None else 0)
+    flags |= _SERVICE if service else 0
     before = old or b""
     return bytes((FORMAT, flags)) + len(before).to_bytes(4, "big") + before + (new or b"")
 
@@ -64,7 +72,8 @@ def decode_images(value: bytes) -> tuple[bytes | None, bytes | None]:
 
 def decode(key: bytes, value: bytes) -> Change:
     old, new = decode_images(value)
-    return Change(layout.change_stamp(key), layout.change_item_key(key), old, new)
+    service = bool(value[1] & _SERVICE)
+    return Change(layout.change_stamp(key), layout.change_item_key(key), old, new, service)
 
 
 def bounds(table_uid: bytes, after: int, until: int) -> tuple[bytes, bytes]:

@@ -71,16 +71,18 @@ def write(
     mutation: Mutation,
     size_error: str = SIZE_ERROR,
     tally: stats.Tally | None = None,
+    service: bool = False,
 ) -> WriteOutcome:
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
     An item over 400 KB is refused with `size_error`; an item whose index key attributes have
     the wrong type is refused before anything is written. With a `tally`, the counters of
     the table and its indexes change there, for the caller to apply before the transaction
-    ends (a batch or a transaction: every counter is then written once, and last)."""
+    ends (a batch or a transaction: every counter is then written once, and last). `service`
+    marks the change as DynamoDB's own (a deletion by Time to Live)."""
     if tally is None:
         tally = stats.Tally()
-        outcome = write(txn, meta, encoded_key, mutation, size_error, tally)
+        outcome = write(txn, meta, encoded_key, mutation, size_error, tally, service)
         tally.apply(txn)
         return outcome
     key = storage_key(meta, encoded_key)
@@ -93,7 +95,7 @@ def write(
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
         if meta.change_log:
-            changes.record(tally, meta, encoded_key, raw, None)
+            changes.record(tally, meta, encoded_key, raw, None, service)
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)

@@ -108,7 +108,12 @@ class App:
         self._start_auth()
 
     async def housekeeping(self, executor: Executor | None = None) -> None:
-        await housekeeper.run(self.store, executor=executor, buckets=self.settings.buckets())
+        await housekeeper.run(
+            self.store,
+            executor=executor,
+            buckets=self.settings.buckets(),
+            ttl_interval=self.settings.ttl_interval,
+        )
 
     def shutdown(self) -> None:
         if self._audit is not None:

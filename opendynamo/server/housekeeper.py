@@ -9,7 +9,7 @@ import os
 import time
 from concurrent.futures import Executor
 
-from opendynamo.engine import backups, directory, jobs
+from opendynamo.engine import backups, directory, jobs, ttl
 from opendynamo.engine.buckets import Buckets
 from opendynamo.storage.base import Store
 
@@ -31,22 +31,27 @@ async def run(
     interval: float = INTERVAL,
     executor: Executor | None = None,
     buckets: Buckets | None = None,
+    ttl_interval: float = 60.0,
 ) -> None:
     """Until cancelled: every `interval`, if this process holds the lease, work through
-    pending jobs (yielding to requests between steps). With an `executor` (a store that waits
+    pending jobs (yielding to requests between steps), and every `ttl_interval` delete the
+    items whose Time to Live has passed. With an `executor` (a store that waits
     on the network), each step runs on one of its threads instead of the event loop."""
     # The lease names its holder: process id, then random bytes (a pid alone may repeat
     # across the machines of a fleet).
     owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
-    purged = maintained = 0.0
+    purged = maintained = swept = 0.0
     loop = asyncio.get_running_loop()
 
     def tick() -> float:
-        nonlocal purged, maintained
+        nonlocal purged, maintained, swept
         # Renewing the lease before every step keeps it while a long job runs.
         if jobs.acquire_lease(store, owner):
             if jobs.step(store, buckets=buckets):
                 return STEP_PAUSE
+            if time.time() - swept >= ttl_interval:
+                swept = time.time()
+                ttl.sweep(store, store.now())
             if time.time() - maintained > RECOVERY_EVERY:
                 maintained = time.time()
                 backups.maintain(store, store.now())

@@ -1,0 +1,57 @@
+"""UpdateTimeToLive and DescribeTimeToLive (the sweep: engine/ttl)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opendynamo import errors
+from opendynamo.api.context import Context
+from opendynamo.engine import catalog, ttl
+from opendynamo.engine.catalog import TableMeta
+from opendynamo.storage.base import ReadTxn
+
+Body = dict[str, Any]
+
+
+def update_time_to_live(ctx: Context, body: Body) -> Body:
+    spec = body["TimeToLiveSpecification"]
+    enabled, attribute = spec["Enabled"], spec["AttributeName"]
+    if not attribute:
+        raise errors.validation(
+            "1 validation error detected: Value '' at 'timeToLiveSpecification.attributeName' "
+            "failed to satisfy constraint: Member must have length greater than or equal to 1"
+        )
+    now = ctx.store.now()
+    with ctx.store.write() as txn:
+        meta = _table(txn, ctx, body["TableName"])
+        current = ttl.status(meta, now)
+        if meta.ttl is not None and now - meta.ttl["changed"] < ttl.CHANGE_INTERVAL:
+            raise errors.validation(
+                "Time to live has been modified multiple times within a fixed interval"
+            )
+        if enabled and current in ("ENABLED", "ENABLING"):
+            raise errors.validation("TimeToLive is already enabled")
+        if not enabled and current in ("DISABLED", "DISABLING"):
+            raise errors.validation("TimeToLive is already disabled")
+        if not enabled and meta.ttl is not None and meta.ttl["attribute"] != attribute:
+            raise errors.validation(
+                "TimeToLive is active on a different AttributeName: current AttributeName is "
+                f"{meta.ttl['attribute']}"
+            )
+        setting = {"attribute": attribute, "enabled": enabled, "changed": now}
+        catalog.put_table(txn, catalog.replace(meta, ttl=setting))
+    return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
+
+
+def describe_time_to_live(ctx: Context, body: Body) -> Body:
+    now = ctx.store.now()
+    with ctx.store.read() as txn:
+        meta = _table(txn, ctx, body["TableName"])
+    return {"TimeToLiveDescription": ttl.describe(meta, now)}
+
+
+def _table(txn: ReadTxn, ctx: Context, name: str) -> TableMeta:
+    meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+    if meta is None or meta.status == "CREATING":
+        raise errors.table_not_found(name)
+    return meta

@@ -1,0 +1,162 @@
+"""Time to Live: UpdateTimeToLive, DescribeTimeToLive and the housekeeper's sweep.
+
+Pinned behaviour (DynamoDB's):
+- DescribeTimeToLive of a new table is `{"TimeToLiveStatus": "DISABLED"}`; after enabling,
+  ENABLING with its AttributeName, then ENABLED; after disabling, DISABLING, then DISABLED.
+- UpdateTimeToLive answers the TimeToLiveSpecification given. Refused with ValidationException:
+  enabling when enabled ("TimeToLive is already enabled"), disabling when disabled
+  ("TimeToLive is already disabled"), a second change within the interval ("Time to live has
+  been modified multiple times within a fixed interval"); a missing table is
+  ResourceNotFoundException.
+- An item whose TTL attribute is a Number of epoch seconds in the past is deleted by the
+  sweep, with its index entries, and the counts follow; an item with a future time, a TTL
+  attribute of another type, or none, stays. Until the sweep, an expired item is still read
+  by GetItem, Query and Scan.
+
+The server is dedicated and quick: a sweep every 0.3 s (`--ttl-interval`), a status change
+settles after 1.5 s (OPENDYNAMO_TTL_TRANSITION), and the change interval (an hour in DynamoDB)
+is 3 s (OPENDYNAMO_TTL_CHANGE_INTERVAL).
+
+Sources: AWS API reference (UpdateTimeToLive, DescribeTimeToLive, TimeToLiveDescription), the
+developer guide "Time to Live (TTL)", and error texts quoted by aws/aws-cdk#13720 and
+go-to-k/cdkd#932.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Backend, Server, error_of, unique_name
+
+ENV = {"OPENDYNAMO_TTL_TRANSITION": "1.5", "OPENDYNAMO_TTL_CHANGE_INTERVAL": "3"}
+
+
+@pytest.fixture(scope="module")
+def ttl_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
+    args = (*backend(), "--ttl-interval", "0.3")
+    server = Server(tmp_path_factory.mktemp("ttl"), env=ENV, extra_args=args).start()
+    yield server
+    server.stop()
+
+
+def make_table(client: Any) -> str:
+    name = unique_name("ttl")
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def ttl_status(client: Any, table: str) -> dict[str, Any]:
+    return dict(client.describe_time_to_live(TableName=table)["TimeToLiveDescription"])
+
+
+def enable(client: Any, table: str, attribute: str = "expires") -> dict[str, Any]:
+    spec = {"Enabled": True, "AttributeName": attribute}
+    return dict(client.update_time_to_live(TableName=table, TimeToLiveSpecification=spec))
+
+
+def wait_status(client: Any, table: str, wanted: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while ttl_status(client, table)["TimeToLiveStatus"] != wanted:
+        assert time.monotonic() < deadline, f"TTL of {table} never became {wanted}"
+        time.sleep(0.1)
+
+
+def keys(client: Any, table: str, **extra: Any) -> set[str]:
+    return {item["pk"]["S"] for item in client.scan(TableName=table, **extra)["Items"]}
+
+
+def test_statuses_and_the_update_rules(ttl_server: Server) -> None:
+    client = ttl_server.client()
+    table = make_table(client)
+    assert ttl_status(client, table) == {"TimeToLiveStatus": "DISABLED"}
+    reply = enable(client, table)
+    assert reply["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
+    assert ttl_status(client, table) == {"TimeToLiveStatus": "ENABLING", "AttributeName": "expires"}
+    with pytest.raises(client.exceptions.ClientError) as exc:
+        enable(client, table)  # within the change interval
+    assert error_of(exc) == (
+        "ValidationException",
+        "Time to live has been modified multiple times within a fixed interval",
+    )
+    wait_status(client, table, "ENABLED")
+    assert ttl_status(client, table) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    time.sleep(3.1)  # past the change interval
+    with pytest.raises(client.exceptions.ClientError) as exc:
+        enable(client, table)
+    assert error_of(exc) == ("ValidationException", "TimeToLive is already enabled")
+    spec = {"Enabled": False, "AttributeName": "expires"}
+    client.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
+    assert ttl_status(client, table)["TimeToLiveStatus"] == "DISABLING"
+    wait_status(client, table, "DISABLED")
+    time.sleep(3.1)
+    with pytest.raises(client.exceptions.ClientError) as exc:
+        client.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
+    assert error_of(exc) == ("ValidationException", "TimeToLive is already disabled")
+
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        ttl_status(client, "no-such-table")
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        enable(client, "no-such-table")
+
+
+def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
+    client = ttl_server.client()
+    table = make_table(client)
+    now = int(time.time())
+    items = {
+        "past": {"expires": {"N": str(now - 60)}},
+        "long-past": {"expires": {"N": "1"}},
+        "future": {"expires": {"N": str(now + 3600)}},
+        "a-string": {"expires": {"S": str(now - 60)}},
+        "none": {},
+    }
+    for key, extra in items.items():
+        client.put_item(TableName=table, Item={"pk": {"S": key}, "g": {"S": "all"}, **extra})
+    enable(client, table)
+    # Expired but not yet swept (the sweep runs once TTL is ENABLED): still read everywhere.
+    assert "past" in {i["pk"]["S"] for i in client.query(
+        TableName=table, IndexName="by_g", KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "all"}})["Items"]}  # fmt: skip
+    assert "Item" in client.get_item(TableName=table, Key={"pk": {"S": "past"}})
+    assert keys(client, table) == set(items)
+
+    wait_status(client, table, "ENABLED")
+    deadline = time.monotonic() + 10
+    while keys(client, table) != {"future", "a-string", "none"}:
+        assert time.monotonic() < deadline, f"left: {keys(client, table)}"
+        time.sleep(0.1)
+    assert keys(client, table, IndexName="by_g") == {"future", "a-string", "none"}
+    assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 3
+
+    # An item written already expired goes at the next sweep; one renewed stays.
+    client.put_item(TableName=table, Item={"pk": {"S": "late"}, "expires": {"N": str(now - 1)}})
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "future"}},
+        UpdateExpression="SET expires = :t",
+        ExpressionAttributeValues={":t": {"N": str(now + 7200)}},
+    )
+    deadline = time.monotonic() + 10
+    while "late" in keys(client, table):
+        assert time.monotonic() < deadline, "the late item was not swept"
+        time.sleep(0.1)
+    assert keys(client, table) == {"future", "a-string", "none"}
