@@ -24,19 +24,20 @@ def update_time_to_live(ctx: Context, body: Body) -> Body:
     now = ctx.store.now()
     with ctx.store.write() as txn:
         meta = _table(txn, ctx, body["TableName"])
-        current = ttl.status(meta, now)
+        active = meta.ttl["attribute"] if meta.ttl is not None and meta.ttl["enabled"] else None
+        # DynamoDB checks the setting itself before the interval between changes.
+        if active is not None and active != attribute:
+            raise errors.validation(
+                "TimeToLive is active on a different AttributeName: current AttributeName is "
+                f"{active}"
+            )
+        if enabled and active is not None:
+            raise errors.validation("TimeToLive is already enabled")
+        if not enabled and active is None:
+            raise errors.validation("TimeToLive is already disabled")
         if meta.ttl is not None and now - meta.ttl["changed"] < ttl.CHANGE_INTERVAL:
             raise errors.validation(
                 "Time to live has been modified multiple times within a fixed interval"
-            )
-        if enabled and current in ("ENABLED", "ENABLING"):
-            raise errors.validation("TimeToLive is already enabled")
-        if not enabled and current in ("DISABLED", "DISABLING"):
-            raise errors.validation("TimeToLive is already disabled")
-        if not enabled and meta.ttl is not None and meta.ttl["attribute"] != attribute:
-            raise errors.validation(
-                "TimeToLive is active on a different AttributeName: current AttributeName is "
-                f"{meta.ttl['attribute']}"
             )
         setting = {"attribute": attribute, "enabled": enabled, "changed": now}
         catalog.put_table(txn, catalog.replace(meta, ttl=setting))

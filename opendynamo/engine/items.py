@@ -101,7 +101,7 @@ def write(
     new_size = _checked_size(meta, new, size_error)
     stored = records.encode(new, new_size)
     txn.put(key, stored)
-    if meta.change_log:
+    if meta.change_log and stored != raw:  # a write that changed nothing logs nothing
         changes.record(tally, meta, encoded_key, raw, stored)
     counter = stats.item_counter(txn, meta, encoded_key)
     tally.add(counter, 0 if raw is not None else 1, new_size - old_size)

@@ -73,12 +73,14 @@ class Tally:
             change[1] += size_delta
 
     def apply(self, txn: WriteTxn) -> None:
-        if self.log:  # before the counters: stamped once the items' locks are all held
-            txn.append(self.log)
-            self.log = []
         for counter, (count_delta, size_delta) in sorted(self.changes.items()):
             adjust(txn, counter, count_delta, size_delta)
         self.changes.clear()
+        if self.log:
+            # Last: stamped once every lock of the transaction is held (counters included),
+            # so that only the commit lies between a change's stamp and its being seen.
+            txn.append(self.log)
+            self.log = []
 
 
 def adjust(txn: WriteTxn, counter: bytes, count_delta: int, size_delta: int) -> None:

@@ -1,8 +1,9 @@
 """Time to Live: a table's setting (`TableMeta.ttl`) and the housekeeper's sweep that deletes
 expired items.
 
-An item expires when its TTL attribute is a Number of epoch seconds at or before now; any other
-type, or no attribute, never expires. As in DynamoDB, an expired item stays readable until the
+An item expires when its TTL attribute is a Number of epoch seconds at or before now (and not
+more than five years before: DynamoDB ignores such times); any other type, or no attribute,
+never expires. As in DynamoDB, an expired item stays readable until the
 sweep deletes it. The sweep reads each table with TTL ENABLED in batches, each in a short read
 transaction, and deletes each expired item in a write transaction of its own batch that reads
 it again first (a write may have renewed it meanwhile). The deletion is a service's: its
@@ -10,7 +11,8 @@ change-log entry is marked so (a stream record names DynamoDB as the deleter), a
 no capacity.
 
 Status: ENABLING right after UpdateTimeToLive enables it, ENABLED once `TRANSITION` seconds
-have passed (the sweep only runs on ENABLED tables); DISABLING, then DISABLED, likewise.
+have passed (none by default; the sweep only runs on ENABLED tables); DISABLING, then
+DISABLED, likewise.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from opendynamo.model import layout
 from opendynamo.model.values import Item
 from opendynamo.storage.base import Store, prefix_end
 
-# Seconds a table stays ENABLING (DISABLING) before it is ENABLED (DISABLED).
-TRANSITION = float(os.environ.get("OPENDYNAMO_TTL_TRANSITION", 5))
+# Seconds a table stays ENABLING (DISABLING) before it is ENABLED (DISABLED): none by
+# default, as DynamoDB is observed to answer ENABLED at once; tests may make it visible.
+TRANSITION = float(os.environ.get("OPENDYNAMO_TTL_TRANSITION", 0))
+# An expiry time further back than this is taken for a mistake and never expires (DynamoDB).
+TOO_OLD = 5 * 365 * 86400.0
 # The shortest time between two changes of a table's TTL (DynamoDB: an hour).
 CHANGE_INTERVAL = float(os.environ.get("OPENDYNAMO_TTL_CHANGE_INTERVAL", 3600))
 SWEEP_BATCH = 1000
@@ -47,9 +52,10 @@ def expired(item: Item, attribute: str, now: float) -> bool:
     if value is None or "N" not in value:
         return False
     try:
-        return Decimal(value["N"]) <= Decimal(repr(now))
+        moment = Decimal(value["N"])
     except InvalidOperation:
         return False
+    return Decimal(repr(now - TOO_OLD)) <= moment <= Decimal(repr(now))
 
 
 def sweep(store: Store, now: float, batch: int = SWEEP_BATCH) -> int:

@@ -3,23 +3,26 @@
 Pinned behaviour (DynamoDB's):
 - DescribeTimeToLive of a new table is `{"TimeToLiveStatus": "DISABLED"}`; after enabling,
   ENABLING with its AttributeName, then ENABLED; after disabling, DISABLING, then DISABLED.
-- UpdateTimeToLive answers the TimeToLiveSpecification given. Refused with ValidationException:
-  enabling when enabled ("TimeToLive is already enabled"), disabling when disabled
-  ("TimeToLive is already disabled"), a second change within the interval ("Time to live has
-  been modified multiple times within a fixed interval"); a missing table is
-  ResourceNotFoundException.
+- UpdateTimeToLive answers the TimeToLiveSpecification given. Refused with ValidationException,
+  in this order: another attribute than the active one ("TimeToLive is active on a different
+  AttributeName: current AttributeName is X"), enabling when enabled ("TimeToLive is already
+  enabled"), disabling when disabled ("TimeToLive is already disabled"), then a second change
+  within the interval ("Time to live has been modified multiple times within a fixed
+  interval"); a missing table is ResourceNotFoundException.
 - An item whose TTL attribute is a Number of epoch seconds in the past is deleted by the
   sweep, with its index entries, and the counts follow; an item with a future time, a TTL
-  attribute of another type, or none, stays. Until the sweep, an expired item is still read
-  by GetItem, Query and Scan.
+  attribute of another type, or none, stays, and so does one whose time is more than five
+  years back. Until the sweep, an expired item is still read by GetItem, Query and Scan.
 
 The server is dedicated and quick: a sweep every 0.3 s (`--ttl-interval`), a status change
-settles after 1.5 s (OPENDYNAMO_TTL_TRANSITION), and the change interval (an hour in DynamoDB)
-is 3 s (OPENDYNAMO_TTL_CHANGE_INTERVAL).
+settles after 1.5 s (OPENDYNAMO_TTL_TRANSITION; DynamoDB is observed to settle within a
+second or two), and the change interval (an hour in DynamoDB) is 3 s
+(OPENDYNAMO_TTL_CHANGE_INTERVAL).
 
 Sources: AWS API reference (UpdateTimeToLive, DescribeTimeToLive, TimeToLiveDescription), the
-developer guide "Time to Live (TTL)", and error texts quoted by aws/aws-cdk#13720 and
-go-to-k/cdkd#932.
+developer guide "Time to Live (TTL)", live-AWS captures in the ack-api-quirks catalogue
+(DDB-TABLE-115..147), ScyllaDB's alternator test_ttl.py, and error texts quoted by
+aws/aws-cdk#13720 and go-to-k/cdkd#932.
 """
 
 from __future__ import annotations
@@ -92,7 +95,18 @@ def test_statuses_and_the_update_rules(ttl_server: Server) -> None:
     assert reply["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
     assert ttl_status(client, table) == {"TimeToLiveStatus": "ENABLING", "AttributeName": "expires"}
     with pytest.raises(client.exceptions.ClientError) as exc:
-        enable(client, table)  # within the change interval
+        enable(client, table)  # the setting is checked before the interval
+    assert error_of(exc) == ("ValidationException", "TimeToLive is already enabled")
+    with pytest.raises(client.exceptions.ClientError) as exc:
+        enable(client, table, "other")
+    assert error_of(exc) == (
+        "ValidationException",
+        "TimeToLive is active on a different AttributeName: current AttributeName is expires",
+    )
+    with pytest.raises(client.exceptions.ClientError) as exc:
+        client.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires"}
+        )  # within the change interval
     assert error_of(exc) == (
         "ValidationException",
         "Time to live has been modified multiple times within a fixed interval",
@@ -124,7 +138,8 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
     now = int(time.time())
     items = {
         "past": {"expires": {"N": str(now - 60)}},
-        "long-past": {"expires": {"N": "1"}},
+        "long-past": {"expires": {"N": str(now - 86400 * 365)}},
+        "too-old": {"expires": {"N": "1"}},  # over five years back: DynamoDB ignores it
         "future": {"expires": {"N": str(now + 3600)}},
         "a-string": {"expires": {"S": str(now - 60)}},
         "none": {},
@@ -141,11 +156,11 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
 
     wait_status(client, table, "ENABLED")
     deadline = time.monotonic() + 10
-    while keys(client, table) != {"future", "a-string", "none"}:
+    while keys(client, table) != {"future", "a-string", "none", "too-old"}:
         assert time.monotonic() < deadline, f"left: {keys(client, table)}"
         time.sleep(0.1)
-    assert keys(client, table, IndexName="by_g") == {"future", "a-string", "none"}
-    assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 3
+    assert keys(client, table, IndexName="by_g") == {"future", "a-string", "none", "too-old"}
+    assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 4
 
     # An item written already expired goes at the next sweep; one renewed stays.
     client.put_item(TableName=table, Item={"pk": {"S": "late"}, "expires": {"N": str(now - 1)}})
@@ -159,4 +174,4 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
     while "late" in keys(client, table):
         assert time.monotonic() < deadline, "the late item was not swept"
         time.sleep(0.1)
-    assert keys(client, table) == {"future", "a-string", "none"}
+    assert keys(client, table) == {"future", "a-string", "none", "too-old"}
