@@ -17,6 +17,7 @@ from opendynamo.api import (
     partiql,
     query,
     resource_policies,
+    streams,
     tables,
     tags,
     transact,
@@ -72,7 +73,10 @@ OPERATIONS: dict[str, Handler] = {
     "DeleteResourcePolicy": resource_policies.delete_resource_policy,
 }
 
+# The DynamoDB Streams API, served on the same endpoint under its own target prefix.
+STREAMS_OPERATIONS: dict[str, Handler] = dict(streams.STREAMS_OPERATIONS)
 # DynamoDB operations that exist but are not served yet: answered with a clear
 # UnknownOperationException rather than as an unknown target.
-STREAMS_OPERATIONS = frozenset({"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"})
-UNSUPPORTED: frozenset[str] = KNOWN_OPERATIONS - STREAMS_OPERATIONS - frozenset(OPERATIONS)
+UNSUPPORTED: frozenset[str] = (
+    KNOWN_OPERATIONS - frozenset(STREAMS_OPERATIONS) - frozenset(OPERATIONS)
+)

@@ -8,15 +8,13 @@ DELETING), so clients that wait on them behave as against AWS.
 
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo import errors
 from opendynamo.api import index_defs, provisioned
 from opendynamo.api.context import Context
-from opendynamo.engine import backups, catalog, jobs, stats
+from opendynamo.engine import backups, catalog, jobs, stats, streams
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.storage.base import ReadTxn
 
@@ -39,7 +37,7 @@ def build_table(ctx: Context, body: Body) -> TableMeta:
     _check_billing(body)
     hash_key, range_key = _check_key_schema(body)
     types = {d["AttributeName"]: d["AttributeType"] for d in body["AttributeDefinitions"]}
-    now = time.time()
+    now = ctx.store.now()  # the store's clock: a stream starts by it
     pay_per_request = body.get("BillingMode") == "PAY_PER_REQUEST"
     throughput = body.get("ProvisionedThroughput") or {}
     meta = TableMeta(
@@ -67,12 +65,13 @@ def build_table(ctx: Context, body: Body) -> TableMeta:
         deletion_protection=bool(body.get("DeletionProtectionEnabled", False)),
         sse=sse_description(ctx, body.get("SSESpecification")),
         stream=_stream_state(body.get("StreamSpecification"), None, now),
+        change_log={},
         on_demand=body.get("OnDemandThroughput"),
         warm_throughput=body.get("WarmThroughput"),
         tags={tag["Key"]: tag["Value"] for tag in body.get("Tags") or []},
         indexes=_build_indexes(body, pay_per_request),
     )
-    return catalog.replace(meta, next_index_number=len(meta.indexes) + 1)
+    return streams.hold(catalog.replace(meta, next_index_number=len(meta.indexes) + 1))
 
 
 def check_name_free(txn: ReadTxn, ctx: Context, name: str) -> None:
@@ -150,12 +149,12 @@ def delete_table(ctx: Context, body: Body) -> Body:
 
 def update_table(ctx: Context, body: Body) -> Body:
     _check_update_request(body)
-    now = time.time()
+    now = ctx.store.now()
     with ctx.store.write() as txn:
         meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
         if meta.status == "CREATING":
             raise errors.table_not_found(meta.name)
-        updated = _apply_table_update(ctx, meta, body, now)
+        updated = streams.hold(_apply_table_update(ctx, meta, body, now))
         catalog.put_table(txn, updated)
         if any(index.status in ("CREATING", "DELETING") for index in updated.indexes):
             jobs.mark(txn, updated)
@@ -279,20 +278,17 @@ def _warm_throughput(meta: TableMeta) -> Body:
     }
 
 
-def _stream_state(spec: Body | None, previous: Body | None, now: float) -> Body | None:
-    """Stored stream state: the specification as described, and the label of the latest
-    stream (a new label each time a stream is enabled, as DynamoDB does)."""
+def _stream_state(spec: Body | None, previous: TableMeta | None, now: float) -> Body | None:
+    """Stored stream state (engine/streams): the specification as described, the label of
+    the latest stream (a new one each time a stream is enabled, as DynamoDB does) and the
+    history of the table's streams."""
     if spec is None:
-        return previous
+        return None if previous is None else previous.stream
+    stamp = int(now * 1e6)
+    state = None if previous is None else previous.stream
     if not spec.get("StreamEnabled"):
-        if previous is None:
-            return None
-        return {"spec": {"StreamEnabled": False}, "label": previous.get("label")}
-    label = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-    return {
-        "spec": {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]},
-        "label": label,
-    }
+        return None if state is None else streams.disabled(state, stamp)
+    return streams.enabled(state, spec["StreamViewType"], stamp)
 
 
 def sse_description(ctx: Context, spec: Body | None) -> Body | None:
@@ -486,4 +482,4 @@ def _stream_update(meta: TableMeta, spec: Body, now: float) -> Body | None:
             "One or more parameter values were invalid: StreamViewType is required when "
             "StreamEnabled is true"
         )
-    return _stream_state(spec, meta.stream, now)
+    return _stream_state(spec, meta, now)

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
-from opendynamo.api import OPERATIONS, UNSUPPORTED, access, transact
+from opendynamo.api import OPERATIONS, STREAMS_OPERATIONS, UNSUPPORTED, access, transact
 from opendynamo.api.context import Context
 from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
 from opendynamo.api.shapes import validate_input
@@ -172,10 +172,14 @@ class App:
         data = _parse_json(body)
         target = request.header(b"x-amz-target").decode()
         prefix, operation = protocol.split_target(target)
-        if prefix != protocol.DYNAMODB_PREFIX:
+        if prefix == protocol.STREAMS_PREFIX:
+            table = STREAMS_OPERATIONS
+        elif prefix == protocol.DYNAMODB_PREFIX:
+            table = OPERATIONS
+        else:
             raise errors.unknown_operation()
         request.operation = operation
-        handler = OPERATIONS.get(operation)
+        handler = table.get(operation)
         if handler is None and operation not in UNSUPPORTED:
             raise errors.unknown_operation()
         identity, credential = self._authenticate(request, "dynamodb")

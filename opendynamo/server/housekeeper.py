@@ -9,7 +9,7 @@ import os
 import time
 from concurrent.futures import Executor
 
-from opendynamo.engine import backups, directory, jobs, ttl
+from opendynamo.engine import backups, directory, jobs, streams, ttl
 from opendynamo.engine.buckets import Buckets
 from opendynamo.storage.base import Store
 
@@ -21,7 +21,8 @@ STEP_PAUSE = float(_SETTING) if _SETTING else 0.0
 # Expired session credentials are answered ExpiredTokenException for a day, then forgotten.
 SESSION_GRACE = 86400.0
 PURGE_EVERY = 60.0
-# How often point-in-time recovery's snapshots and log are looked after (engine/backups).
+# How often the change log's holds are looked after: point-in-time recovery's snapshots
+# (engine/backups) and the streams' 24 hours (engine/streams).
 RECOVERY_EVERY = float(os.environ.get("OPENDYNAMO_PITR_MAINTAIN_EVERY", 60))
 log = logging.getLogger("opendynamo.housekeeper")
 
@@ -55,6 +56,7 @@ async def run(
             if time.time() - maintained > RECOVERY_EVERY:
                 maintained = time.time()
                 backups.maintain(store, store.now())
+                streams.maintain(store, int(store.now() * 1e6))
             if time.time() - purged > PURGE_EVERY:
                 purged = time.time()
                 with store.write() as txn:

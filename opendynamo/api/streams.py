@@ -1,0 +1,220 @@
+"""The DynamoDB Streams API (target prefix DynamoDBStreams_20120810): ListStreams,
+DescribeStream, GetShardIterator and GetRecords, over the change log (engine/streams).
+
+A shard iterator is the position to read from (a stamp, and how many changes of that stamp
+to pass over), the stream and shard, and when it was made: base64 of that JSON. It expires
+after 15 minutes, as DynamoDB's do.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import orjson
+
+from opendynamo import errors
+from opendynamo.api import tables
+from opendynamo.api.context import Context
+from opendynamo.engine import records, streams
+from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.streams import Shard, Stream
+from opendynamo.model.sizes import item_size
+
+Body = dict[str, Any]
+ITERATOR_LIFETIME = 15 * 60.0
+MAX_RECORDS = 1000
+MAX_PAGE = 100
+SERVICE = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+
+
+def _now_us(ctx: Context) -> int:
+    return int(ctx.store.now() * 1e6)
+
+
+def _stream(ctx: Context, arn: str, now_us: int) -> tuple[TableMeta, Stream]:
+    with ctx.store.read() as txn:
+        found = streams.find(txn, ctx.account, ctx.region, arn, now_us)
+    if found is None:
+        raise errors.resource_not_found(f"Requested resource not found: Stream: {arn} not found")
+    return found
+
+
+def list_streams(ctx: Context, body: Body) -> Body:
+    limit = body.get("Limit", MAX_PAGE)
+    table = body.get("TableName")
+    after = body.get("ExclusiveStartStreamArn")
+    now_us = _now_us(ctx)
+    with ctx.store.read() as txn:
+        found = [
+            (meta, stream)
+            for meta, stream in streams.all_streams(txn, ctx.account, ctx.region, now_us)
+            if table is None or meta.name == table or meta.arn == table
+        ]
+    arns = [streams.arn_of(meta, stream) for meta, stream in found]
+    start = arns.index(after) + 1 if after in arns else 0
+    page = found[start : start + limit]
+    out: Body = {
+        "Streams": [
+            {"StreamArn": streams.arn_of(m, s), "TableName": m.name, "StreamLabel": s.label}
+            for m, s in page
+        ]
+    }
+    if start + limit < len(found):
+        out["LastEvaluatedStreamArn"] = streams.arn_of(*page[-1])
+    return out
+
+
+def describe_stream(ctx: Context, body: Body) -> Body:
+    now_us = _now_us(ctx)
+    meta, stream = _stream(ctx, body["StreamArn"], now_us)
+    limit = body.get("Limit", MAX_PAGE)
+    every = streams.shards(stream, now_us)
+    after = body.get("ExclusiveStartShardId")
+    start = next((i + 1 for i, shard in enumerate(every) if shard.id == after), 0)
+    page = every[start : start + limit]
+    description: Body = {
+        "StreamArn": body["StreamArn"],
+        "StreamLabel": stream.label,
+        "StreamStatus": "ENABLED" if stream.end is None else "DISABLED",
+        "StreamViewType": stream.view,
+        "CreationRequestDateTime": stream.start / 1e6,
+        "TableName": meta.name,
+        "KeySchema": tables.key_schema(meta),
+        "Shards": [_shard(shard) for shard in page],
+    }
+    if start + limit < len(every):
+        description["LastEvaluatedShardId"] = page[-1].id
+    return {"StreamDescription": description}
+
+
+def _shard(shard: Shard) -> Body:
+    numbers: Body = {"StartingSequenceNumber": streams.sequence_number(shard.start, 0)}
+    if shard.closed:
+        numbers["EndingSequenceNumber"] = streams.sequence_number(shard.end - 1, 99999)
+    out: Body = {"ShardId": shard.id, "SequenceNumberRange": numbers}
+    if shard.parent is not None:
+        out["ParentShardId"] = shard.parent
+    return out
+
+
+def get_shard_iterator(ctx: Context, body: Body) -> Body:
+    now_us = _now_us(ctx)
+    arn = body["StreamArn"]
+    _, stream = _stream(ctx, arn, now_us)
+    shard = _find_shard(stream, body["ShardId"], now_us)
+    kind = body["ShardIteratorType"]
+    given = body.get("SequenceNumber")
+    if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        parsed = streams.parse_sequence_number(given or "")
+        if parsed is None or not shard.start <= parsed[0] < shard.end:
+            raise errors.validation(f"Invalid SequenceNumber for ShardIteratorType {kind}: {given}")
+        stamp, ordinal = parsed
+        position = (stamp, ordinal + (1 if kind == "AFTER_SEQUENCE_NUMBER" else 0))
+    elif given is not None:
+        raise errors.validation(
+            f"Invalid Request: SequenceNumber is not allowed with ShardIteratorType {kind}"
+        )
+    elif kind == "TRIM_HORIZON":
+        horizon = now_us - int(streams.RETENTION_SECONDS * 1e6)
+        position = (max(shard.start, horizon), 0)
+    else:  # LATEST: what is written from now on
+        position = (min(max(now_us - streams.SETTLE_US, shard.start), shard.end), 0)
+    return {"ShardIterator": _iterator(arn, shard.id, position, now_us)}
+
+
+def _find_shard(stream: Stream, shard_id: str, now_us: int) -> Shard:
+    for shard in streams.shards(stream, now_us):
+        if shard.id == shard_id:
+            return shard
+    raise errors.resource_not_found(
+        f"Requested resource not found: Shard does not exist: {shard_id}"
+    )
+
+
+def _iterator(arn: str, shard_id: str, position: tuple[int, int], now_us: int) -> str:
+    state = {"a": arn, "s": shard_id, "p": list(position), "t": now_us}
+    return base64.urlsafe_b64encode(orjson.dumps(state)).decode()
+
+
+def get_records(ctx: Context, body: Body) -> Body:
+    limit = min(body.get("Limit", MAX_RECORDS), MAX_RECORDS)
+    if limit > MAX_RECORDS or limit < 1:
+        raise errors.validation("Limit must be between 1 and 1000")
+    now_us = _now_us(ctx)
+    try:
+        state = orjson.loads(base64.urlsafe_b64decode(body["ShardIterator"]))
+        arn, shard_id, (stamp, skip), made = state["a"], state["s"], state["p"], state["t"]
+    except (ValueError, TypeError, KeyError):
+        raise errors.validation("Invalid ShardIterator") from None
+    if now_us - made > ITERATOR_LIFETIME * 1e6:
+        raise errors.DynamoError(
+            "ExpiredIteratorException",
+            f"Iterator expired. The iterator was created at time {_time(made)} while right "
+            f"now it is {_time(now_us)} which is further in the future than the tolerated "
+            "delay of 900000 milliseconds.",
+        )
+    meta, stream = _stream(ctx, arn, now_us)
+    shard = _find_shard(stream, shard_id, now_us)
+    if stamp < now_us - int(streams.RETENTION_SECONDS * 1e6):
+        raise errors.DynamoError(
+            "TrimmedDataAccessException",
+            "The operation attempted to read past the oldest stream record in a shard.",
+        )
+    with ctx.store.read() as txn:
+        found, position, exhausted = streams.read(txn, meta, shard, stamp, skip, limit, now_us)
+    out: Body = {"Records": [_record(ctx, meta, stream, *entry) for entry in found]}
+    if not (exhausted and len(found) < limit):
+        out["NextShardIterator"] = _iterator(arn, shard.id, position, now_us)
+    return out
+
+
+def _time(stamp_us: int) -> str:
+    return streams.label_of(stamp_us).replace("T", " ") + " UTC"
+
+
+def _record(
+    ctx: Context, meta: TableMeta, stream: Stream, stamp: int, ordinal: int, change: Any
+) -> Body:
+    old = None if change.old is None else records.decode(change.old)
+    new = None if change.new is None else records.decode(change.new)
+    some = new if new is not None else old
+    assert some is not None
+    keys = {name: some[name] for name in meta.key_names if name in some}
+    name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+    data: Body = {
+        "ApproximateCreationDateTime": float(stamp // 1_000_000),
+        "Keys": keys,
+    }
+    if new is not None and stream.view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        data["NewImage"] = new
+    if old is not None and stream.view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        data["OldImage"] = old
+    sequence = streams.sequence_number(stamp, ordinal)
+    data["SequenceNumber"] = sequence
+    data["SizeBytes"] = item_size(keys) + sum(
+        item_size(data[image]) for image in ("NewImage", "OldImage") if image in data
+    )
+    data["StreamViewType"] = stream.view
+    record: Body = {
+        "eventID": hashlib.blake2b(
+            f"{stream.label}/{sequence}".encode(), digest_size=16
+        ).hexdigest(),
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": ctx.region,
+        "dynamodb": data,
+    }
+    if change.service:
+        record["userIdentity"] = SERVICE
+    return record
+
+
+STREAMS_OPERATIONS = {
+    "ListStreams": list_streams,
+    "DescribeStream": describe_stream,
+    "GetShardIterator": get_shard_iterator,
+    "GetRecords": get_records,
+}
