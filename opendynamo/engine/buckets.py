@@ -125,7 +125,7 @@ class S3:
     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, ...)."""
 
     def __init__(self, endpoint: str, region: str = "us-east-1") -> None:
-        import boto3  # type: ignore[import-untyped]  # the `s3` extra
+        import boto3  # type: ignore[import-untyped]  # the `aws` extra
 
         self._client: Any = boto3.client("s3", endpoint_url=endpoint, region_name=region)
 
