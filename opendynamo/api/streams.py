@@ -33,7 +33,26 @@ def _now_us(ctx: Context) -> int:
     return int(ctx.store.now() * 1e6)
 
 
+def _check_arn(arn: str) -> None:
+    """ValidationException for a StreamArn that is not one."""
+    parts = arn.split(":", 5)
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if parts[:3] != ["arn", "aws", "dynamodb"] or len(resource) != 4 or resource[2] != "stream":
+        raise errors.validation(f"Invalid StreamArn: {arn}")
+
+
+def _limit(body: Body, name: str, most: int) -> int:
+    limit = int(body.get("Limit", most))
+    if limit > most:
+        raise errors.validation(
+            f"1 validation error detected: Value '{limit}' at '{name}' failed to satisfy "
+            f"constraint: Member must have value less than or equal to {most}"
+        )
+    return limit
+
+
 def _stream(ctx: Context, arn: str, now_us: int) -> tuple[TableMeta, Stream]:
+    _check_arn(arn)
     with ctx.store.read() as txn:
         found = streams.find(txn, ctx.account, ctx.region, arn, now_us)
     if found is None:
@@ -42,9 +61,11 @@ def _stream(ctx: Context, arn: str, now_us: int) -> tuple[TableMeta, Stream]:
 
 
 def list_streams(ctx: Context, body: Body) -> Body:
-    limit = body.get("Limit", MAX_PAGE)
+    limit = _limit(body, "limit", MAX_PAGE)
     table = body.get("TableName")
     after = body.get("ExclusiveStartStreamArn")
+    if after is not None:
+        _check_arn(after)
     now_us = _now_us(ctx)
     with ctx.store.read() as txn:
         found = [
@@ -69,10 +90,15 @@ def list_streams(ctx: Context, body: Body) -> Body:
 def describe_stream(ctx: Context, body: Body) -> Body:
     now_us = _now_us(ctx)
     meta, stream = _stream(ctx, body["StreamArn"], now_us)
-    limit = body.get("Limit", MAX_PAGE)
+    limit = _limit(body, "limit", MAX_PAGE)
     every = streams.shards(stream, now_us)
+    wanted = body.get("ShardFilter")
+    if wanted is not None:  # CHILD_SHARDS: the shards whose parent is the one named
+        every = [shard for shard in every if shard.parent == wanted.get("ShardId")]
     after = body.get("ExclusiveStartShardId")
-    start = next((i + 1 for i, shard in enumerate(every) if shard.id == after), 0)
+    start = 0
+    if after is not None:  # after a shard it does not have: none (as DynamoDB)
+        start = next((i + 1 for i, shard in enumerate(every) if shard.id == after), len(every))
     page = every[start : start + limit]
     description: Body = {
         "StreamArn": body["StreamArn"],
@@ -139,9 +165,7 @@ def _iterator(arn: str, shard_id: str, position: tuple[int, int], now_us: int) -
 
 
 def get_records(ctx: Context, body: Body) -> Body:
-    limit = min(body.get("Limit", MAX_RECORDS), MAX_RECORDS)
-    if limit > MAX_RECORDS or limit < 1:
-        raise errors.validation("Limit must be between 1 and 1000")
+    limit = _limit(body, "limit", MAX_RECORDS)
     now_us = _now_us(ctx)
     try:
         state = orjson.loads(base64.urlsafe_b64decode(body["ShardIterator"]))
