@@ -130,7 +130,7 @@ def delete_table(ctx: Context, body: Body) -> Body:
                 f"Attempt to change a resource which is still in use: Table is being created: "
                 f"{name}"
             )
-        if any(holder != "pitr" for holder in meta.change_log):
+        if any(holder not in ("pitr", streams.HOLDER) for holder in meta.change_log):
             raise errors.resource_in_use(
                 "Attempt to change a resource which is still in use: Table is being backed up: "
                 f"{name}"
