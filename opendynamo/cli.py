@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from opendynamo.config import Settings, is_postgres_url, redact
+from opendynamo.storage.base import Store
 
 AUTH_MODES = ("off", "sigv4", "iam")
 
@@ -269,11 +270,7 @@ def create_account(
     Tables are per account; a resource policy lets one account reach another's table."""
     from opendynamo.server.auth import create_account as create
 
-    _check_backend(backend, False)
-    _check_encryption(encryption_key_file, backend, False)
-    settings = _offline_settings(data_dir, backend, encryption_key_file)
-    _check_data_dir(settings)
-    store = settings.open_store()
+    settings, store = _offline_store(data_dir, backend, encryption_key_file)
     try:
         account, key, secret = create(store, settings.sealer(store), account_id)
     except ValueError as exc:
@@ -309,11 +306,7 @@ def load(
     from opendynamo.api.bulk import LoadError
     from opendynamo.api.bulk import load as bulk_load
 
-    _check_backend(backend, False)
-    _check_encryption(encryption_key_file, backend, False)
-    settings = _offline_settings(data_dir, backend, encryption_key_file)
-    _check_data_dir(settings)
-    store = settings.open_store(bulk=True)
+    _, store = _offline_store(data_dir, backend, encryption_key_file, bulk=True)
     started = time.perf_counter()
     try:
         loaded = bulk_load(store, account_id, region, table, source)
@@ -583,11 +576,7 @@ def _offline_call(
     from opendynamo import errors
     from opendynamo.api.context import Context
 
-    _check_backend(backend, False)
-    _check_encryption(encryption_key_file, backend, False)
-    settings = _offline_settings(data_dir, backend, encryption_key_file)
-    _check_data_dir(settings)
-    store = settings.open_store()
+    _, store = _offline_store(data_dir, backend, encryption_key_file)
     ctx = Context(store, account_id, region, request_id="cli", endpoint="")
     try:
         answer = run(ctx)
@@ -596,6 +585,18 @@ def _offline_call(
     finally:
         store.close()
     click.echo(json.dumps(answer, default=str))
+
+
+def _offline_store(
+    data_dir: str, backend: str, encryption_key_file: str, bulk: bool = False
+) -> tuple[Settings, Store]:
+    """The settings and the open store of a command that works on the store itself (the
+    server may be running), after the checks `serve` makes."""
+    _check_backend(backend, False)
+    _check_encryption(encryption_key_file, backend, False)
+    settings = _offline_settings(data_dir, backend, encryption_key_file)
+    _check_data_dir(settings)
+    return settings, settings.open_store(bulk=bulk)
 
 
 def _offline_settings(data_dir: str, backend: str, encryption_key_file: str = "") -> Settings:

@@ -145,11 +145,9 @@ def _find_backup(txn: ReadTxn, arn: str) -> Snapshot:
 
 def _restoring_from(txn: ReadTxn, snapshot: Snapshot) -> TableMeta | None:
     """A table a restore from the snapshot is still filling."""
-    for name in catalog.list_table_names(txn, snapshot.account, snapshot.region, None, 10**6):
-        meta = catalog.find_table(txn, snapshot.account, snapshot.region, name)
-        if meta is not None and meta.restore is not None:
-            if meta.restore.get("snapshot") == snapshot.id:
-                return meta
+    for meta in catalog.tables_in(txn, snapshot.account, snapshot.region):
+        if meta.restore is not None and meta.restore.get("snapshot") == snapshot.id:
+            return meta
     return None
 
 

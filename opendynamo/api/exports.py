@@ -245,7 +245,7 @@ def describe(export: Export) -> Body:
         "ExportStatus": export.status,
         "StartTime": export.started,
         "TableArn": export.table_arn,
-        "TableId": exports.table_id(export.table_uid),
+        "TableId": catalog.table_id(export.table_uid),
         "ExportTime": export.export_time,
         "ClientToken": request.get("ClientToken"),
         "S3Bucket": request["S3Bucket"],

@@ -31,7 +31,7 @@ from opendynamo import errors
 from opendynamo.api import tables
 from opendynamo.api.common import table_resource_id
 from opendynamo.api.keys import key_from_item
-from opendynamo.engine import backups, catalog, exports, items, jobs, stats
+from opendynamo.engine import backups, catalog, items, jobs, stats
 from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import ion, layout
@@ -227,7 +227,7 @@ def describe(job: Import) -> Body:
         "ImportArn": job.arn,
         "ImportStatus": job.status,
         "TableArn": job.table_arn,
-        "TableId": exports.table_id(job.table_uid),
+        "TableId": catalog.table_id(job.table_uid),
         "ClientToken": request.get("ClientToken"),
         "S3BucketSource": request["S3BucketSource"],
         "ErrorCount": job.errors if job.status != "IN_PROGRESS" else 0,

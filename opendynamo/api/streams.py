@@ -17,7 +17,7 @@ import orjson
 from opendynamo import errors
 from opendynamo.api import tables
 from opendynamo.api.context import Context
-from opendynamo.engine import records, streams
+from opendynamo.engine import backups, records, streams
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.streams import Shard, Stream
 from opendynamo.model.sizes import item_size
@@ -27,10 +27,6 @@ ITERATOR_LIFETIME = 15 * 60.0
 MAX_RECORDS = 1000
 MAX_PAGE = 100
 SERVICE = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
-
-
-def _now_us(ctx: Context) -> int:
-    return int(ctx.store.now() * 1e6)
 
 
 def _check_arn(arn: str) -> None:
@@ -66,7 +62,7 @@ def list_streams(ctx: Context, body: Body) -> Body:
     after = body.get("ExclusiveStartStreamArn")
     if after is not None:
         _check_arn(after)
-    now_us = _now_us(ctx)
+    now_us = backups.clock_us(ctx.store)
     with ctx.store.read() as txn:
         found = [
             (meta, stream)
@@ -88,7 +84,7 @@ def list_streams(ctx: Context, body: Body) -> Body:
 
 
 def describe_stream(ctx: Context, body: Body) -> Body:
-    now_us = _now_us(ctx)
+    now_us = backups.clock_us(ctx.store)
     meta, stream = _stream(ctx, body["StreamArn"], now_us)
     limit = _limit(body, "limit", MAX_PAGE)
     every = streams.shards(stream, now_us)
@@ -126,7 +122,7 @@ def _shard(shard: Shard) -> Body:
 
 
 def get_shard_iterator(ctx: Context, body: Body) -> Body:
-    now_us = _now_us(ctx)
+    now_us = backups.clock_us(ctx.store)
     arn = body["StreamArn"]
     _, stream = _stream(ctx, arn, now_us)
     shard = _find_shard(stream, body["ShardId"], now_us)
@@ -166,7 +162,7 @@ def _iterator(arn: str, shard_id: str, position: tuple[int, int], now_us: int) -
 
 def get_records(ctx: Context, body: Body) -> Body:
     limit = _limit(body, "limit", MAX_RECORDS)
-    now_us = _now_us(ctx)
+    now_us = backups.clock_us(ctx.store)
     try:
         state = orjson.loads(base64.urlsafe_b64decode(body["ShardIterator"]))
         arn, shard_id, (stamp, skip), made = state["a"], state["s"], state["p"], state["t"]

@@ -8,7 +8,6 @@ DELETING), so clients that wait on them behave as against AWS.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from opendynamo import errors
@@ -246,7 +245,7 @@ def describe(
 
 
 def table_id(meta: TableMeta) -> str:
-    return str(uuid.UUID(meta.uid))
+    return catalog.table_id(meta.uid)
 
 
 def key_schema(meta: TableMeta) -> list[dict[str, str]]:

@@ -236,7 +236,7 @@ def step(store: Store, job: bytes, batch: int) -> bool:
             snapshot = replace(snapshot, status="AVAILABLE", cursor=None)
             txn.delete(job)
             if snapshot.kind != PITR and source is not None:
-                release(txn, source, snapshot.id)
+                changes.release(txn, source, snapshot.id)
         txn.put(key, snapshot.encode())
         return True
 
@@ -244,7 +244,7 @@ def step(store: Store, job: bytes, batch: int) -> bool:
 def _fail(txn: WriteTxn, snapshot: Snapshot, source: TableMeta | None) -> Snapshot:
     txn.delete(layout.JOBS + snapshot.key)
     if source is not None:
-        release(txn, source, snapshot.id)
+        changes.release(txn, source, snapshot.id)
     return replace(snapshot, status="FAILED", phase="failed")
 
 
@@ -329,19 +329,6 @@ def _replay(txn: WriteTxn, snapshot: Snapshot, batch: int, *, redo: bool) -> Sna
     return replace(snapshot, phase="undo" if redo else "done", cursor=None)
 
 
-def release(txn: WriteTxn, meta: TableMeta, holder: str) -> TableMeta:
-    """Let go of the table's change log for `holder`; entries no holder left needs are
-    removed (all of them when none is left). Returns the table as stored."""
-    held = {name: since for name, since in meta.change_log.items() if name != holder}
-    if held:
-        changes.trim(txn, meta.uid_bytes, min(held.values()) + 1)
-    else:
-        changes.drop(txn, meta.uid_bytes)
-    updated = catalog.replace(meta, change_log=held)
-    catalog.put_table(txn, updated)
-    return updated
-
-
 # --- restores ---------------------------------------------------------------------------
 
 
@@ -424,7 +411,7 @@ def enable_pitr(txn: WriteTxn, meta: TableMeta, days: int, now: float, log_from:
 def disable_pitr(txn: WriteTxn, meta: TableMeta) -> TableMeta:
     """Turn point-in-time recovery off: its snapshots and history go."""
     drop_recovery(txn, meta)
-    return release(txn, catalog.replace(meta, pitr=None), "pitr")
+    return changes.release(txn, catalog.replace(meta, pitr=None), "pitr")
 
 
 def drop_recovery(txn: WriteTxn, meta: TableMeta) -> None:
@@ -455,11 +442,7 @@ def maintain(store: Store, now: float) -> None:
     """For every table with point-in-time recovery: take a new snapshot when the newest is
     older than the interval, and drop the snapshots and log entries that no restorable
     instant needs any more."""
-    with store.read() as txn:
-        tables = [
-            catalog.decode(key, raw)
-            for key, raw in txn.range(layout.CATALOG, prefix_end(layout.CATALOG))
-        ]
+    tables = catalog.every_table(store)
     for meta in tables:
         if meta.pitr is not None:
             _maintain_table(store, meta, now)
@@ -476,12 +459,8 @@ def _maintain_table(store: Store, meta: TableMeta, now: float) -> None:
         needed = [s for s in snapshots if s.log_from <= earliest * _MICRO]
         for old in needed[:-1]:
             remove(txn, old)
-        if needed and needed[-1].log_from > current.change_log.get("pitr", 0):
-            held = dict(current.change_log)
-            held["pitr"] = needed[-1].log_from
-            current = catalog.replace(current, change_log=held)
-            changes.trim(txn, current.uid_bytes, min(held.values()) + 1)
-            catalog.put_table(txn, current)
+        if needed:
+            current = changes.advance(txn, current, "pitr", needed[-1].log_from)
         newest = snapshots[-1] if snapshots else None
         if newest is None or now - newest.requested >= PITR_SNAPSHOT_INTERVAL:
             if newest is None or newest.status == "AVAILABLE":

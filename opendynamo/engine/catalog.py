@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import orjson
 
 from opendynamo import errors
 from opendynamo.model import layout
-from opendynamo.storage.base import ReadTxn, WriteTxn, prefix_end
+from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,26 @@ def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
         end = prefix_end(prefix)
         assert end is not None
         txn.delete_range(prefix, end)
+
+
+def tables_in(txn: ReadTxn, account: str, region: str) -> Iterator[TableMeta]:
+    """Every table of one (account, region), in name order."""
+    prefix = layout.namespace_prefix(account, region)
+    for key, raw in txn.range(prefix, prefix_end(prefix)):
+        yield decode(key, raw)
+
+
+def every_table(store: Store) -> list[TableMeta]:
+    """Every table of the store, in every namespace (for the housekeeper's passes)."""
+    with store.read() as txn:
+        return [
+            decode(key, raw) for key, raw in txn.range(layout.CATALOG, prefix_end(layout.CATALOG))
+        ]
+
+
+def table_id(uid: str) -> str:
+    """DynamoDB's TableId of a table uid: the uid as a UUID."""
+    return str(uuid.UUID(uid))
 
 
 def list_table_names(

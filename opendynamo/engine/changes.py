@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from opendynamo.engine import catalog
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.stats import Tally
 from opendynamo.model import layout
@@ -96,6 +97,31 @@ def read(
     start, end = bounds(table_uid, after, until)
     for key, value in txn.range(start, end, reverse=reverse, limit=limit):
         yield key, decode(key, value)
+
+
+def release(txn: WriteTxn, meta: TableMeta, holder: str) -> TableMeta:
+    """Let go of the table's log for `holder`; entries no holder left needs are removed (all
+    of them when none is left). Returns the table as stored."""
+    held = {name: since for name, since in meta.change_log.items() if name != holder}
+    if held:
+        trim(txn, meta.uid_bytes, min(held.values()) + 1)
+    else:
+        drop(txn, meta.uid_bytes)
+    updated = catalog.replace(meta, change_log=held)
+    catalog.put_table(txn, updated)
+    return updated
+
+
+def advance(txn: WriteTxn, meta: TableMeta, holder: str, since: int) -> TableMeta:
+    """Move `holder`'s claim on the log forward to entries after `since` (never back), and
+    remove the entries no holder needs any more. Returns the table as stored."""
+    if since <= meta.change_log.get(holder, since):
+        return meta
+    held = {**meta.change_log, holder: since}
+    trim(txn, meta.uid_bytes, min(held.values()) + 1)
+    updated = catalog.replace(meta, change_log=held)
+    catalog.put_table(txn, updated)
+    return updated
 
 
 def trim(txn: WriteTxn, table_uid: bytes, before: int) -> int:

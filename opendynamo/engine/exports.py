@@ -362,7 +362,7 @@ def _summary(export: Export, ended: float) -> dict[str, Any]:
         "startTime": iso(export.started),
         "endTime": iso(ended),
         "tableArn": export.table_arn,
-        "tableId": table_id(export.table_uid),
+        "tableId": catalog.table_id(export.table_uid),
         "exportTime": None if export.export_time is None else iso(export.export_time),
         "s3Bucket": request["S3Bucket"],
         "s3Prefix": request.get("S3Prefix"),
@@ -382,7 +382,3 @@ def _summary(export: Export, ended: float) -> dict[str, Any]:
             exportToTime=iso(spec["ExportToTime"]),
         )
     return summary
-
-
-def table_id(uid: str) -> str:
-    return f"{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:]}"

@@ -28,7 +28,7 @@ from typing import Any
 from opendynamo.engine import catalog, changes
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
-from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
+from opendynamo.storage.base import ReadTxn, Store, WriteTxn
 
 SHARD_SECONDS = float(os.environ.get("OPENDYNAMO_STREAM_SHARD_SECONDS", 4 * 3600))
 RETENTION_SECONDS = 24 * 3600.0
@@ -173,11 +173,7 @@ def read(
 def maintain(store: Store, now_us: int) -> None:
     """Move each table's hold on its log for streams to the oldest change still readable,
     and let go of it once no stream is."""
-    with store.read() as txn:
-        tables = [
-            catalog.decode(key, raw)
-            for key, raw in txn.range(layout.CATALOG, prefix_end(layout.CATALOG))
-        ]
+    tables = catalog.every_table(store)
     for meta in tables:
         if HOLDER in meta.change_log:
             _maintain_table(store, meta, now_us)
@@ -192,17 +188,12 @@ def _maintain_table(store: Store, meta: TableMeta, now_us: int) -> None:
 
 
 def _release_or_advance(txn: WriteTxn, meta: TableMeta, now_us: int) -> None:
-    from opendynamo.engine import backups  # backups uses this module's siblings only
-
     live = retained(meta, now_us)
     if not live:
-        backups.release(txn, meta, HOLDER)
+        changes.release(txn, meta, HOLDER)
         return
     oldest = max(min(s.start for s in live), now_us - int(RETENTION_SECONDS * 1e6)) - 1
-    if oldest > meta.change_log[HOLDER]:
-        held = {**meta.change_log, HOLDER: oldest}
-        changes.trim(txn, meta.uid_bytes, min(held.values()) + 1)
-        catalog.put_table(txn, catalog.replace(meta, change_log=held))
+    changes.advance(txn, meta, HOLDER, oldest)
 
 
 def find(
@@ -222,8 +213,6 @@ def find(
 def all_streams(
     txn: ReadTxn, account: str, region: str, now_us: int
 ) -> Iterator[tuple[TableMeta, Stream]]:
-    prefix = layout.namespace_prefix(account, region)
-    for key, raw in txn.range(prefix, prefix_end(prefix)):
-        meta = catalog.decode(key, raw)
+    for meta in catalog.tables_in(txn, account, region):
         for stream in retained(meta, now_us):
             yield meta, stream

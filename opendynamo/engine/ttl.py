@@ -60,11 +60,7 @@ def expired(item: Item, attribute: str, now: float) -> bool:
 
 def sweep(store: Store, now: float, batch: int = SWEEP_BATCH) -> int:
     """Delete the expired items of every table with TTL ENABLED; how many were deleted."""
-    with store.read() as txn:
-        tables = [
-            catalog.decode(key, raw)
-            for key, raw in txn.range(layout.CATALOG, prefix_end(layout.CATALOG))
-        ]
+    tables = catalog.every_table(store)
     deleted = 0
     for meta in tables:
         if meta.status == "ACTIVE" and status(meta, now) == "ENABLED":

@@ -56,7 +56,7 @@ async def run(
             if time.time() - maintained > RECOVERY_EVERY:
                 maintained = time.time()
                 backups.maintain(store, store.now())
-                streams.maintain(store, int(store.now() * 1e6))
+                streams.maintain(store, backups.clock_us(store))
             if time.time() - purged > PURGE_EVERY:
                 purged = time.time()
                 with store.write() as txn:
