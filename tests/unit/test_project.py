@@ -21,6 +21,12 @@ def test_readme_lists_exactly_the_supported_operations() -> None:
     assert listed == set(OPERATIONS) | set(STREAMS_OPERATIONS)
 
 
+def test_readme_names_every_operation_not_supported_yet() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Not supported yet")[1].split("\n## ")[0]
+    assert set(re.findall(r"`([A-Z][A-Za-z]+)`", section)) == set(UNSUPPORTED)
+
+
 def test_unsupported_operations_are_not_also_served() -> None:
     assert not UNSUPPORTED & (set(OPERATIONS) | set(STREAMS_OPERATIONS))
 
