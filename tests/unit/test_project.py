@@ -24,7 +24,8 @@ def test_readme_lists_exactly_the_supported_operations() -> None:
 def test_readme_names_every_operation_not_supported_yet() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Not supported yet")[1].split("\n## ")[0]
-    assert set(re.findall(r"`([A-Z][A-Za-z]+)`", section)) == set(UNSUPPORTED)
+    named = set(re.findall(r"`([A-Z][A-Za-z]+)`", section))
+    assert {name for name in named if not name.endswith("Exception")} == set(UNSUPPORTED)
 
 
 def test_unsupported_operations_are_not_also_served() -> None:
