@@ -6,6 +6,7 @@ import errno
 import ipaddress
 import json
 import os
+import re
 import socket
 from typing import Any
 
@@ -32,6 +33,9 @@ encryption_key_option = click.option(
 @click.version_option(package_name="opendynamo")
 def main() -> None:
     """opendynamo: a DynamoDB-compatible database."""
+    # Every file opendynamo creates (store, WAL, exports, keys, logs) is for its own user
+    # alone; a stricter umask stays as it is.
+    os.umask(os.umask(0o077) | 0o077)
 
 
 @main.command()
@@ -92,7 +96,15 @@ def main() -> None:
     "--root-secret-access-key",
     envvar="OPENDYNAMO_ROOT_SECRET_ACCESS_KEY",
     default="",
-    help="The root access key's secret.",
+    help="The root access key's secret (visible to other users in `ps`: prefer the file or "
+    "the environment variable).",
+)
+@click.option(
+    "--root-secret-access-key-file",
+    envvar="OPENDYNAMO_ROOT_SECRET_ACCESS_KEY_FILE",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="A file holding the root access key's secret.",
 )
 @click.option(
     "--audit-log",
@@ -155,6 +167,7 @@ def serve(
     auth: str | None,
     root_access_key_id: str,
     root_secret_access_key: str,
+    root_secret_access_key_file: str,
     audit_log: str | None,
     ttl_interval: float,
     export_dir: str,
@@ -167,6 +180,12 @@ def serve(
     from opendynamo.server import worker
 
     auth = _auth_mode(host, auth)
+    if root_secret_access_key_file:
+        if root_secret_access_key:
+            raise click.UsageError(
+                "give --root-secret-access-key or --root-secret-access-key-file, not both"
+            )
+        root_secret_access_key = _read_secret(root_secret_access_key_file)
     if bool(root_access_key_id) != bool(root_secret_access_key):
         raise click.UsageError("give both --root-access-key-id and --root-secret-access-key")
     if bool(tls_cert) != bool(tls_key):
@@ -176,6 +195,7 @@ def serve(
     _check_backend(backend, in_memory)
     _check_encryption(encryption_key_file, backend, in_memory)
     if export_encryption_key_file:
+        warn_if_shared(export_encryption_key_file)
         from opendynamo.config import read_key_file
 
         try:
@@ -278,6 +298,74 @@ def create_account(
     finally:
         store.close()
     click.echo(json.dumps({"AccountId": account, "AccessKeyId": key, "SecretAccessKey": secret}))
+
+
+@main.command("create-bucket")
+@click.option(
+    "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
+)
+@click.option("--backend", envvar="OPENDYNAMO_BACKEND", default="", help="A postgresql:// URL.")
+@encryption_key_option
+@click.option(
+    "--export-dir",
+    envvar="OPENDYNAMO_EXPORT_DIR",
+    default="",
+    help="The directory of buckets [default: exports/ in the data directory].",
+)
+@click.option(
+    "--no-directory",
+    is_flag=True,
+    help="Only record the owner (the bucket lives in the --s3-endpoint service).",
+)
+@click.option("--account-id", default="000000000000", show_default=True, help="Its owner.")
+@click.option(
+    "--policy-file",
+    type=click.File("r"),
+    default=None,
+    help="A bucket policy (JSON) letting other accounts read or write it.",
+)
+@click.argument("bucket")
+def create_bucket(
+    data_dir: str,
+    backend: str,
+    encryption_key_file: str,
+    export_dir: str,
+    no_directory: bool,
+    account_id: str,
+    policy_file: Any,
+    bucket: str,
+) -> None:
+    """Create BUCKET for exports and imports, owned by an account.
+
+    Exports may write, and imports read, only the buckets of the caller's account, unless the
+    bucket policy allows another account (as S3's do). A bucket directory made by hand
+    belongs to the default account."""
+    from opendynamo.engine import buckets
+    from opendynamo.iam.policy import PolicyError, parse_policy
+
+    if not BUCKET_NAME.fullmatch(bucket) or len(bucket) > 255:
+        raise click.BadParameter(f"not a bucket name: {bucket}", param_hint="BUCKET")
+    if len(account_id) != 12 or not account_id.isdigit():
+        raise click.BadParameter("an account id is twelve digits", param_hint="--account-id")
+    policy = None if policy_file is None else policy_file.read()
+    if policy is not None:
+        try:
+            parse_policy(policy, kind="resource")
+        except PolicyError as exc:
+            raise click.ClickException(f"the bucket policy is not valid: {exc.message}") from None
+    settings, store = _offline_store(data_dir, backend, encryption_key_file)
+    try:
+        if not no_directory:
+            root = export_dir or os.path.join(settings.data_dir, "exports")
+            os.makedirs(os.path.join(root, bucket), mode=0o700, exist_ok=True)
+        with store.write() as txn:
+            buckets.register(txn, bucket, account_id, policy)
+    finally:
+        store.close()
+    click.echo(f"bucket {bucket} owned by account {account_id}", err=True)
+
+
+BUCKET_NAME = re.compile(r"[a-z0-9A-Z]+[.\-\w]*[a-z0-9A-Z]+")
 
 
 @main.command()
@@ -552,13 +640,13 @@ def _epoch(text: str) -> float:
 
 
 def _finish_job(store: Any, kind: str, name: str, account: str = "", region: str = "") -> None:
-    from opendynamo.engine import backups, jobs
+    from opendynamo.engine import arns, jobs
     from opendynamo.model import layout
 
     if kind == "backup":
-        parts = backups.split_backup_arn(name)
-        assert parts is not None
-        jobs.finish(store, layout.JOBS + layout.backup_key(*parts))
+        ref = arns.owned_ref(name, "backup")
+        assert ref is not None
+        jobs.finish(store, layout.JOBS + layout.backup_key(ref.account, ref.region, ref.id))
     else:
         jobs.finish(store, layout.job_key(account, region, name))
 
@@ -613,6 +701,33 @@ def _check_encryption(key_file: str, backend: str, in_memory: bool) -> None:
         return
     if in_memory:
         raise click.UsageError("--encryption-key-file and --in-memory exclude each other")
+    warn_if_shared(key_file)
+
+
+def _read_secret(path: str) -> str:
+    warn_if_shared(path)
+    try:
+        with open(path, encoding="utf-8") as file:
+            secret = file.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"--root-secret-access-key-file: {exc}") from None
+    if not secret:
+        raise click.UsageError(f"--root-secret-access-key-file: {path} is empty")
+    return secret
+
+
+def warn_if_shared(key_file: str) -> None:
+    """Warn when other users may read a key file (it should be chmod 600)."""
+    try:
+        mode = os.stat(key_file).st_mode
+    except OSError:
+        return  # reading it fails with its own message
+    if mode & 0o077:
+        click.echo(
+            f"warning: {key_file} can be read by other users (mode {mode & 0o777:o}); "
+            f"chmod 600 {key_file}",
+            err=True,
+        )
 
 
 @main.command()

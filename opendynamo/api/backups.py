@@ -15,7 +15,8 @@ from typing import Any
 from opendynamo import errors
 from opendynamo.api import index_defs, tables
 from opendynamo.api.context import Context
-from opendynamo.engine import backups, catalog
+from opendynamo.engine import arns, backups, catalog
+from opendynamo.engine.arns import TableRef
 from opendynamo.engine.backups import Snapshot
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.storage.base import ReadTxn
@@ -32,7 +33,7 @@ def _table_not_found(name: str) -> errors.DynamoError:
 def _source_table(txn: ReadTxn, ctx: Context, name: str) -> TableMeta:
     """The table a backup or recovery operation names; one being restored counts as
     missing."""
-    meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+    meta = catalog.find(txn, ctx.table(name))
     if meta is None or meta.status == "CREATING":
         raise _table_not_found(name)
     return meta
@@ -52,13 +53,13 @@ def create_backup(ctx: Context, body: Body) -> Body:
 
 def describe_backup(ctx: Context, body: Body) -> Body:
     with ctx.store.read() as txn:
-        snapshot = _find_backup(txn, body["BackupArn"])
+        snapshot = _find_backup(txn, ctx, body["BackupArn"])
     return {"BackupDescription": _description(snapshot)}
 
 
 def delete_backup(ctx: Context, body: Body) -> Body:
     with ctx.store.write() as txn:
-        snapshot = _find_backup(txn, body["BackupArn"])
+        snapshot = _find_backup(txn, ctx, body["BackupArn"])
         if snapshot.status == "CREATING":
             raise errors.DynamoError(
                 "BackupInUseException", f"Backup is being created: {snapshot.arn}"
@@ -80,23 +81,24 @@ def list_backups(ctx: Context, body: Body) -> Body:
     lower, upper = body.get("TimeRangeLowerBound"), body.get("TimeRangeUpperBound")
     if lower is not None and upper is not None and float(lower) > float(upper):
         raise errors.validation("Time range lower bound must be less than or equal to upper bound")
-    table = body.get("TableName")
-    if table is not None and table.startswith("arn:"):
-        table = catalog.split_table_arn(table)[2]
+    named = body.get("TableName")
+    table = None if named is None else arns.table_ref(ctx.account, ctx.region, named)
+    if table is not None and (table.account, table.region) != (ctx.account, ctx.region):
+        return {"BackupSummaries": []}  # a listing covers the caller's own namespace only
     after = None
     start_arn = body.get("ExclusiveStartBackupArn")
     if start_arn is not None:
-        parts = backups.split_backup_arn(start_arn)
-        if parts is None:
+        start = arns.owned_ref(start_arn, "backup")  # a position in the listing, no more
+        if start is None:
             raise errors.validation("Invalid Backup ARN")
-        after = parts[2]
+        after = start.id
     found: list[Snapshot] = []
     more = False
     with ctx.store.read() as txn:
         for snapshot in backups.listed(txn, ctx.account, ctx.region, after):
             if snapshot.kind != backups.USER or kind not in ("USER", "ALL"):
                 continue
-            if table is not None and snapshot.table["name"] != table:
+            if table is not None and snapshot.table["name"] != table.name:
                 continue
             millis = round(snapshot.requested * 1000)
             if lower is not None and millis < round(float(lower) * 1000):
@@ -114,15 +116,15 @@ def list_backups(ctx: Context, body: Body) -> Body:
 
 
 def restore_table_from_backup(ctx: Context, body: Body) -> Body:
-    target = body["TargetTableName"]
+    target = ctx.table(body["TargetTableName"])
     now = ctx.store.now()
     with ctx.store.write() as txn:
-        snapshot = _find_backup(txn, body["BackupArn"])
+        snapshot = _find_backup(txn, ctx, body["BackupArn"])
         if snapshot.status != "AVAILABLE":
             raise errors.DynamoError(
                 "BackupInUseException", f"Backup is being created: {snapshot.arn}"
             )
-        _check_target(txn, ctx, target, snapshot)
+        _check_target(txn, target, snapshot)
         meta = _restored_table(ctx, snapshot.table_meta, target, body, now)
         summary = {
             "SourceBackupArn": snapshot.arn,
@@ -133,12 +135,15 @@ def restore_table_from_backup(ctx: Context, body: Body) -> Body:
     return {"TableDescription": tables.describe(meta, item_count=0, size=0, txn=None)}
 
 
-def _find_backup(txn: ReadTxn, arn: str) -> Snapshot:
-    parts = backups.split_backup_arn(arn)
-    if parts is None:
+def _find_backup(txn: ReadTxn, ctx: Context, arn: str) -> Snapshot:
+    """The backup `arn` names: in the ARN's account and region, under the ARN's table name
+    (a backup's ARN is the whole of its name: one with another table's name, or another
+    account's, is not it)."""
+    ref = ctx.owned(arn, "backup")
+    if ref is None:
         raise errors.validation("Invalid Backup ARN")
-    snapshot = backups.get(txn, *parts)
-    if snapshot is None or snapshot.kind != backups.USER:
+    snapshot = backups.get(txn, ref.account, ref.region, ref.id)
+    if snapshot is None or snapshot.kind != backups.USER or snapshot.arn != ref.arn:
         raise errors.DynamoError("BackupNotFoundException", f"Backup not found: {arn}")
     return snapshot
 
@@ -151,8 +156,9 @@ def _restoring_from(txn: ReadTxn, snapshot: Snapshot) -> TableMeta | None:
     return None
 
 
-def _check_target(txn: ReadTxn, ctx: Context, name: str, snapshot: Snapshot | None) -> None:
-    existing = catalog.find_table(txn, ctx.account, ctx.region, name)
+def _check_target(txn: ReadTxn, target: TableRef, snapshot: Snapshot | None) -> None:
+    name = target.name
+    existing = catalog.find(txn, target)
     if existing is None:
         if snapshot is not None and _restoring_from(txn, snapshot) is not None:
             raise errors.DynamoError(
@@ -169,7 +175,7 @@ def _check_target(txn: ReadTxn, ctx: Context, name: str, snapshot: Snapshot | No
 
 
 def _restored_table(
-    ctx: Context, source: TableMeta, name: str, body: Body, now: float
+    ctx: Context, source: TableMeta, target: TableRef, body: Body, now: float
 ) -> TableMeta:
     """The new table a restore fills: the source's key schema, indexes, billing and
     encryption, changed by the request's overrides; not its streams, tags, deletion
@@ -197,10 +203,10 @@ def _restored_table(
     if "SSESpecificationOverride" in body:
         sse = tables.sse_description(ctx, body["SSESpecificationOverride"])
     return TableMeta(
-        name=name,
+        name=target.name,
         uid=catalog.new_uid(),
-        account=ctx.account,
-        region=ctx.region,
+        account=target.account,
+        region=target.region,
         created=now,
         status="CREATING",
         hash_key=source.hash_key,
@@ -416,12 +422,12 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
             "Invalid Request: Either one of RestoreDateTime or UseLatestRestorableTime must be "
             "specified, but not both"
         )
-    if arn is not None and not catalog.split_table_arn(arn)[2]:
+    if arn is not None and not arns.split_table_arn(arn)[2]:
         raise errors.validation("sourceTableArn is not a valid ARN")
     now = ctx.store.now()
-    target = body["TargetTableName"]
+    target = ctx.table(body["TargetTableName"])
     with ctx.store.write() as txn:
-        source = catalog.find_table(txn, ctx.account, ctx.region, arn or name or "")
+        source = catalog.find(txn, ctx.table(arn or name or ""))
         if source is None or source.status == "CREATING":
             raise (
                 _table_not_found(name)
@@ -441,7 +447,7 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
                 f"RestoreDateTime '{iso_seconds(at)}' must be within EarliestRestorableDateTime "
                 f"'{iso_seconds(earliest)}' and LatestRestorableDateTime '{iso_seconds(latest)}'",
             )
-        _check_target(txn, ctx, target, None)
+        _check_target(txn, target, None)
         instant = backups.instant(txn, source, round(at * 1e6), now)
         meta = _restored_table(ctx, source, target, body, now)
         summary = {"SourceTableArn": source.arn, "RestoreDateTime": at}

@@ -52,9 +52,7 @@ def batch_get_item(ctx: Context, body: Body) -> Body:
     used: dict[str, float] = {}
     budget = MAX_RESPONSE_BYTES
     with ctx.store.read() as txn:
-        metas = {
-            get.name: catalog.get_table(txn, ctx.account, ctx.region, get.name) for get in gets
-        }
+        metas = {get.name: catalog.get_table(txn, ctx.table(get.name)) for get in gets}
         encoded = {
             get.name: [key_from_param(metas[get.name], key) for key in get.keys] for get in gets
         }
@@ -206,7 +204,7 @@ def _plan_writes(
     seen: set[tuple[str, bytes]] = set()
     planned: list[WriteRequest] = []
     for name, request, item, key in requests:
-        meta = metas.get(name) or catalog.get_table(txn, ctx.account, ctx.region, name)
+        meta = metas.get(name) or catalog.get_table(txn, ctx.table(name))
         metas[name] = meta
         try:
             encoded = key_from_item(meta, key) if item is not None else key_from_param(meta, key)

@@ -34,16 +34,3 @@ def expression_values(body: Body) -> dict[str, AttributeValue] | None:
                 f"ExpressionAttributeValues contains invalid value: {exc.message} for key {name}"
             ) from None
     return normalized
-
-
-def table_resource_id(arn: str, account: str, kind: str, label: str) -> str:
-    """The id at the end of a table sub-resource ARN (`...:table/<name>/<kind>/<id>`: an export
-    or an import): ValidationException "Invalid <label> ARN" when it is none, AccessDenied
-    when it is another account's."""
-    parts = arn.split(":", 5)
-    resource = parts[5].split("/") if len(parts) == 6 else []
-    if len(resource) != 4 or resource[0] != "table" or resource[2] != kind:
-        raise errors.validation(f"Invalid {label} ARN")
-    if parts[4] != account:
-        raise errors.access_denied("Access is denied")
-    return resource[3]

@@ -1,12 +1,51 @@
-"""What an operation knows about the request it serves, beyond its body."""
+"""What an operation knows about the request it serves, beyond its body: who calls, in which
+namespace, and which resources the authorizer granted it.
+
+An operation reaches a table, stream, backup, export or import only through `Context.table`
+or `Context.owned`, which resolve a name or ARN exactly as the authorizer resolved it
+(`engine/arns`) and refuse any resource the authorizer did not decide on. So the resource
+that was authorized is, by construction, the resource the operation acts on.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
+from opendynamo import errors
+from opendynamo.engine import arns, buckets
+from opendynamo.engine.arns import Kind, OwnedRef, TableRef
+from opendynamo.engine.buckets import BucketRef
 from opendynamo.engine.secrets import Sealer
 from opendynamo.iam.identity import Identity
-from opendynamo.storage.base import Store
+from opendynamo.storage.base import ReadTxn, Store
+
+
+class Ungranted(Exception):
+    """An operation reached for a resource its request's authorization did not cover: a
+    disagreement between the authorizer and the operation, so a bug; it fails the request
+    (InternalServerError, logged) rather than let it through."""
+
+
+class Grants:
+    """The resources (refs of `engine/arns`, IAM entities) a request was authorized on; `None`
+    grants everything, for callers inside the server's trust (the CLI, the housekeeper)."""
+
+    __slots__ = ("_refs",)
+
+    def __init__(self, refs: Iterable[Any] | None) -> None:
+        self._refs = None if refs is None else frozenset(refs)
+
+    def require(self, ref: Any) -> None:
+        if self._refs is not None and ref not in self._refs:
+            raise Ungranted(f"{ref!r} was not authorized for this request")
+
+    def __contains__(self, ref: object) -> bool:
+        return self._refs is None or ref in self._refs
+
+
+EVERYTHING = Grants(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,5 +57,34 @@ class Context:
     endpoint: str  # host:port this server answers on (DescribeEndpoints)
     enforce_capacity: bool = False  # throttle provisioned tables (--enforce-capacity)
     identity: Identity | None = None  # the verified caller (IAM and STS need it)
-    sealer: Sealer | None = None  # seals the secrets of new access keys
+    sealer: Sealer | None = None  # seals the secrets of new access keys; keys tokens' MACs
     authorize: bool = False  # --auth iam: identity policies decide (else every key may do all)
+    grants: Grants = field(default=EVERYTHING)
+    target: Any = None  # IAM and STS: the entity the action was authorized on (`authz/iam`)
+
+    def table(self, name: str) -> TableRef:
+        """The table `name` (a name or a table ARN) names, once authorization covered it."""
+        ref = arns.table_ref(self.account, self.region, name)
+        self.grants.require(ref)
+        return ref
+
+    def bucket(self, txn: ReadTxn, name: str, expected_owner: str | None) -> BucketRef:
+        """The bucket `name` (with its owner), once authorization covered it. As S3's
+        ExpectedBucketOwner: when it is not owned by `expected_owner` (the request's
+        S3BucketOwner, else the caller's account), AccessDeniedException."""
+        ref = buckets.bucket(txn, name)
+        self.grants.require(ref)
+        if ref.owner != (expected_owner or self.account):
+            raise errors.access_denied(
+                "Access Denied (Service: Amazon S3; Status Code: 403; Error Code: AccessDenied; "
+                f"Bucket: {name}; the bucket is not owned by the account given as S3BucketOwner)"
+            )
+        return ref
+
+    def owned(self, arn: str, kind: Kind) -> OwnedRef | None:
+        """The stream, backup, export or import `arn` names (None when it is no such ARN),
+        once authorization covered it."""
+        ref = arns.owned_ref(arn, kind)
+        if ref is not None:
+            self.grants.require(ref)
+        return ref

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from typing import Any
 
 from opendynamo import errors
+from opendynamo.api import tokens
 from opendynamo.api.backups import iso_seconds
-from opendynamo.api.common import table_resource_id
-from opendynamo.engine import backups, catalog, exports
+from opendynamo.api.context import Context
+from opendynamo.engine import arns, backups, catalog, exports
+from opendynamo.engine.arns import TableRef
 from opendynamo.engine.exports import Export
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn
@@ -35,31 +36,30 @@ _SAME_REQUEST = (
 )
 
 
-def export_table_to_point_in_time(ctx: Any, body: Body) -> Body:
+def export_table_to_point_in_time(ctx: Context, body: Body) -> Body:
     _check_request(body)
     arn = body["TableArn"]
-    account, _, name = catalog.split_table_arn(arn)
-    if not name:
+    if not arns.split_table_arn(arn)[2]:
         raise errors.invalid_parameters("tableArn is not a valid ARN")
-    if account != ctx.account:
-        raise errors.access_denied("Access is denied")
+    table = ctx.table(arn)  # its account and region: the ones authorized
     now = ctx.store.now()
     token = body.get("ClientToken")
     with ctx.store.write() as txn:
         if token is not None:
-            earlier = _by_token(txn, ctx, token, body)
+            earlier = _by_token(txn, table, token, body)
             if earlier is not None:
                 return {"ExportDescription": describe(earlier)}
-        meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+        meta = catalog.find(txn, table)
         if meta is None or meta.status == "CREATING":
             raise errors.DynamoError("TableNotFoundException", f"Table not found: {arn}")
+        ctx.bucket(txn, body["S3Bucket"], body.get("S3BucketOwner"))
         at = _instant(meta, body, now)
         request = {k: v for k, v in body.items() if v is not None}
         request.setdefault("ExportFormat", "DYNAMODB_JSON")
         request.setdefault("S3SseAlgorithm", "AES256")
         export = exports.begin(txn, meta, request, now, at)
         if token is not None:
-            txn.put(_token_key(ctx, token), export.id.encode())
+            txn.put(_token_key(table, token), export.id.encode())
     return {"ExportDescription": describe(export)}
 
 
@@ -146,17 +146,18 @@ def _invalid_time(message: str) -> errors.DynamoError:
     return errors.DynamoError("InvalidExportTimeException", message)
 
 
-def _token_key(ctx: Any, token: str) -> bytes:
-    return layout.token_key(ctx.account, ctx.region, "export/" + token)
+def _token_key(table: TableRef, token: str) -> bytes:
+    """Where a ClientToken of an export of `table` is remembered (in its namespace)."""
+    return layout.token_key(table.account, table.region, "export/" + token)
 
 
-def _by_token(txn: ReadTxn, ctx: Any, token: str, body: Body) -> Export | None:
+def _by_token(txn: ReadTxn, table: TableRef, token: str, body: Body) -> Export | None:
     """The export an earlier request with the same ClientToken made; ExportConflictException
     when that request asked for something else."""
-    raw = txn.get(_token_key(ctx, token))
+    raw = txn.get(_token_key(table, token))
     if raw is None:
         return None
-    export = exports.get(txn, ctx.account, ctx.region, raw.decode())
+    export = exports.get(txn, table.account, table.region, raw.decode())
     if export is None:
         return None
     given = {name: body.get(name) for name in _SAME_REQUEST}
@@ -179,16 +180,18 @@ def _by_token(txn: ReadTxn, ctx: Any, token: str, body: Body) -> Export | None:
     return export
 
 
-def describe_export(ctx: Any, body: Body) -> Body:
+def describe_export(ctx: Context, body: Body) -> Body:
     with ctx.store.read() as txn:
         export = _find(txn, ctx, body["ExportArn"])
     return {"ExportDescription": describe(export)}
 
 
-def _find(txn: ReadTxn, ctx: Any, arn: str) -> Export:
-    export_id = table_resource_id(arn, ctx.account, "export", "Export")
-    export = exports.get(txn, ctx.account, ctx.region, export_id)
-    if export is None or export.arn != arn:
+def _find(txn: ReadTxn, ctx: Context, arn: str) -> Export:
+    ref = ctx.owned(arn, "export")
+    if ref is None:
+        raise errors.validation("Invalid Export ARN")
+    export = exports.get(txn, ref.account, ref.region, ref.id)
+    if export is None or export.arn != ref.arn:
         # DynamoDB says it twice (a live capture).
         raise errors.DynamoError(
             "ExportNotFoundException", f"Export not found: Export not found: {arn}"
@@ -196,15 +199,17 @@ def _find(txn: ReadTxn, ctx: Any, arn: str) -> Export:
     return export
 
 
-def list_exports(ctx: Any, body: Body) -> Body:
+def list_exports(ctx: Context, body: Body) -> Body:
     limit = body.get("MaxResults", DEFAULT_PAGE)
     table_arn = body.get("TableArn")
-    after = _token(body.get("NextToken"))
+    after = _token(ctx, body.get("NextToken"))
     with ctx.store.read() as txn:
         found = exports.listed(txn, ctx.account, ctx.region)
         if table_arn is not None:
-            _, _, name = catalog.split_table_arn(table_arn)
-            meta = catalog.find_table(txn, ctx.account, ctx.region, name) if name else None
+            # A filter within the caller's own namespace (ListExports has no resource).
+            table = arns.table_ref(ctx.account, ctx.region, table_arn)
+            own = (table.account, table.region) == (ctx.account, ctx.region)
+            meta = catalog.find(txn, table) if own and table.name else None
             uid = None if meta is None else meta.uid
             found = [e for e in found if e.table_arn == table_arn and e.table_uid == uid]
     found.sort(key=lambda export: export.arn, reverse=True)  # as DynamoDB documents
@@ -222,19 +227,17 @@ def list_exports(ctx: Any, body: Body) -> Body:
         ]
     }
     if len(found) > limit:
-        out["NextToken"] = base64.b16encode(page[-1].arn.encode()).decode().lower()
+        out["NextToken"] = tokens.make(ctx, "ListExports", page[-1].arn)
     return out
 
 
-def _token(token: str | None) -> str | None:
+def _token(ctx: Context, token: str | None) -> str | None:
     if token is None:
         return None
-    try:
-        return base64.b16decode(token.upper()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise errors.validation(
-            f"Invalid Request: Provided nextToken is invalid: {token}"
-        ) from None
+    after = tokens.position(ctx, "ListExports", token)
+    if after is None:
+        raise errors.validation(f"Invalid Request: Provided nextToken is invalid: {token}")
+    return after
 
 
 def describe(export: Export) -> Body:

@@ -27,6 +27,7 @@ from opendynamo.api.iam_common import (
     path,
     required,
     tags,
+    target,
 )
 from opendynamo.engine import directory
 from opendynamo.storage.base import ReadTxn, WriteTxn
@@ -46,7 +47,7 @@ def user_view(row: dict[str, Any], with_tags: bool = False) -> dict[str, Any]:
 
 
 def create_user(ctx: Context, params: Params) -> Result:
-    user_name = name(params, "UserName", "userName")
+    user_name = target(ctx).name
     user_path = path(params)
     account = caller(ctx).account
     row = {
@@ -62,18 +63,11 @@ def create_user(ctx: Context, params: Params) -> Result:
 
 
 def get_user(ctx: Context, params: Params) -> Result:
-    who = caller(ctx)
-    if params.get("UserName") is None:
-        if who.name is None:
-            if who.is_root:
-                return {"User": _root_view(who.account)}
-            raise errors.invalid_input(
-                "Must specify userName when calling with non-User credentials"
-            )
-        params = {"UserName": who.name}
-    user_name = name(params, "UserName", "userName", 128)
+    user = target(ctx)
+    if user.kind == "root":
+        return {"User": _root_view(user.account)}
     with ctx.store.read() as txn:
-        row = entity(txn, who.account, "user", user_name)
+        row = entity(txn, user.account, "user", user.name)
     return {"User": user_view(row, with_tags=True)}
 
 
@@ -92,7 +86,7 @@ def list_users(ctx: Context, params: Params) -> Result:
 
 
 def delete_user(ctx: Context, params: Params) -> Result:
-    user_name = name(params, "UserName", "userName", 128)
+    user_name = target(ctx).name
     account = caller(ctx).account
     with ctx.store.write() as txn:
         row = entity(txn, account, "user", user_name)
@@ -108,7 +102,7 @@ def delete_user(ctx: Context, params: Params) -> Result:
 
 
 def tag_user(ctx: Context, params: Params) -> Result:
-    user_name = name(params, "UserName", "userName", 128)
+    user_name = target(ctx).name
     account = caller(ctx).account
     with ctx.store.write() as txn:
         row = entity(txn, account, "user", user_name)
@@ -118,7 +112,7 @@ def tag_user(ctx: Context, params: Params) -> Result:
 
 
 def untag_user(ctx: Context, params: Params) -> Result:
-    user_name = name(params, "UserName", "userName", 128)
+    user_name = target(ctx).name
     removed = {str(key) for key in params.get("TagKeys") or []}
     account = caller(ctx).account
     with ctx.store.write() as txn:
@@ -129,7 +123,7 @@ def untag_user(ctx: Context, params: Params) -> Result:
 
 
 def list_user_tags(ctx: Context, params: Params) -> Result:
-    user_name = name(params, "UserName", "userName", 128)
+    user_name = target(ctx).name
     with ctx.store.read() as txn:
         row = entity(txn, caller(ctx).account, "user", user_name)
     return page(params, row.get("Tags", []), "Tags")
@@ -138,14 +132,15 @@ def list_user_tags(ctx: Context, params: Params) -> Result:
 # --- access keys ---------------------------------------------------------------------------
 
 
-def _key_owner(txn: ReadTxn, ctx: Context, params: Params) -> tuple[str, dict[str, Any]]:
-    """(kind, row) whose keys a request manages: the named user, else the caller's own user,
-    else (for root) the account's root keys."""
-    who = caller(ctx)
-    if params.get("UserName") is not None or who.name is not None:
-        user_name = str(params.get("UserName") or who.name)
-        return "user", entity(txn, who.account, "user", user_name)
-    row = directory.get_entity(txn, who.account, "account", ROOT) or {"AccessKeys": []}
+def _key_owner(txn: ReadTxn, ctx: Context) -> tuple[str, dict[str, Any]]:
+    """(kind, row) whose keys a request manages: the user the authorizer resolved (the named
+    one, else the calling user), or for root calling without a name, the account's root keys
+    (a role session is no user: the authorizer refused it)."""
+    owner = target(ctx)
+    if owner.kind == "user":
+        return "user", entity(txn, owner.account, "user", owner.name)
+    assert owner.kind == "root"
+    row = directory.get_entity(txn, owner.account, "account", ROOT) or {"AccessKeys": []}
     return "account", row
 
 
@@ -157,7 +152,7 @@ def _save_owner(txn: WriteTxn, account: str, kind: str, row: dict[str, Any]) -> 
 def create_access_key(ctx: Context, params: Params) -> Result:
     account = caller(ctx).account
     with ctx.store.write() as txn:
-        kind, owner = _key_owner(txn, ctx, params)
+        kind, owner = _key_owner(txn, ctx)
         held = owner.setdefault("AccessKeys", [])
         if len(held) >= MAX_ACCESS_KEYS:
             raise errors.quota_exceeded(
@@ -197,7 +192,7 @@ def issue_key(ctx: Context, txn: WriteTxn, key_id: str, secret: str, row: dict[s
 
 def list_access_keys(ctx: Context, params: Params) -> Result:
     with ctx.store.read() as txn:
-        _, owner = _key_owner(txn, ctx, params)
+        _, owner = _key_owner(txn, ctx)
         metadata = []
         for key_id in owner.get("AccessKeys", []):
             row = directory.get_key(txn, key_id)
@@ -222,7 +217,7 @@ def update_access_key(ctx: Context, params: Params) -> Result:
             "constraint: Member must satisfy enum value set: [Active, Inactive]"
         )
     with ctx.store.write() as txn:
-        row = _owned_key(txn, ctx, params, key_id)
+        row = _owned_key(txn, ctx, key_id)
         row["Status"] = status
         directory.put_key(txn, key_id, row)
     return None
@@ -232,16 +227,16 @@ def delete_access_key(ctx: Context, params: Params) -> Result:
     key_id = required(params, "AccessKeyId", "accessKeyId")
     account = caller(ctx).account
     with ctx.store.write() as txn:
-        _owned_key(txn, ctx, params, key_id)
-        kind, owner = _key_owner(txn, ctx, params)
+        _owned_key(txn, ctx, key_id)
+        kind, owner = _key_owner(txn, ctx)
         owner["AccessKeys"] = [held for held in owner["AccessKeys"] if held != key_id]
         _save_owner(txn, account, kind, owner)
         directory.delete_key(txn, key_id)
     return None
 
 
-def _owned_key(txn: ReadTxn, ctx: Context, params: Params, key_id: str) -> dict[str, Any]:
-    _, owner = _key_owner(txn, ctx, params)
+def _owned_key(txn: ReadTxn, ctx: Context, key_id: str) -> dict[str, Any]:
+    _, owner = _key_owner(txn, ctx)
     row = directory.get_key(txn, key_id)
     if row is None or key_id not in owner.get("AccessKeys", []):
         raise errors.no_such_entity(f"The Access Key with id {key_id} cannot be found.")
@@ -256,7 +251,7 @@ def group_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_group(ctx: Context, params: Params) -> Result:
-    group_name = name(params, "GroupName", "groupName", 128)
+    group_name = target(ctx).name
     group_path = path(params)
     account = caller(ctx).account
     row = {
@@ -272,7 +267,7 @@ def create_group(ctx: Context, params: Params) -> Result:
 
 
 def get_group(ctx: Context, params: Params) -> Result:
-    group_name = name(params, "GroupName", "groupName", 128)
+    group_name = target(ctx).name
     account = caller(ctx).account
     with ctx.store.read() as txn:
         group = entity(txn, account, "group", group_name)
@@ -289,7 +284,7 @@ def list_groups(ctx: Context, params: Params) -> Result:
 
 
 def delete_group(ctx: Context, params: Params) -> Result:
-    group_name = name(params, "GroupName", "groupName", 128)
+    group_name = target(ctx).name
     account = caller(ctx).account
     with ctx.store.write() as txn:
         group = entity(txn, account, "group", group_name)
@@ -313,7 +308,7 @@ def remove_user_from_group(ctx: Context, params: Params) -> Result:
 
 
 def _membership(ctx: Context, params: Params, *, add: bool) -> None:
-    group_name = name(params, "GroupName", "groupName", 128)
+    group_name = target(ctx).name  # the group is the resource IAM authorizes on
     user_name = name(params, "UserName", "userName", 128)
     account = caller(ctx).account
     with ctx.store.write() as txn:
@@ -330,7 +325,7 @@ def _membership(ctx: Context, params: Params, *, add: bool) -> None:
 
 
 def list_groups_for_user(ctx: Context, params: Params) -> Result:
-    user_name = name(params, "UserName", "userName", 128)
+    user_name = target(ctx).name
     account = caller(ctx).account
     with ctx.store.read() as txn:
         user = entity(txn, account, "user", user_name)

@@ -7,8 +7,9 @@ import base64
 import os
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from opendynamo import errors
 from opendynamo.api.context import Context
@@ -16,6 +17,7 @@ from opendynamo.engine import directory
 from opendynamo.iam.identity import Identity
 from opendynamo.storage.base import ReadTxn
 
+EntityKind = Literal["user", "group", "role", "policy", "root"]
 Params = dict[str, Any]
 Result = dict[str, Any] | None
 Operation = Callable[[Context, Params], Result]
@@ -23,6 +25,24 @@ Operation = Callable[[Context, Params], Result]
 NAME_PATTERN = r"[\w+=,.@-]+"
 _NAME_RE = re.compile(NAME_PATTERN)
 _PATH_RE = re.compile(r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """The IAM entity an action acts on: its account, kind, name (a managed policy's ARN for
+    a policy), ARN as stored (with its path), and the row, when it exists."""
+
+    account: str
+    kind: EntityKind
+    name: str
+    arn: str = field(compare=False)
+    row: dict[str, Any] | None = field(default=None, compare=False)
+
+
+def target(ctx: Context) -> Entity:
+    """The entity the action was authorized on (`authz/iam` resolved it from the request)."""
+    assert isinstance(ctx.target, Entity), "the server resolves an IAM action's entity"
+    return ctx.target
 
 
 def now_iso() -> str:

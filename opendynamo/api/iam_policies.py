@@ -29,6 +29,7 @@ from opendynamo.api.iam_common import (
     path,
     required,
     tags,
+    target,
 )
 from opendynamo.engine import directory
 from opendynamo.iam.identity import AWS_MANAGED_ACCOUNT, managed_owner_and_name
@@ -73,10 +74,11 @@ def encoded(document: str) -> str:
 # --- inline policies (users, groups, roles) ------------------------------------------------
 
 
-def _owner(txn: ReadTxn, ctx: Context, params: Params, kind: Kind) -> tuple[str, dict[str, Any]]:
-    member, field = _MEMBER[kind]
-    owner_name = name(params, member, field, 128)
-    return owner_name, entity(txn, caller(ctx).account, kind, owner_name)
+def _owner(txn: ReadTxn, ctx: Context, kind: Kind) -> tuple[str, dict[str, Any]]:
+    """(name, row) of the user, group or role the action was authorized on."""
+    owner = target(ctx)
+    assert owner.kind == kind
+    return owner.name, entity(txn, owner.account, kind, owner.name)
 
 
 def put_inline(kind: Kind) -> Operation:
@@ -84,7 +86,7 @@ def put_inline(kind: Kind) -> Operation:
         policy_name = name(params, "PolicyName", "policyName", 128)
         document = checked_document(params, "PolicyDocument", "policyDocument")
         with ctx.store.write() as txn:
-            owner_name, owner = _owner(txn, ctx, params, kind)
+            owner_name, owner = _owner(txn, ctx, kind)
             policies = owner.setdefault("Policies", {})
             policies[policy_name] = document
             if sum(size_of(text) for text in policies.values()) > INLINE_QUOTA[kind]:
@@ -102,7 +104,7 @@ def get_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         policy_name = name(params, "PolicyName", "policyName", 128)
         with ctx.store.read() as txn:
-            _, owner = _owner(txn, ctx, params, kind)
+            _, owner = _owner(txn, ctx, kind)
         document = owner.get("Policies", {}).get(policy_name)
         if document is None:
             raise errors.no_such_entity(
@@ -121,7 +123,7 @@ def get_inline(kind: Kind) -> Operation:
 def list_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         with ctx.store.read() as txn:
-            _, owner = _owner(txn, ctx, params, kind)
+            _, owner = _owner(txn, ctx, kind)
         return page(params, sorted(owner.get("Policies", {})), "PolicyNames")
 
     return operation
@@ -131,7 +133,7 @@ def delete_inline(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         policy_name = name(params, "PolicyName", "policyName", 128)
         with ctx.store.write() as txn:
-            owner_name, owner = _owner(txn, ctx, params, kind)
+            owner_name, owner = _owner(txn, ctx, kind)
             if owner.get("Policies", {}).pop(policy_name, None) is None:
                 raise errors.no_such_entity(
                     f"The {kind} policy with name {policy_name} cannot be found."
@@ -164,7 +166,7 @@ def policy_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_policy(ctx: Context, params: Params) -> Result:
-    policy_name = name(params, "PolicyName", "policyName", 128)
+    policy_name = target(ctx).name
     policy_path = path(params)
     document = checked_document(params, "PolicyDocument", "policyDocument")
     if size_of(document) > MANAGED_QUOTA:
@@ -231,7 +233,7 @@ def _attachments(txn: ReadTxn, account: str, arn: str) -> int:
 
 def get_policy(ctx: Context, params: Params) -> Result:
     with ctx.store.read() as txn:
-        row = managed_row(txn, ctx, required(params, "PolicyArn", "policyArn"))
+        row = managed_row(txn, ctx, target(ctx).arn)
     return {"Policy": policy_view(row)}
 
 
@@ -255,7 +257,7 @@ def list_policies(ctx: Context, params: Params) -> Result:
 
 
 def delete_policy(ctx: Context, params: Params) -> Result:
-    arn = required(params, "PolicyArn", "policyArn")
+    arn = target(ctx).arn
     with ctx.store.write() as txn:
         row = managed_row(txn, ctx, arn)
         if managed_owner_and_name(arn)[0] == AWS_MANAGED_ACCOUNT:
@@ -278,7 +280,7 @@ def attach(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         arn = required(params, "PolicyArn", "policyArn")
         with ctx.store.write() as txn:
-            owner_name, owner = _owner(txn, ctx, params, kind)
+            owner_name, owner = _owner(txn, ctx, kind)
             try:
                 policy = managed_row(txn, ctx, arn)
             except errors.ServiceError:
@@ -299,7 +301,7 @@ def detach(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         arn = required(params, "PolicyArn", "policyArn")
         with ctx.store.write() as txn:
-            owner_name, owner = _owner(txn, ctx, params, kind)
+            owner_name, owner = _owner(txn, ctx, kind)
             if arn not in owner.get("Attached", []):
                 raise errors.no_such_entity(f"Policy {arn} was not found.")
             owner["Attached"].remove(arn)
@@ -320,7 +322,7 @@ def _count(txn: WriteTxn, ctx: Context, policy: dict[str, Any], change: int) -> 
 def list_attached(kind: Kind) -> Operation:
     def operation(ctx: Context, params: Params) -> Result:
         with ctx.store.read() as txn:
-            _, owner = _owner(txn, ctx, params, kind)
+            _, owner = _owner(txn, ctx, kind)
         rows = [
             {"PolicyName": managed_owner_and_name(arn)[1], "PolicyArn": arn}
             for arn in owner.get("Attached", [])
@@ -354,7 +356,7 @@ def role_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_role(ctx: Context, params: Params) -> Result:
-    role_name = name(params, "RoleName", "roleName")
+    role_name = target(ctx).name
     role_path = path(params)
     trust = checked_document(
         params, "AssumeRolePolicyDocument", "assumeRolePolicyDocument", kind="trust"
@@ -383,7 +385,7 @@ def create_role(ctx: Context, params: Params) -> Result:
 
 def get_role(ctx: Context, params: Params) -> Result:
     with ctx.store.read() as txn:
-        _, row = _owner(txn, ctx, params, "role")
+        _, row = _owner(txn, ctx, "role")
     return {"Role": role_view(row)}
 
 
@@ -394,7 +396,7 @@ def list_roles(ctx: Context, params: Params) -> Result:
 def update_assume_role_policy(ctx: Context, params: Params) -> Result:
     trust = checked_document(params, "PolicyDocument", "policyDocument", kind="trust")
     with ctx.store.write() as txn:
-        role_name, row = _owner(txn, ctx, params, "role")
+        role_name, row = _owner(txn, ctx, "role")
         row["AssumeRolePolicyDocument"] = trust
         directory.put_entity(txn, caller(ctx).account, "role", role_name.lower(), row)
     return None
@@ -402,7 +404,7 @@ def update_assume_role_policy(ctx: Context, params: Params) -> Result:
 
 def delete_role(ctx: Context, params: Params) -> Result:
     with ctx.store.write() as txn:
-        role_name, row = _owner(txn, ctx, params, "role")
+        role_name, row = _owner(txn, ctx, "role")
         check_no_policies(row)
         directory.delete_entity(txn, caller(ctx).account, "role", role_name.lower())
     return None
@@ -412,5 +414,5 @@ def list_instance_profiles_for_role(ctx: Context, params: Params) -> Result:
     """Instance profiles are not served (there is no EC2 here), so a role is in none; Terraform
     asks before deleting a role."""
     with ctx.store.read() as txn:
-        _owner(txn, ctx, params, "role")
+        _owner(txn, ctx, "role")
     return page(params, [], "InstanceProfiles")

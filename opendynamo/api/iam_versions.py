@@ -11,7 +11,7 @@ from typing import Any
 
 from opendynamo import errors
 from opendynamo.api.context import Context
-from opendynamo.api.iam_common import Params, Result, caller, now_iso, page, required
+from opendynamo.api.iam_common import Params, Result, caller, now_iso, page, required, target
 from opendynamo.api.iam_policies import (
     MANAGED_QUOTA,
     checked_document,
@@ -77,7 +77,7 @@ def _save(txn: WriteTxn, arn: str, row: dict[str, Any]) -> None:
 
 
 def get_policy_version(ctx: Context, params: Params) -> Result:
-    arn = required(params, "PolicyArn", "policyArn")
+    arn = target(ctx).arn
     version_id = required(params, "VersionId", "versionId")
     with ctx.store.read() as txn:
         row = managed_row(txn, ctx, arn)
@@ -86,13 +86,13 @@ def get_policy_version(ctx: Context, params: Params) -> Result:
 
 def list_policy_versions(ctx: Context, params: Params) -> Result:
     with ctx.store.read() as txn:
-        row = managed_row(txn, ctx, required(params, "PolicyArn", "policyArn"))
+        row = managed_row(txn, ctx, target(ctx).arn)
     newest_first = sorted(_versions(row), key=lambda v: int(v["VersionId"][1:]), reverse=True)
     return page(params, [_view(row, v, with_document=False) for v in newest_first], "Versions")
 
 
 def create_policy_version(ctx: Context, params: Params) -> Result:
-    arn = required(params, "PolicyArn", "policyArn")
+    arn = target(ctx).arn
     document = checked_document(params, "PolicyDocument", "policyDocument")
     if size_of(document) > MANAGED_QUOTA:
         raise errors.quota_exceeded(f"Cannot exceed quota for PolicySize: {MANAGED_QUOTA}")
@@ -114,7 +114,7 @@ def create_policy_version(ctx: Context, params: Params) -> Result:
 
 
 def set_default_policy_version(ctx: Context, params: Params) -> Result:
-    arn = required(params, "PolicyArn", "policyArn")
+    arn = target(ctx).arn
     version_id = required(params, "VersionId", "versionId")
     with ctx.store.write() as txn:
         row = _editable(txn, ctx, arn)
@@ -126,7 +126,7 @@ def set_default_policy_version(ctx: Context, params: Params) -> Result:
 
 
 def delete_policy_version(ctx: Context, params: Params) -> Result:
-    arn = required(params, "PolicyArn", "policyArn")
+    arn = target(ctx).arn
     version_id = required(params, "VersionId", "versionId")
     with ctx.store.write() as txn:
         row = _editable(txn, ctx, arn)

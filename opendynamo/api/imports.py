@@ -28,8 +28,8 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
-from opendynamo.api import tables
-from opendynamo.api.common import table_resource_id
+from opendynamo.api import tables, tokens
+from opendynamo.api.context import Context
 from opendynamo.api.keys import key_from_item
 from opendynamo.engine import backups, catalog, items, jobs, stats
 from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
@@ -90,7 +90,7 @@ class Import:
 # --- the API ----------------------------------------------------------------------------
 
 
-def import_table(ctx: Any, body: Body) -> Body:
+def import_table(ctx: Context, body: Body) -> Body:
     params = body["TableCreationParameters"]
     if body.get("InputFormatOptions") and body["InputFormat"] != "CSV":
         raise errors.validation(
@@ -103,20 +103,21 @@ def import_table(ctx: Any, body: Body) -> Body:
     with ctx.store.write() as txn:
         token = body.get("ClientToken")
         if token is not None:
-            earlier = _by_token(txn, ctx, token, params["TableName"])
+            earlier = _by_token(txn, token, meta)
             if earlier is not None:
                 return {"ImportTableDescription": describe(earlier)}
-        tables.check_name_free(txn, ctx, meta.name)
+        tables.check_name_free(txn, meta)
+        source = dict(body["S3BucketSource"])
+        source.setdefault("S3BucketOwner", ctx.account)
+        ctx.bucket(txn, source["S3Bucket"], source["S3BucketOwner"])
         catalog.put_table(txn, meta)
         request = {name: value for name, value in body.items() if value is not None}
         request.setdefault("InputCompressionType", "NONE")
-        source = dict(request["S3BucketSource"])
-        source.setdefault("S3BucketOwner", ctx.account)
         request["S3BucketSource"] = source
         job = Import(
             id=backups.new_id(now),
-            account=ctx.account,
-            region=ctx.region,
+            account=meta.account,
+            region=meta.region,
             table_name=meta.name,
             table_uid=meta.uid,
             request=request,
@@ -125,47 +126,51 @@ def import_table(ctx: Any, body: Body) -> Body:
         txn.put(job.key, job.encode())
         txn.put(layout.JOBS + job.key, b"")
         if token is not None:
-            txn.put(_token_key(ctx, token), job.id.encode())
+            txn.put(_token_key(meta, token), job.id.encode())
     return {"ImportTableDescription": describe(job)}
 
 
-def _token_key(ctx: Any, token: str) -> bytes:
-    return layout.token_key(ctx.account, ctx.region, "import/" + token)
+def _token_key(meta: TableMeta, token: str) -> bytes:
+    """Where a ClientToken of an import into `meta`'s namespace is remembered."""
+    return layout.token_key(meta.account, meta.region, "import/" + token)
 
 
-def _by_token(txn: ReadTxn, ctx: Any, token: str, table: str) -> Import | None:
+def _by_token(txn: ReadTxn, token: str, meta: TableMeta) -> Import | None:
     """An earlier import of the same ClientToken: DynamoDB answers it again, whatever else
     changed, unless the table name did (ImportConflictException)."""
-    raw = txn.get(_token_key(ctx, token))
+    raw = txn.get(_token_key(meta, token))
     if raw is None:
         return None
-    raw = txn.get(layout.import_key(ctx.account, ctx.region, raw.decode()))
+    raw = txn.get(layout.import_key(meta.account, meta.region, raw.decode()))
     if raw is None:
         return None
     earlier = Import.decode(raw)
+    table = meta.name
     if earlier.table_name != table:
         raise errors.DynamoError(
             "ImportConflictException",
             "Import conflict: Duplicate request detected with conflicting parameters",
         )
     if earlier.status != "IN_PROGRESS":
-        existing = catalog.find_table(txn, ctx.account, ctx.region, table)
+        existing = catalog.find_table(txn, meta.account, meta.region, table)
         if existing is not None:
             raise errors.resource_in_use(f"Table already exists: {table}")
     return earlier
 
 
-def describe_import(ctx: Any, body: Body) -> Body:
+def describe_import(ctx: Context, body: Body) -> Body:
     arn = body["ImportArn"]
-    import_id = table_resource_id(arn, ctx.account, "import", "Import")
-    raw = ctx.store.read_one(layout.import_key(ctx.account, ctx.region, import_id))
+    ref = ctx.owned(arn, "import")
+    if ref is None:
+        raise errors.validation("Invalid Import ARN")
+    raw = ctx.store.read_one(layout.import_key(ref.account, ref.region, ref.id))
     job = None if raw is None else Import.decode(raw)
-    if job is None or job.arn != arn:
+    if job is None or job.arn != ref.arn:
         raise errors.DynamoError("ImportNotFoundException", f"Import not found: {arn}")
     return {"ImportTableDescription": describe(job)}
 
 
-def list_imports(ctx: Any, body: Body) -> Body:
+def list_imports(ctx: Context, body: Body) -> Body:
     limit = body.get("PageSize", DEFAULT_PAGE)
     table_arn = body.get("TableArn")
     prefix = layout.import_prefix(ctx.account, ctx.region)
@@ -177,29 +182,15 @@ def list_imports(ctx: Any, body: Body) -> Body:
     token = body.get("NextToken")
     if token is not None:
         position = [job.id for job in found]
-        after = _untoken(token)
+        after = tokens.position(ctx, "ListImports", token)
         if after not in position:
             raise errors.validation(f"Invalid Request: Provided nextToken is invalid: {token}")
         found = found[position.index(after) + 1 :]
     page = found[:limit]
     out: Body = {"ImportSummaryList": [_summary(job) for job in page]}
     if len(found) > limit:
-        out["NextToken"] = _token(page[-1].id)
+        out["NextToken"] = tokens.make(ctx, "ListImports", page[-1].id)
     return out
-
-
-def _token(after: str) -> str:
-    """A NextToken as DynamoDB's look (hex, 112 or more digits, in 16s): the id of the last
-    import listed, zero-padded."""
-    return after.encode().hex().ljust(112, "0")
-
-
-def _untoken(token: str) -> str:
-    try:
-        raw = bytes.fromhex(token)
-    except ValueError:
-        return ""
-    return raw.rstrip(b"\x00").decode(errors="replace")
 
 
 def _summary(job: Import) -> Body:

@@ -34,7 +34,7 @@ def get_item(ctx: Context, body: Body) -> Body | bytes:
     compiled = compile_request(body, "GetItem")
     consistent = bool(body.get("ConsistentRead"))
     with ctx.store.read() as txn:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
+        meta = catalog.get_table(txn, ctx.table(body["TableName"]))
         encoded = key_from_param(meta, key)
         throughput.admit(ctx, txn, meta, throughput.READ)
         raw = items.get_raw(txn, meta, encoded)
@@ -120,7 +120,7 @@ class ItemWrite:
 
 def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta, WriteOutcome]:
     """Look the table up, check the key, and apply the write inside `txn`."""
-    meta = catalog.get_table(txn, ctx.account, ctx.region, write.table_name)
+    meta = catalog.get_table(txn, ctx.table(write.table_name))
     encoded = write.locate(meta)
     update = write.compiled.update
     if update is not None:

@@ -526,7 +526,12 @@ def prepare(text: str, parameters: Sequence[Any] | None) -> Prepared:
 def _target(ctx: Context, source: ast.Source, *, consistent: bool = False) -> Target:
     """The table (and index) a statement names, with the key schema it reads by."""
     with ctx.store.read() as txn:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, source.table)
+        meta = catalog.get_table(txn, ctx.table(source.table))
+    index, keys = _keys(meta, source, consistent)
+    return Target(meta, index, keys)
+
+
+def _keys(meta: TableMeta, source: ast.Source, consistent: bool) -> tuple[IndexMeta | None, Keys]:
     hash_keys: tuple[str, ...] = (meta.hash_key,)
     range_keys: tuple[str, ...] = (meta.range_key,) if meta.range_key is not None else ()
     index = None
@@ -540,7 +545,29 @@ def _target(ctx: Context, source: ast.Source, *, consistent: bool = False) -> Ta
             raise msg.refused(msg.CONSISTENT_GSI)
         hash_keys, range_keys = index.hash_keys, index.range_keys
     types = {name: meta.attribute_type(name) for name in hash_keys + range_keys}
-    return Target(meta, index, Keys(hash_keys, range_keys, types))
+    return index, Keys(hash_keys, range_keys, types)
+
+
+def reached(prepared: Prepared, meta: TableMeta) -> tuple[tuple[str, ...], list[Item] | None]:
+    """(partition-key attributes, the partition keys the statement reaches) as the planner
+    plans it to run: one key for a write, an EXISTS or a key read, one per partition Query'd;
+    None for a statement that may reach every partition (a scan), and for one that cannot be
+    planned (it fails before it reads anything)."""
+    statement = prepared.statement
+    select = statement.select if isinstance(statement, ast.Exists) else statement
+    try:
+        _, keys = _keys(meta, select.source, False)
+        if isinstance(statement, ast.Exists):
+            return keys.hash_keys, [plan_exists(statement, prepared.params, keys)["Key"]]
+        if isinstance(statement, ast.Select):
+            table_read = statement.source.index is None
+            plan = plan_read(statement, prepared.params, keys, table_read=table_read)
+            partitions = None if plan.partitions is None else list(plan.partitions)
+            return keys.hash_keys, partitions
+        write = plan_write(statement, prepared.params, keys)
+        return keys.hash_keys, [write.body.get("Key") or write.body["Item"]]
+    except errors.DynamoError:
+        return (), None
 
 
 def _call(handler: Handler, ctx: Context, body: Body) -> Body:

@@ -210,7 +210,7 @@ def _start_key(body: Body) -> Item | None:
 
 def _source(ctx: Context, txn: ReadTxn, body: Body) -> Source:
     """The table, or the index IndexName names, with DynamoDB's checks of reading it."""
-    meta = catalog.get_table(txn, ctx.account, ctx.region, body["TableName"])
+    meta = catalog.get_table(txn, ctx.table(body["TableName"]))
     name = body.get("IndexName")
     if name is None:
         return Source(meta, None)

@@ -11,8 +11,6 @@ from typing import Any
 from opendynamo.api import iam, iam_versions, sts
 from opendynamo.api import iam_policies as policies
 from opendynamo.api.context import Context
-from opendynamo.engine import directory
-from opendynamo.storage.base import ReadTxn
 
 QueryHandler = Callable[[Context, dict[str, Any]], "dict[str, Any] | None"]
 
@@ -78,28 +76,3 @@ STS_OPERATIONS: dict[str, QueryHandler] = {
     "GetSessionToken": sts.get_session_token,
     "AssumeRole": sts.assume_role,
 }
-
-
-def iam_resource(
-    txn: ReadTxn, account: str, action: str, params: dict[str, Any], user: str | None
-) -> str:
-    """The resource ARN IAM authorizes an action on: the group, role, managed policy or user
-    it names (the caller itself when it names none; an existing entity by its stored ARN, so
-    with its path), or "*" for account-wide listings."""
-    prefix = f"arn:aws:iam::{account}:"
-    entity_path = str(params.get("Path", "/"))
-    if action == "CreatePolicy":
-        return f"{prefix}policy{entity_path}{params.get('PolicyName', '')}"
-    if "PolicyArn" in params and "Attach" not in action and "Detach" not in action:
-        return str(params["PolicyArn"])
-    for member, kind in (("GroupName", "group"), ("RoleName", "role"), ("UserName", "user")):
-        if params.get(member) is not None:
-            return _entity_arn(txn, account, kind, str(params[member]), entity_path)
-    if user is not None and action.endswith(("User", "AccessKey", "AccessKeys", "UserTags")):
-        return _entity_arn(txn, account, "user", user, "/")
-    return "*"
-
-
-def _entity_arn(txn: ReadTxn, account: str, kind: str, name: str, path: str) -> str:
-    row = directory.get_entity(txn, account, kind, name.lower())
-    return str(row["Arn"]) if row is not None else f"arn:aws:iam::{account}:{kind}{path}{name}"

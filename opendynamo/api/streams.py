@@ -2,14 +2,16 @@
 DescribeStream, GetShardIterator and GetRecords, over the change log (engine/streams).
 
 A shard iterator is the position to read from (a stamp, and how many changes of that stamp
-to pass over), the stream and shard, and when it was made: base64 of that JSON. It expires
-after 15 minutes, as DynamoDB's do.
+to pass over), the stream (its ARN: table, account and region) and shard, and when it was
+made: that JSON with a MAC under the server's secrets key, in base64. So a client can neither
+point it at another stream nor extend its life; it expires after 15 minutes, as DynamoDB's do.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,8 +19,9 @@ import orjson
 from opendynamo import errors
 from opendynamo.api import tables
 from opendynamo.api.context import Context
-from opendynamo.engine import backups, records, streams
+from opendynamo.engine import arns, backups, records, streams
 from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.secrets import Sealer
 from opendynamo.engine.streams import Shard, Stream
 from opendynamo.model.sizes import item_size
 
@@ -27,13 +30,12 @@ ITERATOR_LIFETIME = 15 * 60.0
 MAX_RECORDS = 1000
 MAX_PAGE = 100
 SERVICE = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+ITERATOR_PURPOSE = "shard iterator"
 
 
 def _check_arn(arn: str) -> None:
     """ValidationException for a StreamArn that is not one."""
-    parts = arn.split(":", 5)
-    resource = parts[5].split("/") if len(parts) == 6 else []
-    if parts[:3] != ["arn", "aws", "dynamodb"] or len(resource) != 4 or resource[2] != "stream":
+    if arns.owned_ref(arn, "stream") is None:
         raise errors.validation(f"Invalid StreamArn: {arn}")
 
 
@@ -48,9 +50,11 @@ def _limit(body: Body, name: str, most: int) -> int:
 
 
 def _stream(ctx: Context, arn: str, now_us: int) -> tuple[TableMeta, Stream]:
-    _check_arn(arn)
+    ref = ctx.owned(arn, "stream")
+    if ref is None:
+        raise errors.validation(f"Invalid StreamArn: {arn}")
     with ctx.store.read() as txn:
-        found = streams.find(txn, ctx.account, ctx.region, arn, now_us)
+        found = streams.find(txn, ref, now_us)
     if found is None:
         raise errors.resource_not_found(f"Requested resource not found: Stream: {arn} not found")
     return found
@@ -143,7 +147,7 @@ def get_shard_iterator(ctx: Context, body: Body) -> Body:
         position = (max(shard.start, horizon), 0)
     else:  # LATEST: what is written from now on
         position = (min(max(now_us - streams.SETTLE_US, shard.start), shard.end), 0)
-    return {"ShardIterator": _iterator(arn, shard.id, position, now_us)}
+    return {"ShardIterator": _iterator(ctx, arn, shard.id, position, now_us)}
 
 
 def _find_shard(stream: Stream, shard_id: str, now_us: int) -> Shard:
@@ -155,19 +159,52 @@ def _find_shard(stream: Stream, shard_id: str, now_us: int) -> Shard:
     )
 
 
-def _iterator(arn: str, shard_id: str, position: tuple[int, int], now_us: int) -> str:
-    state = {"a": arn, "s": shard_id, "p": list(position), "t": now_us}
-    return base64.urlsafe_b64encode(orjson.dumps(state)).decode()
+@dataclass(frozen=True, slots=True)
+class ShardIterator:
+    arn: str  # the stream's
+    shard: str
+    stamp: int
+    skip: int
+    made: int  # clock (us)
+
+
+def _iterator(ctx: Context, arn: str, shard_id: str, position: tuple[int, int], now_us: int) -> str:
+    state = orjson.dumps({"a": arn, "s": shard_id, "p": list(position), "t": now_us})
+    return base64.urlsafe_b64encode(_sealer(ctx).sign(state, ITERATOR_PURPOSE)).decode()
+
+
+def open_iterator(ctx: Context, text: str) -> ShardIterator:
+    """The iterator a client handed back, once its MAC shows this server made it;
+    ValidationException "Invalid ShardIterator" for anything else."""
+    try:
+        state = _sealer(ctx).verify(base64.urlsafe_b64decode(text), ITERATOR_PURPOSE)
+        if state is None:
+            raise ValueError("not an iterator of this server")
+        fields = orjson.loads(state)
+        (stamp, skip) = fields["p"]
+        return ShardIterator(
+            str(fields["a"]), str(fields["s"]), int(stamp), int(skip), int(fields["t"])
+        )
+    except (ValueError, TypeError, KeyError):
+        raise errors.validation("Invalid ShardIterator") from None
+
+
+def _sealer(ctx: Context) -> Sealer:
+    assert ctx.sealer is not None, "the server gives every request the secrets key"
+    return ctx.sealer
 
 
 def get_records(ctx: Context, body: Body) -> Body:
     limit = _limit(body, "limit", MAX_RECORDS)
     now_us = backups.clock_us(ctx.store)
-    try:
-        state = orjson.loads(base64.urlsafe_b64decode(body["ShardIterator"]))
-        arn, shard_id, (stamp, skip), made = state["a"], state["s"], state["p"], state["t"]
-    except (ValueError, TypeError, KeyError):
-        raise errors.validation("Invalid ShardIterator") from None
+    iterator = open_iterator(ctx, body["ShardIterator"])
+    arn, shard_id, stamp, skip, made = (
+        iterator.arn,
+        iterator.shard,
+        iterator.stamp,
+        iterator.skip,
+        iterator.made,
+    )
     if now_us - made > ITERATOR_LIFETIME * 1e6:
         raise errors.DynamoError(
             "ExpiredIteratorException",
@@ -186,7 +223,7 @@ def get_records(ctx: Context, body: Body) -> Body:
         found, position, exhausted = streams.read(txn, meta, shard, stamp, skip, limit, now_us)
     out: Body = {"Records": [_record(ctx, meta, stream, *entry) for entry in found]}
     if not (exhausted and len(found) < limit):
-        out["NextShardIterator"] = _iterator(arn, shard.id, position, now_us)
+        out["NextShardIterator"] = _iterator(ctx, arn, shard.id, position, now_us)
     return out
 
 

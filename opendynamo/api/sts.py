@@ -1,10 +1,11 @@
 """The STS API: GetCallerIdentity, GetSessionToken and AssumeRole.
 
 Session credentials are an access key (ASIA…), its secret and a session token; the key row
-keeps the secret sealed and only a digest of the token, plus the expiry. AssumeRole follows
-IAM's rule for roles: the role's trust policy must allow the caller, and unless it names the
-caller's own ARN, the caller's identity policies must also allow sts:AssumeRole on the role
-(`--auth sigv4` allows every identity everything, so there the trust policy alone decides).
+keeps the secret sealed and only a digest of the token, plus the expiry; a user's session
+keys carry the user's unique id, so they end with the user. Whether AssumeRole is allowed is
+decided with every other request (`authz`): the role's trust policy must allow the caller,
+and unless it names the caller itself, the caller's identity policies too (always across
+accounts); an explicit deny anywhere refuses.
 """
 
 from __future__ import annotations
@@ -21,11 +22,8 @@ from opendynamo.api.context import Context
 from opendynamo.api.iam import issue_key
 from opendynamo.api.iam_common import Params, Result, caller, new_id, new_secret, now_iso, required
 from opendynamo.api.iam_policies import checked_document
-from opendynamo.engine import directory
 from opendynamo.engine.secrets import token_digest
-from opendynamo.iam.decide import refusal
-from opendynamo.iam.identity import Identity, compiled
-from opendynamo.iam.policy import Principal, Request, matches
+from opendynamo.iam.identity import Identity
 
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 _ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)")
@@ -46,13 +44,44 @@ def get_session_token(ctx: Context, params: Params) -> Result:
         "Account": who.account,
         "Kind": "root-session" if who.is_root else "user-session",
         "UserName": who.name,
+        "UserId": None if who.is_root else who.user_id,  # the user, not whoever has its name
     }
     return {"Credentials": _issue(ctx, row, duration)}
 
 
 def assume_role(ctx: Context, params: Params) -> Result:
+    """Credentials of a session of the role the authorizer resolved and decided on
+    (`authz.sts`: the role's trust policy, and the caller's identity policies, allowed it)."""
+    session_name, session_policy = checked_assume_role(params)
+    role = ctx.target
+    assert role is not None and role.row is not None, "authz resolves the role to assume"
+    row = role.row
     who = caller(ctx)
-    role_arn = required(params, "RoleArn", "roleArn")
+    longest = 3600 if who.kind == "role-session" else row["MaxSessionDuration"]
+    duration = _duration(params, 3600, longest, role=True)
+    key_row = {
+        "Account": role.account,
+        "Kind": "role-session",
+        "RoleName": row["RoleName"],
+        "RoleId": row["RoleId"],
+        "SessionName": session_name,
+        "SessionPolicy": session_policy,
+    }
+    credentials = _issue(ctx, key_row, duration)
+    return {
+        "Credentials": credentials,
+        "AssumedRoleUser": {
+            "AssumedRoleId": f"{row['RoleId']}:{session_name}",
+            "Arn": f"arn:aws:sts::{role.account}:assumed-role/{row['RoleName']}/{session_name}",
+        },
+        "PackedPolicySize": 0 if session_policy is None else min(100, len(session_policy) // 20),
+    }
+
+
+def checked_assume_role(params: Params) -> tuple[str, str | None]:
+    """(RoleSessionName, session policy) of a valid AssumeRole request; ValidationError or
+    MalformedPolicyDocument, as STS answers, for an invalid one."""
+    required(params, "RoleArn", "roleArn")
     session_name = required(params, "RoleSessionName", "roleSessionName")
     if not _SESSION_NAME.fullmatch(session_name):
         raise errors.invalid_input(
@@ -62,62 +91,19 @@ def assume_role(ctx: Context, params: Params) -> Result:
     session_policy = None
     if params.get("Policy") is not None:
         session_policy = checked_document(params, "Policy", "policy")
-    if who.is_root:
-        raise errors.service_access_denied("Roles may not be assumed by root accounts.")
-    role = _role(ctx, role_arn)
-    _check_trust(ctx, who, role)
-    longest = 3600 if who.kind == "role-session" else role["MaxSessionDuration"]
-    duration = _duration(params, 3600, longest, role=True)
-    row = {
-        "Account": role["Account"],
-        "Kind": "role-session",
-        "RoleName": role["RoleName"],
-        "RoleId": role["RoleId"],
-        "SessionName": session_name,
-        "SessionPolicy": session_policy,
-    }
-    credentials = _issue(ctx, row, duration)
-    return {
-        "Credentials": credentials,
-        "AssumedRoleUser": {
-            "AssumedRoleId": f"{role['RoleId']}:{session_name}",
-            "Arn": f"arn:aws:sts::{role['Account']}:assumed-role/{role['RoleName']}/{session_name}",
-        },
-        "PackedPolicySize": 0 if session_policy is None else min(100, len(session_policy) // 20),
-    }
+    return session_name, session_policy
 
 
-def _role(ctx: Context, role_arn: str) -> dict[str, Any]:
+def role_arn_parts(role_arn: str) -> tuple[str, str] | None:
+    """(account, role name) of a role ARN, or None when it is none."""
     found = _ROLE_ARN.fullmatch(role_arn)
-    row = None
-    if found:
-        with ctx.store.read() as txn:
-            row = directory.get_entity(txn, found[1], "role", found[2].lower())
-    if row is None or row["Arn"] != role_arn:
-        who = caller(ctx)
-        raise errors.service_access_denied(
-            f"User: {who.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
-        )
-    return {**row, "Account": found[1] if found else ""}
+    return None if found is None else (found[1], found[2])
 
 
-def _check_trust(ctx: Context, who: Identity, role: dict[str, Any]) -> None:
-    request = Request("sts:AssumeRole", role["Arn"], _context(who))
-    trust = compiled(role["AssumeRolePolicyDocument"], "trust")
-    allowed, denied = matches(trust, request, who.principal)
-    if allowed and not denied and ctx.authorize:
-        # Only a trust policy naming the caller itself grants without an identity policy.
-        named, _ = matches(trust, request, Principal(arn=who.arn, account=""))
-        allowed = named or refusal(who, request, who.account) is None
-    if not allowed or denied:
-        raise errors.service_access_denied(
-            f"User: {who.arn} is not authorized to perform: sts:AssumeRole on resource: "
-            f"{role['Arn']}"
-        )
-
-
-def _context(who: Identity) -> dict[str, Any]:
-    return {**who.variables(), "aws:CurrentTime": now_iso(), "aws:EpochTime": int(time.time())}
+def assume_refused(who: Identity, role_arn: str) -> errors.ServiceError:
+    return errors.service_access_denied(
+        f"User: {who.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )
 
 
 def _duration(params: Params, default: int, longest: int, role: bool = False) -> int:

@@ -25,7 +25,7 @@ Body = dict[str, Any]
 def create_table(ctx: Context, body: Body) -> Body:
     meta = build_table(ctx, body)
     with ctx.store.write() as txn:
-        check_name_free(txn, ctx, meta.name)
+        check_name_free(txn, meta)
         catalog.put_table(txn, meta)
     return {"TableDescription": describe(meta, status="CREATING", item_count=0, size=0, txn=None)}
 
@@ -39,11 +39,12 @@ def build_table(ctx: Context, body: Body) -> TableMeta:
     now = ctx.store.now()  # the store's clock: a stream starts by it
     pay_per_request = body.get("BillingMode") == "PAY_PER_REQUEST"
     throughput = body.get("ProvisionedThroughput") or {}
+    ref = ctx.table(body["TableName"])
     meta = TableMeta(
-        name=body["TableName"],
+        name=ref.name,
         uid=catalog.new_uid(),
-        account=ctx.account,
-        region=ctx.region,
+        account=ref.account,
+        region=ref.region,
         created=now,
         status="ACTIVE",
         hash_key=hash_key,
@@ -73,8 +74,10 @@ def build_table(ctx: Context, body: Body) -> TableMeta:
     return streams.hold(catalog.replace(meta, next_index_number=len(meta.indexes) + 1))
 
 
-def check_name_free(txn: ReadTxn, ctx: Context, name: str) -> None:
-    existing = catalog.find_table(txn, ctx.account, ctx.region, name)
+def check_name_free(txn: ReadTxn, meta: TableMeta) -> None:
+    """ResourceInUseException when the new table's name is taken in its namespace."""
+    name = meta.name
+    existing = catalog.find_table(txn, meta.account, meta.region, name)
     if existing is not None and existing.status == "CREATING":  # being restored
         raise errors.resource_in_use(
             f"Attempt to change a resource which is still in use: Table is being used: {name}"
@@ -97,7 +100,7 @@ def _build_indexes(body: Body, pay_per_request: bool) -> tuple[IndexMeta, ...]:
 
 def describe_table(ctx: Context, body: Body) -> Body:
     with ctx.store.read() as txn:
-        meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
+        meta = catalog.describe_target(txn, ctx.table(body["TableName"]))
         count, size = stats.read(txn, meta)
         description = describe(meta, item_count=count, size=size, txn=txn)
     return {"Table": description}
@@ -118,7 +121,7 @@ def list_tables(ctx: Context, body: Body) -> Body:
 def delete_table(ctx: Context, body: Body) -> Body:
     name = body["TableName"]
     with ctx.store.write() as txn:
-        meta = catalog.describe_target(txn, ctx.account, ctx.region, name)
+        meta = catalog.describe_target(txn, ctx.table(name))
         if meta.deletion_protection:
             raise errors.validation(
                 "Resource cannot be deleted as it is currently protected against deletion. "
@@ -150,7 +153,7 @@ def update_table(ctx: Context, body: Body) -> Body:
     _check_update_request(body)
     now = ctx.store.now()
     with ctx.store.write() as txn:
-        meta = catalog.describe_target(txn, ctx.account, ctx.region, body["TableName"])
+        meta = catalog.describe_target(txn, ctx.table(body["TableName"]))
         if meta.status == "CREATING":
             raise errors.table_not_found(meta.name)
         updated = streams.hold(_apply_table_update(ctx, meta, body, now))

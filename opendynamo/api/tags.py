@@ -68,12 +68,12 @@ def _resource(
     resource = parts[5].split("/")
     if len(resource) != 2 or resource[0] != "table" or not _TABLE_NAME.fullmatch(resource[1]):
         raise errors.validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
-    region, account, name = parts[3], parts[4], resource[1]
+    ref = ctx.table(arn)
     meta = None
-    if region == ctx.region and account == ctx.account:
-        meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+    if ref.region == ctx.region and ref.account == ctx.account:
+        meta = catalog.find(txn, ref)
     if meta is not None and meta.status == "CREATING":  # a restore is still filling it
-        raise errors.table_not_found(name)
+        raise errors.table_not_found(ref.name)
     if meta is None:
         raise not_found or errors.resource_not_found(
             f"Requested resource not found: ResourcArn: {arn} not found"

@@ -111,7 +111,7 @@ def transact_get_items(ctx: Context, body: Body) -> Body:
     total_bytes = 0
     with ctx.store.read() as txn:  # one snapshot: every item as of the same moment
         for table, key, compiled in gets:
-            meta = catalog.get_table(txn, ctx.account, ctx.region, table)
+            meta = catalog.get_table(txn, ctx.table(table))
             encoded = key_from_param(meta, key)
             if (table, encoded) in seen:
                 raise errors.validation(ONE_ITEM)
@@ -192,7 +192,7 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
     located: list[tuple[Action, TableMeta, bytes]] = []
     seen: set[tuple[str, bytes]] = set()
     for action in actions:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, action.table)
+        meta = catalog.get_table(txn, ctx.table(action.table))
         if action.kind == "Put":
             encoded = key_from_item(meta, action.key)
         else:
@@ -336,7 +336,7 @@ def _replayed(
     result = {k: v for k, v in first.items() if k != "ConsumedCapacity"}
     used: dict[str, float] = {}
     for action in actions:
-        meta = catalog.get_table(txn, ctx.account, ctx.region, action.table)
+        meta = catalog.get_table(txn, ctx.table(action.table))
         locate = key_from_item if action.kind == "Put" else key_from_param
         raw = items.get_raw(txn, meta, locate(meta, action.key))
         size = 0 if raw is None else items.stored_size(raw)

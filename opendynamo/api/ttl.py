@@ -52,7 +52,7 @@ def describe_time_to_live(ctx: Context, body: Body) -> Body:
 
 
 def _table(txn: ReadTxn, ctx: Context, name: str) -> TableMeta:
-    meta = catalog.find_table(txn, ctx.account, ctx.region, name)
+    meta = catalog.find(txn, ctx.table(name))
     if meta is None or meta.status == "CREATING":
         raise errors.table_not_found(name)
     return meta

@@ -116,17 +116,6 @@ def new_id(now: float) -> str:
     return f"{int(now * 1000):014d}-{secrets.token_hex(4)}"
 
 
-def split_backup_arn(arn: str) -> tuple[str, str, str] | None:
-    """(account, region, backup id) of a backup ARN; None when it is not one."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
-        return None
-    resource = parts[5].split("/")
-    if len(resource) != 4 or resource[0] != "table" or resource[2] != "backup":
-        return None
-    return parts[4], parts[3], resource[3]
-
-
 # --- snapshots --------------------------------------------------------------------------
 
 

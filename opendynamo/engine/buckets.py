@@ -16,15 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from opendynamo.model import layout
+from opendynamo.storage.base import ReadTxn, WriteTxn
+
 SEALED = b"ODX1"  # the first bytes of an encrypted object (format 1)
+DEFAULT_OWNER = "000000000000"  # the account of a bucket nobody registered (the default one)
 
 
 class NoSuchBucket(Exception):
@@ -82,13 +88,16 @@ class Directory:
         self, bucket: str, key: str, data: bytes, sse: tuple[str, str | None] = ("", None)
     ) -> str:
         path = self._path(bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         stored = data
         if self._aead is not None:
             nonce = os.urandom(12)
             stored = SEALED + nonce + self._aead.encrypt(nonce, data, f"{bucket}/{key}".encode())
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(stored)
+        # Readable by the server's user alone (a stricter umask still applies).
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(stored)
         os.replace(partial, path)  # readers never see half an object
         return hashlib.md5(data).hexdigest()  # as S3's: of the object, not of its ciphertext
 
@@ -166,3 +175,39 @@ def _derive(key: bytes) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"opendynamo export objects"
     ).derive(key)
+
+
+# --- who owns a bucket ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRef:
+    """A bucket as authorization sees it: its name, the account that owns it and its bucket
+    policy (a resource-based policy document, or None). Equal by name alone."""
+
+    name: str
+    owner: str = field(default=DEFAULT_OWNER, compare=False)
+    policy: str | None = field(default=None, compare=False)
+
+    @property
+    def account(self) -> str:
+        return self.owner
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:s3:::{self.name}"
+
+
+def bucket(txn: ReadTxn, name: str) -> BucketRef:
+    """The bucket `name` with its owner and policy; a bucket without a row (made by hand in
+    the export directory, or one of the S3 service's) is the default account's."""
+    raw = txn.get(layout.BUCKET + name.encode())
+    if raw is None:
+        return BucketRef(name)
+    row = orjson.loads(raw)
+    return BucketRef(name, str(row["Owner"]), row.get("Policy"))
+
+
+def register(txn: WriteTxn, name: str, owner: str, policy: str | None) -> None:
+    """Record the bucket's owner and policy (`opendynamo create-bucket`)."""
+    txn.put(layout.BUCKET + name.encode(), orjson.dumps({"Owner": owner, "Policy": policy}))

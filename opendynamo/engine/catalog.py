@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
+from opendynamo.engine.arns import TableRef
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
@@ -166,37 +167,31 @@ def decode(key: bytes, raw: bytes) -> TableMeta:
 
 
 def find_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta | None:
-    """The table's metadata, or None when no such table exists in the namespace. A table
-    ARN given as the name (`arn:aws:dynamodb:<region>:<account>:table/<name>`) names a table
-    of that account and region instead: authorization has already allowed the crossing."""
-    if name.startswith("arn:"):
-        account, region, name = split_table_arn(name)
+    """The table's metadata, or None when no such table exists in the namespace."""
     key = layout.catalog_key(account, region, name)
     raw = txn.guard(key)
     return None if raw is None else decode(key, raw)
 
 
-def split_table_arn(arn: str) -> tuple[str, str, str]:
-    """(account, region, table name) of a table ARN; ("", "", "") parts when it is none."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or not parts[5].startswith("table/"):
-        return "", "", ""
-    return parts[4], parts[3], parts[5][len("table/") :].split("/")[0]
+def find(txn: ReadTxn, ref: TableRef) -> TableMeta | None:
+    """The table a request names (`api/context.Context.table` resolved and granted it)."""
+    return find_table(txn, ref.account, ref.region, ref.name)
 
 
-def get_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta:
+def get_table(txn: ReadTxn, ref: TableRef) -> TableMeta:
     """The table for a data-plane request: ResourceNotFoundException when missing."""
-    meta = find_table(txn, account, region, name)
+    meta = find(txn, ref)
     if meta is None or meta.status == "CREATING":  # a restore is still filling it
         raise errors.resource_not_found()
     return meta
 
 
-def describe_target(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta:
-    """The table for a control-plane request, whose not-found message names the table."""
-    meta = find_table(txn, account, region, name)
+def describe_target(txn: ReadTxn, ref: TableRef) -> TableMeta:
+    """The table for a control-plane request, whose not-found message names the table as the
+    request named it."""
+    meta = find(txn, ref)
     if meta is None:
-        raise errors.table_not_found(name)
+        raise errors.table_not_found(ref.given or ref.name)
     return meta
 
 

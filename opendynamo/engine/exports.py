@@ -80,11 +80,11 @@ class Export:
     @property
     def root(self) -> str:
         """The key prefix of its directory: `<S3Prefix>/AWSDynamoDB/<id>/`."""
-        return f"{_prefix(self.request)}AWSDynamoDB/{self.id}/"
+        return f"{object_prefix(self.request)}{self.id}/"
 
     @property
     def data_root(self) -> str:
-        shared = f"{_prefix(self.request)}AWSDynamoDB/data/"
+        shared = f"{object_prefix(self.request)}data/"
         return shared if self.incremental else self.root + "data/"
 
     def encode(self) -> bytes:
@@ -98,9 +98,10 @@ class Export:
         return cls(**data)
 
 
-def _prefix(request: dict[str, Any]) -> str:
+def object_prefix(request: dict[str, Any]) -> str:
+    """Where in its bucket an export request writes: `<S3Prefix>/AWSDynamoDB/`."""
     prefix = (request.get("S3Prefix") or "").strip("/")
-    return prefix + "/" if prefix else ""
+    return (prefix + "/" if prefix else "") + "AWSDynamoDB/"
 
 
 def begin(

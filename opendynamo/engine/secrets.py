@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from opendynamo.storage.base import Store
 KEY_BYTES = 32
 _STORED_KEY = layout.META + b"secrets_key"
 NONCE_BYTES = 12
+MAC_BYTES = 16
 
 
 class Sealer:
@@ -31,6 +33,9 @@ class Sealer:
         if len(key) != KEY_BYTES:
             raise ValueError("the secrets key must be 32 bytes")
         self._aead = AESGCM(key)
+        # A key of its own for MACs, so that no value is both encrypted and authenticated
+        # under one key.
+        self._mac_key = hmac.digest(key, b"opendynamo token MAC key", "sha256")
 
     def seal(self, secret: str, purpose: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
@@ -40,6 +45,22 @@ class Sealer:
     def open(self, sealed: str, purpose: str) -> str:
         raw = base64.b64decode(sealed)
         return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode()).decode()
+
+    def sign(self, data: bytes, purpose: str) -> bytes:
+        """`data` followed by its MAC (HMAC-SHA256, 16 bytes) for `purpose`: a token the server
+        hands out and must know again, unforged, when a client hands it back."""
+        return data + self._mac(data, purpose)
+
+    def verify(self, token: bytes, purpose: str) -> bytes | None:
+        """The data of a token `sign` made for `purpose`; None when it is not one."""
+        data, mac = token[:-MAC_BYTES], token[-MAC_BYTES:]
+        if len(token) < MAC_BYTES or not hmac.compare_digest(mac, self._mac(data, purpose)):
+            return None
+        return data
+
+    def _mac(self, data: bytes, purpose: str) -> bytes:
+        message = purpose.encode() + b"\x00" + data
+        return hmac.digest(self._mac_key, message, "sha256")[:MAC_BYTES]
 
 
 def load_key(path: Path) -> bytes:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo.engine import catalog, changes
+from opendynamo.engine.arns import OwnedRef
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn
@@ -196,16 +197,14 @@ def _release_or_advance(txn: WriteTxn, meta: TableMeta, now_us: int) -> None:
     changes.advance(txn, meta, HOLDER, oldest)
 
 
-def find(
-    txn: ReadTxn, account: str, region: str, arn: str, now_us: int
-) -> tuple[TableMeta, Stream] | None:
+def find(txn: ReadTxn, ref: OwnedRef, now_us: int) -> tuple[TableMeta, Stream] | None:
     """The table and stream a stream ARN names, while the stream is retained."""
-    table_arn, _, label = arn.partition("/stream/")
-    meta = catalog.find_table(txn, account, region, table_arn) if label else None
+    table = ref.table
+    meta = catalog.find_table(txn, table.account, table.region, table.name)
     if meta is None:
         return None
     for stream in retained(meta, now_us):
-        if stream.label == label:
+        if stream.label == ref.id:
             return meta, stream
     return None
 

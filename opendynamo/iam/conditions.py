@@ -27,7 +27,20 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Literal
 
-ContextValue = str | Sequence[str] | bool | int | None
+
+class Unbounded:
+    """The value of a multivalued key whose values cannot be listed: every value there is (a
+    PartiQL statement that may reach every partition has such dynamodb:LeadingKeys). Some of
+    its values match any policy value and not all of them match any list, so `ForAnyValue:`
+    operators hold and `ForAllValues:` ones do not: an allow-list of keys refuses it and a
+    deny-list refuses it too."""
+
+    def __repr__(self) -> str:
+        return "UNBOUNDED"
+
+
+UNBOUNDED = Unbounded()
+ContextValue = str | Sequence[str] | bool | int | Unbounded | None
 # Condition-key name -> value; names match case-insensitively, values case-sensitively. A
 # Sequence (other than str) is a multivalued key; a missing key or None is "not in the request".
 Context = Mapping[str, ContextValue]
@@ -354,6 +367,10 @@ def parse_operator(name: str) -> Operator | None:
 def evaluate(operator: Operator, key: str, values: Sequence[Prepared], context: Context) -> bool:
     """Whether one `operator: {key: values}` entry holds for the request."""
     raw = lookup(context, key)
+    if isinstance(raw, Unbounded):
+        if operator.base == "Null":
+            return any(_bool("false", wanted) for wanted in values)
+        return operator.qualifier == "ForAnyValue"
     if operator.base == "Null":
         absent = raw is None or (not isinstance(raw, str | bool | int) and len(raw) == 0)
         return any(_bool("true" if absent else "false", wanted) for wanted in values)

@@ -1,9 +1,10 @@
 """Whether a caller may do one action on one resource: IAM's evaluation logic (auth.md B.2).
 
 1. An explicit Deny in any policy that applies (identity, session or resource-based) refuses.
-2. Within one account, an Allow from an identity-based policy or from the resource's policy
-   grants, provided the session policy (if any) allows too. Root is allowed everything in its
-   own account.
+2. Within one account, an Allow from an identity-based policy, or from a resource policy that
+   names the caller itself, grants, provided the session policy (if any) allows too (a
+   resource policy naming only the account delegates to the identity policies). Root is
+   allowed everything in its own account.
 3. Across accounts, both sides must allow: the caller's identity (root allows itself) and the
    resource-based policy of the resource's owner.
 A refusal carries AWS's reason, worded as in AccessDeniedException messages.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from opendynamo.iam.identity import Identity
-from opendynamo.iam.policy import Policy, Request, matches
+from opendynamo.iam.policy import Policy, Principal, Request, matches
 
 EXPLICIT_IDENTITY_DENY = "with an explicit deny in an identity-based policy"
 EXPLICIT_RESOURCE_DENY = "with an explicit deny in a resource-based policy"
@@ -25,8 +26,18 @@ def refusal(
     request: Request,
     resource_account: str,
     resource_policy: Policy | None = None,
+    *,
+    cross_account: bool = True,
+    trust: bool = False,
 ) -> str | None:
-    """None when `request` is allowed, else the reason AWS gives for refusing it."""
+    """None when `request` is allowed, else the reason AWS gives for refusing it.
+
+    A resource policy that names the caller itself (its ARN, its role for a role session, or
+    everyone) grants within the account without an identity policy; one that names only the
+    caller's account delegates to that account's identity policies, which must then allow
+    too. Across accounts both sides must allow, and only where `cross_account` (the resource
+    policy can open the resource to another account at all). A role's trust policy (`trust`)
+    must always allow the caller."""
     identity_allow, identity_deny = _any(identity.policies, request)
     if identity_deny:
         return EXPLICIT_IDENTITY_DENY
@@ -35,22 +46,26 @@ def refusal(
         session_allow, session_deny = _any((identity.session_policy,), request)
         if session_deny:
             return "with an explicit deny in a session policy"
-    resource_allow = False
+    resource_allow = named = False
     if resource_policy is not None:
         resource_allow, resource_deny = matches(resource_policy, request, identity.principal)
         if resource_deny:
             return EXPLICIT_RESOURCE_DENY
+        if resource_allow:
+            named, _ = matches(resource_policy, request, Principal(identity.arn, account=""))
     identity_allow = identity_allow or identity.is_root
     action = request.action
     if not session_allow:
         return f"because no session policy allows the {action} action"
+    if trust and not resource_allow:
+        return f"because no resource-based policy allows the {action} action"
     if resource_account == identity.account:
-        if identity_allow or resource_allow:
+        if identity_allow or named:
             return None
         return f"because no identity-based policy allows the {action} action"
     if not identity_allow:
         return f"because no identity-based policy allows the {action} action"
-    if not resource_allow:
+    if not (resource_allow and cross_account):
         return f"because no resource-based policy allows the {action} action"
     return None
 

@@ -155,7 +155,7 @@ def resolve(txn: ReadTxn, access_key: str, row: Mapping[str, Any]) -> Identity |
     if kind == "role-session":
         return _role_session(txn, access_key, row)
     user = directory.get_entity(txn, account, "user", row["UserName"].lower())
-    if user is None:
+    if user is None or not _belongs(access_key, row, user):
         return None
     return Identity(
         account,
@@ -191,6 +191,15 @@ def _role_session(txn: ReadTxn, access_key: str, row: Mapping[str, Any]) -> Iden
         token_digest=row["TokenDigest"],
         expires=row["Expires"],
     )
+
+
+def _belongs(access_key: str, row: Mapping[str, Any], user: Mapping[str, Any]) -> bool:
+    """Whether a user's key row is still that user's: a long-term key is listed on the user;
+    a session is bound to the user's unique id, so a user deleted and made again under the
+    same name does not inherit the sessions of the one before."""
+    if row["Kind"] == "user-session":
+        return row.get("UserId") is not None and row["UserId"] == user["UserId"]
+    return access_key in user.get("AccessKeys", ())
 
 
 def user_policies(txn: ReadTxn, account: str, user: Mapping[str, Any]) -> tuple[Policy, ...]:

@@ -26,6 +26,7 @@ SNAPSHOT = b"\x0c"  # SNAPSHOT + snapshot uid (16 bytes) + keycodec.encode_key -
 CHANGES = b"\x0d"  # CHANGES + table uid + stamp (8 bytes, us) + encode_key -> change record
 EXPORT = b"\x0e"  # EXPORT + account + 0 + region + 0 + export id -> export (JSON; engine/exports)
 IMPORT = b"\x0f"  # IMPORT + account + 0 + region + 0 + import id -> import (JSON; engine/imports)
+BUCKET = b"\x10"  # BUCKET + bucket name -> the bucket's owner account and policy (JSON)
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"

@@ -54,13 +54,16 @@ class Keys:
 class ReadPlan:
     """How to run a SELECT: `operation` GetItem, Query or Scan with one request body per
     partition read; `post` holds FilterExpression / ProjectionExpression (and their
-    placeholders) to apply to the items read; `projection` the selected paths (None for *)."""
+    placeholders) to apply to the items read; `projection` the selected paths (None for *);
+    `partitions` the partition-key values of each request (None for a Scan, which reads every
+    partition: authorization's dynamodb:LeadingKeys comes from here)."""
 
     operation: str
     requests: tuple[Body, ...]
     post: Body | None
     projection: tuple[ast.Path, ...] | None
     filter_names: frozenset[str]
+    partitions: tuple[Item, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,31 +147,53 @@ def _hash_equalities(where: _Where, keys: Keys) -> dict[str, ast.Expr] | None:
 def _partitions(
     where: _Where, keys: Keys, params: Sequence[AttributeValue]
 ) -> list[dict[str, ast.Expr]] | None:
-    """`pk IN [v, ...]` on a single-attribute partition key: one Query per distinct value."""
+    """`pk IN [v, ...]`, or `pk = v OR pk = w ...`, on a single-attribute partition key: one
+    Query per distinct value (DynamoDB does not scan the table for either)."""
     if len(keys.hash_keys) != 1:
         return None
     name = keys.hash_keys[0]
     for i, condition in enumerate(where.conditions):
-        if (
-            isinstance(condition, ast.InList)
-            and not condition.negated
-            and isinstance(condition.operand, ast.Path)
-            and condition.operand.elements == (name,)
-            and condition.items
-            and all(is_value(item) for item in condition.items)
-        ):
-            if len(condition.items) > MAX_PARTITIONS:
+        items = _partition_values(condition, name)
+        if items is not None:
+            if len(items) > MAX_PARTITIONS:
                 raise msg.refused(msg.TOO_MANY_PARTITIONS)
             where.used.add(i)
             distinct: list[ast.Expr] = []
             seen: list[AttributeValue] = []
-            for item in condition.items:
+            for item in items:
                 value = bind(item, params)
                 if not any(equal(value, other) for other in seen):
                     seen.append(value)
                     distinct.append(item)
             return [{name: item} for item in distinct]
     return None
+
+
+def _partition_values(condition: ast.Expr, name: str) -> tuple[ast.Expr, ...] | None:
+    """The values `name IN [...]` or an OR of `name = value` pins the attribute to."""
+    if isinstance(condition, ast.InList):
+        if (
+            not condition.negated
+            and isinstance(condition.operand, ast.Path)
+            and condition.operand.elements == (name,)
+            and condition.items
+            and all(is_value(item) for item in condition.items)
+        ):
+            return tuple(condition.items)
+        return None
+    leaves = _disjuncts(condition)
+    if len(leaves) < 2:
+        return None
+    matches = [_equality(leaf, (name,)) for leaf in leaves]
+    if any(match is None for match in matches):
+        return None
+    return tuple(match[1] for match in matches if match is not None)
+
+
+def _disjuncts(node: ast.Expr) -> list[ast.Expr]:
+    if isinstance(node, ast.Binary) and node.op == "OR":
+        return _disjuncts(node.left) + _disjuncts(node.right)
+    return [node]
 
 
 def _range_conditions(where: _Where, keys: Keys) -> list[tuple[str, str, tuple[ast.Expr, ...]]]:
@@ -276,7 +301,7 @@ def _get(
         builder = Builder(params)
         body["ProjectionExpression"] = ", ".join(builder.path(p) for p in projection)
         builder.attach(body)
-    return ReadPlan("GetItem", (body,), post, projection, _names_of(rest))
+    return ReadPlan("GetItem", (body,), post, projection, _names_of(rest), (key,))
 
 
 def _query(
@@ -306,7 +331,8 @@ def _query(
                 body["ProjectionExpression"] = ", ".join(builder.path(p) for p in projection)
         requests.append(builder.attach(body))
     post = _post(params, rest, projection) if filtered_late else None
-    return ReadPlan("Query", tuple(requests), post, projection, _names_of(rest))
+    bound = tuple({name: bind(node, params) for name, node in p.items()} for p in partitions)
+    return ReadPlan("Query", tuple(requests), post, projection, _names_of(rest), bound)
 
 
 def _render_key_condition(
@@ -360,7 +386,7 @@ def plan_key_read(
         builder = Builder(params)
         body["ProjectionExpression"] = ", ".join(builder.path(p) for p in projection)
         builder.attach(body)
-    return ReadPlan("GetItem", (body,), None, projection, frozenset())
+    return ReadPlan("GetItem", (body,), None, projection, frozenset(), (key,))
 
 
 def plan_exists(exists: ast.Exists, params: Sequence[AttributeValue], keys: Keys) -> Body:

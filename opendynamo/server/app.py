@@ -8,6 +8,7 @@ HTTP; every failure is rendered here from the error catalogue.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import sys
@@ -19,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from opendynamo import errors
-from opendynamo.api import OPERATIONS, STREAMS_OPERATIONS, UNSUPPORTED, access, transact
-from opendynamo.api.context import Context
+from opendynamo import authz, errors
+from opendynamo.api import OPERATIONS, STREAMS_OPERATIONS, UNSUPPORTED, transact
+from opendynamo.api.context import Context, Grants
 from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
 from opendynamo.api.shapes import validate_input
 from opendynamo.config import Settings
@@ -195,7 +196,10 @@ class App:
         if None in data.values():  # DynamoDB treats a null member as an absent one
             data = {name: value for name, value in data.items() if value is not None}
         ctx = self._context(request, identity, credential.region)
-        self._authorize(request, ctx, operation, data)
+        needed = authz.dynamodb_request(
+            self.authority.mode, ctx, operation, data, self._global_context(request), request.saw
+        )
+        ctx = dataclasses.replace(ctx, grants=Grants(a.target for a in needed if a.target))
         result = _run(handler, ctx, data, operation)
         return result if isinstance(result, bytes) else orjson.dumps(result)
 
@@ -219,20 +223,9 @@ class App:
             authorize=self.authority.authorizes,
         )
 
-    def _authorize(self, request: Request, ctx: Context, operation: str, data: Any) -> None:
-        """Ask for every permission the request needs; cheap when nothing is to be decided
-        (auth off, or sigv4 without a table named by ARN)."""
-        mode = self.authority.mode
-        if mode == "off" or (mode == "sigv4" and b"arn:" not in request.body):
-            if self._audit is not None:
-                request.resources = _named_tables(ctx, data)
-            return
-        needed = access.accesses(ctx, operation, data)
-        request.resources = list(dict.fromkeys(a.resource for a in needed))
-        assert request.identity is not None
-        self.authority.authorize(request.identity, needed, self._global_context(request))
-
     def _global_context(self, request: Request) -> dict[str, Any]:
+        if self.authority.mode == "off":
+            return {}  # nothing is decided
         return auth.request_context(request.scheme, request.client, request.region or "")
 
     # --- IAM and STS (AWS Query protocol) -----------------------------------------------------
@@ -276,10 +269,11 @@ class App:
                 f"Could not find operation {action} for version NO_VERSION_SPECIFIED",
             )
         identity, credential = self._authenticate(request, service)
-        self.authority.authorize_service(
-            identity, service, action, params, self._global_context(request)
-        )
         ctx = self._context(request, identity, credential.region)
+        decide = authz.sts_request if service == "sts" else authz.iam_request
+        context = self._global_context(request)
+        target = decide(self.authority.mode, ctx, action, params, context, request.saw)
+        ctx = dataclasses.replace(ctx, target=target)
         return awsquery.render_result(action, namespace, handler(ctx, params), request.id)
 
     # --- the audit trail -----------------------------------------------------------------
@@ -386,6 +380,10 @@ class Request:
         self.resources: list[str] = []
         self.error: str | None = None
 
+    def saw(self, accesses: list[authz.Access]) -> None:
+        """Note the resources the request touches (authorization tells), for the audit."""
+        self.resources = list(dict.fromkeys(access.resource for access in accesses))
+
     def header(self, name: bytes) -> bytes:
         for key, value in self.headers:
             if key == name:
@@ -397,12 +395,6 @@ def _scope_service(request: Request) -> str:
     """The service a Query-protocol request is signed for (iam or sts): its credential scope."""
     credential = sigv4.scope_of(request.headers)
     return credential.service if credential.service in ("iam", "sts") else "iam"
-
-
-def _named_tables(ctx: Context, data: Any) -> list[str]:
-    names = [data["TableName"]] if isinstance(data.get("TableName"), str) else []
-    names += list(data.get("RequestItems") or ())
-    return [access.table_ref(ctx, name).arn for name in names]
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

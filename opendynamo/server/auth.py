@@ -5,9 +5,8 @@
 - `sigv4`: signatures are verified against the keys in the directory; every known key may do
   anything in its own account. Reaching another account's table still needs that table's
   resource policy.
-- `iam`: verified, then every permission the request needs (`api/access`, `api/services`) is
-  decided by IAM's evaluation logic (`iam/decide`) over the caller's policies and the table's
-  resource policy.
+- `iam`: verified, then every permission the request needs is decided by IAM's evaluation
+  logic over the caller's policies and the resource's policy (`authz`).
 
 Verifying costs one directory read (the generation counter) per request once a key is cached,
 plus the canonical request's hashing; signing keys are cached per (secret, date, region).
@@ -16,22 +15,16 @@ plus the canonical request's hashing; signing keys are cached per (secret, date,
 from __future__ import annotations
 
 import base64
-import dataclasses
 import secrets
 import string
 import time
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api import services
-from opendynamo.api.access import Access
 from opendynamo.engine import directory
 from opendynamo.engine.secrets import Sealer, token_digest
-from opendynamo.iam.decide import denial_message, refusal
-from opendynamo.iam.identity import Identity, Principals, compiled, expired, root_arn
-from opendynamo.iam.policy import Request
+from opendynamo.iam.identity import Identity, Principals, expired, root_arn
 from opendynamo.server import sigv4
 from opendynamo.storage.base import Store, WriteTxn
 
@@ -87,55 +80,6 @@ class Authority:
         identity = found["identity"]
         _check_session(identity, credential.session_token)
         return identity, credential
-
-    # --- may it do this ------------------------------------------------------------------
-
-    def authorize(
-        self, identity: Identity, accesses: Iterable[Access], context: Mapping[str, Any]
-    ) -> None:
-        """Raise AccessDeniedException for the first permission the caller lacks."""
-        if self.mode == "off":
-            return
-        if self.mode == "sigv4":
-            # Every key may do anything in its own account; crossing accounts still needs the
-            # table's resource policy.
-            accesses = [a for a in accesses if a.table and a.table.account != identity.account]
-            identity = dataclasses.replace(identity, kind="root", policies=(), session_policy=None)
-        variables = {**context, **identity.variables()}
-        for access in accesses:
-            request = Request(access.action, access.resource, {**variables, **access.context})
-            owner = identity.account if access.table is None else access.table.account
-            policy = access.resource_policy
-            reason = refusal(
-                identity, request, owner, None if policy is None else compiled(policy, "resource")
-            )
-            if reason is not None:
-                raise errors.access_denied(denial_message(identity, request, reason))
-
-    def authorize_service(
-        self,
-        identity: Identity,
-        service: str,
-        action: str,
-        params: Mapping[str, Any],
-        context: Mapping[str, Any],
-    ) -> None:
-        """IAM actions need `iam:<Action>` on the entity they name; STS checks its own."""
-        if service != "iam":
-            return
-        if identity.kind in ("user-session", "root-session"):
-            # GetSessionToken's credentials (without MFA) may not call IAM at all.
-            raise errors.unrecognized_client()
-        if not self.authorizes:
-            return
-        with self.store.read() as txn:
-            resource = services.iam_resource(
-                txn, identity.account, action, dict(params), identity.name
-            )
-        request = Request(f"iam:{action}", resource, {**context, **identity.variables()})
-        reason = refusal(identity, request, identity.account)
-        if reason is not None:
-            raise errors.service_access_denied(denial_message(identity, request, reason))
 
 
 def _check_session(identity: Identity, token: str | None) -> None:

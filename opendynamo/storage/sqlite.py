@@ -330,6 +330,25 @@ def open_store(
     disk is encrypted."""
     if data_dir is None:
         return SqliteStore(None)
-    os.makedirs(data_dir, exist_ok=True)
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
     path = os.path.join(data_dir, "opendynamo.db")
+    owner_only(path)
     return SqliteStore(path, checkpoint_thread=checkpoint_thread, bulk=bulk, key=key)
+
+
+STORE_FILES = ("", "-wal", "-shm", "-writer")
+
+
+def owner_only(path: str) -> None:
+    """Make the store's files readable by their owner alone: create the database file 0600
+    (SQLite gives its WAL and shared-memory files the database file's permissions), and take
+    group and other permissions away from files an older version created. A stricter umask
+    still applies."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in STORE_FILES:
+        try:
+            mode = os.stat(path + suffix).st_mode
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(path + suffix, mode & 0o700)

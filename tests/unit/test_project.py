@@ -11,7 +11,7 @@ from opendynamo.api import OPERATIONS, STREAMS_OPERATIONS, UNSUPPORTED
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "opendynamo"
-LAYERS = ["server", "api", "iam", "partiql", "expr", "engine", "model", "storage"]
+LAYERS = ["server", "authz", "api", "iam", "partiql", "expr", "engine", "model", "storage"]
 
 
 def test_readme_lists_exactly_the_supported_operations() -> None:
@@ -52,6 +52,20 @@ def test_imports_point_down_the_stack() -> None:
                 if any(module == a or module.startswith(a + ".") for a in above):
                     problems.append(f"{path.relative_to(ROOT)} imports {module}")
     assert problems == []
+
+
+def test_readme_authorization_table_is_the_authorizers() -> None:
+    """The README's table of what each action asks for is generated from the declarations
+    the authorizer runs on (`python -m opendynamo.authz.table README.md` refreshes it)."""
+    from opendynamo.authz import dynamodb, iam, table
+
+    readme = (ROOT / "README.md").read_text()
+    assert table.section(readme) == table.markdown()
+    assert set(dynamodb.SPECS) == set(OPERATIONS) | set(STREAMS_OPERATIONS)
+    from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
+
+    assert set(iam.IAM_SPECS) == set(IAM_OPERATIONS)
+    assert set(iam.STS_SPECS) == set(STS_OPERATIONS)
 
 
 def test_readme_lists_exactly_the_iam_and_sts_actions() -> None:

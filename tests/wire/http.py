@@ -8,6 +8,7 @@ import http.client
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -58,15 +59,44 @@ def signed_call(
     region: str = REGION,
     content_type: str = AMZ_JSON,
     extra_headers: dict[str, str] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> Reply:
     """A SigV4-signed DynamoDB request that bypasses botocore's client-side validation;
-    `payload` is sent as given when it is bytes."""
+    `payload` is sent as given when it is bytes (signed as sent, after any encoding)."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     headers = {"Content-Type": content_type, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
     headers.update(extra_headers or {})
+    return _signed_send(server, body, headers, "dynamodb", region, credentials or CREDENTIALS)
+
+
+def signed_query(
+    server: Server,
+    service: str,
+    params: dict[str, str],
+    credentials: dict[str, str],
+    region: str = REGION,
+) -> Reply:
+    """A SigV4-signed IAM or STS request (AWS Query protocol) with exactly `params`: members
+    botocore's client would refuse to send (a stray `PolicyArn`) included."""
+    version = "2011-06-15" if service == "sts" else "2010-05-08"
+    body = urlencode({**params, "Version": version}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    return _signed_send(server, body, headers, service, region, credentials)
+
+
+def _signed_send(
+    server: Server,
+    body: bytes,
+    headers: dict[str, str],
+    service: str,
+    region: str,
+    credentials: dict[str, str],
+) -> Reply:
     request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
-    credentials = Credentials(
-        CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
+    signer = Credentials(
+        credentials["aws_access_key_id"],
+        credentials["aws_secret_access_key"],
+        credentials.get("aws_session_token"),
     )
-    SigV4Auth(credentials, "dynamodb", region).add_auth(request)
+    SigV4Auth(signer, service, region).add_auth(request)
     return send(server, body=body, headers=dict(request.prepare().headers.items()))

@@ -54,7 +54,13 @@ import pytest
 
 from tests.conftest import REGION, Backend, Server, error_of, unique_name
 
-ENV = {"OPENDYNAMO_STREAM_SHARD_SECONDS": "3", "OPENDYNAMO_STREAM_SETTLE": "0.2"}
+# The secrets key is given, so that a test can sign iterators as the server signs them.
+SECRETS_KEY = base64.b64encode(bytes(range(32))).decode()
+ENV = {
+    "OPENDYNAMO_STREAM_SHARD_SECONDS": "3",
+    "OPENDYNAMO_STREAM_SETTLE": "0.2",
+    "OPENDYNAMO_SECRETS_KEY": SECRETS_KEY,
+}
 SERVICE = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 VIEWS = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
@@ -524,23 +530,58 @@ def test_disable_and_enable_again(client: Any, streams: Any) -> None:
 
 
 def test_expired_iterator(client: Any, streams: Any) -> None:
-    """An iterator made 16 minutes ago is refused. This relies on the server's iterator
-    format (base64 of JSON whose "t" is its creation time in microseconds on the store's
-    clock): the test cannot wait 15 minutes, so it moves "t" back."""
+    """An iterator made 16 minutes ago is refused. The test cannot wait 15 minutes, so it
+    makes older iterators itself, signed with the server's secrets key (given to the server
+    by the test): base64 of JSON whose "t" is its creation time in microseconds on the
+    store's clock, followed by its MAC."""
     name, arn = make_table(client, "KEYS_ONLY")
     shard = all_shards(streams, arn)[0]["ShardId"]
     iterator = streams.get_shard_iterator(
         StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
-    state = json.loads(base64.urlsafe_b64decode(iterator))
+    state = json.loads(_opened(iterator))
     assert "Records" in streams.get_records(ShardIterator=iterator)
     fresh = dict(state, t=state["t"] - 14 * 60 * 1_000_000)
-    fresh_iterator = base64.urlsafe_b64encode(json.dumps(fresh).encode()).decode()
-    assert "Records" in streams.get_records(ShardIterator=fresh_iterator)
+    assert "Records" in streams.get_records(ShardIterator=_signed_iterator(fresh))
     state["t"] -= 16 * 60 * 1_000_000
-    old = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
     with pytest.raises(streams.exceptions.ExpiredIteratorException):
-        streams.get_records(ShardIterator=old)
+        streams.get_records(ShardIterator=_signed_iterator(state))
+
+
+def test_forged_iterator_is_refused(client: Any, streams: Any) -> None:
+    """A shard iterator carries a MAC: one whose content was changed, or that was made up,
+    is an invalid iterator, not a way to another stream or a longer life."""
+    name, arn = make_table(client, "KEYS_ONLY")
+    shard = all_shards(streams, arn)[0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    state = json.loads(_opened(iterator))
+    unsigned = base64.urlsafe_b64encode(json.dumps(dict(state, t=state["t"] + 1)).encode())
+    raw = base64.urlsafe_b64decode(iterator)
+    flipped = base64.urlsafe_b64encode(raw[:-1] + bytes((raw[-1] ^ 1,)))
+    for forged in (unsigned.decode(), flipped.decode()):
+        with pytest.raises(streams.exceptions.ClientError) as excinfo:
+            streams.get_records(ShardIterator=forged)
+        assert error_of(excinfo) == ("ValidationException", "Invalid ShardIterator")
+
+
+def _opened(iterator: str) -> bytes:
+    from opendynamo.engine.secrets import Sealer
+
+    data = Sealer(base64.b64decode(SECRETS_KEY)).verify(
+        base64.urlsafe_b64decode(iterator), "shard iterator"
+    )
+    assert data is not None
+    return data
+
+
+def _signed_iterator(state: dict[str, Any]) -> str:
+    from opendynamo.engine.secrets import Sealer
+
+    sealer = Sealer(base64.b64decode(SECRETS_KEY))
+    signed = sealer.sign(json.dumps(state).encode(), "shard iterator")
+    return base64.urlsafe_b64encode(signed).decode()
 
 
 def test_ttl_deletion_has_the_service_identity(client: Any, streams: Any) -> None:

@@ -1,0 +1,63 @@
+"""The decision on a request's accesses, by mode (`--auth off|sigv4|iam`).
+
+- `off`: nothing is decided; every caller is the default account's root.
+- `sigv4`: every verified key may do anything in its own account, as if its identity policies
+  allowed everything; a resource of another account (a table, stream, backup, bucket, role)
+  still needs that resource's policy, and explicit denies there still refuse.
+- `iam`: IAM's evaluation logic (`iam/decide`) over the caller's policies and the resource's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from opendynamo.authz.access import Access
+from opendynamo.iam.decide import refusal
+from opendynamo.iam.identity import Identity, compiled
+from opendynamo.iam.policy import Policy, Request, parse_policy
+
+MODES = ("off", "sigv4", "iam")
+
+
+@lru_cache(maxsize=1)
+def _allow_all() -> Policy:
+    document = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    return parse_policy(document, kind="identity")
+
+
+def as_decided(mode: str, identity: Identity) -> Identity:
+    """The identity whose policies the decision weighs: under `sigv4`, one allowed every
+    action (in its own account: across accounts the resource's policy still decides)."""
+    if mode == "sigv4":
+        return dataclasses.replace(identity, policies=(_allow_all(),), session_policy=None)
+    return identity
+
+
+def refused(
+    mode: str, identity: Identity, accesses: Iterable[Access], context: Mapping[str, Any]
+) -> tuple[Request, str] | None:
+    """The first access the caller may not have, with AWS's reason; None when all are
+    allowed."""
+    if mode == "off":
+        return None
+    decided = as_decided(mode, identity)
+    variables = {**context, **identity.variables()}
+    for access in accesses:
+        owner = access.account or identity.account
+        if mode == "sigv4" and owner == identity.account:
+            continue  # its own account: allowed, and nothing to read a policy for
+        request = Request(access.action, access.resource, {**variables, **access.context})
+        policy = access.resource_policy
+        reason = refusal(
+            decided,
+            request,
+            owner,
+            None if policy is None else compiled(policy, "resource"),
+            cross_account=access.cross_account,
+        )
+        if reason is not None:
+            return request, reason
+    return None
