@@ -29,13 +29,35 @@ class Ungranted(Exception):
 
 
 class Grants:
-    """The resources (refs of `engine/arns`, IAM entities) a request was authorized on; `None`
-    grants everything, for callers inside the server's trust (the CLI, the housekeeper)."""
+    """The resources (refs of `engine/arns`, buckets) a request was authorized on; `None`
+    grants everything, for callers inside the server's trust (the CLI, the housekeeper).
+    The server makes a request's context with `Grants.pending()`, which grants nothing, and
+    `admit`s the refs once the authorizer has decided on them."""
 
-    __slots__ = ("_refs",)
+    __slots__ = ("_refs", "_admitted", "_tables")
 
     def __init__(self, refs: Iterable[Any] | None) -> None:
         self._refs = None if refs is None else frozenset(refs)
+        self._admitted = True
+        self._tables: dict[str, TableRef] = {}
+
+    @classmethod
+    def pending(cls) -> Grants:
+        grants = cls(())
+        grants._admitted = False
+        return grants
+
+    def admit(self, refs: Iterable[Any]) -> None:
+        """Grant `refs`, once: what the authorizer decided the request may reach."""
+        if self._admitted:
+            raise Ungranted("a request's grants are admitted once")
+        self._refs, self._admitted = frozenset(refs), True
+        # The tables as the request names them: the operation gets the very refs decided on.
+        self._tables = {ref.given: ref for ref in self._refs if isinstance(ref, TableRef)}
+
+    def table(self, name: str) -> TableRef | None:
+        """The granted table the request named `name`, if there is one."""
+        return self._tables.get(name)
 
     def require(self, ref: Any) -> None:
         if self._refs is not None and ref not in self._refs:
@@ -64,8 +86,10 @@ class Context:
 
     def table(self, name: str) -> TableRef:
         """The table `name` (a name or a table ARN) names, once authorization covered it."""
-        ref = arns.table_ref(self.account, self.region, name)
-        self.grants.require(ref)
+        ref = self.grants.table(name)
+        if ref is None:
+            ref = arns.table_ref(self.account, self.region, name)
+            self.grants.require(ref)
         return ref
 
     def bucket(self, txn: ReadTxn, name: str, expected_owner: str | None) -> BucketRef:

@@ -145,7 +145,7 @@ def _select(ctx: Context, prepared: Prepared, select: ast.Select, body: Body) ->
     digest = request_digest(prepared.text, prepared.params)
     partition, start = (0, None)
     if body.get("NextToken") is not None:
-        partition, start = decode_token(body["NextToken"], digest)
+        partition, start = decode_token(body["NextToken"], digest, _verifier(ctx))
     options = {"ConsistentRead": consistent} if consistent else {}
     _copy(body, options, "ReturnConsumedCapacity")
     if plan.operation == "GetItem":
@@ -157,7 +157,7 @@ def _select(ctx: Context, prepared: Prepared, select: ast.Select, body: Body) ->
     page = _read(ctx, plan, options, body.get("Limit"), partition, start)
     result = {"Items": _shape(page.items, post, plan.projection)}
     if page.partition is not None:
-        result["NextToken"] = encode_token(digest, page.partition, page.last_key)
+        result["NextToken"] = encode_token(digest, page.partition, page.last_key, _signer(ctx))
         if page.last_key is not None:
             result["LastEvaluatedKey"] = page.last_key
     if page.capacity is not None:
@@ -568,6 +568,17 @@ def reached(prepared: Prepared, meta: TableMeta) -> tuple[tuple[str, ...], list[
         return keys.hash_keys, [write.body.get("Key") or write.body["Item"]]
     except errors.DynamoError:
         return (), None
+
+
+# NextTokens carry a MAC bound to the caller's namespace (as every token a client hands back).
+def _signer(ctx: Context) -> Callable[[bytes], bytes]:
+    assert ctx.sealer is not None, "the server gives every request the secrets key"
+    return partial(ctx.sealer.sign, purpose=f"ExecuteStatement {ctx.account} {ctx.region}")
+
+
+def _verifier(ctx: Context) -> Callable[[bytes], bytes | None]:
+    assert ctx.sealer is not None, "the server gives every request the secrets key"
+    return partial(ctx.sealer.verify, purpose=f"ExecuteStatement {ctx.account} {ctx.region}")
 
 
 def _call(handler: Handler, ctx: Context, body: Body) -> Body:

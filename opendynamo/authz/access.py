@@ -13,9 +13,12 @@ specs, and a property test checks every Access the resolvers produce against the
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
+EMPTY: Mapping[str, Any] = MappingProxyType({})
 # Condition keys every request carries (auth.request_context and Identity.variables).
 GLOBAL_KEYS = (
     "aws:CurrentTime",
@@ -32,15 +35,15 @@ GLOBAL_KEYS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Access:
+class Access(NamedTuple):
     """One permission a request needs. `resource_policy` is the target's resource-based
-    policy (a table's, a bucket's), when it has one."""
+    policy (a table's, a bucket's), when it has one. (A named tuple: a request makes one or
+    more, on every request.)"""
 
     action: str
     resource: str
     target: Any = None
-    context: dict[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = EMPTY
     resource_policy: str | None = None
     cross_account: bool = True  # whether the resource policy may open it to another account
 

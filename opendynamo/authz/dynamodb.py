@@ -26,9 +26,8 @@ before the operation runs, so that a refused request reads and writes nothing.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opendynamo import errors
@@ -241,7 +240,7 @@ def accesses(ctx: Context, operation: str, body: Body, *, full: bool = True) -> 
             needed = [_with_table_facts(reader, access) for access in needed]
     if not crosses:  # a bucket's policy still speaks for its bucket
         needed = [
-            a if isinstance(a.target, BucketRef) else dataclasses.replace(a, cross_account=False)
+            a if isinstance(a.target, BucketRef) else a._replace(cross_account=False)
             for a in needed
         ]
     return needed
@@ -249,25 +248,29 @@ def accesses(ctx: Context, operation: str, body: Body, *, full: bool = True) -> 
 
 class _Reader:
     """The store as the resolver reads it: tables and buckets each read once, in one read
-    transaction opened on first use."""
+    transaction opened on first use (most requests that need no decision open none)."""
+
+    __slots__ = ("ctx", "full", "_opened", "_txn", "_tables")
 
     def __init__(self, ctx: Context, full: bool) -> None:
         self.ctx = ctx
         self.full = full
-        self._stack = ExitStack()
+        self._opened: AbstractContextManager[ReadTxn] | None = None
         self._txn: ReadTxn | None = None
         self._tables: dict[TableRef, TableMeta | None] = {}
 
     def __enter__(self) -> _Reader:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+    def __exit__(self, *exc: Any) -> None:
+        if self._opened is not None:
+            self._opened.__exit__(*exc)
 
     @property
     def txn(self) -> ReadTxn:
         if self._txn is None:
-            self._txn = self._stack.enter_context(self.ctx.store.read())
+            self._opened = self.ctx.store.read()
+            self._txn = self._opened.__enter__()
         return self._txn
 
     def table(self, ref: TableRef) -> TableMeta | None:
@@ -288,7 +291,7 @@ def _with_table_facts(reader: _Reader, access: Access) -> Access:
     if meta is None:
         return access
     context = {**tag_keys("aws:ResourceTag", meta.tags), **access.context}
-    return dataclasses.replace(access, context=context, resource_policy=meta.resource_policy)
+    return access._replace(context=context, resource_policy=meta.resource_policy)
 
 
 def _accesses(ctx: Context, reader: _Reader, operation: str, body: Body) -> Iterator[Access]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import orjson
@@ -76,18 +76,32 @@ def request_digest(statement: str, parameters: Sequence[AttributeValue]) -> str:
     return hashlib.sha256(data).hexdigest()[:24]
 
 
-def encode_token(digest: str, partition: int, last_key: Item | None) -> str:
+def _unsigned(data: bytes) -> bytes | None:
+    return data
+
+
+def encode_token(
+    digest: str,
+    partition: int,
+    last_key: Item | None,
+    sign: Callable[[bytes], bytes] = bytes,
+) -> str:
     """An opaque NextToken: the request's digest, the partition reached (IN queries) and the
-    LastEvaluatedKey to continue after."""
+    LastEvaluatedKey to continue after, as `sign` seals them (the server: with a MAC)."""
     data = orjson.dumps({"d": digest, "p": partition, "k": last_key})
-    return base64.b64encode(data).decode()
+    return base64.b64encode(sign(data)).decode()
 
 
-def decode_token(token: str, digest: str) -> tuple[int, Item | None]:
-    """(partition, last key) of a NextToken; ValidationException when it is not ours or was
-    issued for another statement."""
+def decode_token(
+    token: str, digest: str, verify: Callable[[bytes], bytes | None] = _unsigned
+) -> tuple[int, Item | None]:
+    """(partition, last key) of a NextToken; ValidationException when it is not ours (its
+    seal does not `verify`) or was issued for another statement."""
     try:
-        state = orjson.loads(base64.b64decode(token, validate=True))
+        data = verify(base64.b64decode(token, validate=True))
+        if data is None:
+            raise ValueError("not a token of this server")
+        state = orjson.loads(data)
         partition, last_key, given = state["p"], state["k"], state["d"]
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise msg.refused(msg.INVALID_NEXT_TOKEN) from None

@@ -197,9 +197,14 @@ class App:
             data = {name: value for name, value in data.items() if value is not None}
         ctx = self._context(request, identity, credential.region)
         needed = authz.dynamodb_request(
-            self.authority.mode, ctx, operation, data, self._global_context(request), request.saw
+            self.authority.mode,
+            ctx,
+            operation,
+            data,
+            self._global_context(request),
+            self._saw(request),
         )
-        ctx = dataclasses.replace(ctx, grants=Grants(a.target for a in needed if a.target))
+        ctx.grants.admit(access.target for access in needed if access.target is not None)
         result = _run(handler, ctx, data, operation)
         return result if isinstance(result, bytes) else orjson.dumps(result)
 
@@ -221,7 +226,12 @@ class App:
             identity=identity,
             sealer=self.authority.sealer,
             authorize=self.authority.authorizes,
+            grants=Grants.pending(),
         )
+
+    def _saw(self, request: Request) -> Callable[[list[authz.Access]], None]:
+        """Where authorization tells the resources a request touches: the audit trail's."""
+        return _unrecorded if self._audit is None else request.saw
 
     def _global_context(self, request: Request) -> dict[str, Any]:
         if self.authority.mode == "off":
@@ -272,7 +282,7 @@ class App:
         ctx = self._context(request, identity, credential.region)
         decide = authz.sts_request if service == "sts" else authz.iam_request
         context = self._global_context(request)
-        target = decide(self.authority.mode, ctx, action, params, context, request.saw)
+        target = decide(self.authority.mode, ctx, action, params, context, self._saw(request))
         ctx = dataclasses.replace(ctx, target=target)
         return awsquery.render_result(action, namespace, handler(ctx, params), request.id)
 
@@ -389,6 +399,10 @@ class Request:
             if key == name:
                 return value
         return b""
+
+
+def _unrecorded(accesses: list[authz.Access]) -> None:
+    """No audit trail: nothing to note."""
 
 
 def _scope_service(request: Request) -> str:
