@@ -246,6 +246,17 @@ def sorted_table(make_table: Callable[..., str]) -> str:
     return make_table(range_key=("sk", "S"))
 
 
+def creds_of(key: dict[str, Any]) -> dict[str, str]:
+    """boto3's credentials from IAM's AccessKey or STS's Credentials."""
+    creds = {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }
+    if "SessionToken" in key:
+        creds["aws_session_token"] = key["SessionToken"]
+    return creds
+
+
 def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
     """(code, message) of a botocore ClientError."""
     err = excinfo.value.response["Error"]

@@ -47,10 +47,7 @@ def dynamodb_request(
     needed = dynamodb.accesses(ctx, operation, body, full=mode == "iam")
     if mode == "sigv4" and any(a.account not in (None, identity.account) for a in needed):
         needed = dynamodb.accesses(ctx, operation, body)  # with the resource policies
-    record(needed)
-    refusal_found = refused(mode, identity, needed, context)
-    if refusal_found is not None:
-        raise errors.access_denied(denial_message(identity, *refusal_found))
+    _decide(mode, identity, needed, context, record, errors.access_denied)
     return needed
 
 
@@ -70,10 +67,7 @@ def iam_request(
     with ctx.store.read() as txn:
         target = iam.resolve(txn, identity, action, params)
     needed = iam.accesses(identity, action, params, target)
-    record(needed)
-    refusal_found = refused(mode, identity, needed, context)
-    if refusal_found is not None:
-        raise errors.service_access_denied(denial_message(identity, *refusal_found))
+    _decide(mode, identity, needed, context, record, errors.service_access_denied)
     return target
 
 
@@ -109,6 +103,22 @@ def sts_request(
     if refusal(as_decided(mode, who), request, role.account, trust, trust=True) is not None:
         raise assume_refused(who, role.arn)
     return role
+
+
+def _decide(
+    mode: str,
+    identity: Identity,
+    needed: list[Access],
+    context: Mapping[str, Any],
+    record: Record,
+    denied: Callable[[str], Exception],
+) -> None:
+    """Show the accesses to `record`, then refuse the first one not allowed (`denied`: the
+    service's AccessDenied error, made from AWS's message)."""
+    record(needed)
+    refusal_found = refused(mode, identity, needed, context)
+    if refusal_found is not None:
+        raise denied(denial_message(identity, *refusal_found))
 
 
 def _identity(ctx: Context) -> Identity:

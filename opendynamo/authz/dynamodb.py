@@ -60,6 +60,13 @@ _REQUEST_TAGS = ("aws:RequestTag/${TagKey}", "aws:TagKeys")
 _PARTIQL = (*_WRITE, "dynamodb:Select", "dynamodb:FullTableScan")
 _PARTIQL_ACTIONS = ("dynamodb:PartiQL{Select,Insert,Update,Delete}",)
 _TABLE_OR_INDEX = ("table", "index")
+# What a restore also asks for on the table it makes and fills (the developer guide's "read
+# and write permissions on the target table").
+RESTORED_TABLE_ACTIONS = tuple(
+    f"dynamodb:{action}"
+    for action in ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan",
+                   "BatchWriteItem")
+)  # fmt: skip
 
 SPECS: dict[str, Spec] = {
     "CreateTable": Spec(("dynamodb:CreateTable",), ("table",), _REQUEST_TAGS),
@@ -100,45 +107,13 @@ SPECS: dict[str, Spec] = {
     "ListBackups": Spec(("dynamodb:ListBackups",), ("*",)),
     "DeleteBackup": Spec(("dynamodb:DeleteBackup",), ("backup",)),
     "RestoreTableFromBackup": Spec(
-        (
-            "dynamodb:RestoreTableFromBackup",
-            *(
-                f"dynamodb:{a}"
-                for a in (
-                    "PutItem",
-                    "UpdateItem",
-                    "DeleteItem",
-                    "GetItem",
-                    "Query",
-                    "Scan",
-                    "BatchWriteItem",
-                )
-            ),
-        ),
-        ("backup", "table"),
-        _TAGGED,
-    ),  # fmt: skip
+        ("dynamodb:RestoreTableFromBackup", *RESTORED_TABLE_ACTIONS), ("backup", "table"), _TAGGED
+    ),
     "UpdateContinuousBackups": Spec(("dynamodb:UpdateContinuousBackups",), ("table",), _TAGGED),
     "DescribeContinuousBackups": Spec(("dynamodb:DescribeContinuousBackups",), ("table",), _TAGGED),
     "RestoreTableToPointInTime": Spec(
-        (
-            "dynamodb:RestoreTableToPointInTime",
-            *(
-                f"dynamodb:{a}"
-                for a in (
-                    "PutItem",
-                    "UpdateItem",
-                    "DeleteItem",
-                    "GetItem",
-                    "Query",
-                    "Scan",
-                    "BatchWriteItem",
-                )
-            ),
-        ),
-        ("table",),
-        _TAGGED,
-    ),  # fmt: skip
+        ("dynamodb:RestoreTableToPointInTime", *RESTORED_TABLE_ACTIONS), ("table",), _TAGGED
+    ),
     "ExportTableToPointInTime": Spec(
         ("dynamodb:ExportTableToPointInTime", "s3:PutObject"), ("table", "object"), _TAGGED
     ),
@@ -205,11 +180,6 @@ OWNED_ACTIONS: dict[str, tuple[str, Kind]] = {
     "GetShardIterator": ("StreamArn", "stream"),
 }
 ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
-RESTORED_TABLE_ACTIONS = tuple(
-    f"dynamodb:{action}"
-    for action in ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan",
-                   "BatchWriteItem")
-)  # fmt: skip
 TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",

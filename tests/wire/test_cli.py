@@ -214,3 +214,41 @@ def test_serve_refuses_a_data_dir_that_is_a_file(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert str(regular_file) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _opendynamo(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "opendynamo", *args]
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
+
+
+def test_a_key_file_others_can_read_is_warned_about(tmp_path: Path) -> None:
+    """An encryption key file should be for its owner alone: the commands say so when it
+    is not, and work all the same."""
+    key = tmp_path / "store.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o644)
+    args = ("create-account", "--data-dir", str(tmp_path / "data"))
+    shared = _opendynamo(*args, "--encryption-key-file", str(key))
+    assert shared.returncode == 0, shared.stderr
+    assert f"{key} can be read by other users" in shared.stderr
+    key.chmod(0o600)
+    private = _opendynamo(*args, "--encryption-key-file", str(key))
+    assert private.returncode == 0, private.stderr
+    assert "can be read by other users" not in private.stderr
+
+
+def test_the_root_secret_comes_from_a_file(tmp_path: Path) -> None:
+    """--root-secret-access-key-file keeps the secret out of `ps`; it excludes the secret
+    given on the command line, and an empty file is refused."""
+    secret = tmp_path / "root.secret"
+    secret.write_text("")
+    result = serve("--port", str(free_port()), "--in-memory", "--auth", "sigv4",
+                   "--root-access-key-id", "AKIAFILEROOT00000001",
+                   "--root-secret-access-key-file", str(secret))  # fmt: skip
+    assert result.returncode != 0 and "is empty" in result.stderr
+    secret.write_text("s3cret\n")
+    both = serve("--port", str(free_port()), "--in-memory",
+                 "--root-access-key-id", "AKIAFILEROOT00000001",
+                 "--root-secret-access-key-file", str(secret),
+                 "--root-secret-access-key", "other")  # fmt: skip
+    assert both.returncode != 0 and "not both" in both.stderr

@@ -28,7 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import Backend, Server, unique_name
+from tests.conftest import Backend, Server, creds_of, unique_name
 
 ACCOUNT = "000000000000"
 ROOT_KEY = "AKIAROOTWIRETEST0001"
@@ -86,17 +86,6 @@ def doc(action: str | list[str], resource: str = "*", effect: str = "Allow") -> 
 def trust(principal: str) -> str:
     statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
-def creds_of(key: dict[str, Any]) -> Creds:
-    """boto3's credentials from IAM's AccessKey or STS's Credentials."""
-    creds = {
-        "aws_access_key_id": key["AccessKeyId"],
-        "aws_secret_access_key": key["SecretAccessKey"],
-    }
-    if "SessionToken" in key:
-        creds["aws_session_token"] = key["SessionToken"]
-    return creds
 
 
 def expect(

@@ -56,6 +56,7 @@ from tests.conftest import (
     Backend,
     Server,
     backend_of,
+    creds_of,
     error_of,
     unique_name,
     wait_export,
@@ -92,16 +93,6 @@ def allow(action: str | list[str], resource: str | list[str] = "*", **more: Any)
 
 def deny(action: str | list[str], resource: str | list[str] = "*", **more: Any) -> dict[str, Any]:
     return {"Effect": "Deny", "Action": action, "Resource": resource, **more}
-
-
-def creds_of(key: dict[str, Any]) -> Creds:
-    creds = {
-        "aws_access_key_id": key["AccessKeyId"],
-        "aws_secret_access_key": key["SecretAccessKey"],
-    }
-    if "SessionToken" in key:
-        creds["aws_session_token"] = key["SessionToken"]
-    return creds
 
 
 def cli(server: Server, data_dir: Path, *args: str, stdin: str | None = None) -> str:

@@ -534,11 +534,7 @@ def test_expired_iterator(client: Any, streams: Any) -> None:
     makes older iterators itself, signed with the server's secrets key (given to the server
     by the test): base64 of JSON whose "t" is its creation time in microseconds on the
     store's clock, followed by its MAC."""
-    name, arn = make_table(client, "KEYS_ONLY")
-    shard = all_shards(streams, arn)[0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
+    iterator = _new_iterator(client, streams)
     state = json.loads(_opened(iterator))
     assert "Records" in streams.get_records(ShardIterator=iterator)
     fresh = dict(state, t=state["t"] - 14 * 60 * 1_000_000)
@@ -551,11 +547,7 @@ def test_expired_iterator(client: Any, streams: Any) -> None:
 def test_forged_iterator_is_refused(client: Any, streams: Any) -> None:
     """A shard iterator carries a MAC: one whose content was changed, or that was made up,
     is an invalid iterator, not a way to another stream or a longer life."""
-    name, arn = make_table(client, "KEYS_ONLY")
-    shard = all_shards(streams, arn)[0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
+    iterator = _new_iterator(client, streams)
     state = json.loads(_opened(iterator))
     unsigned = base64.urlsafe_b64encode(json.dumps(dict(state, t=state["t"] + 1)).encode())
     raw = base64.urlsafe_b64decode(iterator)
@@ -566,22 +558,32 @@ def test_forged_iterator_is_refused(client: Any, streams: Any) -> None:
         assert error_of(excinfo) == ("ValidationException", "Invalid ShardIterator")
 
 
-def _opened(iterator: str) -> bytes:
-    from opendynamo.engine.secrets import Sealer
-
-    data = Sealer(base64.b64decode(SECRETS_KEY)).verify(
-        base64.urlsafe_b64decode(iterator), "shard iterator"
+def _new_iterator(client: Any, streams: Any) -> str:
+    """A TRIM_HORIZON iterator of the first shard of a new table's stream."""
+    _, arn = make_table(client, "KEYS_ONLY")
+    shard = all_shards(streams, arn)[0]["ShardId"]
+    reply = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
     )
+    return str(reply["ShardIterator"])
+
+
+def _opened(iterator: str) -> bytes:
+    data = _sealer().verify(base64.urlsafe_b64decode(iterator), "shard iterator")
     assert data is not None
     return data
 
 
 def _signed_iterator(state: dict[str, Any]) -> str:
+    signed = _sealer().sign(json.dumps(state).encode(), "shard iterator")
+    return base64.urlsafe_b64encode(signed).decode()
+
+
+def _sealer() -> Any:
+    """The server's secrets key (the test gave it), which signs shard iterators."""
     from opendynamo.engine.secrets import Sealer
 
-    sealer = Sealer(base64.b64decode(SECRETS_KEY))
-    signed = sealer.sign(json.dumps(state).encode(), "shard iterator")
-    return base64.urlsafe_b64encode(signed).decode()
+    return Sealer(base64.b64decode(SECRETS_KEY))
 
 
 def test_ttl_deletion_has_the_service_identity(client: Any, streams: Any) -> None:
