@@ -8,12 +8,17 @@ GetItem of an existing item and a PutItem of a new one, under `--auth off` and u
 trees alternate, so a noisy machine disturbs both alike; the table gives the median of the
 rounds in microseconds per request and the ratio to the baseline.
 
-Run: python bench/authz.py [--baseline REV] [--rounds 7] [--requests 20000]
+Times on a shared machine drift by tens of percent between runs, so `--instructions` counts
+instead (valgrind's callgrind, which is deterministic for the same inputs): the instructions
+of N and 5N requests, whose difference over 4N is what one request costs, start-up excluded.
+
+Run: python bench/authz.py [--baseline REV] [--rounds 7] [--requests 20000] [--instructions]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -70,17 +75,29 @@ print((time.perf_counter() - started) / count * 1e6)
 """
 
 
-def run(tree: Path, mode: str, operation: str, count: int) -> float:
-    env = {"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}
+def run(tree: Path, mode: str, operation: str, count: int, *wrapper: str) -> str:
+    env = {"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
+    command = [sys.executable, "-c", CHILD, mode, operation, str(count), ROOT_KEY, ROOT_SECRET]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, operation, str(count), ROOT_KEY, ROOT_SECRET],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        cwd=tree,
+        [*wrapper, *command], capture_output=True, text=True, env=env, check=True, cwd=tree
     )
-    return float(done.stdout.strip().splitlines()[-1])
+    return done.stdout + done.stderr
+
+
+def microseconds(tree: Path, mode: str, operation: str, count: int) -> float:
+    return float(run(tree, mode, operation, count).split("\n")[0].strip())
+
+
+def instructions(tree: Path, mode: str, operation: str, count: int) -> float:
+    """Instructions one request costs: callgrind's count of 5N requests less that of N."""
+    totals = []
+    for n in (count, 5 * count):
+        output = run(tree, mode, operation, n, "valgrind", "--tool=callgrind",
+                     "--callgrind-out-file=/dev/null")  # fmt: skip
+        found = re.search(r"Collected : (\d+)", output)
+        assert found is not None, output
+        totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) / (4 * count)
 
 
 def main() -> None:
@@ -88,7 +105,13 @@ def main() -> None:
     parser.add_argument("--baseline", default="HEAD~1", help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (valgrind), not time"
+    )
     options = parser.parse_args()
+    if options.instructions:
+        options.rounds, options.requests = 1, min(options.requests, 250)
+    measure = instructions if options.instructions else microseconds
     with tempfile.TemporaryDirectory() as scratch:
         baseline = Path(scratch) / "baseline"
         subprocess.run(
@@ -107,6 +130,8 @@ def main() -> None:
         )
         try:
             trees = {"baseline": baseline, "this": REPO}
+            for tree in trees.values():  # compiles each tree's bytecode before any measure
+                run(tree, "off", "GetItem", 10)
             times: dict[tuple[str, str, str], list[float]] = {}
             for round_number in range(options.rounds):
                 for mode in MODES:
@@ -114,7 +139,7 @@ def main() -> None:
                         for name, tree in trees.items():
                             cell = (name, mode, operation)
                             times.setdefault(cell, []).append(
-                                run(tree, mode, operation, options.requests)
+                                measure(tree, mode, operation, options.requests)
                             )
                 print(f"round {round_number + 1} of {options.rounds} done", file=sys.stderr)
         finally:
@@ -123,13 +148,16 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-    print(f"| request | --auth | baseline ({options.baseline}) µs | this µs | ratio |")
+    unit = "instructions" if options.instructions else "µs"
+    print(f"| request | --auth | baseline ({options.baseline}) {unit} | this {unit} | ratio |")
     print("|---|---|---|---|---|")
     for mode in MODES:
         for operation in OPERATIONS:
             before = statistics.median(times[("baseline", mode, operation)])
             after = statistics.median(times[("this", mode, operation)])
-            print(f"| {operation} | {mode} | {before:.1f} | {after:.1f} | {after / before:.2f} |")
+            shown = "{:,.0f}" if options.instructions else "{:.1f}"
+            cells = (shown.format(before), shown.format(after), f"{after / before:.2f}")
+            print(f"| {operation} | {mode} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

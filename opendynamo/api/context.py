@@ -32,39 +32,54 @@ class Grants:
     """The resources (refs of `engine/arns`, buckets) a request was authorized on; `None`
     grants everything, for callers inside the server's trust (the CLI, the housekeeper).
     The server makes a request's context with `Grants.pending()`, which grants nothing, and
-    `admit`s the refs once the authorizer has decided on them."""
+    `admit`s the refs once the authorizer has decided on them. (This runs on every request:
+    the set of refs is made only when one is asked for that is not a table looked up by the
+    name the request gave it, the common case.)"""
 
-    __slots__ = ("_refs", "_admitted", "_tables")
+    __slots__ = ("_everything", "_admitted", "_given", "_refs", "_tables")
 
     def __init__(self, refs: Iterable[Any] | None) -> None:
-        self._refs = None if refs is None else frozenset(refs)
+        self._everything = refs is None
         self._admitted = True
+        self._given: tuple[Any, ...] = () if refs is None else tuple(refs)
+        self._refs: frozenset[Any] | None = None
         self._tables: dict[str, TableRef] = {}
 
     @classmethod
     def pending(cls) -> Grants:
-        grants = cls(())
-        grants._admitted = False
+        grants = cls.__new__(cls)
+        grants._everything, grants._admitted, grants._given = False, False, ()
+        grants._refs, grants._tables = None, {}
         return grants
 
-    def admit(self, refs: Iterable[Any]) -> None:
-        """Grant `refs`, once: what the authorizer decided the request may reach."""
+    def admit(self, targets: Iterable[Any]) -> None:
+        """Grant `targets` (None among them stands for no resource), once: what the
+        authorizer decided the request may reach."""
         if self._admitted:
             raise Ungranted("a request's grants are admitted once")
-        self._refs, self._admitted = frozenset(refs), True
-        # The tables as the request names them: the operation gets the very refs decided on.
-        self._tables = {ref.given: ref for ref in self._refs if isinstance(ref, TableRef)}
+        given: list[Any] = []
+        tables = self._tables  # by the name the request gave: the very refs decided on
+        for target in targets:
+            if target is not None:
+                given.append(target)
+                if type(target) is TableRef:
+                    tables[target.given] = target
+        self._admitted, self._given = True, tuple(given)
 
     def table(self, name: str) -> TableRef | None:
         """The granted table the request named `name`, if there is one."""
         return self._tables.get(name)
 
     def require(self, ref: Any) -> None:
-        if self._refs is not None and ref not in self._refs:
+        if ref not in self:
             raise Ungranted(f"{ref!r} was not authorized for this request")
 
     def __contains__(self, ref: object) -> bool:
-        return self._refs is None or ref in self._refs
+        if self._everything:
+            return True
+        if self._refs is None:
+            self._refs = frozenset(self._given)
+        return ref in self._refs
 
 
 EVERYTHING = Grants(None)

@@ -204,7 +204,8 @@ def accesses(ctx: Context, operation: str, body: Body, *, full: bool = True) -> 
     read in one transaction); without, only the actions, resources and targets (no reading
     of the store but for buckets' owners), which is what the operation will be granted."""
     crosses = operation in CROSS_ACCOUNT
-    with _Reader(ctx, full) as reader:
+    reader = _Reader(ctx, full) if full or operation in _READ_BUCKETS else _TARGETS_ONLY
+    with reader:
         needed = list(_accesses(ctx, reader, operation, body))
         if full:
             needed = [_with_table_facts(reader, access) for access in needed]
@@ -222,7 +223,7 @@ class _Reader:
 
     __slots__ = ("ctx", "full", "_opened", "_txn", "_tables")
 
-    def __init__(self, ctx: Context, full: bool) -> None:
+    def __init__(self, ctx: Context | None, full: bool) -> None:
         self.ctx = ctx
         self.full = full
         self._opened: AbstractContextManager[ReadTxn] | None = None
@@ -239,6 +240,7 @@ class _Reader:
     @property
     def txn(self) -> ReadTxn:
         if self._txn is None:
+            assert self.ctx is not None, "a reader made to read"
             self._opened = self.ctx.store.read()
             self._txn = self._opened.__enter__()
         return self._txn
@@ -250,6 +252,12 @@ class _Reader:
 
     def bucket(self, name: str) -> BucketRef:
         return buckets.bucket(self.txn, name)
+
+
+# Without `full`, only exports and imports read the store (their bucket's owner); every other
+# request shares one reader that never reads.
+_READ_BUCKETS = frozenset({"ExportTableToPointInTime", "ImportTable"})
+_TARGETS_ONLY = _Reader(None, False)
 
 
 def _with_table_facts(reader: _Reader, access: Access) -> Access:

@@ -204,7 +204,7 @@ class App:
             self._global_context(request),
             self._saw(request),
         )
-        ctx.grants.admit(access.target for access in needed if access.target is not None)
+        ctx.grants.admit([access.target for access in needed])
         result = _run(handler, ctx, data, operation)
         return result if isinstance(result, bytes) else orjson.dumps(result)
 
