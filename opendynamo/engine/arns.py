@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 Kind = Literal["stream", "backup", "export", "import"]
-SUB_KINDS: tuple[Kind, ...] = ("stream", "backup", "export", "import")
 
 
 class TableRef(NamedTuple):
