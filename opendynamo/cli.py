@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import ipaddress
 import json
@@ -40,7 +41,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port, printed at start).",
+)
 @click.option(
     "--data-dir", default="./data", show_default=True, help="Directory of the SQLite store."
 )
@@ -226,7 +233,11 @@ def serve(
         workers = 1  # an in-memory store lives in one process
     workers = workers or os.cpu_count() or 1
     _check_data_dir(settings)
+    if s3_endpoint:
+        _check_installed("boto3", "--s3-endpoint")
     sock = _bind(host, port)
+    port = sock.getsockname()[1]  # the one bound, also when 0 asked for any
+    settings = dataclasses.replace(settings, port=port)
     os.environ.update(settings.to_env())
     scheme = "https" if tls_cert else "http"
     click.echo(
@@ -536,9 +547,7 @@ def streams_tail(table: str, endpoint_url: str, region: str, from_start: bool, p
         import boto3  # type: ignore[import-untyped]
         from botocore.exceptions import ClientError  # type: ignore[import-untyped]
     except ImportError:
-        raise click.ClickException(
-            "this command needs boto3: pip install 'opendynamo[aws]'"
-        ) from None
+        raise click.ClickException("this command needs boto3: pip install boto3") from None
 
     options = {"endpoint_url": endpoint_url, "region_name": region}
     if "AWS_ACCESS_KEY_ID" not in os.environ:
@@ -759,6 +768,17 @@ def rekey(data_dir: str, encryption_key_file: str, new_key_file: str) -> None:
     except Exception as exc:  # a missing file, a wrong key, a busy store: all said the same way
         raise click.ClickException(f"cannot rekey {data_dir}: {str(exc).strip()}") from None
     click.echo(f"the store in {data_dir} is encrypted with the key in {new_key_file}", err=True)
+
+
+def _check_installed(module: str, option: str) -> None:
+    """Stop the start when `option` needs a package that is not installed (its work would
+    otherwise fail later, in the background)."""
+    try:
+        __import__(module)
+    except ImportError:
+        raise click.UsageError(
+            f"{option} needs the {module} package: pip install {module}"
+        ) from None
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api import tokens
+from opendynamo.api import paging
 from opendynamo.api.backups import iso_seconds
 from opendynamo.api.context import Context
-from opendynamo.engine import arns, backups, catalog, exports
+from opendynamo.engine import arns, backups, catalog, exports, tokens
 from opendynamo.engine.arns import TableRef
 from opendynamo.engine.exports import Export
-from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn
 
 Body = dict[str, Any]
@@ -59,11 +59,14 @@ def export_table_to_point_in_time(ctx: Context, body: Body) -> Body:
         request.setdefault("S3SseAlgorithm", "AES256")
         export = exports.begin(txn, meta, request, now, at)
         if token is not None:
-            txn.put(_token_key(table, token), export.id.encode())
+            tokens.remember(
+                txn, table.account, table.region, "export", token, export.id, time.time()
+            )
     return {"ExportDescription": describe(export)}
 
 
 def _check_request(body: Body) -> None:
+    _check_prefix(body.get("S3Prefix"))
     kind = body.get("ExportType")
     spec = body.get("IncrementalExportSpecification")
     if spec is not None and kind is None:
@@ -88,6 +91,22 @@ def _check_request(body: Body) -> None:
     if body.get("S3SseKmsKeyId") is not None and body.get("S3SseAlgorithm") != "KMS":
         raise errors.validation(
             "Invalid Request: KMS Key Id is not supported for this encryption type"
+        )
+
+
+def _check_prefix(prefix: str | None) -> None:
+    """An S3Prefix that names a place: no empty, `.` or `..` segment between its slashes
+    (such keys are refused by the directory store, and path tools mistake them on S3), and
+    at most 1,024 bytes, S3's limit for a key."""
+    if prefix is None:
+        return
+    segments = prefix.strip("/").split("/")
+    if len(prefix.encode()) > 1024 or (prefix.strip("/") and any(
+        segment in ("", ".", "..") for segment in segments
+    )):  # fmt: skip
+        raise errors.validation(
+            f"Invalid Request: S3Prefix '{prefix}' is not a valid prefix: its path segments "
+            "may not be empty, '.' or '..', and it may not be longer than 1024 bytes"
         )
 
 
@@ -146,18 +165,13 @@ def _invalid_time(message: str) -> errors.DynamoError:
     return errors.DynamoError("InvalidExportTimeException", message)
 
 
-def _token_key(table: TableRef, token: str) -> bytes:
-    """Where a ClientToken of an export of `table` is remembered (in its namespace)."""
-    return layout.token_key(table.account, table.region, "export/" + token)
-
-
 def _by_token(txn: ReadTxn, table: TableRef, token: str, body: Body) -> Export | None:
     """The export an earlier request with the same ClientToken made; ExportConflictException
     when that request asked for something else."""
-    raw = txn.get(_token_key(table, token))
-    if raw is None:
+    export_id = tokens.recall(txn, table.account, table.region, "export", token, time.time())
+    if export_id is None:
         return None
-    export = exports.get(txn, table.account, table.region, raw.decode())
+    export = exports.get(txn, table.account, table.region, str(export_id))
     if export is None:
         return None
     given = {name: body.get(name) for name in _SAME_REQUEST}
@@ -227,14 +241,14 @@ def list_exports(ctx: Context, body: Body) -> Body:
         ]
     }
     if len(found) > limit:
-        out["NextToken"] = tokens.make(ctx, "ListExports", page[-1].arn)
+        out["NextToken"] = paging.make(ctx, "ListExports", page[-1].arn)
     return out
 
 
 def _token(ctx: Context, token: str | None) -> str | None:
     if token is None:
         return None
-    after = tokens.position(ctx, "ListExports", token)
+    after = paging.position(ctx, "ListExports", token)
     if after is None:
         raise errors.validation(f"Invalid Request: Provided nextToken is invalid: {token}")
     return after

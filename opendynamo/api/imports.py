@@ -18,9 +18,11 @@ counters included, a store batch per transaction) and counts them. As in DynamoD
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import logging
+import os
+import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -28,10 +30,10 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
-from opendynamo.api import tables, tokens
+from opendynamo.api import paging, tables
 from opendynamo.api.context import Context
 from opendynamo.api.keys import key_from_item
-from opendynamo.engine import backups, catalog, items, jobs, stats
+from opendynamo.engine import backups, catalog, items, jobs, stats, tokens
 from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import ion, layout
@@ -40,6 +42,8 @@ from opendynamo.storage.base import ReadTxn, Store, prefix_end
 
 Body = dict[str, Any]
 DEFAULT_PAGE = 10
+# The most one source object may decompress to: its items are read in memory.
+MAX_OBJECT_BYTES = int(os.environ.get("OPENDYNAMO_IMPORT_MAX_OBJECT_BYTES", 256 * 1024 * 1024))
 LOG_GROUP = "/aws-dynamodb/imports"
 FAILED_ITEMS = (
     "Some of the items failed validation checks and were not imported. Please check "
@@ -126,22 +130,17 @@ def import_table(ctx: Context, body: Body) -> Body:
         txn.put(job.key, job.encode())
         txn.put(layout.JOBS + job.key, b"")
         if token is not None:
-            txn.put(_token_key(meta, token), job.id.encode())
+            tokens.remember(txn, meta.account, meta.region, "import", token, job.id, time.time())
     return {"ImportTableDescription": describe(job)}
-
-
-def _token_key(meta: TableMeta, token: str) -> bytes:
-    """Where a ClientToken of an import into `meta`'s namespace is remembered."""
-    return layout.token_key(meta.account, meta.region, "import/" + token)
 
 
 def _by_token(txn: ReadTxn, token: str, meta: TableMeta) -> Import | None:
     """An earlier import of the same ClientToken: DynamoDB answers it again, whatever else
     changed, unless the table name did (ImportConflictException)."""
-    raw = txn.get(_token_key(meta, token))
-    if raw is None:
+    import_id = tokens.recall(txn, meta.account, meta.region, "import", token, time.time())
+    if import_id is None:
         return None
-    raw = txn.get(layout.import_key(meta.account, meta.region, raw.decode()))
+    raw = txn.get(layout.import_key(meta.account, meta.region, str(import_id)))
     if raw is None:
         return None
     earlier = Import.decode(raw)
@@ -182,14 +181,14 @@ def list_imports(ctx: Context, body: Body) -> Body:
     token = body.get("NextToken")
     if token is not None:
         position = [job.id for job in found]
-        after = tokens.position(ctx, "ListImports", token)
+        after = paging.position(ctx, "ListImports", token)
         if after not in position:
             raise errors.validation(f"Invalid Request: Provided nextToken is invalid: {token}")
         found = found[position.index(after) + 1 :]
     page = found[:limit]
     out: Body = {"ImportSummaryList": [_summary(job) for job in page]}
     if len(found) > limit:
-        out["NextToken"] = tokens.make(ctx, "ListImports", page[-1].id)
+        out["NextToken"] = paging.make(ctx, "ListImports", page[-1].id)
     return out
 
 
@@ -267,6 +266,9 @@ def step(store: Store, job_key: bytes, buckets: Buckets | None, batch: int) -> b
     except NoSuchBucket as exc:
         _end(store, job, None, ["S3NoSuchBucket", exc.message], drop_table=True)
         return True
+    except ObjectTooLarge as exc:  # the import ends: its items could not all be read
+        _end(store, job, _table(store, job), ["ObjectTooLarge", str(exc)])
+        return True
     processed, imported, failed, size = counts
     _save(
         store,
@@ -332,7 +334,10 @@ def _read_object(
         return 1, 0, 1, 0
     try:
         data = _decompress(stored, request["InputCompressionType"])
-    except (OSError, EOFError, ValueError) as exc:
+    except ObjectTooLarge as exc:
+        _log_error(job, bucket, key, 0, f"The object {exc}")
+        raise ObjectTooLarge(f"The object s3://{bucket}/{key} {exc}") from None
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         _log_error(job, bucket, key, 0, f"Unable to decompress the object: {exc}")
         return 1, 0, 1, 0
     pending: list[tuple[bytes, Item]] = []
@@ -414,14 +419,39 @@ def _csv_items(request: Body, meta: TableMeta, data: bytes) -> Iterator[Any]:
         }
 
 
+class ObjectTooLarge(Exception):
+    """A source object that decompresses to more than MAX_OBJECT_BYTES."""
+
+
 def _decompress(data: bytes, kind: str) -> bytes:
+    """The object decompressed as the request says, never more than MAX_OBJECT_BYTES (a
+    small object may expand a thousandfold): ObjectTooLarge past that."""
+    if not data or kind not in ("GZIP", "ZSTD"):
+        return data
     if kind == "GZIP":
-        return gzip.decompress(data) if data else b""
-    if kind == "ZSTD":
+        out = _gunzip(data)
+    else:
         import zstandard
 
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data) if data else b""
-    return data
+        reader = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True)
+        out = reader.read(MAX_OBJECT_BYTES + 1)
+    if len(out) > MAX_OBJECT_BYTES:
+        raise ObjectTooLarge(f"decompresses to more than {MAX_OBJECT_BYTES} bytes")
+    return out
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Every gzip member of `data`, up to one byte past the limit."""
+    out = bytearray()
+    while data and len(out) <= MAX_OBJECT_BYTES:
+        decompressor = zlib.decompressobj(wbits=31)
+        out += decompressor.decompress(data, MAX_OBJECT_BYTES + 1 - len(out))
+        if decompressor.unconsumed_tail:
+            break  # past the limit
+        if not decompressor.eof:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        data = decompressor.unused_data
+    return bytes(out)
 
 
 def _write(
@@ -458,4 +488,16 @@ def _log_error(job: Import, bucket: str, key: str, index: int, message: str) -> 
     log.warning("%s %s/error %s", LOG_GROUP, job.id, orjson.dumps(event).decode())
 
 
-jobs.register(layout.IMPORT, step)
+def fail(store: Store, job_key: bytes, reason: str) -> None:
+    """End an import whose steps keep failing: FAILED with the reason; the table keeps the
+    items that went in."""
+    raw = store.read_one(job_key[len(layout.JOBS) :])
+    if raw is None:
+        with store.write() as txn:
+            txn.delete(job_key)
+        return
+    job = Import.decode(raw)
+    _end(store, job, _table(store, job), ["UNKNOWN", reason])
+
+
+jobs.register(layout.IMPORT, step, fail)

@@ -524,10 +524,11 @@ def _map_rules(node: dict[str, Any]) -> RuleChecker:
 class Operation:
     """One operation's compiled validation: input type checker, early checks, rule checker."""
 
-    __slots__ = ("name", "types", "early", "rules")
+    __slots__ = ("name", "input", "types", "early", "rules")
 
     def __init__(self, name: str, spec: dict[str, Any]) -> None:
         self.name = name
+        self.input: str = spec["input"]
         self.types = TYPE_CHECKERS[spec["input"]]
         rules = spec["rules"]
         self.early = [(m, child["pre"]) for m, child in rules.get("members", []) if "pre" in child]
@@ -562,11 +563,58 @@ KNOWN_OPERATIONS: Final = frozenset(OPERATIONS)
 # ---------------------------------------------------------------------------- entry point
 
 
-def validate_input(operation: str, body: Any) -> None:
+# ---------------------------------------------------------------------------- nulls
+
+# Shapes whose values hold items' attribute values: a null in them is the operation's to
+# refuse, with DynamoDB's words for an empty AttributeValue.
+_VALUE_SHAPES: Final = frozenset(name for name in SHAPES if name.endswith("AttributeValue"))
+EMPTY_BATCH_WRITE: Final = "The batch write request list for a table cannot be null or empty: "
+
+
+def _null_paths(shape_name: str, value: Json, path: str) -> list[str]:
+    """The paths of the nulls standing where a list element or map value belongs (a null
+    structure member is an absent one, and is not here)."""
+    if shape_name in _VALUE_SHAPES:
+        return []
+    shape = SHAPES[shape_name]
+    kind = shape["type"]
+    found: list[str] = []
+    if kind == "structure" and type(value) is dict:
+        prefix = path + "." if path else ""
+        for member, ref in shape["members"]:
+            item = value.get(member)
+            if item is not None:
+                found += _null_paths(ref, item, prefix + lower_first(member))
+    elif kind == "list" and type(value) is list and shape["member"] not in _VALUE_SHAPES:
+        for index, item in enumerate(value, 1):
+            here = f"{path}.{index}.member"
+            found += [here] if item is None else _null_paths(shape["member"], item, here)
+    elif kind == "map" and type(value) is dict and shape["value"] not in _VALUE_SHAPES:
+        for key, item in value.items():
+            here = f"{path}.{key}.member"
+            found += [here] if item is None else _null_paths(shape["value"], item, here)
+    return found
+
+
+def _null_failures(op: Operation, body: dict[str, Json]) -> Errors:
+    """ "Member must not be null" for each null element of a list or map (BatchWriteItem's
+    table without writes in DynamoDB's own words)."""
+    paths = _null_paths(op.input, body, "")
+    if op.name == "BatchWriteItem":
+        for path in paths:
+            table = path.removeprefix("requestItems.").removesuffix(".member")
+            if path.count(".") == 2 and table in body.get("RequestItems", {}):
+                raise errors.validation(EMPTY_BATCH_WRITE + table)
+    return [constraint_message(path, None, "Member must not be null") for path in paths]
+
+
+def validate_input(operation: str, body: Any, may_hold_null: bool = True) -> None:
     """Check a parsed request body for `operation` (DynamoDB or DynamoDB Streams wire name).
 
     Raises SerializationException for wrong JSON types and ValidationException for failed
     constraints, exactly as DynamoDB words them; coerces `body` in place where DynamoDB does.
+    A null where a list element or map value belongs fails as "Member must not be null";
+    `may_hold_null` False (the raw body has no `null`) skips looking for one.
     """
     op = OPERATIONS.get(operation)
     if op is None:
@@ -584,8 +632,8 @@ def validate_input(operation: str, body: Any) -> None:
             "Attributes in the item have nested levels beyond supported limit"
         ) from None
     op.check_early(body)
+    failures: Errors = _null_failures(op, body) if may_hold_null else []
     if op.rules is not None:
-        failures: Errors = []
         op.rules(body, "", failures)
-        if failures:
-            raise errors.validation(aggregate_message(failures))
+    if failures:
+        raise errors.validation(aggregate_message(failures[:MAX_REPORTED]))

@@ -29,16 +29,14 @@ from opendynamo.api.items import (
     collection_metrics,
 )
 from opendynamo.api.keys import key_from_item, key_from_param
-from opendynamo.engine import capacity, catalog, indexes, items, stats
+from opendynamo.engine import capacity, catalog, indexes, items, stats, tokens
 from opendynamo.engine.catalog import TableMeta
-from opendynamo.model import layout
 from opendynamo.model.sizes import item_size
 from opendynamo.model.values import Item, normalize_item
 from opendynamo.storage.base import WriteTxn
 
 Body = dict[str, Any]
 ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
-TOKEN_SECONDS = 600
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 ONE_ITEM = "Transaction request cannot include multiple operations on one item"
 
@@ -81,9 +79,9 @@ def transact_write_items(ctx: Context, body: Body) -> Body:
         _check_aggregate(sum(item_size(p.new) for p in planned if p.new is not None))
         result = _apply(ctx, txn, planned, mode, body.get("ReturnItemCollectionMetrics"))
         if token is not None:
-            txn.put(
-                layout.token_key(ctx.account, ctx.region, token),
-                orjson.dumps({"hash": fingerprint, "at": time.time(), "result": result}),
+            remembered = {"hash": fingerprint, "result": result}
+            tokens.remember(
+                txn, ctx.account, ctx.region, "transaction", token, remembered, time.time()
             )
     return result
 
@@ -309,13 +307,8 @@ def _fingerprint(body: Body) -> str:
 def _replay(ctx: Context, txn: WriteTxn, token: str, fingerprint: str) -> Body | None:
     """The first result of a request with this token, if it completed in the last 10 minutes;
     IdempotentParameterMismatchException when the token came with another request."""
-    key = layout.token_key(ctx.account, ctx.region, token)
-    raw = txn.get(key)
-    if raw is None:
-        return None
-    stored = orjson.loads(raw)
-    if time.time() - stored["at"] > TOKEN_SECONDS:
-        txn.delete(key)
+    stored = tokens.recall(txn, ctx.account, ctx.region, "transaction", token, time.time())
+    if stored is None:
         return None
     if stored["hash"] != fingerprint:
         raise errors.DynamoError(

@@ -237,6 +237,18 @@ def _fail(txn: WriteTxn, snapshot: Snapshot, source: TableMeta | None) -> Snapsh
     return replace(snapshot, status="FAILED", phase="failed")
 
 
+def fail_job(store: Store, job: bytes) -> None:
+    """End a snapshot whose steps keep failing: FAILED, its hold on the log let go."""
+    key = job[len(layout.JOBS) :]
+    with store.write() as txn:
+        raw = txn.get(key)
+        if raw is None:
+            txn.delete(job)
+            return
+        snapshot = Snapshot.decode(raw)
+        txn.put(key, _fail(txn, snapshot, _source_table(txn, snapshot)).encode())
+
+
 def _source_table(txn: ReadTxn, snapshot: Snapshot) -> TableMeta | None:
     meta = catalog.find_table(txn, snapshot.account, snapshot.region, snapshot.table["name"])
     return meta if meta is not None and meta.uid == snapshot.table["uid"] else None

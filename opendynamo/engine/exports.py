@@ -181,6 +181,16 @@ def _save(store: Store, before: Export, after: Export, txn: WriteTxn | None = No
             writing.delete(layout.JOBS + after.key)
 
 
+def fail_job(store: Store, job: bytes, reason: str) -> None:
+    """End an export whose steps keep failing: FAILED, with the reason."""
+    raw = store.read_one(job[len(layout.JOBS) :])
+    if raw is None:
+        with store.write() as txn:
+            txn.delete(job)
+        return
+    _fail(store, Export.decode(raw), "UNKNOWN", reason)
+
+
 def _fail(store: Store, export: Export, code: str, message: str) -> None:
     failed = replace(export, status="FAILED", failure=(code, message), ended=store.now())
     _drop_area(store, export)

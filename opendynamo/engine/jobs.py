@@ -10,6 +10,7 @@ stopped after a restart.
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import time
@@ -29,6 +30,7 @@ LEASE_KEY = layout.LEASE + b"housekeeper"
 LEASE_SECONDS = 5.0
 BACKFILL_BATCH = int(os.environ.get("OPENDYNAMO_BACKFILL_BATCH", "1000"))
 _LEASE = struct.Struct(">16sd")
+log = logging.getLogger("opendynamo.jobs")
 
 
 def acquire_lease(store: Store, owner: bytes, now: float | None = None) -> bool:
@@ -53,7 +55,8 @@ def mark(txn: WriteTxn, meta: TableMeta) -> None:
 
 def step(store: Store, batch: int = BACKFILL_BATCH, buckets: Buckets | None = None) -> bool:
     """Do one unit of pending work (a backfill batch, an index removal, a batch of a backup
-    or a restore); False when there is none."""
+    or a restore); False when there is none. A step that raises is logged and tried again;
+    a job whose steps fail FAIL_AFTER times in a row ends FAILED, with the reason."""
     global _last
     batch = min(batch, store.bulk_batch)
     # Jobs take turns, a step each: a long restore does not hold up a backup or a backfill.
@@ -64,20 +67,82 @@ def step(store: Store, batch: int = BACKFILL_BATCH, buckets: Buckets | None = No
             pending += [key for key, _ in txn.range(layout.JOBS, end, limit=16) if key <= _last]
     for job in pending:
         _last = job
-        if _work(store, job, batch, buckets):
+        try:
+            worked = _work(store, job, batch, buckets)
+        except Exception as exc:
+            _failed(store, job, exc)
+            return True
+        _failures.pop(job, None)
+        if worked:
             return True
     return False
 
 
+FAIL_AFTER = 3  # failed steps in a row that end a job (one may be a passing fault)
+_failures: dict[bytes, int] = {}
+
+
+def _failed(store: Store, job: bytes, exc: Exception) -> None:
+    count = _failures[job] = _failures.get(job, 0) + 1
+    log.error("a step of job %s failed (%d of %d)", job.hex(), count, FAIL_AFTER, exc_info=exc)
+    if count < FAIL_AFTER:
+        return
+    del _failures[job]
+    reason = f"{type(exc).__name__}: {exc}"
+    try:
+        _give_up(store, job, reason)
+    except Exception:
+        log.exception("job %s could not be marked failed; it is dropped", job.hex())
+        with store.write() as txn:
+            txn.delete(job)
+    log.error("job %s ended FAILED: %s", job.hex(), reason)
+
+
+def _give_up(store: Store, job: bytes, reason: str) -> None:
+    """End a job whose steps keep failing, so nothing stays in progress forever."""
+    kind = job[len(layout.JOBS) : len(layout.JOBS) + 1]
+    if kind == layout.BACKUP:
+        backups.fail_job(store, job)
+    elif kind == layout.EXPORT:
+        exports.fail_job(store, job, reason)
+    elif kind in _fails:
+        _fails[kind](store, job, reason)
+    else:
+        _give_up_table_work(store, job)
+
+
+def _give_up_table_work(store: Store, job: bytes) -> None:
+    """A restore that cannot finish removes its half-filled table; an index that cannot be
+    built is removed; anything else is left as it is, with no work pending."""
+    with store.write() as txn:
+        raw = txn.get(job[len(layout.JOBS) :])
+        meta = None if raw is None else catalog.decode(job[len(layout.JOBS) :], raw)
+        building = [] if meta is None else [i for i in meta.indexes if i.status == "CREATING"]
+        if meta is not None and meta.restore is not None:
+            catalog.remove_table(txn, meta)
+        elif meta is not None and building:
+            dropped = tuple(
+                replace(i, status="DELETING", backfilling=False) if i in building else i
+                for i in meta.indexes
+            )
+            catalog.put_table(txn, catalog.replace(meta, indexes=dropped))
+            return  # the removal is the job's next step
+        txn.delete(job)
+
+
 Step = Callable[[Store, bytes, Buckets | None, int], bool]
+Fail = Callable[[Store, bytes, str], None]
 # Job kinds whose steps live in the layers above (ImportTable's, in api/imports), by the first
 # byte of the key the job names.
 _steps: dict[bytes, Step] = {}
+_fails: dict[bytes, Fail] = {}
 
 
-def register(kind: bytes, step: Step) -> None:
-    """Run `step(store, job key, buckets, batch)` for the jobs of rows starting with `kind`."""
+def register(kind: bytes, step: Step, fail: Fail) -> None:
+    """Run `step(store, job key, buckets, batch)` for the jobs of rows starting with `kind`,
+    and `fail(store, job key, reason)` to end one whose steps keep failing."""
     _steps[kind] = step
+    _fails[kind] = fail
 
 
 def _work(store: Store, job: bytes, batch: int, buckets: Buckets | None = None) -> bool:

@@ -72,13 +72,34 @@ class App:
     # --- serving ---------------------------------------------------------------------------
 
     def respond(self, incoming: Incoming) -> Reply:
-        """The answer to one HTTP request (server/http calls this for every request)."""
+        """The answer to one HTTP request (server/http calls this for every request); with
+        `--log-level debug`, a line for each."""
+        if not log.isEnabledFor(logging.DEBUG):
+            return self._respond(Request(incoming, protocol.new_request_id()))
+        started = time.perf_counter()
         request = Request(incoming, protocol.new_request_id())
+        reply = self._respond(request)
+        log.debug(
+            "%s %s %s %d %.2f ms %s",
+            request.operation or incoming.method,
+            request.table or "-",
+            request.error or "OK",
+            reply.status,
+            (time.perf_counter() - started) * 1000,
+            request.id,
+        )
+        return reply
+
+    def _respond(self, request: Request) -> Reply:
+        incoming = request.incoming
         method = incoming.method
         if method == "GET":
             return self._get(request)
         content_type = request.header(b"content-type").split(b";")[0].strip()
-        if method == "POST" and content_type == FORM_TYPE:
+        # A DynamoDB target makes a DynamoDB request whatever its content type says (curl
+        # -d sends a form's): with a body not typed JSON, DynamoDB's 404, never IAM's XML.
+        dynamodb = request.header(b"x-amz-target").startswith(protocol.TARGET_PREFIXES)
+        if method == "POST" and content_type == FORM_TYPE and not dynamodb:
             status, payload = self._handle_query(request)
             return Reply(status, b"text/xml", payload, request.id)
         if method != "POST" or (incoming.body and content_type not in JSON_TYPES):
@@ -109,12 +130,23 @@ class App:
         self._start_auth()
 
     async def housekeeping(self, executor: Executor | None = None) -> None:
-        await housekeeper.run(
-            self.store,
-            executor=executor,
-            buckets=self.settings.buckets(),
-            ttl_interval=self.settings.ttl_interval,
-        )
+        """Run the housekeeper until cancelled: on a thread of its own, with its own
+        connection to a SQLite file (PostgreSQL's pool is shared); an in-memory store, which
+        has one connection, keeps it on the event loop."""
+        settings = self.settings
+        buckets, ttl_interval = settings.buckets(), settings.ttl_interval
+        if settings.in_memory and not self.store.concurrent:
+            await housekeeper.run(
+                self.store, executor=executor, buckets=buckets, ttl_interval=ttl_interval
+            )
+            return
+        own = None if self.store.concurrent else settings.open_store
+        worker = housekeeper.Thread(self.store, buckets, ttl_interval, open_store=own)
+        worker.start()
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            worker.stop()
 
     def shutdown(self) -> None:
         if self._audit is not None:
@@ -158,6 +190,8 @@ class App:
             return 200, self._dispatch(request)
         except errors.DynamoError as exc:
             request.error = exc.type_name
+            if exc.status >= 500:  # every 5xx is logged, with its request id
+                log.error("request %s answered %s: %s", request.id, exc.type_name, exc.message)
             return _render_error(exc)
         except Exception:
             log.exception("request %s failed", request.id)
@@ -167,11 +201,12 @@ class App:
             self._record(request, "dynamodb")
 
     def _dispatch(self, request: Request) -> bytes:
-        body = request.body
-        if request.header(b"content-encoding").strip().lower() == b"gzip":
-            body = _gunzip(body)
+        body = _decoded(request.body, request.header(b"content-encoding"), request.id)
         data = _parse_json(body)
-        target = request.header(b"x-amz-target").decode()
+        try:
+            target = request.header(b"x-amz-target").decode()
+        except UnicodeDecodeError:
+            raise errors.unknown_operation() from None
         prefix, operation = protocol.split_target(target)
         if prefix == protocol.STREAMS_PREFIX:
             table = STREAMS_OPERATIONS
@@ -192,7 +227,8 @@ class App:
                 f"opendynamo does not support {operation} yet",
                 namespace=errors.CORAL_SERVICE,
             )
-        validate_input(operation, data)
+        validate_input(operation, data, may_hold_null=b"null" in body)
+        request.table = data.get("TableName") if isinstance(data.get("TableName"), str) else None
         if None in data.values():  # DynamoDB treats a null member as an absent one
             data = {name: value for name, value in data.items() if value is not None}
         ctx = self._context(request, identity, credential.region)
@@ -359,6 +395,7 @@ class Request:
     """One HTTP request as the edge sees it, and what it learns while serving it."""
 
     __slots__ = (
+        "incoming",
         "method",
         "path",
         "query",
@@ -370,11 +407,13 @@ class Request:
         "identity",
         "region",
         "operation",
+        "table",
         "resources",
         "error",
     )
 
     def __init__(self, incoming: Incoming, request_id: str) -> None:
+        self.incoming = incoming
         self.method = incoming.method
         path, _, query = incoming.target.partition(b"?")
         self.path = path.decode("latin-1") or "/"
@@ -387,6 +426,7 @@ class Request:
         self.identity: Identity | None = None
         self.region: str | None = None
         self.operation = ""
+        self.table: str | None = None  # the TableName of a DynamoDB request, for the log
         self.resources: list[str] = []
         self.error: str | None = None
 
@@ -430,15 +470,40 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     return b"".join(chunks), too_large
 
 
-def _gunzip(body: bytes) -> bytes:
-    try:
-        decompressor = zlib.decompressobj(wbits=31)
-        data = decompressor.decompress(body, MAX_REQUEST_BYTES + 1)
-    except zlib.error:
-        raise errors.serialization() from None
-    if len(data) > MAX_REQUEST_BYTES:
-        raise errors.request_too_large()
-    return data
+def _decoded(body: bytes, encoding: bytes, request_id: str) -> bytes:
+    """The body its Content-Encoding names decoded: gzip (any number of members) or deflate
+    (zlib's format), never more than the size limit. DynamoDB answers a body it cannot decode
+    (garbage, or an encoding it does not know) with InternalServerError, and so does this."""
+    names = [name.strip().lower() for name in encoding.split(b",") if name.strip()]
+    for name in reversed(names):  # the last one applied is undone first
+        if name == b"identity":
+            continue
+        if name not in (b"gzip", b"x-gzip", b"deflate"):
+            raise errors.internal_server_error(request_id)
+        try:
+            body = _inflate(body, 31 if name != b"deflate" else 15)
+        except zlib.error:
+            raise errors.internal_server_error(request_id) from None
+    return body
+
+
+def _inflate(data: bytes, wbits: int) -> bytes:
+    """`data` decompressed, member after member (a gzip body may hold several), bounded:
+    RequestEntityTooLarge past the limit, however small the compressed body."""
+    out: list[bytes] = []
+    size = 0
+    while True:
+        decompressor = zlib.decompressobj(wbits=wbits)
+        chunk = decompressor.decompress(data, MAX_REQUEST_BYTES + 1 - size)
+        size += len(chunk)
+        out.append(chunk)
+        if size > MAX_REQUEST_BYTES or decompressor.unconsumed_tail:
+            raise errors.request_too_large()
+        if not decompressor.eof:
+            raise zlib.error("truncated")
+        data = decompressor.unused_data
+        if not data:
+            return b"".join(out)
 
 
 def _parse_json(body: bytes) -> Any:
@@ -486,4 +551,22 @@ def _conflict_cancelled(data: Any) -> errors.DynamoError:
 
 
 def _render_error(exc: errors.DynamoError) -> tuple[int, bytes]:
-    return exc.status, orjson.dumps(exc.body())
+    """The error's status and JSON body. Total: a message holding what JSON cannot carry (a
+    header's undecodable bytes, kept as lone surrogates) is rendered with those replaced."""
+    body = exc.body()
+    try:
+        return exc.status, orjson.dumps(body)
+    except (orjson.JSONEncodeError, TypeError):
+        return exc.status, orjson.dumps(_renderable(body))
+
+
+def _renderable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_renderable(key): _renderable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_renderable(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)

@@ -1,15 +1,24 @@
-"""The housekeeper loop each worker process runs: take or renew the store's lease, and while
-holding it run background jobs (engine/jobs) one short step at a time, between requests."""
+"""The housekeeper each worker process runs: take or renew the store's lease, and while
+holding it run background jobs (engine/jobs) one short step at a time, sweep expired items
+(TTL), session credentials and idempotency tokens, and look after the change log's holds.
+
+It runs on a thread of its own with a store connection of its own (`Thread`), never on the
+worker's event loop: a long backfill or import neither stalls requests nor waits for the
+loop. Only an in-memory store, which has one connection, keeps it on the loop (`run`). A step
+that fails is logged and retried; a job whose steps keep failing ends FAILED (engine/jobs).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 
-from opendynamo.engine import backups, directory, jobs, streams, ttl
+from opendynamo.engine import backups, directory, jobs, streams, tokens, ttl
 from opendynamo.engine.buckets import Buckets
 from opendynamo.storage.base import Store
 
@@ -27,6 +36,89 @@ RECOVERY_EVERY = float(os.environ.get("OPENDYNAMO_PITR_MAINTAIN_EVERY", 60))
 log = logging.getLogger("opendynamo.housekeeper")
 
 
+class Duties:
+    """What the housekeeper does on each tick, and when it last did each periodic duty."""
+
+    def __init__(
+        self, store: Store, buckets: Buckets | None, ttl_interval: float, interval: float
+    ) -> None:
+        self.store = store
+        self.buckets = buckets
+        self.ttl_interval = ttl_interval
+        self.interval = interval
+        # The lease names its holder: process id, then random bytes (a pid alone may repeat
+        # across the machines of a fleet).
+        self.owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
+        self.purged = self.maintained = self.swept = 0.0
+
+    def tick(self) -> float:
+        """One step of work when this process holds the lease; the pause before the next."""
+        store = self.store
+        # Renewing the lease before every step keeps it while a long job runs.
+        if not jobs.acquire_lease(store, self.owner):
+            return self.interval
+        if jobs.step(store, buckets=self.buckets):
+            return STEP_PAUSE
+        now = time.time()
+        if now - self.swept >= self.ttl_interval:
+            self.swept = now
+            ttl.sweep(store, store.now())
+        if now - self.maintained > RECOVERY_EVERY:
+            self.maintained = now
+            backups.maintain(store, store.now())
+            streams.maintain(store, backups.clock_us(store))
+        if now - self.purged > PURGE_EVERY:
+            self.purged = now
+            with store.write() as txn:
+                directory.purge_expired_sessions(txn, now - SESSION_GRACE)
+            tokens.sweep(store, now)
+        return self.interval
+
+    def safe_tick(self) -> float:
+        """`tick`, with a failure logged (it is tried again after the pause)."""
+        try:
+            return self.tick()
+        except Exception:  # a failed step is retried on the next tick; never end the loop
+            log.exception("housekeeping step failed")
+            return self.interval
+
+
+class Thread(threading.Thread):
+    """The housekeeper on a thread of its own. `open_store` gives it its own connection (a
+    SQLite file's), closed when it stops; or None to share a thread-safe store."""
+
+    def __init__(
+        self,
+        store: Store,
+        buckets: Buckets | None,
+        ttl_interval: float,
+        open_store: Callable[[], Store] | None = None,
+        interval: float = INTERVAL,
+    ) -> None:
+        super().__init__(name="opendynamo-housekeeper", daemon=True)
+        self._shared = store
+        self._open_store = open_store
+        self._buckets = buckets
+        self._ttl_interval = ttl_interval
+        self._interval = interval
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        store = self._shared if self._open_store is None else self._open_store()
+        duties = Duties(store, self._buckets, self._ttl_interval, self._interval)
+        try:
+            while not self._stopping.is_set():
+                self._stopping.wait(duties.safe_tick())
+        finally:
+            if self._open_store is not None:
+                store.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the step under way (each is one short transaction)."""
+        self._stopping.set()
+        self.join(timeout)
+
+
 async def run(
     store: Store,
     interval: float = INTERVAL,
@@ -34,41 +126,13 @@ async def run(
     buckets: Buckets | None = None,
     ttl_interval: float = 60.0,
 ) -> None:
-    """Until cancelled: every `interval`, if this process holds the lease, work through
-    pending jobs (yielding to requests between steps), and every `ttl_interval` delete the
-    items whose Time to Live has passed. With an `executor` (a store that waits
-    on the network), each step runs on one of its threads instead of the event loop."""
-    # The lease names its holder: process id, then random bytes (a pid alone may repeat
-    # across the machines of a fleet).
-    owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
-    purged = maintained = swept = 0.0
+    """The housekeeper on the event loop, for a store with one connection (in memory): until
+    cancelled, a tick every `interval` (on an `executor` thread when one is given)."""
+    duties = Duties(store, buckets, ttl_interval, interval)
     loop = asyncio.get_running_loop()
-
-    def tick() -> float:
-        nonlocal purged, maintained, swept
-        # Renewing the lease before every step keeps it while a long job runs.
-        if jobs.acquire_lease(store, owner):
-            if jobs.step(store, buckets=buckets):
-                return STEP_PAUSE
-            if time.time() - swept >= ttl_interval:
-                swept = time.time()
-                ttl.sweep(store, store.now())
-            if time.time() - maintained > RECOVERY_EVERY:
-                maintained = time.time()
-                backups.maintain(store, store.now())
-                streams.maintain(store, backups.clock_us(store))
-            if time.time() - purged > PURGE_EVERY:
-                purged = time.time()
-                with store.write() as txn:
-                    directory.purge_expired_sessions(txn, purged - SESSION_GRACE)
-        return interval
-
     while True:
-        pause = interval
-        try:
-            pause = tick() if executor is None else await loop.run_in_executor(executor, tick)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a failed step is retried on the next tick; never kill the loop
-            log.exception("housekeeping step failed")
+        if executor is None:
+            pause = duties.safe_tick()
+        else:
+            pause = await loop.run_in_executor(executor, duties.safe_tick)
         await asyncio.sleep(pause)

@@ -26,6 +26,9 @@ from typing import Protocol, cast
 import httptools
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# DynamoDB refuses a request whose headers pass 16 KB (400), and a request line that long.
+MAX_HEADER_BYTES = 16 * 1024
+MAX_TARGET_BYTES = 16 * 1024
 IDLE_SECONDS = 60.0  # a keep-alive connection with no request for this long is closed
 PIPELINE_LIMIT = 32  # requests waiting on one connection before it stops reading more
 log = logging.getLogger("opendynamo.http")
@@ -98,6 +101,16 @@ def render(
 
 
 _BAD_REQUEST = Reply(400, b"text/plain", b"Bad Request")
+_HEADERS_TOO_LARGE = Reply(400, b"text/plain", b"Request Header Or Cookie Too Large")
+_TARGET_TOO_LONG = Reply(414, b"text/plain", b"Request-URI Too Long")
+
+
+class _Refused(Exception):
+    """Raised in a parser callback: the request is answered `reply` and the connection closed."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.body.decode())
+        self.reply = reply
 
 
 class Connection(asyncio.Protocol):
@@ -111,6 +124,8 @@ class Connection(asyncio.Protocol):
         "_client",
         "_target",
         "_headers",
+        "_header_bytes",
+        "_refusal",
         "_chunks",
         "_size",
         "_too_large",
@@ -128,6 +143,8 @@ class Connection(asyncio.Protocol):
         self._client: str | None = None
         self._target = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._refusal = _BAD_REQUEST
         self._chunks: list[bytes] = []
         self._size = 0
         self._too_large = False
@@ -161,7 +178,9 @@ class Connection(asyncio.Protocol):
             self._parser = httptools.HttpRequestParser(self)
             if offset < len(data):
                 self.data_received(data[offset:])
-        except httptools.HttpParserError:
+        except httptools.HttpParserError as error:
+            refused = error.__context__ or error.__cause__
+            self._refusal = refused.reply if isinstance(refused, _Refused) else _BAD_REQUEST
             self._fail()
 
     def pause_writing(self) -> None:
@@ -178,14 +197,20 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._target = b""
         self._headers = []
+        self._header_bytes = 0
         self._chunks = []
         self._size = 0
         self._too_large = False
 
     def on_url(self, url: bytes) -> None:
         self._target += url
+        if len(self._target) > MAX_TARGET_BYTES:
+            raise _Refused(_TARGET_TOO_LONG)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise _Refused(_HEADERS_TOO_LARGE)
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
@@ -291,7 +316,7 @@ class Connection(asyncio.Protocol):
                 self._transport.pause_reading()
             return
         if self._transport is not None and not self._closing:
-            self._transport.write(render(_BAD_REQUEST, self._server.clock.date, False))
+            self._transport.write(render(self._refusal, self._server.clock.date, False))
         self.close()
 
     def close(self) -> None:

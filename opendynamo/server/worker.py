@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -68,20 +69,47 @@ def _spread(sock: socket.socket, count: int) -> list[socket.socket]:
     return sockets
 
 
-def run_worker(sock: socket.socket, options: Options) -> None:
-    """One worker: serve `sock` on an event loop until told to stop."""
+def run_worker(sock: socket.socket, options: Options, parent: int | None = None) -> None:
+    """One worker: serve `sock` on an event loop until told to stop, or until its `parent`
+    (the supervisor, when there is one) is gone."""
     logging.basicConfig(
         level=options.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
+    if parent is not None:
+        _end_with_parent(parent)
     try:
         import uvloop
     except ImportError:  # Windows: the standard loop
-        asyncio.run(_serve(sock, options))
+        asyncio.run(_serve(sock, options, parent))
     else:
-        uvloop.run(_serve(sock, options))
+        uvloop.run(_serve(sock, options, parent))
 
 
-async def _serve(sock: socket.socket, options: Options) -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel send SIGTERM when the supervisor dies, however it dies (kill -9
+    included), so no worker goes on serving the port alone (Linux; elsewhere the worker
+    watches its parent, `_watch_parent`)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(0.25)
+    log.warning("the supervisor (pid %d) is gone: stopping", parent)
+    stop.set()
+
+
+async def _serve(sock: socket.socket, options: Options, parent: int | None = None) -> None:
     from opendynamo.server.app import App
 
     loop = asyncio.get_running_loop()
@@ -106,6 +134,8 @@ async def _serve(sock: socket.socket, options: Options) -> None:
         asyncio.create_task(server.sweep()),
         asyncio.create_task(app.housekeeping(executor)),
     ]
+    if parent is not None:
+        background.append(asyncio.create_task(_watch_parent(parent, stop)))
     try:
         await stop.wait()
     finally:
@@ -128,7 +158,7 @@ def _supervise(sockets: list[socket.socket], options: Options) -> None:
         stopping = True
 
     def start(index: int) -> multiprocessing.process.BaseProcess:
-        args = (sockets[index], options)
+        args = (sockets[index], options, os.getpid())
         process = context.Process(target=run_worker, args=args, daemon=False)
         process.start()
         return process

@@ -35,6 +35,7 @@ FAKE_AUTHORIZATION = (
     "SignedHeaders=host;x-amz-date, Signature=abc"
 )
 CORAL = "com.amazon.coral.service#"
+DYNAMODB = "com.amazonaws.dynamodb.v20120810#"
 REQUEST_ID = re.compile(r"[0-9A-Z]{52}")
 MAX_BODY = 16 * 1024 * 1024
 
@@ -192,13 +193,27 @@ def test_malformed_json_echoes_application_json(server: Server) -> None:
     assert reply.headers["x-amz-crc32"] == "3948637019"
 
 
-def test_malformed_gzip(server: Server) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [
+        ("gzip", b"not gzip"),
+        ("gzip", gzip.compress(b'{"Limit": 1}')[:-6]),  # truncated
+        ("gzip", b""),
+        ("deflate", b"not deflate"),
+        ("deflate", zlib.compress(b"{}", wbits=-15)),  # raw deflate, not zlib's format
+        ("br", b"{}"),
+        ("compress", b"{}"),
+    ],
+)
+def test_body_that_cannot_be_decoded_is_500(server: Server, encoding: str, body: bytes) -> None:
+    """DynamoDB answers a body its Content-Encoding does not decode, or an encoding it does not
+    know, with InternalServerError (HTTP 500), as JSON with a request id."""
     headers = unsigned_headers("ListTables")
-    headers["Content-Encoding"] = "gzip"
-    assert_error(
-        send(server, body=b"not gzip", headers=headers),
-        CORAL + "SerializationException",
-    )
+    headers["Content-Encoding"] = encoding
+    reply = send(server, body=body, headers=headers)
+    assert reply.status == 500, reply.body
+    assert reply.json()["__type"] == DYNAMODB + "InternalServerError"
+    assert reply.headers["x-amzn-requestid"]
 
 
 def test_wrong_json_type(server: Server) -> None:
