@@ -283,3 +283,17 @@ def _wait_done(describe: Callable[[], Any], status: str, timeout: float) -> dict
             return description
         assert time.monotonic() < deadline, f"still running: {description}"
         time.sleep(0.05)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        help="run the wire fuzzer (tests/fuzz) with many more examples: as long as you like, "
+        "with OPENDYNAMO_FUZZ_EXAMPLES (examples per operation; default 2000 with this flag)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--fuzz-long") and "OPENDYNAMO_FUZZ_EXAMPLES" not in os.environ:
+        os.environ["OPENDYNAMO_FUZZ_EXAMPLES"] = "2000"

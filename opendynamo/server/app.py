@@ -40,6 +40,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json")
+BUSY_SECONDS = 0.5  # requests this recent make the housekeeper rest between steps
 FORM_TYPE = b"application/x-www-form-urlencoded"
 log = logging.getLogger("opendynamo.server")
 
@@ -53,6 +54,7 @@ class App:
         self._authority: Authority | None = None
         self._audit: AuditLog | None = None
         self._housekeeper: asyncio.Task[None] | None = None
+        self._last_request = 0.0
         self.endpoint = f"{settings.host}:{settings.port}"
 
     @property
@@ -71,9 +73,14 @@ class App:
 
     # --- serving ---------------------------------------------------------------------------
 
+    def _busy(self) -> bool:
+        """Whether requests came in the last BUSY_SECONDS (the housekeeper then yields)."""
+        return time.monotonic() - self._last_request < BUSY_SECONDS
+
     def respond(self, incoming: Incoming) -> Reply:
         """The answer to one HTTP request (server/http calls this for every request); with
         `--log-level debug`, a line for each."""
+        self._last_request = time.monotonic()
         if not log.isEnabledFor(logging.DEBUG):
             return self._respond(Request(incoming, protocol.new_request_id()))
         started = time.perf_counter()
@@ -141,7 +148,9 @@ class App:
             )
             return
         own = None if self.store.concurrent else settings.open_store
-        worker = housekeeper.Thread(self.store, buckets, ttl_interval, open_store=own)
+        worker = housekeeper.Thread(
+            self.store, buckets, ttl_interval, open_store=own, busy=self._busy
+        )
         worker.start()
         try:
             await asyncio.Event().wait()  # until cancelled

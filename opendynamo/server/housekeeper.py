@@ -33,6 +33,9 @@ PURGE_EVERY = 60.0
 # How often the change log's holds are looked after: point-in-time recovery's snapshots
 # (engine/backups) and the streams' 24 hours (engine/streams).
 RECOVERY_EVERY = float(os.environ.get("OPENDYNAMO_PITR_MAINTAIN_EVERY", 60))
+# While requests come: items per step, and seconds of rest per second of work.
+THREAD_BATCH = int(os.environ.get("OPENDYNAMO_HOUSEKEEPER_BATCH", "100"))
+REST = float(os.environ.get("OPENDYNAMO_HOUSEKEEPER_REST", "4"))
 log = logging.getLogger("opendynamo.housekeeper")
 
 
@@ -40,12 +43,18 @@ class Duties:
     """What the housekeeper does on each tick, and when it last did each periodic duty."""
 
     def __init__(
-        self, store: Store, buckets: Buckets | None, ttl_interval: float, interval: float
+        self,
+        store: Store,
+        buckets: Buckets | None,
+        ttl_interval: float,
+        interval: float,
+        batch: int = jobs.BACKFILL_BATCH,
     ) -> None:
         self.store = store
         self.buckets = buckets
         self.ttl_interval = ttl_interval
         self.interval = interval
+        self.batch = batch
         # The lease names its holder: process id, then random bytes (a pid alone may repeat
         # across the machines of a fleet).
         self.owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
@@ -57,7 +66,7 @@ class Duties:
         # Renewing the lease before every step keeps it while a long job runs.
         if not jobs.acquire_lease(store, self.owner):
             return self.interval
-        if jobs.step(store, buckets=self.buckets):
+        if jobs.step(store, self.batch, buckets=self.buckets):
             return STEP_PAUSE
         now = time.time()
         if now - self.swept >= self.ttl_interval:
@@ -85,7 +94,12 @@ class Duties:
 
 class Thread(threading.Thread):
     """The housekeeper on a thread of its own. `open_store` gives it its own connection (a
-    SQLite file's), closed when it stops; or None to share a thread-safe store."""
+    SQLite file's), closed when it stops; or None to share a thread-safe store.
+
+    Requests share the process's one interpreter lock (and, on a small machine, the cores)
+    with this thread, so while the server is `busy` answering requests it works in short
+    steps (THREAD_BATCH items) and rests REST times as long as each step took; when requests
+    are quiet it works without rest. Measured by bench/backfill.py."""
 
     def __init__(
         self,
@@ -94,6 +108,7 @@ class Thread(threading.Thread):
         ttl_interval: float,
         open_store: Callable[[], Store] | None = None,
         interval: float = INTERVAL,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(name="opendynamo-housekeeper", daemon=True)
         self._shared = store
@@ -101,14 +116,21 @@ class Thread(threading.Thread):
         self._buckets = buckets
         self._ttl_interval = ttl_interval
         self._interval = interval
+        self._busy = busy
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        _lower_priority()
         store = self._shared if self._open_store is None else self._open_store()
-        duties = Duties(store, self._buckets, self._ttl_interval, self._interval)
+        batch = min(jobs.BACKFILL_BATCH, THREAD_BATCH)
+        duties = Duties(store, self._buckets, self._ttl_interval, self._interval, batch)
         try:
             while not self._stopping.is_set():
-                self._stopping.wait(duties.safe_tick())
+                started = time.perf_counter()
+                pause = duties.safe_tick()
+                if self._busy():
+                    pause = max(pause, (time.perf_counter() - started) * REST)
+                self._stopping.wait(pause)
         finally:
             if self._open_store is not None:
                 store.close()
@@ -117,6 +139,17 @@ class Thread(threading.Thread):
         """Stop after the step under way (each is one short transaction)."""
         self._stopping.set()
         self.join(timeout)
+
+
+def _lower_priority() -> None:
+    """Let requests go first: on Linux a thread has a niceness of its own (it is a task of
+    its own), and the lowest makes the scheduler run the event loop whenever it is ready."""
+    nice = int(os.environ.get("OPENDYNAMO_HOUSEKEEPER_NICE", "19"))
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError:
+            log.debug("could not lower the housekeeper's priority")
 
 
 async def run(
