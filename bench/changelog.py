@@ -16,8 +16,8 @@ import tempfile
 import time
 from typing import Any
 
-from opendynamo.api import backups, items, tables
-from opendynamo.api.context import Context
+from opendynamo.api.dynamodb import backups, items, tables
+from opendynamo.api.request.context import Context
 from opendynamo.config import Settings
 
 

@@ -11,12 +11,13 @@ import json
 import tempfile
 import time
 
-from opendynamo.api import items, streams, tables, ttl
-from opendynamo.api.bulk import load
-from opendynamo.api.context import Context
+from opendynamo.api.dynamodb import items, tables, ttl
+from opendynamo.api.request.context import Context
+from opendynamo.api.streams import operations as streams
 from opendynamo.config import Settings
 from opendynamo.engine import streams as stream_log
 from opendynamo.engine import ttl as sweeper
+from opendynamo.engine.bulk import load
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
 KEYS = {

@@ -15,12 +15,12 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from opendynamo.api import backups, exports, imports, tables
-from opendynamo.api.bulk import load
-from opendynamo.api.context import Context
+from opendynamo.api.dynamodb import backups, exports, imports, tables
+from opendynamo.api.request.context import Context
 from opendynamo.config import Settings
 from opendynamo.engine import jobs
 from opendynamo.engine.buckets import Buckets
+from opendynamo.engine.bulk import load
 from opendynamo.storage.base import Store
 
 ACCOUNT, REGION = "000000000000", "us-east-1"

@@ -4,15 +4,19 @@ environment (each worker process of `server/worker` reads them)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from opendynamo.engine import buckets
 from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.secrets import Sealer, key_from_text, load_key, stored_key
+from opendynamo.engine.tuning import Tuning
 from opendynamo.storage.base import Store
 
 ENV_PREFIX = "OPENDYNAMO_"
+# off: any well-formed signature; sigv4: signatures verified; iam: verified, and IAM decides.
+AUTH_MODES = ("off", "sigv4", "iam")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,62 +32,30 @@ class Settings:
     root_secret_access_key: str = ""
     secrets_key: str = ""  # base64 of 32 bytes; else `secrets.key` in the data directory
     backend: str = ""  # a postgresql:// URL; "" for SQLite in `data_dir`
-    pool_size: int = 8  # PostgreSQL connections (and request threads) per worker
-    statement_timeout_ms: int = 30_000  # PostgreSQL statement_timeout of those connections
+    pg_pool_size: int = 8  # PostgreSQL connections (and request threads) per worker
+    pg_statement_timeout: int = 30_000  # PostgreSQL statement_timeout of those connections, ms
     encryption_key_file: str = ""  # the SQLite store's encryption key; "" for none
     export_dir: str = ""  # the directory of export/import buckets; "" for data_dir/exports
     s3_endpoint: str = ""  # an S3-compatible service for exports and imports instead
-    export_key_file: str = ""  # encrypts what exports write to the export directory
+    export_encryption_key_file: str = ""  # encrypts what exports write to the export directory
     ttl_interval: float = 60.0  # seconds between Time to Live sweeps
 
     def to_env(self) -> dict[str, str]:
-        return {
-            ENV_PREFIX + "HOST": self.host,
-            ENV_PREFIX + "PORT": str(self.port),
-            ENV_PREFIX + "DATA_DIR": self.data_dir,
-            ENV_PREFIX + "IN_MEMORY": "1" if self.in_memory else "",
-            ENV_PREFIX + "ENFORCE_CAPACITY": "1" if self.enforce_capacity else "",
-            ENV_PREFIX + "AUTH": self.auth,
-            ENV_PREFIX + "AUDIT_LOG": self.audit_log,
-            ENV_PREFIX + "ROOT_ACCESS_KEY_ID": self.root_access_key_id,
-            ENV_PREFIX + "ROOT_SECRET_ACCESS_KEY": self.root_secret_access_key,
-            ENV_PREFIX + "SECRETS_KEY": self.secrets_key,
-            ENV_PREFIX + "BACKEND": self.backend,
-            ENV_PREFIX + "PG_POOL_SIZE": str(self.pool_size),
-            ENV_PREFIX + "PG_STATEMENT_TIMEOUT": str(self.statement_timeout_ms),
-            ENV_PREFIX + "ENCRYPTION_KEY_FILE": self.encryption_key_file,
-            ENV_PREFIX + "EXPORT_DIR": self.export_dir,
-            ENV_PREFIX + "S3_ENDPOINT": self.s3_endpoint,
-            ENV_PREFIX + "EXPORT_ENCRYPTION_KEY_FILE": self.export_key_file,
-            ENV_PREFIX + "TTL_INTERVAL": str(self.ttl_interval),
-        }
+        """The settings as environment variables (`OPENDYNAMO_` + the field's name in capitals),
+        which is how `serve` hands them to its worker processes."""
+        return {_env_name(f.name): _env_text(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ
+        """The settings `to_env` wrote, each field read as its default's type; a field the
+        environment does not set keeps its default."""
         default = cls()
-        return cls(
-            host=env.get(ENV_PREFIX + "HOST", default.host),
-            port=int(env.get(ENV_PREFIX + "PORT", default.port)),
-            data_dir=env.get(ENV_PREFIX + "DATA_DIR", default.data_dir),
-            in_memory=bool(env.get(ENV_PREFIX + "IN_MEMORY")),
-            enforce_capacity=bool(env.get(ENV_PREFIX + "ENFORCE_CAPACITY")),
-            auth=env.get(ENV_PREFIX + "AUTH") or default.auth,
-            audit_log=env.get(ENV_PREFIX + "AUDIT_LOG", ""),
-            root_access_key_id=env.get(ENV_PREFIX + "ROOT_ACCESS_KEY_ID", ""),
-            root_secret_access_key=env.get(ENV_PREFIX + "ROOT_SECRET_ACCESS_KEY", ""),
-            secrets_key=env.get(ENV_PREFIX + "SECRETS_KEY", ""),
-            backend=env.get(ENV_PREFIX + "BACKEND", ""),
-            pool_size=int(env.get(ENV_PREFIX + "PG_POOL_SIZE") or default.pool_size),
-            statement_timeout_ms=int(
-                env.get(ENV_PREFIX + "PG_STATEMENT_TIMEOUT") or default.statement_timeout_ms
-            ),
-            encryption_key_file=env.get(ENV_PREFIX + "ENCRYPTION_KEY_FILE", ""),
-            export_dir=env.get(ENV_PREFIX + "EXPORT_DIR", ""),
-            s3_endpoint=env.get(ENV_PREFIX + "S3_ENDPOINT", ""),
-            export_key_file=env.get(ENV_PREFIX + "EXPORT_ENCRYPTION_KEY_FILE", ""),
-            ttl_interval=float(env.get(ENV_PREFIX + "TTL_INTERVAL") or default.ttl_interval),
-        )
+        given: dict[str, Any] = {}
+        for f in fields(cls):
+            text = os.environ.get(_env_name(f.name))
+            if text is not None:
+                given[f.name] = _env_value(text, getattr(default, f.name))
+        return cls(**given)
 
     def encryption_key(self) -> bytes | None:
         return read_key_file(self.encryption_key_file) if self.encryption_key_file else None
@@ -109,8 +81,8 @@ class Settings:
                 self.backend,
                 layout.distribution,
                 layout.range_distribution,
-                pool_size=self.pool_size,
-                statement_timeout_ms=self.statement_timeout_ms,
+                pool_size=self.pg_pool_size,
+                statement_timeout_ms=self.pg_statement_timeout,
                 key=self.encryption_key(),
             )
         from opendynamo.storage.sqlite import open_store
@@ -122,7 +94,11 @@ class Settings:
         """Where exports go and imports come from."""
         if self.s3_endpoint:
             return buckets.S3(self.s3_endpoint)
-        key = read_key_file(self.export_key_file) if self.export_key_file else None
+        key = (
+            read_key_file(self.export_encryption_key_file)
+            if self.export_encryption_key_file
+            else None
+        )
         return buckets.Directory(self.export_dir or os.path.join(self.data_dir, "exports"), key)
 
     def sealer(self, store: Store) -> Sealer:
@@ -136,6 +112,36 @@ class Settings:
         if self.in_memory:
             return Sealer(os.urandom(32))
         return Sealer(load_key(Path(self.data_dir) / "secrets.key"))
+
+
+def tuning_from_env() -> Tuning:
+    """The engine's tuning (`engine/tuning`): each field from `OPENDYNAMO_` + its name in
+    capitals where the environment sets it, DynamoDB's value otherwise."""
+    default = Tuning()
+    given: dict[str, Any] = {}
+    for f in fields(Tuning):
+        text = os.environ.get(_env_name(f.name))
+        if text:
+            given[f.name] = _env_value(text, getattr(default, f.name))
+    return Tuning(**given)
+
+
+def _env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _env_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return str(value)
+
+
+def _env_value(text: str, default: object) -> object:
+    if isinstance(default, bool):
+        return bool(text)
+    if isinstance(default, int | float):
+        return type(default)(text) if text else default
+    return text
 
 
 MIN_KEY_BYTES = 16

@@ -2,7 +2,8 @@
 HTTP status and message field casing.
 
 Any layer raises a `DynamoError` built by one of the named constructors below; only `server/`
-renders it (see `server/render.py`). Keep this module a leaf: it imports nothing of ours.
+renders it: `server/render.json_error` writes the JSON body (and an error of the IAM or STS
+API is a `ServiceError`, which `server/awsquery.render_error` writes as XML). Keep this module a leaf: it imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def unrecognized_client(
     message: str = "The security token included in the request is invalid.",
 ) -> DynamoError:
     # An unknown access key id ends with a period; a bad session token, checked after the
-    # signature, is worded without one (auth.md A.4 rows 10 and 12).
+    # signature, is worded without one (as DynamoDB words them).
     return DynamoError("UnrecognizedClientException", message, namespace=CORAL_SERVICE)
 
 
@@ -147,6 +148,187 @@ def expired_token() -> DynamoError:
         "ExpiredTokenException",
         "The security token included in the request is expired",
         namespace=CORAL_SERVICE,
+    )
+
+
+def unsupported_operation(operation: str) -> DynamoError:
+    """An operation of DynamoDB's API that opendynamo does not implement."""
+    return DynamoError(
+        "UnknownOperationException",
+        f"opendynamo does not support {operation} yet",
+        namespace=CORAL_SERVICE,
+    )
+
+
+def commit_failed() -> DynamoError:
+    """The answer to each request whose group commit failed."""
+    return DynamoError(
+        "InternalServerError",
+        "Internal server error (the write was not committed)",
+        status=500,
+    )
+
+
+def policy_not_found(message: str) -> DynamoError:
+    return DynamoError("PolicyNotFoundException", message)
+
+
+# --- items and transactions -------------------------------------------------------------
+
+
+def provisioned_throughput_exceeded(reason: str, resource: str) -> DynamoError:
+    """`reason` is TableReadProvisionedThroughputExceeded or ...Write...; `resource` the ARN."""
+    return DynamoError(
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded. "
+        "Consider increasing your provisioning level with the UpdateTable API.",
+        extra={"ThrottlingReasons": [{"reason": reason, "resource": resource}]},
+    )
+
+
+def item_collection_size_limit_exceeded() -> DynamoError:
+    return DynamoError("ItemCollectionSizeLimitExceededException", "Collection size exceeded.")
+
+
+def transaction_conflict() -> DynamoError:
+    return DynamoError("TransactionConflictException", "Transaction is ongoing for the item")
+
+
+def transaction_canceled(reasons: list[dict[str, Any]]) -> DynamoError:
+    """TransactionCanceledException with one reason per action, in request order."""
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    return DynamoError(
+        "TransactionCanceledException",
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        message_field="Message",
+        extra={"CancellationReasons": reasons},
+    )
+
+
+def transaction_canceled_validation(detail: str) -> DynamoError:
+    """The TransactionCanceledException (no CancellationReasons) DynamoDB answers for a
+    transaction statement that misses its key or repeats a condition on it."""
+    return DynamoError(
+        "TransactionCanceledException", f"ValidationError {detail}", message_field="Message"
+    )
+
+
+def idempotent_parameter_mismatch() -> DynamoError:
+    return DynamoError(
+        "IdempotentParameterMismatchException",
+        "Request has the same client token as a previous request, but the requests are "
+        "not the same.",
+        message_field="Message",
+    )
+
+
+def duplicate_item() -> DynamoError:
+    """A PartiQL INSERT of an item that exists."""
+    return DynamoError("DuplicateItemException", "Duplicate primary key exists in table")
+
+
+# --- backups, restores, exports and imports ---------------------------------------------
+
+
+def table_not_found_exception(name: str | None = None) -> DynamoError:
+    """TableNotFoundException (the backup, restore and export operations' missing table, where
+    the others answer `table_not_found`'s ResourceNotFoundException)."""
+    return DynamoError(
+        "TableNotFoundException", "Table not found" if name is None else f"Table not found: {name}"
+    )
+
+
+def table_already_exists(name: str) -> DynamoError:
+    return DynamoError("TableAlreadyExistsException", f"Table already exists: {name}")
+
+
+def table_in_use(name: str, source: str) -> DynamoError:
+    """A restore's target table that another restore (from `source`) is still filling."""
+    return DynamoError(
+        "TableInUseException", f"Table: {name} is already being restored from backup: {source}"
+    )
+
+
+def backup_not_found(arn: str) -> DynamoError:
+    return DynamoError("BackupNotFoundException", f"Backup not found: {arn}")
+
+
+def backup_being_created(arn: str) -> DynamoError:
+    return DynamoError("BackupInUseException", f"Backup is being created: {arn}")
+
+
+def backup_restoring_table(arn: str) -> DynamoError:
+    """DeleteBackup of a backup a restore is still reading."""
+    return DynamoError("BackupInUseException", f"Backup is being used to restore table: {arn}")
+
+
+def backup_restoring_another_table(arn: str) -> DynamoError:
+    """RestoreTableFromBackup of a backup a restore to another table is still reading."""
+    return DynamoError(
+        "BackupInUseException", f"Backup is being used to restore another table: {arn}"
+    )
+
+
+def point_in_time_recovery_unavailable(table_name: str) -> DynamoError:
+    return DynamoError(
+        "PointInTimeRecoveryUnavailableException",
+        f"Point in time recovery is not enabled for table '{table_name}'",
+    )
+
+
+def invalid_restore_time(at: str, earliest: str, latest: str) -> DynamoError:
+    """The times as DynamoDB prints them (ISO 8601, to the second)."""
+    return DynamoError(
+        "InvalidRestoreTimeException",
+        f"RestoreDateTime '{at}' must be within EarliestRestorableDateTime '{earliest}' and "
+        f"LatestRestorableDateTime '{latest}'",
+    )
+
+
+def invalid_export_time(message: str) -> DynamoError:
+    return DynamoError("InvalidExportTimeException", message)
+
+
+def export_conflict() -> DynamoError:
+    return DynamoError(
+        "ExportConflictException",
+        "Export conflict: Duplicate request detected with conflicting parameters",
+    )
+
+
+def export_not_found(arn: str) -> DynamoError:
+    # DynamoDB says it twice (a live capture).
+    return DynamoError("ExportNotFoundException", f"Export not found: Export not found: {arn}")
+
+
+def import_conflict() -> DynamoError:
+    return DynamoError(
+        "ImportConflictException",
+        "Import conflict: Duplicate request detected with conflicting parameters",
+    )
+
+
+def import_not_found(arn: str) -> DynamoError:
+    return DynamoError("ImportNotFoundException", f"Import not found: {arn}")
+
+
+# --- streams ----------------------------------------------------------------------------
+
+
+def expired_iterator(made: str, now: str) -> DynamoError:
+    """`made` and `now` as DynamoDB prints them ("2024-01-02 03:04:05.678 UTC")."""
+    return DynamoError(
+        "ExpiredIteratorException",
+        f"Iterator expired. The iterator was created at time {made} while right "
+        f"now it is {now} which is further in the future than the tolerated "
+        "delay of 900000 milliseconds.",
+    )
+
+
+def trimmed_data_access() -> DynamoError:
+    return DynamoError(
+        "TrimmedDataAccessException",
+        "The operation attempted to read past the oldest stream record in a shard.",
     )
 
 
@@ -202,7 +384,3 @@ SERVICE_AUTH_CODES = {
     "ExpiredTokenException": ("ExpiredToken", 403),
     "AccessDeniedException": ("AccessDenied", 403),
 }
-
-
-def policy_not_found(message: str) -> DynamoError:
-    return DynamoError("PolicyNotFoundException", message)

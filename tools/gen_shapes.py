@@ -1,4 +1,4 @@
-"""Generate `opendynamo/api/shapes.json` from botocore's DynamoDB and DynamoDB Streams models.
+"""Generate `opendynamo/api/request/shapes.json` from botocore's DynamoDB and DynamoDB Streams models.
 
 Run `python tools/gen_shapes.py` after upgrading botocore; the output is committed, so botocore is
 only a development dependency.
@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.loaders import Loader  # type: ignore[import-untyped]
 
-OUT = Path(__file__).resolve().parent.parent / "opendynamo" / "api" / "shapes.json"
+OUT = Path(__file__).resolve().parent.parent / "opendynamo" / "api" / "request" / "shapes.json"
 
 Rules = dict[str, Any]
 Shapes = dict[str, dict[str, Any]]

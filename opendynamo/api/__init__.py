@@ -1,82 +1,12 @@
-"""The operation table: every DynamoDB operation opendynamo serves, by its wire name.
+"""The services served on the endpoint, one package each with its own operation table:
 
-The README's list of supported operations is checked against this table by a test.
+- `dynamodb/`: DynamoDB's operations (`dynamodb.OPERATIONS`), a module per family;
+- `streams/`: DynamoDB Streams (`streams.OPERATIONS`);
+- `iam/`: IAM and STS, answered in the AWS query protocol (`iam.IAM_OPERATIONS`,
+  `iam.STS_OPERATIONS`);
+- `request/`: what they share: the request context, shape validation, expressions,
+  paging and consumed capacity.
+
+A handler takes the request's `Context` and its decoded body, validates, calls `engine/`, and
+shapes the answer. Which caller may call it is decided before, in `authz/`.
 """
-
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-from opendynamo.api import (
-    backups,
-    batch,
-    exports,
-    imports,
-    items,
-    partiql,
-    query,
-    resource_policies,
-    streams,
-    tables,
-    tags,
-    transact,
-    ttl,
-)
-from opendynamo.api.context import Context
-from opendynamo.api.shapes import KNOWN_OPERATIONS
-
-Handler = Callable[[Context, dict[str, Any]], "dict[str, Any] | bytes"]
-
-OPERATIONS: dict[str, Handler] = {
-    "CreateTable": tables.create_table,
-    "DescribeTable": tables.describe_table,
-    "ListTables": tables.list_tables,
-    "UpdateTable": tables.update_table,
-    "DeleteTable": tables.delete_table,
-    "DescribeLimits": tables.describe_limits,
-    "DescribeEndpoints": tables.describe_endpoints,
-    "TagResource": tags.tag_resource,
-    "UntagResource": tags.untag_resource,
-    "ListTagsOfResource": tags.list_tags_of_resource,
-    "GetItem": items.get_item,
-    "PutItem": items.put_item,
-    "UpdateItem": items.update_item,
-    "DeleteItem": items.delete_item,
-    "Query": query.query,
-    "Scan": query.scan,
-    "BatchGetItem": batch.batch_get_item,
-    "BatchWriteItem": batch.batch_write_item,
-    "TransactWriteItems": transact.transact_write_items,
-    "TransactGetItems": transact.transact_get_items,
-    "ExecuteStatement": partiql.execute_statement,
-    "BatchExecuteStatement": partiql.batch_execute_statement,
-    "ExecuteTransaction": partiql.execute_transaction,
-    "CreateBackup": backups.create_backup,
-    "DescribeBackup": backups.describe_backup,
-    "ListBackups": backups.list_backups,
-    "DeleteBackup": backups.delete_backup,
-    "RestoreTableFromBackup": backups.restore_table_from_backup,
-    "UpdateContinuousBackups": backups.update_continuous_backups,
-    "DescribeContinuousBackups": backups.describe_continuous_backups,
-    "RestoreTableToPointInTime": backups.restore_table_to_point_in_time,
-    "ExportTableToPointInTime": exports.export_table_to_point_in_time,
-    "DescribeExport": exports.describe_export,
-    "ListExports": exports.list_exports,
-    "ImportTable": imports.import_table,
-    "DescribeImport": imports.describe_import,
-    "ListImports": imports.list_imports,
-    "UpdateTimeToLive": ttl.update_time_to_live,
-    "DescribeTimeToLive": ttl.describe_time_to_live,
-    "PutResourcePolicy": resource_policies.put_resource_policy,
-    "GetResourcePolicy": resource_policies.get_resource_policy,
-    "DeleteResourcePolicy": resource_policies.delete_resource_policy,
-}
-
-# The DynamoDB Streams API, served on the same endpoint under its own target prefix.
-STREAMS_OPERATIONS: dict[str, Handler] = dict(streams.STREAMS_OPERATIONS)
-# DynamoDB operations that exist but are not served yet: answered with a clear
-# UnknownOperationException rather than as an unknown target.
-UNSUPPORTED: frozenset[str] = (
-    KNOWN_OPERATIONS - frozenset(STREAMS_OPERATIONS) - frozenset(OPERATIONS)
-)

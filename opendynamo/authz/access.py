@@ -3,7 +3,8 @@
 An `Access` is one IAM request: an action on a resource (an ARN, or "*"), with the condition
 keys the request sets. Its `target` is the resolved resource itself (`engine/arns` refs, a
 bucket, an IAM entity): the owner account of the target decides whether the request crosses
-accounts, and the set of targets is what the operation is then granted (`api/context.Grants`).
+accounts, and the set of targets is what the operation is then granted
+(`api/request/context.Grants`).
 
 `Spec` is the declared shape of an action: which IAM actions it asks for, on which resource
 types, with which condition keys. The README's authorization section is generated from the

@@ -4,7 +4,8 @@
 - `sigv4`: every verified key may do anything in its own account, as if its identity policies
   allowed everything; a resource of another account (a table, stream, backup, bucket, role)
   still needs that resource's policy, and explicit denies there still refuse.
-- `iam`: IAM's evaluation logic (`iam/decide`) over the caller's policies and the resource's.
+- `iam`: IAM's evaluation logic (`authz/policy/evaluate`) over the caller's policies and the
+  resource's.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from functools import lru_cache
 from typing import Any
 
 from opendynamo.authz.access import Access
-from opendynamo.iam.decide import refusal
-from opendynamo.iam.identity import Identity, compiled
-from opendynamo.iam.policy import Policy, Request, parse_policy
-
-MODES = ("off", "sigv4", "iam")
+from opendynamo.authz.policy.evaluate import refusal
+from opendynamo.authz.policy.identity import Identity, compiled
+from opendynamo.authz.policy.language import Policy, Request, parse_policy
 
 
 @lru_cache(maxsize=1)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api.iam_common import Entity, EntityKind, name, path, required
-from opendynamo.api.sts import role_arn_parts
+from opendynamo.api.iam.common import Entity, EntityKind, name, path, required
+from opendynamo.api.iam.sts import role_arn_parts
 from opendynamo.authz.access import Access, Spec, tag_keys
+from opendynamo.authz.policy.identity import Identity, managed_owner_and_name
 from opendynamo.engine import directory
-from opendynamo.iam.identity import Identity, managed_owner_and_name
 from opendynamo.storage.base import ReadTxn
 
 NON_USER = "Must specify userName when calling with non-User credentials"

@@ -3,7 +3,7 @@ belongs to a table (its streams, backups, exports and imports).
 
 A ref is what authorization decides on and what an operation then acts on: the authorizer
 resolves each name of a decoded request to a ref once, and the operation may only touch the
-refs it was granted (`api/context.Context.table` and `.owned`). Parsing lives here alone, so
+refs it was granted (`api/request/context.Context.table` and `.owned`). Parsing lives here alone, so
 the two can never read one name differently.
 """
 

@@ -26,14 +26,13 @@ snapshot, through `engine/items.write`, so that its indexes and counters are bui
 the table becomes ACTIVE when the last batch is in.
 
 Point-in-time recovery keeps the log from the oldest snapshot a restore inside the recovery
-period may need, and takes a new snapshot every `PITR_SNAPSHOT_INTERVAL`; `maintain` (run by
+period may need, and takes a new snapshot every `tuning.pitr_snapshot_interval`; `maintain` (run by
 the housekeeper) starts snapshots, and drops older snapshots and log entries once no instant
 inside the period needs them.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -41,22 +40,19 @@ from typing import Any
 
 import orjson
 
-from opendynamo.engine import catalog, changes, items, records, stats
+from opendynamo.engine import catalog, changes, items, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 # A point-in-time-recovery snapshot is taken this often (seconds); the log is kept from the
 # newest snapshot older than the recovery period.
-PITR_SNAPSHOT_INTERVAL = float(os.environ.get("OPENDYNAMO_PITR_SNAPSHOT_INTERVAL", 86400))
 # How far behind now the latest restorable time is (DynamoDB: about five minutes).
-PITR_LAG = float(os.environ.get("OPENDYNAMO_PITR_LAG", 300))
 # A redo waits until its instant is this far in the past, so that every write stamped before
 # it has committed (a stamp is taken moments before its transaction commits).
 SETTLE_US = 1_000_000
 # Items a snapshot's copy takes per step (default: as many as any job step); the environment
 # may lower it so that tests see writes land between the steps of a copy.
-COPY_BATCH = int(os.environ.get("OPENDYNAMO_SNAPSHOT_BATCH", 0)) or None
 USER, PITR, INSTANT = "USER", "PITR", "INSTANT"
 _MICRO = 1_000_000
 
@@ -214,7 +210,9 @@ def step(store: Store, job: bytes, batch: int) -> bool:
                 remove(txn, snapshot)
                 return True
             else:
-                snapshot = _copy(store, txn, snapshot, source, COPY_BATCH or batch)
+                snapshot = _copy(
+                    store, txn, snapshot, source, tuning.current.snapshot_batch or batch
+                )
         elif snapshot.phase == "redo":
             if clock_us(store) < snapshot.at + SETTLE_US:
                 return False
@@ -396,7 +394,7 @@ def recovery_window(meta: TableMeta, now: float) -> tuple[float, float]:
     """(earliest, latest) restorable instants of a table with point-in-time recovery."""
     assert meta.pitr is not None
     earliest = max(meta.pitr["since"], now - meta.pitr["days"] * 86400)
-    return earliest, max(earliest, now - PITR_LAG)
+    return earliest, max(earliest, now - tuning.current.pitr_lag)
 
 
 def enable_pitr(txn: WriteTxn, meta: TableMeta, days: int, now: float, log_from: int) -> TableMeta:
@@ -463,6 +461,6 @@ def _maintain_table(store: Store, meta: TableMeta, now: float) -> None:
         if needed:
             current = changes.advance(txn, current, "pitr", needed[-1].log_from)
         newest = snapshots[-1] if snapshots else None
-        if newest is None or now - newest.requested >= PITR_SNAPSHOT_INTERVAL:
+        if newest is None or now - newest.requested >= tuning.current.pitr_snapshot_interval:
             if newest is None or newest.status == "AVAILABLE":
                 begin(txn, current, PITR, "", now, log_from)

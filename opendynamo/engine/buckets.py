@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from opendynamo.engine.directory import DEFAULT_ACCOUNT
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
 SEALED = b"ODX1"  # the first bytes of an encrypted object (format 1)
-DEFAULT_OWNER = "000000000000"  # the account of a bucket nobody registered (the default one)
 
 
 class NoSuchBucket(Exception):
@@ -186,7 +186,7 @@ class BucketRef:
     policy (a resource-based policy document, or None). Equal by name alone."""
 
     name: str
-    owner: str = field(default=DEFAULT_OWNER, compare=False)
+    owner: str = field(default=DEFAULT_ACCOUNT, compare=False)
     policy: str | None = field(default=None, compare=False)
 
     @property

@@ -1,4 +1,4 @@
-"""Capacity units as DynamoDB computes them (semantics.md §7).
+"""Capacity units as DynamoDB computes them (DynamoDB Developer Guide, "Read/write capacity mode").
 
 Reads are counted in 4 KB units (half for eventually consistent reads), writes in 1 KB units;
 every request costs at least one unit (half a read unit when eventually consistent).

@@ -120,6 +120,14 @@ class TableMeta:
     def key_names(self) -> tuple[str, ...]:
         return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
 
+    @property
+    def key_schema(self) -> list[dict[str, str]]:
+        """The table's KeySchema, as DescribeTable and DescribeStream show it."""
+        schema = [{"AttributeName": self.hash_key, "KeyType": "HASH"}]
+        if self.range_key is not None:
+            schema.append({"AttributeName": self.range_key, "KeyType": "RANGE"})
+        return schema
+
     def encode(self) -> bytes:
         return orjson.dumps(self)
 
@@ -174,7 +182,7 @@ def find_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta 
 
 
 def find(txn: ReadTxn, ref: TableRef) -> TableMeta | None:
-    """The table a request names (`api/context.Context.table` resolved and granted it)."""
+    """The table a request names (`api/request/context.Context.table` resolved and granted it)."""
     return find_table(txn, ref.account, ref.region, ref.name)
 
 

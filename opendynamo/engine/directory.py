@@ -17,6 +17,10 @@ import orjson
 from opendynamo.model.layout import DIRECTORY
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
+# The account of requests without credentials under `--auth off`, of the root key a server
+# generates on first start, and of a bucket nobody registered.
+DEFAULT_ACCOUNT = "000000000000"
+
 Row = dict[str, Any]
 
 GENERATION_KEY = DIRECTORY + b"G"

@@ -20,21 +20,18 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from opendynamo.engine import backups, catalog, changes, records
+from opendynamo.engine import backups, catalog, changes, records, tuning
 from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import ion, layout
 from opendynamo.storage.base import Store, WriteTxn, prefix_end
 
-# Items per data file (one file per step).
-FILE_ITEMS = int(os.environ.get("OPENDYNAMO_EXPORT_FILE_ITEMS", 10_000))
 MANIFEST_VERSION = "2020-06-30"
 
 
@@ -258,7 +255,8 @@ def _write(store: Store, export: Export, buckets: Buckets) -> None:
     with store.read() as txn:
         prefix = _area_prefix(txn, export)
         start = prefix if export.cursor is None else bytes.fromhex(export.cursor) + b"\x00"
-        rows = list(txn.range(start, prefix_end(prefix), limit=FILE_ITEMS))
+        file_items = tuning.current.export_file_items
+        rows = list(txn.range(start, prefix_end(prefix), limit=file_items))
     lines, billed = _lines(export, rows)
     if rows or not export.files:  # an empty table still has a data file, empty
         name = _file_name(export, export.cursor)
@@ -281,7 +279,7 @@ def _write(store: Store, export: Export, buckets: Buckets) -> None:
         item_count=export.item_count + len(lines),
         billed=export.billed + billed,
         cursor=rows[-1][0].hex() if rows else export.cursor,
-        phase="write" if len(rows) == FILE_ITEMS else "finish",
+        phase="write" if len(rows) == file_items else "finish",
     )
     _save(store, export, after)
 

@@ -1,15 +1,14 @@
 """Reading and writing one item inside a storage transaction, with its index entries, item
-collection size and counters, all in that transaction (DESIGN.md "One write = one
+collection size and counters, all in that transaction (docs/architecture.md, "One write = one
 transaction"). Stored values are `engine/records`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opendynamo import errors
-from opendynamo.engine import changes, indexes, records, stats
+from opendynamo.engine import changes, indexes, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import keycodec, layout
 from opendynamo.model.sizes import item_size
@@ -18,9 +17,6 @@ from opendynamo.storage.base import ReadTxn, WriteTxn
 
 MAX_ITEM_BYTES = 400 * 1024
 SIZE_ERROR = "Item size has exceeded the maximum allowed size"
-# DynamoDB's 10 GB item collection limit (tables with LSIs); the environment may lower it so
-# tests can reach it.
-COLLECTION_LIMIT = int(os.environ.get("OPENDYNAMO_ITEM_COLLECTION_LIMIT", 10 * 1024**3))
 
 Mutation = Callable[[Item | None], Item | None]
 
@@ -53,6 +49,12 @@ def replacing(item: Item | None) -> Mutation:
 
 def storage_key(meta: TableMeta, encoded_key: bytes) -> bytes:
     return layout.items_prefix(meta.uid_bytes) + encoded_key
+
+
+def lock(txn: WriteTxn, located: list[tuple[TableMeta, bytes]]) -> None:
+    """Claim the items of a multi-item write (table, encoded key) before reading any of them
+    (`WriteTxn.lock`), so that two such writes over the same items take turns."""
+    txn.lock([storage_key(meta, encoded_key) for meta, encoded_key in located])
 
 
 def get_raw(txn: ReadTxn, meta: TableMeta, encoded_key: bytes) -> bytes | None:
@@ -163,9 +165,7 @@ def _grow_collection(txn: WriteTxn, meta: TableMeta, encoded_key: bytes, delta: 
     raw = txn.get(key)
     size = 0 if raw is None else int.from_bytes(raw, "big", signed=True)
     size += delta
-    if delta > 0 and size > COLLECTION_LIMIT:
-        raise errors.DynamoError(
-            "ItemCollectionSizeLimitExceededException", "Collection size exceeded."
-        )
+    if delta > 0 and size > tuning.current.item_collection_limit:
+        raise errors.item_collection_size_limit_exceeded()
     txn.put(key, size.to_bytes(8, "big", signed=True))
     return size

@@ -11,14 +11,22 @@ stopped after a restart.
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 from opendynamo import errors
-from opendynamo.engine import backups, catalog, exports, indexes, records, stats
+from opendynamo.engine import (
+    arns,
+    backups,
+    catalog,
+    exports,
+    imports,
+    indexes,
+    records,
+    stats,
+    tuning,
+)
 from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import layout
@@ -28,7 +36,6 @@ from opendynamo.storage.base import Store, WriteTxn, prefix_end
 
 LEASE_KEY = layout.LEASE + b"housekeeper"
 LEASE_SECONDS = 5.0
-BACKFILL_BATCH = int(os.environ.get("OPENDYNAMO_BACKFILL_BATCH", "1000"))
 _LEASE = struct.Struct(">16sd")
 log = logging.getLogger("opendynamo.jobs")
 
@@ -53,12 +60,12 @@ def mark(txn: WriteTxn, meta: TableMeta) -> None:
     txn.put(layout.job_key(meta.account, meta.region, meta.name), b"")
 
 
-def step(store: Store, batch: int = BACKFILL_BATCH, buckets: Buckets | None = None) -> bool:
+def step(store: Store, batch: int | None = None, buckets: Buckets | None = None) -> bool:
     """Do one unit of pending work (a backfill batch, an index removal, a batch of a backup
     or a restore); False when there is none. A step that raises is logged and tried again;
     a job whose steps fail FAIL_AFTER times in a row ends FAILED, with the reason."""
     global _last
-    batch = min(batch, store.bulk_batch)
+    batch = min(batch or tuning.current.backfill_batch, store.bulk_batch)
     # Jobs take turns, a step each: a long restore does not hold up a backup or a backfill.
     end = prefix_end(layout.JOBS)
     with store.read() as txn:
@@ -105,8 +112,8 @@ def _give_up(store: Store, job: bytes, reason: str) -> None:
         backups.fail_job(store, job)
     elif kind == layout.EXPORT:
         exports.fail_job(store, job, reason)
-    elif kind in _fails:
-        _fails[kind](store, job, reason)
+    elif kind == layout.IMPORT:
+        imports.fail(store, job, reason)
     else:
         _give_up_table_work(store, job)
 
@@ -130,21 +137,6 @@ def _give_up_table_work(store: Store, job: bytes) -> None:
         txn.delete(job)
 
 
-Step = Callable[[Store, bytes, Buckets | None, int], bool]
-Fail = Callable[[Store, bytes, str], None]
-# Job kinds whose steps live in the layers above (ImportTable's, in api/imports), by the first
-# byte of the key the job names.
-_steps: dict[bytes, Step] = {}
-_fails: dict[bytes, Fail] = {}
-
-
-def register(kind: bytes, step: Step, fail: Fail) -> None:
-    """Run `step(store, job key, buckets, batch)` for the jobs of rows starting with `kind`,
-    and `fail(store, job key, reason)` to end one whose steps keep failing."""
-    _steps[kind] = step
-    _fails[kind] = fail
-
-
 def _work(store: Store, job: bytes, batch: int, buckets: Buckets | None = None) -> bool:
     """One step of the job; False when it has to wait."""
     kind = job[len(layout.JOBS) : len(layout.JOBS) + 1]
@@ -152,8 +144,8 @@ def _work(store: Store, job: bytes, batch: int, buckets: Buckets | None = None) 
         return backups.step(store, job, batch)
     if kind == layout.EXPORT:
         return exports.step(store, job, buckets, batch)
-    if kind in _steps:
-        return _steps[kind](store, job, buckets, batch)
+    if kind == layout.IMPORT:
+        return imports.step(store, job, buckets, batch)
     return _work_on(store, job, batch)
 
 
@@ -163,17 +155,30 @@ _last = layout.JOBS  # the job this process worked on last
 def finish(
     store: Store,
     job: bytes,
-    batch: int = BACKFILL_BATCH,
+    batch: int | None = None,
     pause: float = 0.1,
     buckets: Buckets | None = None,
 ) -> None:
     """Work on one job (JOBS + the key it names) until it is done, here and now: the offline
     commands do so (a running server's housekeeper may share the work; each step is one
     transaction that picks up where the last one stopped)."""
-    batch = min(batch, store.bulk_batch)
+    batch = min(batch or tuning.current.backfill_batch, store.bulk_batch)
     while store.read_one(job) is not None:
         if not _work(store, job, batch, buckets):
             time.sleep(pause)
+
+
+def finish_table(store: Store, account: str, region: str, table_name: str) -> None:
+    """`finish` the background work of a table (a restore, a backfill)."""
+    finish(store, layout.job_key(account, region, table_name))
+
+
+def finish_backup(store: Store, arn: str) -> None:
+    """`finish` the copying of an on-demand backup, named by its ARN."""
+    ref = arns.owned_ref(arn, "backup")
+    if ref is None:
+        raise ValueError(f"not a backup ARN: {arn}")
+    finish(store, layout.JOBS + layout.backup_key(ref.account, ref.region, ref.id))
 
 
 def _work_on(store: Store, job: bytes, batch: int) -> bool:

@@ -5,7 +5,7 @@ first stamp and (once disabled) end stamp. While any of them is within the 24-ho
 the table holds its change log under "streams", from the oldest stamp a reader may still ask
 for; the housekeeper moves that hold forward and lets go of it (`maintain`).
 
-Shards: a stream is cut into shards by time, one every `SHARD_SECONDS` from its start, each
+Shards: a stream is cut into shards by time, one every `tuning.stream_shard_seconds` from its start, each
 the child of the one before (so readers that follow lineage, as the KCL does, move from one
 to the next). A shard holds the changes stamped in its span; it is closed once its span has
 passed (or the stream was disabled). Nothing about shards is stored: they follow from the
@@ -13,29 +13,32 @@ stream's start and end and the clock.
 
 Sequence numbers: 21 digits, the change's stamp (16 digits, microseconds) then its place (5
 digits) among the changes of that stamp (one transaction's). A change becomes readable once
-its stamp is `SETTLE_US` old, so that no change stamped earlier can still be committing.
+its stamp is `tuning.stream_settle` old, so that no change stamped earlier can still be committing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from opendynamo.engine import catalog, changes
+from opendynamo.engine import catalog, changes, tuning
 from opendynamo.engine.arns import OwnedRef
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn
 
-SHARD_SECONDS = float(os.environ.get("OPENDYNAMO_STREAM_SHARD_SECONDS", 4 * 3600))
 RETENTION_SECONDS = 24 * 3600.0
-SETTLE_US = int(float(os.environ.get("OPENDYNAMO_STREAM_SETTLE", 0.5)) * 1_000_000)
 HOLDER = "streams"
 _ORDINAL_DIGITS = 5
+
+
+def settle_us() -> int:
+    """How old (microseconds) a change must be to be read: no change stamped before it can
+    still be committing."""
+    return int(tuning.current.stream_settle * 1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ def retained(meta: TableMeta, now_us: int) -> list[Stream]:
 def shards(stream: Stream, now_us: int) -> list[Shard]:
     """The stream's shards within the retention, oldest first; the last is open while the
     stream is enabled."""
-    span = int(SHARD_SECONDS * 1e6)
+    span = int(tuning.current.stream_shard_seconds * 1e6)
     horizon = now_us - int(RETENTION_SECONDS * 1e6)
     stop = stream.end if stream.end is not None else now_us
     first = max(0, (horizon - stream.start) // span)
@@ -125,7 +128,7 @@ def shards(stream: Stream, now_us: int) -> list[Shard]:
 
 
 def _shard_id(stream: Stream, number: int) -> str:
-    start_ms = (stream.start + number * int(SHARD_SECONDS * 1e6)) // 1000
+    start_ms = (stream.start + number * int(tuning.current.stream_shard_seconds * 1e6)) // 1000
     tag = hashlib.blake2b(f"{stream.label}/{number}".encode(), digest_size=4).hexdigest()
     return f"shardId-{start_ms:020d}-{tag}"
 
@@ -146,7 +149,7 @@ def read(
     """Up to `limit` changes of the shard from (stamp, skip): the first `skip` changes of that
     stamp are passed over. Returns (stamp, ordinal, change) of each, the position after the
     last, and whether the shard has nothing more to give, ever."""
-    visible = min(shard.end, now_us - SETTLE_US)
+    visible = min(shard.end, now_us - settle_us())
     prefix = layout.changes_prefix(meta.uid_bytes)
     start = prefix + layout.stamp_bytes(max(stamp, shard.start))
     end = prefix + layout.stamp_bytes(max(visible, 0))

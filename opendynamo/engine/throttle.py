@@ -79,9 +79,4 @@ def exceeded(meta: TableMeta, kind: bytes) -> errors.DynamoError:
     reason = "TableReadProvisionedThroughputExceeded"
     if kind == WRITE:
         reason = "TableWriteProvisionedThroughputExceeded"
-    return errors.DynamoError(
-        "ProvisionedThroughputExceededException",
-        "The level of configured provisioned throughput for the table was exceeded. "
-        "Consider increasing your provisioning level with the UpdateTable API.",
-        extra={"ThrottlingReasons": [{"reason": reason, "resource": meta.arn}]},
-    )
+    return errors.provisioned_throughput_exceeded(reason, meta.arn)

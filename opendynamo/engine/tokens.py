@@ -11,23 +11,24 @@ without the sweep they would pile up forever).
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 import orjson
 
+from opendynamo.engine import tuning
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 Kind = Literal["transaction", "export", "import"]
-# Seconds a token is remembered: DynamoDB's windows (the environment may shorten them, so a
-# test can watch rows go).
-LIFETIMES: dict[str, float] = {
-    "transaction": float(os.environ.get("OPENDYNAMO_TRANSACTION_TOKEN_SECONDS", 600)),
-    "export": 8 * 3600.0,
-    "import": 8 * 3600.0,
-}
+# Seconds an export's or an import's token is remembered (DynamoDB: 8 hours); a
+# transaction's is `tuning.transaction_token_seconds` (DynamoDB: 10 minutes).
+LONG_LIFETIME = 8 * 3600.0
 SWEEP_BATCH = 1000
+
+
+def lifetime(kind: str) -> float:
+    """Seconds a token of `kind` is remembered."""
+    return tuning.current.transaction_token_seconds if kind == "transaction" else LONG_LIFETIME
 
 
 def _key(account: str, region: str, kind: Kind, token: str) -> bytes:
@@ -49,7 +50,7 @@ def recall(
     if raw is None:
         return None
     stored = _decode(raw)
-    if stored is None or now - stored["at"] > LIFETIMES[kind]:
+    if stored is None or now - stored["at"] > lifetime(kind):
         return None
     return stored["value"]
 
@@ -75,8 +76,8 @@ def sweep(store: Store, now: float) -> int:
 def _expired(key: bytes, raw: bytes, now: float) -> bool:
     stored = _decode(raw)
     kind = key[len(layout.TOKENS) :].split(b"\x00", 2)[-1].split(b"/", 1)[0].decode()
-    lifetime = LIFETIMES.get(kind)
-    return stored is None or lifetime is None or now - stored["at"] > lifetime
+    window = lifetime(kind) if kind in ("transaction", "export", "import") else None
+    return stored is None or window is None or now - stored["at"] > window
 
 
 def _decode(raw: bytes) -> dict[str, Any] | None:

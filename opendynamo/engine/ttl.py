@@ -10,30 +10,24 @@ it again first (a write may have renewed it meanwhile). The deletion is a servic
 change-log entry is marked so (a stream record names DynamoDB as the deleter), and it costs
 no capacity.
 
-Status: ENABLING right after UpdateTimeToLive enables it, ENABLED once `TRANSITION` seconds
+Status: ENABLING right after UpdateTimeToLive enables it, ENABLED once `tuning.ttl_transition` seconds
 have passed (none by default; the sweep only runs on ENABLED tables); DISABLING, then
 DISABLED, likewise.
 """
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from opendynamo.engine import catalog, items, records, stats
+from opendynamo.engine import catalog, items, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
 from opendynamo.model.values import Item
 from opendynamo.storage.base import Store, prefix_end
 
-# Seconds a table stays ENABLING (DISABLING) before it is ENABLED (DISABLED): none by
-# default, as DynamoDB is observed to answer ENABLED at once; tests may make it visible.
-TRANSITION = float(os.environ.get("OPENDYNAMO_TTL_TRANSITION", 0))
 # An expiry time further back than this is taken for a mistake and never expires (DynamoDB).
 TOO_OLD = 5 * 365 * 86400.0
-# The shortest time between two changes of a table's TTL (DynamoDB: an hour).
-CHANGE_INTERVAL = float(os.environ.get("OPENDYNAMO_TTL_CHANGE_INTERVAL", 3600))
 SWEEP_BATCH = 1000
 
 
@@ -41,7 +35,7 @@ def status(meta: TableMeta, now: float) -> str:
     """DISABLED, ENABLING, ENABLED or DISABLING."""
     if meta.ttl is None:
         return "DISABLED"
-    settled = now - meta.ttl["changed"] >= TRANSITION
+    settled = now - meta.ttl["changed"] >= tuning.current.ttl_transition
     if meta.ttl["enabled"]:
         return "ENABLED" if settled else "ENABLING"
     return "DISABLED" if settled else "DISABLING"

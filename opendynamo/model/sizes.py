@@ -1,9 +1,9 @@
 """DynamoDB's size of attribute values and items, for the 400 KB limit and capacity units.
 
-The rules (reference/semantics.md §6): S is its UTF-8 length, B its decoded length, N one
-exponent byte plus the base-100 mantissa (plus a byte for negatives), BOOL and NULL one byte,
-sets the sum of their members, L 3 + Σ(1 + member) and M 3 + Σ(1 + name + value). Every write
-computes these, so they work on the normalised text without decoding or parsing numbers.
+The rules (DynamoDB Developer Guide, "Item sizes and formats"): S is its UTF-8 length, B its
+decoded length, N one exponent byte plus the base-100 mantissa (plus a byte for negatives),
+BOOL and NULL one byte, sets the sum of their members, L 3 + Σ(1 + member) and
+M 3 + Σ(1 + name + value). Every write computes these, so they work on the normalised text without decoding or parsing numbers.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar
 from opendynamo import errors
 from opendynamo.model import numbers
 
+Body = dict[str, Any]  # a decoded JSON request or answer, as on the wire
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 

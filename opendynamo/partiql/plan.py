@@ -16,16 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cmp_to_key, partial
-from typing import Any
 
-from opendynamo.model.values import AttributeValue, Item, compare_scalars, equal, value_type
+from opendynamo.model.values import AttributeValue, Body, Item, compare_scalars, equal, value_type
 from opendynamo.partiql import ast
 from opendynamo.partiql import messages as msg
 from opendynamo.partiql.parser import node_name
 from opendynamo.partiql.render import Builder
 from opendynamo.partiql.values import TYPE_NAMES, bind, bind_item, is_value
 
-Body = dict[str, Any]
 MAX_PARTITIONS = 50
 FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 RETURN_VALUES = {

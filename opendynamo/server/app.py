@@ -1,8 +1,12 @@
-"""The HTTP edge: a raw ASGI application speaking DynamoDB's JSON 1.0 protocol.
+"""The application behind the HTTP edge (`server/http` parses, `App.respond` answers): it
+routes a request by service and target (DynamoDB and Streams in JSON 1.0, IAM and STS in the
+Query protocol), authenticates it, has `authz` decide it, runs the operation and renders the
+answer. `server/asgi` adapts the same application to ASGI servers.
 
-Order of checks follows DynamoDB's (semantics.md §1): method and content type, JSON parse,
-target, authentication, JSON types, constraints, then the operation. Only this package knows
-HTTP; every failure is rendered here from the error catalogue.
+Order of checks follows DynamoDB's (DynamoDB API Reference, "Common Errors"): method and
+content type, JSON parse, target, authentication, JSON types, constraints, then the
+operation. Only this package knows HTTP: `server/body` reads a body, and every failure is
+rendered by `server/render` from the error catalogue (`errors.py`).
 """
 
 from __future__ import annotations
@@ -13,31 +17,29 @@ import logging
 import random
 import sys
 import time
-import zlib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
 import orjson
 
-from opendynamo import authz, errors
-from opendynamo.api import OPERATIONS, STREAMS_OPERATIONS, UNSUPPORTED, transact
-from opendynamo.api.context import Context, Grants
-from opendynamo.api.services import IAM_OPERATIONS, STS_OPERATIONS
-from opendynamo.api.shapes import validate_input
+from opendynamo import errors
+from opendynamo.api import dynamodb, streams
+from opendynamo.api.dynamodb import transact
+from opendynamo.api.iam import IAM_OPERATIONS, STS_OPERATIONS
+from opendynamo.api.request.context import Context, Grants
+from opendynamo.api.request.shapes import validate_input
+from opendynamo.authz import authorize
+from opendynamo.authz.access import Access
+from opendynamo.authz.policy.identity import Identity
 from opendynamo.config import Settings
-from opendynamo.iam.identity import Identity
-from opendynamo.server import auth, awsquery, housekeeper, protocol, sigv4
+from opendynamo.engine.directory import DEFAULT_ACCOUNT
+from opendynamo.server import auth, awsquery, housekeeper, protocol, render, sigv4
 from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
-from opendynamo.server.http import MAX_BODY_BYTES as MAX_REQUEST_BYTES
+from opendynamo.server.body import decoded, parse_json
 from opendynamo.server.http import Incoming, Reply
 from opendynamo.storage.base import Conflict, LockTimeout, Store
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json")
 BUSY_SECONDS = 0.5  # requests this recent make the housekeeper rest between steps
@@ -53,7 +55,6 @@ class App:
         self._store = store
         self._authority: Authority | None = None
         self._audit: AuditLog | None = None
-        self._housekeeper: asyncio.Task[None] | None = None
         self._last_request = 0.0
         self.endpoint = f"{settings.host}:{settings.port}"
 
@@ -105,15 +106,15 @@ class App:
         content_type = request.header(b"content-type").split(b";")[0].strip()
         # A DynamoDB target makes a DynamoDB request whatever its content type says (curl
         # -d sends a form's): with a body not typed JSON, DynamoDB's 404, never IAM's XML.
-        dynamodb = request.header(b"x-amz-target").startswith(protocol.TARGET_PREFIXES)
-        if method == "POST" and content_type == FORM_TYPE and not dynamodb:
+        to_dynamodb = request.header(b"x-amz-target").startswith(protocol.TARGET_PREFIXES)
+        if method == "POST" and content_type == FORM_TYPE and not to_dynamodb:
             status, payload = self._handle_query(request)
             return Reply(status, b"text/xml", payload, request.id)
         if method != "POST" or (incoming.body and content_type not in JSON_TYPES):
             return Reply(404, b"text/plain", b"<UnknownOperationException/>\n", request.id)
         reply_type = content_type if content_type in JSON_TYPES else JSON_TYPES[0]
         if incoming.too_large:
-            status, payload = _render_error(errors.request_too_large())
+            status, payload = render.json_error(errors.request_too_large())
         else:
             status, payload = self._handle(request)
         return Reply(status, reply_type, payload, request.id)
@@ -121,13 +122,7 @@ class App:
     @property
     def commit_failed(self) -> Reply:
         """The answer to each request whose group commit failed (server/http)."""
-        status, payload = _render_error(
-            errors.DynamoError(
-                "InternalServerError",
-                "Internal server error (the write was not committed)",
-                status=500,
-            )
-        )
+        status, payload = render.json_error(errors.commit_failed())
         return Reply(status, JSON_TYPES[0], payload)
 
     def startup(self) -> None:
@@ -163,37 +158,6 @@ class App:
         if self._store is not None:
             self._store.close()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI interface, for running opendynamo under another server."""
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        body, too_large = await _read_body(receive)
-        client = scope.get("client")
-        target = scope.get("raw_path") or str(scope.get("path", "/")).encode()
-        if scope.get("query_string"):
-            target += b"?" + scope["query_string"]
-        reply = self.respond(
-            Incoming(
-                scope["method"],
-                target,
-                scope["headers"],
-                body,
-                too_large,
-                str(scope.get("scheme", "http")),
-                str(client[0]) if client else None,
-            )
-        )
-        headers = [(b"content-type", reply.content_type)]
-        headers.append((b"content-length", str(len(reply.body)).encode()))
-        if reply.request_id:
-            headers.append((b"x-amzn-requestid", reply.request_id.encode()))
-            headers.append((b"x-amz-crc32", str(zlib.crc32(reply.body)).encode()))
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        await send({"type": "http.response.body", "body": reply.body})
-
     def _handle(self, request: Request) -> tuple[int, bytes]:
         try:
             return 200, self._dispatch(request)
@@ -201,47 +165,43 @@ class App:
             request.error = exc.type_name
             if exc.status >= 500:  # every 5xx is logged, with its request id
                 log.error("request %s answered %s: %s", request.id, exc.type_name, exc.message)
-            return _render_error(exc)
+            return render.json_error(exc)
         except Exception:
             log.exception("request %s failed", request.id)
             request.error = "InternalServerError"
-            return _render_error(errors.internal_server_error(request.id))
+            return render.json_error(errors.internal_server_error(request.id))
         finally:
             self._record(request, "dynamodb")
 
     def _dispatch(self, request: Request) -> bytes:
-        body = _decoded(request.body, request.header(b"content-encoding"), request.id)
-        data = _parse_json(body)
+        body = decoded(request.body, request.header(b"content-encoding"), request.id)
+        data = parse_json(body)
         try:
             target = request.header(b"x-amz-target").decode()
         except UnicodeDecodeError:
             raise errors.unknown_operation() from None
         prefix, operation = protocol.split_target(target)
         if prefix == protocol.STREAMS_PREFIX:
-            table = STREAMS_OPERATIONS
+            table = streams.OPERATIONS
         elif prefix == protocol.DYNAMODB_PREFIX:
-            table = OPERATIONS
+            table = dynamodb.OPERATIONS
         else:
             raise errors.unknown_operation()
         request.operation = operation
         handler = table.get(operation)
-        if handler is None and operation not in UNSUPPORTED:
+        if handler is None and operation not in dynamodb.UNSUPPORTED:
             raise errors.unknown_operation()
         identity, credential = self._authenticate(request, "dynamodb")
         if data is None:
             raise errors.serialization()
         if handler is None:
-            raise errors.DynamoError(
-                "UnknownOperationException",
-                f"opendynamo does not support {operation} yet",
-                namespace=errors.CORAL_SERVICE,
-            )
+            raise errors.unsupported_operation(operation)
         validate_input(operation, data, may_hold_null=b"null" in body)
         request.table = data.get("TableName") if isinstance(data.get("TableName"), str) else None
         if None in data.values():  # DynamoDB treats a null member as an absent one
             data = {name: value for name, value in data.items() if value is not None}
         ctx = self._context(request, identity, credential.region)
-        needed = authz.dynamodb_request(
+        needed = authorize.dynamodb_request(
             self.authority.mode,
             ctx,
             operation,
@@ -274,7 +234,7 @@ class App:
             grants=Grants.pending(),
         )
 
-    def _saw(self, request: Request) -> Callable[[list[authz.Access]], None]:
+    def _saw(self, request: Request) -> Callable[[list[Access]], None]:
         """Where authorization tells the resources a request touches: the audit trail's."""
         return _unrecorded if self._audit is None else request.saw
 
@@ -325,7 +285,7 @@ class App:
             )
         identity, credential = self._authenticate(request, service)
         ctx = self._context(request, identity, credential.region)
-        decide = authz.sts_request if service == "sts" else authz.iam_request
+        decide = authorize.sts_request if service == "sts" else authorize.iam_request
         context = self._global_context(request)
         target = decide(self.authority.mode, ctx, action, params, context, self._saw(request))
         ctx = dataclasses.replace(ctx, target=target)
@@ -363,20 +323,6 @@ class App:
             return Reply(200, b"text/plain", f"healthy: {self.endpoint} ".encode(), request.id)
         return Reply(404, b"text/plain", b"Not Found", request.id)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self.startup()
-                self._housekeeper = asyncio.create_task(self.housekeeping())
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self._housekeeper is not None:
-                    self._housekeeper.cancel()
-                self.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
     def _start_auth(self) -> None:
         settings = self.settings
         if settings.audit_log:
@@ -392,7 +338,7 @@ class App:
         if generated is not None:
             print(
                 "opendynamo generated the root credentials of account "
-                f"{auth.DEFAULT_ACCOUNT} (shown once):\n"
+                f"{DEFAULT_ACCOUNT} (shown once):\n"
                 f"  aws_access_key_id = {generated[0]}\n"
                 f"  aws_secret_access_key = {generated[1]}",
                 file=sys.stderr,
@@ -439,7 +385,7 @@ class Request:
         self.resources: list[str] = []
         self.error: str | None = None
 
-    def saw(self, accesses: list[authz.Access]) -> None:
+    def saw(self, accesses: list[Access]) -> None:
         """Note the resources the request touches (authorization tells), for the audit."""
         self.resources = list(dict.fromkeys(access.resource for access in accesses))
 
@@ -450,7 +396,7 @@ class Request:
         return b""
 
 
-def _unrecorded(accesses: list[authz.Access]) -> None:
+def _unrecorded(accesses: list[Access]) -> None:
     """No audit trail: nothing to note."""
 
 
@@ -458,70 +404,6 @@ def _scope_service(request: Request) -> str:
     """The service a Query-protocol request is signed for (iam or sts): its credential scope."""
     credential = sigv4.scope_of(request.headers)
     return credential.service if credential.service in ("iam", "sts") else "iam"
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole request body, or (b"", True) once it passes the 16 MB limit."""
-    chunks: list[bytes] = []
-    size = 0
-    too_large = False
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_REQUEST_BYTES:
-            too_large = True
-            chunks.clear()
-        elif not too_large:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), too_large
-
-
-def _decoded(body: bytes, encoding: bytes, request_id: str) -> bytes:
-    """The body its Content-Encoding names decoded: gzip (any number of members) or deflate
-    (zlib's format), never more than the size limit. DynamoDB answers a body it cannot decode
-    (garbage, or an encoding it does not know) with InternalServerError, and so does this."""
-    names = [name.strip().lower() for name in encoding.split(b",") if name.strip()]
-    for name in reversed(names):  # the last one applied is undone first
-        if name == b"identity":
-            continue
-        if name not in (b"gzip", b"x-gzip", b"deflate"):
-            raise errors.internal_server_error(request_id)
-        try:
-            body = _inflate(body, 31 if name != b"deflate" else 15)
-        except zlib.error:
-            raise errors.internal_server_error(request_id) from None
-    return body
-
-
-def _inflate(data: bytes, wbits: int) -> bytes:
-    """`data` decompressed, member after member (a gzip body may hold several), bounded:
-    RequestEntityTooLarge past the limit, however small the compressed body."""
-    out: list[bytes] = []
-    size = 0
-    while True:
-        decompressor = zlib.decompressobj(wbits=wbits)
-        chunk = decompressor.decompress(data, MAX_REQUEST_BYTES + 1 - size)
-        size += len(chunk)
-        out.append(chunk)
-        if size > MAX_REQUEST_BYTES or decompressor.unconsumed_tail:
-            raise errors.request_too_large()
-        if not decompressor.eof:
-            raise zlib.error("truncated")
-        data = decompressor.unused_data
-        if not data:
-            return b"".join(out)
-
-
-def _parse_json(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise errors.serialization() from None
 
 
 CONFLICT_ATTEMPTS = 8
@@ -549,7 +431,7 @@ def _run(handler: Callable[[Context, Any], Any], ctx: Context, data: Any, operat
             # DynamoDB answers a write to an item that a transaction holds.
             if operation in TRANSACTIONS:
                 raise _conflict_cancelled(data) from None
-            raise errors.DynamoError("TransactionConflictException", CONFLICT_MESSAGE) from None
+            raise errors.transaction_conflict() from None
     raise AssertionError("unreachable")
 
 
@@ -557,25 +439,3 @@ def _conflict_cancelled(data: Any) -> errors.DynamoError:
     items = data.get("TransactItems") or data.get("TransactStatements") or ()
     reason = {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
     return transact.cancelled([reason] * len(items))
-
-
-def _render_error(exc: errors.DynamoError) -> tuple[int, bytes]:
-    """The error's status and JSON body. Total: a message holding what JSON cannot carry (a
-    header's undecodable bytes, kept as lone surrogates) is rendered with those replaced."""
-    body = exc.body()
-    try:
-        return exc.status, orjson.dumps(body)
-    except (orjson.JSONEncodeError, TypeError):
-        return exc.status, orjson.dumps(_renderable(body))
-
-
-def _renderable(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_renderable(key): _renderable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_renderable(item) for item in value]
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return str(value)

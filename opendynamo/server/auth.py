@@ -22,14 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opendynamo import errors
+from opendynamo.authz.policy.identity import Identity, Principals, expired, root_arn
 from opendynamo.engine import directory
+from opendynamo.engine.directory import DEFAULT_ACCOUNT
 from opendynamo.engine.secrets import Sealer, token_digest
-from opendynamo.iam.identity import Identity, Principals, expired, root_arn
 from opendynamo.server import sigv4
 from opendynamo.storage.base import Store, WriteTxn
-
-MODES = ("off", "sigv4", "iam")
-DEFAULT_ACCOUNT = "000000000000"
 
 
 class Authority:
@@ -83,7 +81,8 @@ class Authority:
 
 
 def _check_session(identity: Identity, token: str | None) -> None:
-    """Session credentials need their own token (auth.md A.4 rows 12 and 12b)."""
+    """Session credentials need their own token (a temporary key without its X-Amz-Security-Token is
+    refused as DynamoDB refuses it; docs/compatibility.md)."""
     if identity.token_digest is None:
         if token is not None:
             raise errors.unrecognized_client(

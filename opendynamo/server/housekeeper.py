@@ -18,24 +18,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from opendynamo.engine import backups, directory, jobs, streams, tokens, ttl
+from opendynamo.engine import backups, directory, jobs, streams, tokens, ttl, tuning
 from opendynamo.engine.buckets import Buckets
+from opendynamo.engine.tuning import Tuning
 from opendynamo.storage.base import Store
 
-# Seconds between looks for work; when set in the environment, also the pause between steps
-# of work (a test hook that slows a backfill down enough to watch or interrupt it).
-_SETTING = os.environ.get("OPENDYNAMO_HOUSEKEEPER_INTERVAL")
-INTERVAL = float(_SETTING) if _SETTING else 0.2
-STEP_PAUSE = float(_SETTING) if _SETTING else 0.0
+# Seconds between looks for work, unless the tuning's `housekeeper_interval` says otherwise
+# (then it is also the pause between steps of work: a test hook that slows a backfill down
+# enough to watch or interrupt it).
+INTERVAL = 0.2
 # Expired session credentials are answered ExpiredTokenException for a day, then forgotten.
 SESSION_GRACE = 86400.0
 PURGE_EVERY = 60.0
-# How often the change log's holds are looked after: point-in-time recovery's snapshots
-# (engine/backups) and the streams' 24 hours (engine/streams).
-RECOVERY_EVERY = float(os.environ.get("OPENDYNAMO_PITR_MAINTAIN_EVERY", 60))
-# While requests come: items per step, and seconds of rest per second of work.
-THREAD_BATCH = int(os.environ.get("OPENDYNAMO_HOUSEKEEPER_BATCH", "100"))
-REST = float(os.environ.get("OPENDYNAMO_HOUSEKEEPER_REST", "4"))
 log = logging.getLogger("opendynamo.housekeeper")
 
 
@@ -47,14 +41,18 @@ class Duties:
         store: Store,
         buckets: Buckets | None,
         ttl_interval: float,
-        interval: float,
-        batch: int = jobs.BACKFILL_BATCH,
+        tuned: Tuning,
+        batch: int | None = None,
     ) -> None:
         self.store = store
         self.buckets = buckets
         self.ttl_interval = ttl_interval
-        self.interval = interval
-        self.batch = batch
+        self.interval = tuned.housekeeper_interval or INTERVAL
+        self.step_pause = tuned.housekeeper_interval
+        # How often the change log's holds are looked after: point-in-time recovery's
+        # snapshots (engine/backups) and the streams' 24 hours (engine/streams).
+        self.maintain_every = tuned.pitr_maintain_every
+        self.batch = batch or tuned.backfill_batch
         # The lease names its holder: process id, then random bytes (a pid alone may repeat
         # across the machines of a fleet).
         self.owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
@@ -67,12 +65,12 @@ class Duties:
         if not jobs.acquire_lease(store, self.owner):
             return self.interval
         if jobs.step(store, self.batch, buckets=self.buckets):
-            return STEP_PAUSE
+            return self.step_pause
         now = time.time()
         if now - self.swept >= self.ttl_interval:
             self.swept = now
             ttl.sweep(store, store.now())
-        if now - self.maintained > RECOVERY_EVERY:
+        if now - self.maintained > self.maintain_every:
             self.maintained = now
             backups.maintain(store, store.now())
             streams.maintain(store, backups.clock_us(store))
@@ -98,8 +96,9 @@ class Thread(threading.Thread):
 
     Requests share the process's one interpreter lock (and, on a small machine, the cores)
     with this thread, so while the server is `busy` answering requests it works in short
-    steps (THREAD_BATCH items) and rests REST times as long as each step took; when requests
-    are quiet it works without rest. Measured by bench/backfill.py."""
+    steps (the tuning's `housekeeper_batch` items) and rests `housekeeper_rest` times as long
+    as each step took; when requests are quiet it works without rest. Measured by
+    bench/backfill.py."""
 
     def __init__(
         self,
@@ -107,29 +106,30 @@ class Thread(threading.Thread):
         buckets: Buckets | None,
         ttl_interval: float,
         open_store: Callable[[], Store] | None = None,
-        interval: float = INTERVAL,
         busy: Callable[[], bool] = lambda: False,
+        tuned: Tuning | None = None,
     ) -> None:
         super().__init__(name="opendynamo-housekeeper", daemon=True)
         self._shared = store
         self._open_store = open_store
         self._buckets = buckets
         self._ttl_interval = ttl_interval
-        self._interval = interval
+        self._tuned = tuned or tuning.current
         self._busy = busy
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        _lower_priority()
+        tuned = self._tuned
+        _lower_priority(tuned.housekeeper_nice)
         store = self._shared if self._open_store is None else self._open_store()
-        batch = min(jobs.BACKFILL_BATCH, THREAD_BATCH)
-        duties = Duties(store, self._buckets, self._ttl_interval, self._interval, batch)
+        batch = min(tuned.backfill_batch, tuned.housekeeper_batch)
+        duties = Duties(store, self._buckets, self._ttl_interval, tuned, batch)
         try:
             while not self._stopping.is_set():
                 started = time.perf_counter()
                 pause = duties.safe_tick()
                 if self._busy():
-                    pause = max(pause, (time.perf_counter() - started) * REST)
+                    pause = max(pause, (time.perf_counter() - started) * tuned.housekeeper_rest)
                 self._stopping.wait(pause)
         finally:
             if self._open_store is not None:
@@ -141,10 +141,10 @@ class Thread(threading.Thread):
         self.join(timeout)
 
 
-def _lower_priority() -> None:
+def _lower_priority(nice: int) -> None:
     """Let requests go first: on Linux a thread has a niceness of its own (it is a task of
-    its own), and the lowest makes the scheduler run the event loop whenever it is ready."""
-    nice = int(os.environ.get("OPENDYNAMO_HOUSEKEEPER_NICE", "19"))
+    its own), and the lowest (19) makes the scheduler run the event loop whenever it is
+    ready."""
     if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
@@ -154,14 +154,14 @@ def _lower_priority() -> None:
 
 async def run(
     store: Store,
-    interval: float = INTERVAL,
     executor: Executor | None = None,
     buckets: Buckets | None = None,
     ttl_interval: float = 60.0,
+    tuned: Tuning | None = None,
 ) -> None:
     """The housekeeper on the event loop, for a store with one connection (in memory): until
-    cancelled, a tick every `interval` (on an `executor` thread when one is given)."""
-    duties = Duties(store, buckets, ttl_interval, interval)
+    cancelled, a tick every interval (on an `executor` thread when one is given)."""
+    duties = Duties(store, buckets, ttl_interval, tuned or tuning.current)
     loop = asyncio.get_running_loop()
     while True:
         if executor is None:

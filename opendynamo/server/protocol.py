@@ -10,7 +10,7 @@ from opendynamo import errors
 DYNAMODB_PREFIX = "DynamoDB_20120810"
 STREAMS_PREFIX = "DynamoDBStreams_20120810"
 TARGET_PREFIXES = (DYNAMODB_PREFIX.encode() + b".", STREAMS_PREFIX.encode() + b".")
-DEFAULT_ACCOUNT = "000000000000"
+
 DEFAULT_REGION = "us-east-1"
 
 

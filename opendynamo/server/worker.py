@@ -21,7 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from opendynamo.config import Settings
+from opendynamo.config import Settings, tuning_from_env
+from opendynamo.engine import tuning
 from opendynamo.server import http
 
 BACKLOG = 2048
@@ -118,11 +119,12 @@ async def _serve(sock: socket.socket, options: Options, parent: int | None = Non
         with contextlib.suppress(NotImplementedError):  # Windows
             loop.add_signal_handler(signum, stop.set)
     settings = Settings.from_env()
+    tuning.configure(tuning_from_env())
     app = App(settings)
     app.startup()
     executor = None
     if app.store.concurrent:  # requests wait on the database: answer them on threads
-        executor = ThreadPoolExecutor(settings.pool_size, thread_name_prefix="opendynamo")
+        executor = ThreadPoolExecutor(settings.pg_pool_size, thread_name_prefix="opendynamo")
         server = http.Server(app.respond, executor=executor)
     else:
         server = http.Server(app.respond, group=app.store, failed=app.commit_failed)

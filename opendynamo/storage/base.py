@@ -1,6 +1,6 @@
 """The storage contract: an ordered, transactional key-value store of bytes.
 
-Every backend (SQLite now, PostgreSQL later) implements these few calls; everything above
+Every backend (`sqlite`, `postgres`) implements these few calls; everything above
 `storage/` — items, index entries, the catalog, counters — is expressed with them. Keys compare
 as unsigned bytes; the key layout lives in `model/layout.py`.
 """

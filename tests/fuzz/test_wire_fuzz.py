@@ -1,6 +1,6 @@
 """A fuzzer through the wire: every served DynamoDB and Streams operation, with requests made
-from the operation's input shape (`api/shapes.json`) and then mutated, sent as raw HTTP to a
-real server on SQLite and on PostgreSQL.
+from the operation's input shape (`api/request/shapes.json`) and then mutated, sent as raw
+HTTP to a real server on SQLite and on PostgreSQL.
 
 Mutations: a null, a value of the wrong JSON type, an empty or huge string or list, deep
 nesting, lone surrogates and NUL in strings, invalid UTF-8 bytes in the body, unknown members,
@@ -33,8 +33,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opendynamo.api import OPERATIONS, STREAMS_OPERATIONS
-from opendynamo.api.shapes import _DOC, SHAPES
+from opendynamo.api.dynamodb import OPERATIONS
+from opendynamo.api.request.shapes import DOC as _DOC
+from opendynamo.api.request.shapes import SHAPES
+from opendynamo.api.streams import OPERATIONS as STREAMS_OPERATIONS
 from tests.conftest import Backend, Server
 from tests.wire.http import AMZ_JSON, Reply, send
 

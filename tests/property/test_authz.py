@@ -30,17 +30,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opendynamo import errors
-from opendynamo.api import backups, items, resource_policies, tables
-from opendynamo.api.context import Context
-from opendynamo.api.services import IAM_OPERATIONS
-from opendynamo.authz import dynamodb_request, iam
+from opendynamo.api.dynamodb import backups, items, resource_policies, tables
+from opendynamo.api.iam import IAM_OPERATIONS
+from opendynamo.api.request.context import Context
+from opendynamo.authz import iam
 from opendynamo.authz.access import Access
+from opendynamo.authz.authorize import dynamodb_request
 from opendynamo.authz.decide import refused
 from opendynamo.authz.dynamodb import accesses
+from opendynamo.authz.policy.evaluate import EXPLICIT_IDENTITY_DENY
+from opendynamo.authz.policy.identity import Identity, root_arn
+from opendynamo.authz.policy.language import Request, parse_policy
 from opendynamo.engine.secrets import Sealer
-from opendynamo.iam.decide import EXPLICIT_IDENTITY_DENY
-from opendynamo.iam.identity import Identity, root_arn
-from opendynamo.iam.policy import Request, parse_policy
 from opendynamo.server.auth import request_context
 from opendynamo.storage.sqlite import open_store
 
@@ -587,7 +588,7 @@ def test_extra_naming_members_change_no_iam_entity_nor_decision(
 
 # --- 2. DynamoDB: accesses come from the members an operation reads ------------------------------
 
-# The members of `STRAY` each operation's resolver reads (authz/dynamodb.py, `_accesses`).
+# The members of `STRAY` each operation's resolver reads (`authz/dynamodb/resolve.py`, `_accesses`).
 READS: dict[str, frozenset[str]] = {
     **dict.fromkeys(["GetItem", "UpdateItem", "DeleteItem"], frozenset({"TableName", "Key"})),
     "PutItem": frozenset({"TableName", "Item"}),

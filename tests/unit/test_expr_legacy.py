@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opendynamo import errors
-from opendynamo.api.expressions import compile_request
+from opendynamo.api.request.expressions import compile_request
 from opendynamo.expr import compile_expressions, evaluate, legacy
 from opendynamo.expr.ast import Literal
 from opendynamo.expr.keycond import KeyCondition

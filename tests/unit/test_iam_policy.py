@@ -1,5 +1,6 @@
-"""opendynamo.iam.policy and opendynamo.iam.conditions: IAM's policy grammar, its
-MalformedPolicyDocument messages, and how statements match requests (auth.md Part B)."""
+"""opendynamo.authz.policy.language and .conditions: IAM's policy grammar, its
+MalformedPolicyDocument messages, and how statements match requests (IAM User Guide, "IAM
+JSON policy element reference")."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from opendynamo.iam.conditions import Context, condition_holds
-from opendynamo.iam.policy import (
+from opendynamo.authz.policy.conditions import Context, condition_holds
+from opendynamo.authz.policy.language import (
     KNOWN_OPERATORS,
     Kind,
     PolicyError,

@@ -26,7 +26,8 @@ def message_of(text: str) -> str | None:
     return caught.value.message
 
 
-# dynalite's "should put really long numbers", run against DynamoDB (semantics.md §4).
+# dynalite's "should put really long numbers", run against DynamoDB (developer guide, the
+# "Number" data type).
 @pytest.mark.parametrize(
     ("wire", "canonical"),
     [

@@ -1,4 +1,4 @@
-"""Unit tests for `opendynamo.api.shapes`: DynamoDB's SerializationException and aggregated
+"""Unit tests for `opendynamo.api.request.shapes`: DynamoDB's SerializationException and aggregated
 ValidationException messages, word for word.
 
 Expected texts come from dynalite's tests (architect/dynalite `test/*.js`, recorded against live
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from opendynamo import errors
-from opendynamo.api import shapes
-from opendynamo.api.shapes import validate_input
+from opendynamo.api.request import shapes
+from opendynamo.api.request.shapes import validate_input
 
 ROOT = Path(__file__).resolve().parents[2]
 CAST = shapes.CAST_MESSAGE
@@ -822,7 +822,7 @@ def test_shapes_json_is_generated_from_the_installed_botocore() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    committed = json.loads((ROOT / "opendynamo" / "api" / "shapes.json").read_text())
+    committed = json.loads((ROOT / "opendynamo" / "api" / "request" / "shapes.json").read_text())
     assert committed == module.build(), "run: python tools/gen_shapes.py"
 
 

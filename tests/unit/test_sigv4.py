@@ -1,10 +1,10 @@
-"""opendynamo.server.sigv4: SigV4 verification as DynamoDB performs it (reference/auth.md Part A).
+"""opendynamo.server.sigv4: SigV4 verification as DynamoDB performs it (AWS Signature Version 4).
 
 Three sources of truth: the official SigV4 test suite (awslabs/aws-c-auth
 `tests/aws-signing-test-suite/v4/<case>/header-signed-request.txt` and `query-signed-request.txt`,
 credentials AKIDEXAMPLE, region us-east-1, service `service`, time 20150830T123600Z); botocore's
 own SigV4Auth / SigV4QueryAuth signing DynamoDB-shaped requests; and DynamoDB's error messages
-and check order as recorded by dynalite against live DynamoDB (auth.md A.3, A.4).
+and check order as recorded by dynalite against live DynamoDB (dynalite's test suite).
 """
 
 from __future__ import annotations
@@ -377,7 +377,7 @@ def test_suite_unsigned_payload() -> None:
 
 def test_suite_canonical_requests() -> None:
     # header-canonical-request.txt of post-x-www-form-urlencoded (its older revision, which did
-    # not sign x-amz-content-sha256) and the worked post-vanilla hash from auth.md A.2.
+    # not sign x-amz-content-sha256) and the worked post-vanilla hash from the SigV4 test suite.
     _, _, _, headers, body = parse_request(HEADER_VECTORS["post-x-www-form-urlencoded"])
     canonical = sigv4.canonical_request(
         "POST",

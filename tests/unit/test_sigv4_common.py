@@ -16,6 +16,7 @@ from botocore.credentials import Credentials
 
 from opendynamo import errors
 from opendynamo.server import sigv4
+from opendynamo.server.sigv4 import checks, verification
 
 KEY, SECRET = "AKIDCOMMON", "common-secret"
 Headers = list[tuple[bytes, bytes]]
@@ -48,9 +49,9 @@ def secret_for(key: str) -> str | None:
 
 def outcome(fast: bool, headers: Headers, body: bytes, now: datetime) -> object:
     if fast:
-        return sigv4._verify_common("POST", headers, body, secret_for, now, "dynamodb")
+        return verification._verify_common("POST", headers, body, secret_for, now, "dynamodb")
     try:
-        return sigv4._verify_general(
+        return verification._verify_general(
             "POST", "/", "", headers, body, secret_for, now, "dynamodb", False
         )
     except errors.DynamoError as exc:
@@ -122,7 +123,7 @@ def test_variations_never_widen_what_is_accepted() -> None:
 def scope_general(headers: Headers) -> object:
     try:
         auth = sigv4.parse_auth([], headers)
-        key, date, region, service, _ = sigv4._scope_parts(auth)
+        key, date, region, service, _ = checks.scope_parts(auth)
     except errors.DynamoError as exc:
         return type(exc)
     return sigv4.Credential(key, date, region, service, auth.session_token)

@@ -1,4 +1,4 @@
-"""opendynamo.model.sizes: DynamoDB's item size rules (semantics.md §6)."""
+"""opendynamo.model.sizes: DynamoDB's item size rules (developer guide, "Item sizes and formats")."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from opendynamo.api import tables, transact
-from opendynamo.api.context import Context
+from opendynamo.api.dynamodb import tables, transact
+from opendynamo.api.request.context import Context
 from opendynamo.engine import tokens
 from opendynamo.engine.secrets import Sealer
 from opendynamo.model import layout

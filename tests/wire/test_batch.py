@@ -1,7 +1,7 @@
 """BatchGetItem and BatchWriteItem over the wire, as DynamoDB behaves.
 
 Pinned behaviour (AWS API reference for both operations; messages as recorded against live
-DynamoDB by dynalite's test suite, semantics.md §11):
+DynamoDB by dynalite's test suite):
 
 BatchGetItem
 - `Responses` has one list per requested table (``[]`` when none of its keys exist); missing
@@ -570,7 +570,7 @@ def test_batch_write_hash_key_too_long_refused(ddb: Any, table: str) -> None:
 
 
 def sized(key: str, total: int) -> dict[str, Any]:
-    """An item of exactly `total` bytes (semantics.md §6): "pk" + key + "b" + filler."""
+    """An item of exactly `total` bytes (developer guide, "Item sizes and formats"): "pk" + key + "b" + filler."""
     return {"pk": s(key), "b": s("x" * (total - len("pk") - len(key) - len("b")))}
 
 

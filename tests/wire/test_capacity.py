@@ -1,4 +1,4 @@
-"""ConsumedCapacity as DynamoDB reports it (semantics.md §6 for item sizes, §7 for units).
+"""ConsumedCapacity as DynamoDB reports it (developer guide: "Item sizes and formats", capacity units).
 
 Pinned behaviour (AWS "Read/write capacity mode" and "Capacity unit consumption" pages, API
 reference examples, dynalite's capacity tests recorded against live DynamoDB):

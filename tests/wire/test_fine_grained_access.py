@@ -6,7 +6,7 @@ and PartiQL actions on the table only on items whose partition key is their user
 (dynamodb:LeadingKeys), naming only UserId, GameTitle, TopScore and Wins (dynamodb:Attributes),
 with specific attributes only (dynamodb:Select) and without full item images (ReturnValues).
 
-Pinned behaviour (auth.md Part B; developer guide "specifying-conditions", "ql-iam",
+Pinned behaviour (IAM User Guide, policy evaluation; developer guide "specifying-conditions", "ql-iam",
 "transaction-apis-iam", resource-based policies; API reference of PutResourcePolicy):
 - A refusal is AccessDeniedException "User: <arn> is not authorized to perform: <action> on
   resource: <arn> <reason>", decided before anything runs: a refused write, batch or

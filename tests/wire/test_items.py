@@ -3,14 +3,14 @@
 Pinned behaviour:
 - All ten attribute types (S, N, B, BOOL, NULL, M, L, SS, NS, BS) round-trip unchanged; numbers
   come back normalised (no exponent, no leading zeros, no trailing fractional zeros), e.g.
-  ``0001.500`` → ``1.5`` and the 38-digit / 1E±125 examples of semantics.md §4.
+  ``0001.500`` → ``1.5`` and the 38-digit / 1E±125 examples of the developer guide's "Number" type.
 - Empty strings and binaries are allowed in non-key attributes (also nested).
 - Sets must be non-empty and without duplicates (NS duplicates compared numerically); numbers
   must parse and fit 38 digits and the 1E-130 … 9.99E+125 range. Exact DynamoDB messages.
 - Key rules: the Item must hold every key attribute with its declared type; a Key parameter
   must name exactly the key attributes ("The provided key element does not match the schema");
   key values may not be empty; hash keys ≤ 2048 bytes, range keys ≤ 1024 bytes.
-- Item size ≤ 400 KB = 409,600 bytes inclusive (size rules of semantics.md §6).
+- Item size ≤ 400 KB = 409,600 bytes inclusive (the developer guide's size rules).
 - A missing table is ResourceNotFoundException "Requested resource not found".
 - ReturnValues: PutItem/DeleteItem allow only NONE and ALL_OLD; Attributes is omitted when
   there is nothing to return.
@@ -537,7 +537,7 @@ def test_item_size_counts_attribute_names_numbers_and_nesting(ddb: Any, table: s
     ],
 )
 def test_number_size_at_the_400_kb_boundary(ddb: Any, table: str, number: str, size: int) -> None:
-    # Bytes of a number (semantics.md §6): 1 + ⌈digits/2⌉, +1 when the digit count and the
+    # Bytes of a number (developer guide, "Item sizes and formats"): 1 + ⌈digits/2⌉, +1 when the digit count and the
     # leading digit's decimal exponent are both even, +1 when negative.
     fixed = len("pk") + len("num") + len("c") + size + len("b")
     item = {"pk": {"S": "num"}, "c": {"N": number}}

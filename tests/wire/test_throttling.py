@@ -1,7 +1,7 @@
 """Provisioned throughput enforcement (`opendynamo serve --enforce-capacity`), as DynamoDB throttles.
 
 Pinned behaviour (AWS "Provisioned capacity mode", "Burst capacity", "Troubleshooting
-throttling" pages; BatchWriteItem / BatchGetItem API references; semantics.md §2, §11):
+throttling" pages; BatchWriteItem / BatchGetItem API references):
 - A PROVISIONED table with 1 RCU / 1 WCU serves about one strongly consistent 1-unit read and
   one 1 KB write per second. A burst well above that is refused with
   ProvisionedThroughputExceededException (HTTP 400, retryable by the SDKs): "The level of

@@ -1,7 +1,7 @@
 """TransactWriteItems and TransactGetItems over the wire, as DynamoDB behaves.
 
 Pinned behaviour (AWS API reference for both operations and "Amazon DynamoDB Transactions: How
-it works"; semantics.md §7 and §11; messages as captured against live DynamoDB by moto's
+it works"; the API references' limits; messages as captured against live DynamoDB by moto's
 aws-verified tests and the paritysuite conformance suite):
 
 TransactWriteItems

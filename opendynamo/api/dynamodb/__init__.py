@@ -1,0 +1,76 @@
+"""DynamoDB's operations (target prefix DynamoDB_20120810), one module per family, and the
+operation table that routes a target to its handler.
+
+The README's list of supported operations is checked against this table by a test.
+"""
+
+from __future__ import annotations
+
+from opendynamo.api.dynamodb import (
+    backups,
+    batch,
+    exports,
+    imports,
+    items,
+    partiql,
+    query,
+    resource_policies,
+    tables,
+    tags,
+    transact,
+    ttl,
+)
+from opendynamo.api.request.context import Handler
+from opendynamo.api.request.shapes import KNOWN_OPERATIONS
+from opendynamo.api.streams import OPERATIONS as STREAMS_OPERATIONS
+
+OPERATIONS: dict[str, Handler] = {
+    "CreateTable": tables.create_table,
+    "DescribeTable": tables.describe_table,
+    "ListTables": tables.list_tables,
+    "UpdateTable": tables.update_table,
+    "DeleteTable": tables.delete_table,
+    "DescribeLimits": tables.describe_limits,
+    "DescribeEndpoints": tables.describe_endpoints,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsOfResource": tags.list_tags_of_resource,
+    "GetItem": items.get_item,
+    "PutItem": items.put_item,
+    "UpdateItem": items.update_item,
+    "DeleteItem": items.delete_item,
+    "Query": query.query,
+    "Scan": query.scan,
+    "BatchGetItem": batch.batch_get_item,
+    "BatchWriteItem": batch.batch_write_item,
+    "TransactWriteItems": transact.transact_write_items,
+    "TransactGetItems": transact.transact_get_items,
+    "ExecuteStatement": partiql.execute_statement,
+    "BatchExecuteStatement": partiql.batch_execute_statement,
+    "ExecuteTransaction": partiql.execute_transaction,
+    "CreateBackup": backups.create_backup,
+    "DescribeBackup": backups.describe_backup,
+    "ListBackups": backups.list_backups,
+    "DeleteBackup": backups.delete_backup,
+    "RestoreTableFromBackup": backups.restore_table_from_backup,
+    "UpdateContinuousBackups": backups.update_continuous_backups,
+    "DescribeContinuousBackups": backups.describe_continuous_backups,
+    "RestoreTableToPointInTime": backups.restore_table_to_point_in_time,
+    "ExportTableToPointInTime": exports.export_table_to_point_in_time,
+    "DescribeExport": exports.describe_export,
+    "ListExports": exports.list_exports,
+    "ImportTable": imports.import_table,
+    "DescribeImport": imports.describe_import,
+    "ListImports": imports.list_imports,
+    "UpdateTimeToLive": ttl.update_time_to_live,
+    "DescribeTimeToLive": ttl.describe_time_to_live,
+    "PutResourcePolicy": resource_policies.put_resource_policy,
+    "GetResourcePolicy": resource_policies.get_resource_policy,
+    "DeleteResourcePolicy": resource_policies.delete_resource_policy,
+}
+
+# DynamoDB operations that exist but are not served yet: answered with a clear
+# UnknownOperationException rather than as an unknown target.
+UNSUPPORTED: frozenset[str] = (
+    KNOWN_OPERATIONS - frozenset(STREAMS_OPERATIONS) - frozenset(OPERATIONS)
+)

@@ -1,0 +1,327 @@
+"""TransactWriteItems and TransactGetItems: all-or-nothing writes and snapshot reads of up to
+100 items over several tables.
+
+A write transaction is one storage transaction: every action's condition is checked against
+the items as they were, and only when all hold are the writes applied — serializable against
+every single-item write, which takes the same store lock. A failed condition cancels the whole
+transaction with TransactionCanceledException and one CancellationReason per action. A
+ClientRequestToken makes a retry within 10 minutes return the first result without applying
+anything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import orjson
+
+from opendynamo import errors, expr
+from opendynamo.api.dynamodb.batch import consumed_per_table as _consumed
+from opendynamo.api.dynamodb.items import (
+    check_index_keys_updated,
+    check_key_untouched,
+    collection_metrics,
+)
+from opendynamo.api.request import throughput
+from opendynamo.api.request.common import expression_values, refuse_legacy
+from opendynamo.api.request.context import Context
+from opendynamo.engine import capacity, catalog, indexes, items, stats, tokens
+from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.keys import key_from_item, key_from_param
+from opendynamo.model.sizes import item_size
+from opendynamo.model.values import Body, Item, normalize_item
+from opendynamo.storage.base import WriteTxn
+
+ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+ONE_ITEM = "Transaction request cannot include multiple operations on one item"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One validated action of a TransactWriteItems."""
+
+    kind: str
+    table: str
+    key: Item  # the key, or the whole item for Put
+    item: Item | None  # Put's item
+    compiled: expr.Compiled
+    on_failure: str | None
+
+
+@dataclass(slots=True)
+class Planned:
+    action: Action
+    meta: TableMeta
+    encoded: bytes
+    old: Item | None
+    new: Item | None
+    reason: Body
+
+
+def transact_write_items(ctx: Context, body: Body) -> Body:
+    actions = [_validate(entry) for entry in body["TransactItems"]]
+    token = body.get("ClientRequestToken")
+    fingerprint = _fingerprint(body)
+    mode = body.get("ReturnConsumedCapacity")
+    with ctx.store.write() as txn:
+        if token is not None:
+            replay = _replay(ctx, txn, token, fingerprint)
+            if replay is not None:
+                return _replayed(ctx, txn, actions, replay, mode)
+        planned = _plan(ctx, txn, actions)
+        if any(p.reason["Code"] != "None" for p in planned):
+            raise cancelled([p.reason for p in planned])
+        _check_aggregate(sum(item_size(p.new) for p in planned if p.new is not None))
+        result = _apply(ctx, txn, planned, mode, body.get("ReturnItemCollectionMetrics"))
+        if token is not None:
+            remembered = {"hash": fingerprint, "result": result}
+            tokens.remember(
+                txn, ctx.account, ctx.region, "transaction", token, remembered, time.time()
+            )
+    return result
+
+
+def transact_get_items(ctx: Context, body: Body) -> Body:
+    gets = []
+    seen: set[tuple[str, bytes]] = set()
+    for entry in body["TransactItems"]:
+        get = entry.get("Get")
+        if get is None:
+            raise errors.validation(
+                "The action or operation requested is invalid. Verify that the action is typed "
+                "correctly."
+            )
+        refuse_legacy(get, ("AttributesToGet",))
+        compiled = expr.compile_expressions(
+            projection=get.get("ProjectionExpression"),
+            names=get.get("ExpressionAttributeNames"),
+            values=None,
+            operation="GetItem",
+        )
+        gets.append((get["TableName"], normalize_item(get["Key"]), compiled))
+    responses: list[Body] = []
+    used: dict[str, float] = {}
+    total_bytes = 0
+    with ctx.store.read() as txn:  # one snapshot: every item as of the same moment
+        for table, key, compiled in gets:
+            meta = catalog.get_table(txn, ctx.table(table))
+            encoded = key_from_param(meta, key)
+            if (table, encoded) in seen:
+                raise errors.validation(ONE_ITEM)
+            seen.add((table, encoded))
+            throughput.admit(ctx, txn, meta, throughput.READ)
+            raw = items.get_raw(txn, meta, encoded)
+            size = 0 if raw is None else items.stored_size(raw)
+            used[table] = used.get(table, 0.0) + 2 * capacity.read_units(size, True)
+            if raw is None:
+                responses.append({})
+                continue
+            total_bytes += size
+            _check_aggregate(total_bytes)
+            item = items.decode_item(raw)
+            if compiled.projection is not None:
+                item = expr.project(item, compiled.projection)
+            responses.append({"Item": item})
+    result: Body = {"Responses": responses}
+    consumed = _consumed(used, body.get("ReturnConsumedCapacity"))
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    return result
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _validate(entry: Body) -> Action:
+    present = [kind for kind in ACTIONS if entry.get(kind) is not None]
+    if len(present) > 1:
+        raise errors.validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete"
+        )
+    if not present:
+        raise errors.validation(
+            "The action or operation requested is invalid. Verify that the action is typed "
+            "correctly."
+        )
+    kind = present[0]
+    request = entry[kind]
+    refuse_legacy(request, ("Expected", "ConditionalOperator", "AttributeUpdates"))
+    if kind == "Put":
+        item = normalize_item(request["Item"])
+        if item_size(item) > items.MAX_ITEM_BYTES:
+            raise errors.validation("Item size has exceeded the maximum allowed size")
+        key, put = item, item
+    else:
+        key, put = normalize_item(request["Key"]), None
+    compiled = expr.compile_expressions(
+        condition=request.get("ConditionExpression"),
+        update=request.get("UpdateExpression") if kind == "Update" else None,
+        names=request.get("ExpressionAttributeNames"),
+        values=expression_values(request),
+        operation="UpdateItem"
+        if kind == "Update"
+        else ("PutItem" if kind == "Put" else "DeleteItem"),
+    )
+    if kind == "ConditionCheck" and compiled.condition is None:
+        raise errors.validation(
+            "The ConditionExpression parameter is required but was not present in the request"
+        )
+    return Action(
+        kind,
+        request["TableName"],
+        key,
+        put,
+        compiled,
+        request.get("ReturnValuesOnConditionCheckFailure"),
+    )
+
+
+# --- execution --------------------------------------------------------------------------
+
+
+def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
+    """Look up every table and key, then judge every action against the items as they are;
+    nothing is written yet."""
+    located: list[tuple[Action, TableMeta, bytes]] = []
+    seen: set[tuple[str, bytes]] = set()
+    for action in actions:
+        meta = catalog.get_table(txn, ctx.table(action.table))
+        if action.kind == "Put":
+            encoded = key_from_item(meta, action.key)
+        else:
+            encoded = key_from_param(meta, action.key)
+        if (action.table, encoded) in seen:
+            raise errors.validation(ONE_ITEM)
+        seen.add((action.table, encoded))
+        update = action.compiled.update
+        if update is not None:
+            check_key_untouched(meta, update)
+            check_index_keys_updated(meta, update)
+        throughput.admit(ctx, txn, meta, throughput.WRITE)
+        located.append((action, meta, encoded))
+    # Claim every item first, in one global order, so that transactions over the same items
+    # take turns instead of deadlocking (a store with one writer at a time ignores this).
+    items.lock(txn, [(meta, encoded) for _, meta, encoded in located])
+    return [_judge(txn, action, meta, encoded) for action, meta, encoded in located]
+
+
+def _judge(txn: WriteTxn, action: Action, meta: TableMeta, encoded: bytes) -> Planned:
+    old = items.get(txn, meta, encoded)
+    condition = action.compiled.condition
+    if condition is not None and not expr.evaluate(condition, old):
+        reason: Body = {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed",
+        }
+        if action.on_failure == "ALL_OLD" and old is not None:
+            reason["Item"] = old
+        return Planned(action, meta, encoded, old, old, reason)
+    try:
+        new = _produce(action, old)
+        if new is not None:
+            if item_size(new) > items.MAX_ITEM_BYTES:
+                size_error = "Item size to update has exceeded the maximum allowed size"
+                raise errors.validation(size_error)
+            indexes.check_item(meta, new)
+    except errors.DynamoError as exc:
+        return Planned(
+            action, meta, encoded, old, None, {"Code": "ValidationError", "Message": exc.message}
+        )
+    return Planned(action, meta, encoded, old, new, {"Code": "None"})
+
+
+def _produce(action: Action, old: Item | None) -> Item | None:
+    if action.kind == "Put":
+        return action.item
+    if action.kind == "Delete":
+        return None
+    if action.kind == "ConditionCheck":
+        return old
+    update = action.compiled.update
+    base = old if old is not None else dict(action.key)
+    return base if update is None else expr.apply_update(update, base)
+
+
+def _apply(
+    ctx: Context, txn: WriteTxn, planned: list[Planned], mode: str | None, metrics_mode: str | None
+) -> Body:
+    used: dict[str, float] = {}
+    collections: dict[str, list[Body]] = {}
+    tally = stats.Tally()  # counters: each written once, after every item
+    for plan in planned:
+        meta = plan.meta
+        if plan.action.kind == "ConditionCheck":
+            size = item_size(plan.old) if plan.old is not None else 0
+            used[meta.name] = used.get(meta.name, 0.0) + 2 * capacity.write_units(size)
+            continue
+        new = plan.new
+        outcome = items.write(txn, meta, plan.encoded, lambda old, new=new: new, tally=tally)  # type: ignore[misc]
+        units = 2 * capacity.write_units(max(outcome.old_size, outcome.new_size))
+        throughput.charge(ctx, txn, meta, throughput.WRITE, units)
+        used[meta.name] = used.get(meta.name, 0.0) + units
+        metrics = collection_metrics(meta, outcome, metrics_mode)
+        if metrics is not None:
+            collections.setdefault(meta.name, []).append(metrics)
+    tally.apply(txn)
+    result: Body = {}
+    consumed = _consumed(used, mode)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    if metrics_mode == "SIZE" and collections:
+        result["ItemCollectionMetrics"] = collections
+    return result
+
+
+def _check_aggregate(size: float) -> None:
+    """The items of one transaction may total at most 4 MB (DynamoDB's wording of this error
+    is not documented)."""
+    if size > MAX_REQUEST_BYTES:
+        raise errors.validation("Transaction request size exceeds the maximum allowed size of 4 MB")
+
+
+def cancelled(reasons: list[Body]) -> errors.DynamoError:
+    """TransactionCanceledException with one reason per action, in request order."""
+    return errors.transaction_canceled(reasons)
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+def _fingerprint(body: Body) -> str:
+    """A digest of everything in the request but its token."""
+    rest = {k: v for k, v in body.items() if k != "ClientRequestToken"}
+    return hashlib.sha256(orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _replay(ctx: Context, txn: WriteTxn, token: str, fingerprint: str) -> Body | None:
+    """The first result of a request with this token, if it completed in the last 10 minutes;
+    IdempotentParameterMismatchException when the token came with another request."""
+    stored = tokens.recall(txn, ctx.account, ctx.region, "transaction", token, time.time())
+    if stored is None:
+        return None
+    if stored["hash"] != fingerprint:
+        raise errors.idempotent_parameter_mismatch()
+    result: Body = stored["result"]
+    return result
+
+
+def _replayed(
+    ctx: Context, txn: WriteTxn, actions: list[Action], first: Body, mode: str | None
+) -> Body:
+    """A repeated request answers as the first did, but reports the read units spent reading
+    its items (the ClientRequestToken API reference)."""
+    result = {k: v for k, v in first.items() if k != "ConsumedCapacity"}
+    used: dict[str, float] = {}
+    for action in actions:
+        meta = catalog.get_table(txn, ctx.table(action.table))
+        locate = key_from_item if action.kind == "Put" else key_from_param
+        raw = items.get_raw(txn, meta, locate(meta, action.key))
+        size = 0 if raw is None else items.stored_size(raw)
+        used[meta.name] = used.get(meta.name, 0.0) + capacity.read_units(size, True)
+    consumed = _consumed(used, mode)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    return result

@@ -1,0 +1,92 @@
+"""The accesses of the control plane, each on its resource's ref: a table, the table a
+tagging or resource-policy ARN names, a stream, backup, export or import in the account of
+its table, a restore's source and new table, and an export's or import's bucket (with the
+bucket's policy). Their condition keys are only the request's tags and an import's s3:prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from opendynamo.api.request.context import Context
+from opendynamo.authz.access import Access, tag_keys
+from opendynamo.authz.dynamodb.reader import Reader, ref
+from opendynamo.authz.dynamodb.specs import RESTORED_TABLE_ACTIONS
+from opendynamo.engine import arns, exports
+from opendynamo.engine.arns import Kind
+from opendynamo.model.values import Body
+
+
+def table(ctx: Context, reader: Reader, operation: str, body: Body) -> Access:
+    table = ref(ctx, body["TableName"])
+    context: dict[str, Any] = {}
+    if operation == "CreateTable" and reader.full:
+        context = _request_tags(body.get("Tags") or [])
+    return Access(f"dynamodb:{operation}", table.arn, table, context)
+
+
+def tagged_resource(ctx: Context, reader: Reader, operation: str, body: Body) -> Access:
+    """Tags and resource policies: on the table the ARN names, as its standard ARN (a
+    malformed ARN is refused by the operation, after authorization decided on it as
+    written)."""
+    arn = str(body.get("ResourceArn", ""))
+    table = ref(ctx, arn) if arns.split_table_arn(arn)[2] else None
+    if table is not None:
+        arn = table.arn  # decided in its standard form, whatever partition was written
+    context: dict[str, Any] = {}
+    if reader.full and operation == "TagResource":
+        context = _request_tags(body.get("Tags") or [])
+    elif reader.full and operation == "UntagResource":
+        context = {"aws:TagKeys": list(body.get("TagKeys") or [])}
+    return Access(f"dynamodb:{operation}", arn, table, context)
+
+
+def _request_tags(tags: Iterable[Body]) -> dict[str, Any]:
+    given = {str(tag["Key"]): str(tag["Value"]) for tag in tags}
+    return {**tag_keys("aws:RequestTag", given), "aws:TagKeys": sorted(given)}
+
+
+def owned(operation: str, arn: str, kind: Kind) -> Access:
+    """A stream, backup, export or import, in the account of the table its ARN names; an ARN
+    that is none is asked for as written (the operation refuses it afterwards)."""
+    ref = arns.owned_ref(arn, kind)
+    if ref is None:
+        return Access(f"dynamodb:{operation}", arn)
+    return Access(f"dynamodb:{operation}", ref.arn, ref)
+
+
+def restore(ctx: Context, operation: str, body: Body) -> Iterator[Access]:
+    """The backup (or the source table), then the new table, which the restore fills as
+    writes would: DynamoDB asks for the data-plane actions on it too."""
+    action = f"dynamodb:{operation}"
+    if operation == "RestoreTableFromBackup":
+        yield owned(operation, body["BackupArn"], "backup")
+    else:
+        source = ref(ctx, body.get("SourceTableArn") or body.get("SourceTableName") or "")
+        yield Access(action, source.arn, source)
+    target = ref(ctx, body["TargetTableName"])
+    for needed in (action, *RESTORED_TABLE_ACTIONS):
+        yield Access(needed, target.arn, target)
+
+
+def export(ctx: Context, reader: Reader, body: Body) -> Iterator[Access]:
+    table = ref(ctx, body["TableArn"])
+    yield Access("dynamodb:ExportTableToPointInTime", table.arn, table)
+    bucket = reader.bucket(body["S3Bucket"])
+    objects = f"{bucket.arn}/{exports.object_prefix(body)}*"
+    yield Access("s3:PutObject", objects, bucket, resource_policy=bucket.policy)
+
+
+def import_(ctx: Context, reader: Reader, body: Body) -> Iterator[Access]:
+    table = ref(ctx, body["TableCreationParameters"]["TableName"])
+    context = (
+        _request_tags(body["TableCreationParameters"].get("Tags") or []) if reader.full else {}
+    )
+    yield Access("dynamodb:ImportTable", table.arn, table, context)
+    source = body["S3BucketSource"]
+    bucket = reader.bucket(source["S3Bucket"])
+    prefix = source.get("S3KeyPrefix") or ""
+    yield Access("s3:GetObject", f"{bucket.arn}/{prefix}*", bucket, resource_policy=bucket.policy)
+    listing = {"s3:prefix": prefix} if reader.full else {}
+    yield Access("s3:ListBucket", bucket.arn, bucket, listing, bucket.policy)

@@ -1,0 +1,58 @@
+"""Reading a request's body: its Content-Encoding undone (gzip, deflate), never past the
+16 MB limit however small the compressed body, then its JSON parsed, with DynamoDB's errors
+for what cannot be read."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+
+from opendynamo import errors
+from opendynamo.server.http import MAX_BODY_BYTES as MAX_REQUEST_BYTES
+
+
+def decoded(body: bytes, encoding: bytes, request_id: str) -> bytes:
+    """The body its Content-Encoding names decoded: gzip (any number of members) or deflate
+    (zlib's format), never more than the size limit. DynamoDB answers a body it cannot decode
+    (garbage, or an encoding it does not know) with InternalServerError, and so does this."""
+    names = [name.strip().lower() for name in encoding.split(b",") if name.strip()]
+    for name in reversed(names):  # the last one applied is undone first
+        if name == b"identity":
+            continue
+        if name not in (b"gzip", b"x-gzip", b"deflate"):
+            raise errors.internal_server_error(request_id)
+        try:
+            body = inflate(body, 31 if name != b"deflate" else 15)
+        except zlib.error:
+            raise errors.internal_server_error(request_id) from None
+    return body
+
+
+def inflate(data: bytes, wbits: int) -> bytes:
+    """`data` decompressed, member after member (a gzip body may hold several), bounded:
+    RequestEntityTooLarge past the limit, however small the compressed body."""
+    out: list[bytes] = []
+    size = 0
+    while True:
+        decompressor = zlib.decompressobj(wbits=wbits)
+        chunk = decompressor.decompress(data, MAX_REQUEST_BYTES + 1 - size)
+        size += len(chunk)
+        out.append(chunk)
+        if size > MAX_REQUEST_BYTES or decompressor.unconsumed_tail:
+            raise errors.request_too_large()
+        if not decompressor.eof:
+            raise zlib.error("truncated")
+        data = decompressor.unused_data
+        if not data:
+            return b"".join(out)
+
+
+def parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise errors.serialization() from None
