@@ -10,7 +10,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,8 @@ import pytest
 from botocore.config import Config
 
 from tests.postgres import Postgres
+from tests.wire.helpers import create_table
+from tests.wire.helpers import unique_name as unique_name  # re-exported: tests import it from here
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "secret"}
@@ -182,26 +183,16 @@ def ddb_resource(server: Server) -> Any:
     return server.resource()
 
 
-def unique_name(prefix: str = "t") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
 def create_hash_table(client: Any, prefix: str = "t") -> str:
     """A new on-demand table with a string hash key `pk`, created through `client`."""
-    name = unique_name(prefix)
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return create_table(client, prefix)
 
 
 @pytest.fixture
 def make_table(ddb: Any) -> Iterator[Callable[..., str]]:
     """Create tables for one test (deleted afterwards): make_table() gives a table with a
-    string hash key `pk`; make_table(range_key=("sk", "N")) adds a sort key."""
+    string hash key `pk`; make_table(range_key=("sk", "N")) adds a sort key; other keyword
+    arguments are CreateTable members (see tests/wire/helpers.table_params)."""
     created: list[str] = []
 
     def make(
@@ -209,20 +200,7 @@ def make_table(ddb: Any) -> Iterator[Callable[..., str]]:
         range_key: tuple[str, str] | None = None,
         **extra: Any,
     ) -> str:
-        name = unique_name()
-        schema = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
-        definitions = [{"AttributeName": hash_key[0], "AttributeType": hash_key[1]}]
-        if range_key is not None:
-            schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
-            definitions.append({"AttributeName": range_key[0], "AttributeType": range_key[1]})
-        params: dict[str, Any] = {
-            "TableName": name,
-            "KeySchema": schema,
-            "AttributeDefinitions": definitions,
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        params.update(extra)
-        ddb.create_table(**params)
+        name = create_table(ddb, hash_key=hash_key, range_key=range_key, **extra)
         created.append(name)
         return name
 

@@ -88,6 +88,7 @@ from tests.conftest import (
     error_of,
     unique_name,
 )
+from tests.wire.helpers import consistent_scan_by_pk, wait_created
 
 Item = dict[str, Any]
 VALIDATION = "ValidationException"
@@ -123,20 +124,6 @@ def put_all(client: Any, table: str, items: list[Item]) -> None:
         assert not reply.get("UnprocessedItems"), reply
 
 
-def scan_all(client: Any, table: str) -> dict[str, Item]:
-    """The table's items (strongly consistent Scan, every page), by their `pk`."""
-    found: dict[str, Item] = {}
-    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = client.scan(**params)
-        for item in page["Items"]:
-            assert item["pk"]["S"] not in found
-            found[item["pk"]["S"]] = item
-        if "LastEvaluatedKey" not in page:
-            return found
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def wait_backup(client: Any, arn: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """DescribeBackup's BackupDescription once the backup is AVAILABLE."""
     deadline = time.monotonic() + timeout
@@ -147,18 +134,6 @@ def wait_backup(client: Any, arn: str, timeout: float = TIMEOUT) -> dict[str, An
             return description
         assert status == "CREATING", description
         assert time.monotonic() < deadline, f"backup {arn} still {status}"
-        time.sleep(0.05)
-
-
-def wait_active(client: Any, table: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-    """DescribeTable's Table once it is ACTIVE."""
-    deadline = time.monotonic() + timeout
-    while True:
-        described: dict[str, Any] = client.describe_table(TableName=table)["Table"]
-        if described["TableStatus"] == "ACTIVE":
-            return described
-        assert described["TableStatus"] == "CREATING", described
-        assert time.monotonic() < deadline, f"table {table} still {described['TableStatus']}"
         time.sleep(0.05)
 
 
@@ -244,7 +219,7 @@ class Restores:
     def cleanup(self) -> None:
         for name in self.names:
             try:
-                wait_active(self.client, name)
+                wait_created(self.client, name)
                 self.client.delete_table(TableName=name)
             except self.client.exceptions.ClientError:
                 pass
@@ -476,7 +451,7 @@ def test_a_backup_is_the_table_at_its_request(
         ReturnValues="ALL_NEW",
     )["Attributes"]
     after["k06"] = updated
-    assert scan_all(ddb, table) == after  # the writes took effect on the table itself
+    assert consistent_scan_by_pk(ddb, table) == after  # the writes took effect on the table itself
 
     description = wait_backup(ddb, details["BackupArn"])
     assert description["SourceTableDetails"]["ItemCount"] == 20
@@ -494,9 +469,9 @@ def test_a_backup_is_the_table_at_its_request(
         "RestoreInProgress": True,
     }
 
-    restored = wait_active(ddb, target)
+    restored = wait_created(ddb, target)
     assert "RestoreSummary" not in restored
-    assert scan_all(ddb, target) == original
+    assert consistent_scan_by_pk(ddb, target) == original
     assert restored["ItemCount"] == 20
     assert restored["TableSizeBytes"] == source["TableSizeBytes"]
     assert index_names(restored, "GlobalSecondaryIndexes") == ["by_g"]
@@ -511,7 +486,7 @@ def test_a_backup_is_the_table_at_its_request(
         item for key, item in sorted(original.items()) if item["g"]["S"] == "even"
     ]
     # The source table is untouched by the restore.
-    assert scan_all(ddb, table) == after
+    assert consistent_scan_by_pk(ddb, table) == after
 
 
 def test_a_backup_outlives_its_table(ddb: Any, restores: Restores) -> None:
@@ -533,8 +508,8 @@ def test_a_backup_outlives_its_table(ddb: Any, restores: Restores) -> None:
 
     target, reply = restores.from_backup(arn)
     assert reply["RestoreSummary"]["SourceTableArn"] == source["TableArn"]
-    wait_active(ddb, target)
-    assert scan_all(ddb, target) == items
+    wait_created(ddb, target)
+    assert consistent_scan_by_pk(ddb, target) == items
 
 
 # --------------------------------------------------------------------------- ListBackups
@@ -670,7 +645,7 @@ def test_delete_backup(ddb: Any, make_table: Callable[..., str], restores: Resto
     arn = backup_of(ddb, table)["BackupDetails"]["BackupArn"]
     # A backup whose restore is done can be deleted.
     target, _ = restores.from_backup(arn)
-    wait_active(ddb, target)
+    wait_created(ddb, target)
 
     deleted = ddb.delete_backup(BackupArn=arn)["BackupDescription"]
     assert deleted["BackupDetails"]["BackupArn"] == arn
@@ -690,7 +665,7 @@ def test_delete_backup(ddb: Any, make_table: Callable[..., str], restores: Resto
     with pytest.raises(ddb.exceptions.BackupNotFoundException):
         ddb.restore_table_from_backup(BackupArn=arn, TargetTableName=restores.name())
     # The restored table does not depend on the backup.
-    assert scan_all(ddb, target) == {"a": {"pk": s("a")}}
+    assert consistent_scan_by_pk(ddb, target) == {"a": {"pk": s("a")}}
 
 
 def test_backup_arns_that_name_no_backup(ddb: Any, make_table: Callable[..., str]) -> None:
@@ -728,7 +703,7 @@ def test_restore_from_backup_target_and_backup_errors(
     assert_missing(ddb, fresh)
     # The refused requests left the backup usable.
     target, _ = restores.from_backup(arn)
-    assert wait_active(ddb, target)["TableName"] == target
+    assert wait_created(ddb, target)["TableName"] == target
 
 
 def test_restore_switches_provisioned_to_on_demand(
@@ -748,7 +723,7 @@ def test_restore_switches_provisioned_to_on_demand(
     arn = backup_of(ddb, table)["BackupDetails"]["BackupArn"]
 
     as_is, _ = restores.from_backup(arn)
-    kept = wait_active(ddb, as_is)
+    kept = wait_created(ddb, as_is)
     assert kept["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
     assert kept["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
     assert kept.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == "PROVISIONED"
@@ -756,19 +731,19 @@ def test_restore_switches_provisioned_to_on_demand(
     assert (kept_index["ReadCapacityUnits"], kept_index["WriteCapacityUnits"]) == (4, 5)
 
     on_demand, _ = restores.from_backup(arn, BillingModeOverride="PAY_PER_REQUEST")
-    switched = wait_active(ddb, on_demand)
+    switched = wait_created(ddb, on_demand)
     assert switched["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert switched["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
     assert switched["ProvisionedThroughput"]["WriteCapacityUnits"] == 0
     index = switched["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
     assert (index["ReadCapacityUnits"], index["WriteCapacityUnits"]) == (0, 0)
-    assert scan_all(ddb, on_demand) == {"a": {"pk": s("a"), "g": s("x")}}
+    assert consistent_scan_by_pk(ddb, on_demand) == {"a": {"pk": s("a"), "g": s("x")}}
 
     # A throughput override applies to the base table; the GSI keeps its recorded throughput.
     more, _ = restores.from_backup(
         arn, ProvisionedThroughputOverride={"ReadCapacityUnits": 7, "WriteCapacityUnits": 8}
     )
-    raised = wait_active(ddb, more)
+    raised = wait_created(ddb, more)
     assert raised["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
     assert raised["ProvisionedThroughput"]["WriteCapacityUnits"] == 8
     index = raised["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
@@ -808,7 +783,7 @@ def test_restore_switches_on_demand_to_provisioned(
         BillingModeOverride="PROVISIONED",
         ProvisionedThroughputOverride={"ReadCapacityUnits": 5, "WriteCapacityUnits": 4},
     )
-    restored = wait_active(ddb, target)
+    restored = wait_created(ddb, target)
     assert restored.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == (
         "PROVISIONED"
     )
@@ -859,7 +834,7 @@ def test_restore_index_overrides(
     assert_missing(ddb, refused)
 
     no_gsis, _ = restores.from_backup(arn, GlobalSecondaryIndexOverride=[])
-    restored = wait_active(ddb, no_gsis)
+    restored = wait_created(ddb, no_gsis)
     assert "GlobalSecondaryIndexes" not in restored
     assert index_names(restored, "LocalSecondaryIndexes") == ["by_c"]
     with pytest.raises(ddb.exceptions.ClientError) as excinfo:
@@ -870,12 +845,12 @@ def test_restore_index_overrides(
             ExpressionAttributeValues={":a": s("A")},
         )
     assert error_of(excinfo) == (VALIDATION, "The table does not have the specified index: by_a")
-    assert scan_all(ddb, no_gsis) == items
+    assert consistent_scan_by_pk(ddb, no_gsis) == items
 
     one_gsi, _ = restores.from_backup(
         arn, GlobalSecondaryIndexOverride=[gsi("by_b", "b", "KEYS_ONLY")]
     )
-    restored = wait_active(ddb, one_gsi)
+    restored = wait_created(ddb, one_gsi)
     assert index_names(restored, "GlobalSecondaryIndexes") == ["by_b"]
     assert index_names(restored, "LocalSecondaryIndexes") == ["by_c"]
     found = ddb.query(
@@ -887,7 +862,7 @@ def test_restore_index_overrides(
     assert sorted(item["pk"]["S"] for item in found) == ["k1", "k3"]
 
     no_lsis, _ = restores.from_backup(arn, LocalSecondaryIndexOverride=[])
-    restored = wait_active(ddb, no_lsis)
+    restored = wait_created(ddb, no_lsis)
     assert "LocalSecondaryIndexes" not in restored
     assert index_names(restored, "GlobalSecondaryIndexes") == ["by_a", "by_b"]
     assert ddb.query(
@@ -905,7 +880,7 @@ def test_restore_index_override_may_rename_an_index(
     target, _ = restores.from_backup(
         arn, GlobalSecondaryIndexOverride=[gsi("renamed_b", "b", "KEYS_ONLY")]
     )
-    assert index_names(wait_active(ddb, target), "GlobalSecondaryIndexes") == ["renamed_b"]
+    assert index_names(wait_created(ddb, target), "GlobalSecondaryIndexes") == ["renamed_b"]
 
 
 def test_restore_index_override_must_keep_the_projection(
@@ -985,7 +960,7 @@ def test_restore_sse_override(ddb: Any, make_table: Callable[..., str], restores
     target, _ = restores.from_backup(
         arn, SSESpecificationOverride={"Enabled": True, "SSEType": "KMS"}
     )
-    sse = wait_active(ddb, target)["SSEDescription"]
+    sse = wait_created(ddb, target)["SSEDescription"]
     assert sse["Status"] == "ENABLED"
     assert sse["SSEType"] == "KMS"
     assert sse["KMSMasterKeyArn"].startswith(f"arn:aws:kms:{REGION}:")
@@ -1015,7 +990,7 @@ def test_a_restore_keeps_encryption_and_billing_but_not_the_table_settings(
         arn = backup_of(ddb, table)["BackupDetails"]["BackupArn"]
 
         target, _ = restores.from_backup(arn)
-        restored = wait_active(ddb, target)
+        restored = wait_created(ddb, target)
         assert restored["SSEDescription"] == source["SSEDescription"]
         assert restored["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
         assert restored["OnDemandThroughput"] == {
@@ -1031,7 +1006,7 @@ def test_a_restore_keeps_encryption_and_billing_but_not_the_table_settings(
         assert recovery["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"] == {
             "PointInTimeRecoveryStatus": "DISABLED"
         }
-        assert scan_all(ddb, target) == {"a": {"pk": s("a"), "v": n(1)}}
+        assert consistent_scan_by_pk(ddb, target) == {"a": {"pk": s("a"), "v": n(1)}}
     finally:
         ddb.update_table(TableName=table, DeletionProtectionEnabled=False)
 
@@ -1115,7 +1090,7 @@ def test_a_table_being_restored_is_described_but_not_usable(
     assert error_of(excinfo) == not_found
     assert_still_restoring(slow, target)
 
-    restored = wait_active(slow, target)
+    restored = wait_created(slow, target)
     assert "RestoreSummary" not in restored
     assert restored["ItemCount"] == SLOW_ITEMS
     assert slow.get_item(TableName=target, Key={"pk": s("k07")})["Item"] == {
@@ -1159,7 +1134,7 @@ def test_a_restore_holds_its_target_name_and_its_backup(
     assert_still_restoring(slow, target)
     assert_missing(slow, second)
 
-    wait_active(slow, target)
+    wait_created(slow, target)
     with pytest.raises(slow.exceptions.TableAlreadyExistsException):
         slow.restore_table_from_backup(BackupArn=arn, TargetTableName=target)
     # The backup is free again once the restore is done.
@@ -1399,7 +1374,7 @@ def test_point_in_time_restore_to_the_latest_time_right_after_enabling(
     ddb.put_item(TableName=table, Item={"pk": s("k0"), "v": n(100)})
     ddb.delete_item(TableName=table, Key={"pk": s("k1")})
     put_all(ddb, table, [{"pk": s(f"new{i}")} for i in range(3)])
-    assert len(scan_all(ddb, table)) == 6
+    assert len(consistent_scan_by_pk(ddb, table)) == 6
 
     by_name = restores.name()
     reply = ddb.restore_table_to_point_in_time(
@@ -1422,8 +1397,8 @@ def test_point_in_time_restore_to_the_latest_time_right_after_enabling(
     assert reply["RestoreSummary"]["SourceTableArn"] == source["TableArn"]
 
     for target in (by_name, by_arn):
-        restored = wait_active(ddb, target)
+        restored = wait_created(ddb, target)
         assert "RestoreSummary" not in restored
-        assert scan_all(ddb, target) == before
+        assert consistent_scan_by_pk(ddb, target) == before
         assert restored["ItemCount"] == len(before)
         assert recovery_of(ddb, target) == {"PointInTimeRecoveryStatus": "DISABLED"}

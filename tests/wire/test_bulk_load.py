@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Backend, Server, unique_name
+from tests.conftest import Backend, Server
+from tests.wire.helpers import create_table
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,9 @@ def loaded_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) ->
     server = Server(tmp_path_factory.mktemp("load"), workers=2, extra_args=backend()).start()
     yield server
     server.stop()
+
+
+BY_TEAM = ("ByTeam", "team")  # the tables' GSI: hashed on team (S), ALL projected
 
 
 def load(server: Server, table: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
@@ -34,29 +38,8 @@ def load(server: Server, table: str, lines: list[str]) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
-def make_table(server: Server) -> str:
-    name = unique_name()
-    server.client().create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "team", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByTeam",
-                "KeySchema": [{"AttributeName": "team", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
-
-
 def test_items_land_with_their_index_entries_and_counts(loaded_server: Server) -> None:
-    table = make_table(loaded_server)
+    table = create_table(loaded_server.client(), gsi=BY_TEAM)
     lines = [
         json.dumps({"Item": {"pk": {"S": f"u{i}"}, "team": {"S": f"t{i % 3}"}, "n": {"N": str(i)}}})
         for i in range(300)
@@ -80,7 +63,7 @@ def test_items_land_with_their_index_entries_and_counts(loaded_server: Server) -
 
 
 def test_a_bad_line_is_named_and_later_lines_are_not_loaded(loaded_server: Server) -> None:
-    table = make_table(loaded_server)
+    table = create_table(loaded_server.client(), gsi=BY_TEAM)
     lines = [
         json.dumps({"Item": {"pk": {"S": "ok"}}}),
         json.dumps({"Item": {"pk": {"N": "1"}}}),
@@ -98,7 +81,7 @@ def test_a_bad_line_is_named_and_later_lines_are_not_loaded(loaded_server: Serve
 def test_unknown_table_and_malformed_json(loaded_server: Server, tmp_path: Path) -> None:
     done = load(loaded_server, "missing-table", [json.dumps({"Item": {"pk": {"S": "a"}}})])
     assert done.returncode == 1 and "table missing-table not found" in done.stderr
-    table = make_table(loaded_server)
+    table = create_table(loaded_server.client(), gsi=BY_TEAM)
     done = load(loaded_server, table, ["{not json"])
     assert done.returncode == 1 and "line 1: not a JSON object" in done.stderr
 
@@ -106,7 +89,7 @@ def test_unknown_table_and_malformed_json(loaded_server: Server, tmp_path: Path)
 def test_a_loaded_item_replaces_the_one_at_its_key(loaded_server: Server) -> None:
     """Keys already held (before the load, or earlier in it) are replaced, as PutItem does:
     one item per key in the counts, its old index entry gone."""
-    table = make_table(loaded_server)
+    table = create_table(loaded_server.client(), gsi=BY_TEAM)
     ddb = loaded_server.client()
     ddb.put_item(TableName=table, Item={"pk": {"S": "held"}, "team": {"S": "old"}})
     lines = [

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server, unique_name
+from tests.wire.helpers import create_table
 from tests.wire.http import signed_call
 
 
@@ -36,19 +37,7 @@ def start(servers: list[Server], data_dir: Path, workers: int = 1) -> Server:
     return srv
 
 
-def create_table(client: Any, name: str, **extra: Any) -> None:
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        **extra,
-    )
+SORT_KEY = ("sk", "N")  # the tables here: hash key pk (S), range key sk (N)
 
 
 def fresh_call(server: Server, operation: str, payload: dict[str, Any]) -> tuple[int, Any]:
@@ -65,7 +54,9 @@ def test_tables_and_items_survive_a_restart(tmp_path: Path, servers: list[Server
     name = unique_name()
     create_table(
         client,
-        name,
+        name=name,
+        range_key=SORT_KEY,
+        billing=None,
         ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
         Tags=[{"Key": "k", "Value": "v"}],
         DeletionProtectionEnabled=True,
@@ -121,7 +112,7 @@ def test_deleted_table_stays_deleted_after_restart(tmp_path: Path, servers: list
     client = first.client()
     kept, dropped = unique_name(), unique_name()
     for name in (kept, dropped):
-        create_table(client, name, BillingMode="PAY_PER_REQUEST")
+        create_table(client, name=name, range_key=SORT_KEY)
     client.put_item(TableName=dropped, Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
     client.delete_table(TableName=dropped)
     first.stop()
@@ -138,7 +129,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, servers: list[Serve
     first = start(servers, data_dir)
     client = first.client()
     name = unique_name()
-    create_table(client, name, BillingMode="PAY_PER_REQUEST")
+    create_table(client, name=name, range_key=SORT_KEY)
     count = 200
     for i in range(count):
         client.put_item(TableName=name, Item={"pk": {"S": f"p{i % 7}"}, "sk": {"N": str(i)}})
@@ -164,7 +155,7 @@ def test_server_keeps_working_after_a_crash_restart(tmp_path: Path, servers: lis
     data_dir = tmp_path / "data"
     first = start(servers, data_dir)
     name = unique_name()
-    create_table(first.client(), name, BillingMode="PAY_PER_REQUEST")
+    create_table(first.client(), name=name, range_key=SORT_KEY)
     first.kill()
     second = start(servers, data_dir)
     client = second.client()
@@ -214,7 +205,7 @@ def test_writes_are_visible_across_workers(tmp_path: Path, servers: list[Server]
 def test_updates_are_visible_across_workers(tmp_path: Path, servers: list[Server]) -> None:
     srv = start(servers, tmp_path / "data", workers=2)
     name = unique_name()
-    create_table(srv.client(), name, BillingMode="PAY_PER_REQUEST")
+    create_table(srv.client(), name=name, range_key=SORT_KEY)
     key = {"pk": {"S": "counter"}, "sk": {"N": "0"}}
     for i in range(1, 21):
         status, reply = fresh_call(

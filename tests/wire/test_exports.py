@@ -133,6 +133,7 @@ import zstandard
 
 from opendynamo.model import ion
 from tests.conftest import Backend, Server, error_of, unique_name, wait_export, wait_import
+from tests.wire.helpers import eventually, scan_items, table_params
 
 ENV = {
     "OPENDYNAMO_PITR_LAG": "1",
@@ -196,7 +197,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator
 # --- helpers --------------------------------------------------------------------------------
 
 
-def make_table(
+BY_G = ("by-g", "g")  # the GSI of a table made with gsi=True: hashed on g (S), ALL projected
+
+
+def create_source_table(
     client: Any,
     *,
     sort: tuple[str, str] | None = None,
@@ -206,7 +210,7 @@ def make_table(
     """A new on-demand table with hash key `pk` (S) (and a sort key, and a GSI `by-g` on `g`
     (S)), point-in-time recovery on unless told; (name, ARN)."""
     name = unique_name()
-    params = table_params(name, sort=sort, gsi=gsi)
+    params = table_params(name, range_key=sort, gsi=BY_G if gsi else None)
     arn = client.create_table(**params)["TableDescription"]["TableArn"]
     if pitr:
         client.update_continuous_backups(
@@ -214,32 +218,6 @@ def make_table(
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
         )
     return name, arn
-
-
-def table_params(
-    name: str, *, sort: tuple[str, str] | None = None, gsi: bool = False
-) -> dict[str, Any]:
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    definitions = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if sort is not None:
-        schema.append({"AttributeName": sort[0], "KeyType": "RANGE"})
-        definitions.append({"AttributeName": sort[0], "AttributeType": sort[1]})
-    params: dict[str, Any] = {
-        "TableName": name,
-        "KeySchema": schema,
-        "AttributeDefinitions": definitions,
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    if gsi:
-        definitions.append({"AttributeName": "g", "AttributeType": "S"})
-        params["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": "by-g",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ]
-    return params
 
 
 def all_types(key: str) -> Item:
@@ -315,16 +293,16 @@ def by_key(items: list[Item]) -> dict[tuple[str, ...], Item]:
     return {key_of(item): canon(item) for item in items}
 
 
-def scan_all(client: Any, table: str, **extra: Any) -> list[Item]:
-    """Every item of a table (or index), in DynamoDB JSON."""
-    found: list[Item] = []
-    kwargs: dict[str, Any] = {"TableName": table, **extra}
-    while True:
-        page = client.scan(**kwargs)
-        found += [wire(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def scan_as_wire(client: Any, table: str, **params: Any) -> list[Item]:
+    """Every item a Scan returns, in the form export files hold them (`wire`: B as base64)."""
+    return [wire(item) for item in scan_items(client, table, **params)]
+
+
+def latest_restorable(client: Any, table: str) -> datetime:
+    """The table's LatestRestorableDateTime (DescribeContinuousBackups)."""
+    reply = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    moment: datetime = reply["PointInTimeRecoveryDescription"]["LatestRestorableDateTime"]
+    return moment
 
 
 def put_all(client: Any, table: str, items: list[Item]) -> None:
@@ -410,7 +388,7 @@ def simple(key: str, value: str = "v") -> Item:
 
 def test_full_export_layout_manifests_and_data(site: Site) -> None:
     client = site.client
-    name, table_arn = make_table(client)
+    name, table_arn = create_source_table(client)
     items = assorted_items()
     put_all(client, name, items)
     table_id = client.describe_table(TableName=name)["Table"]["TableId"]
@@ -509,13 +487,13 @@ def test_full_export_layout_manifests_and_data(site: Site) -> None:
     # The data: `{"Item":{...}}` lines, the table's items.
     lines = data_lines(site, bucket, summary)
     assert all(line.startswith(b'{"Item":{') and line.endswith(b"}}") for line in lines)
-    assert by_key(exported_items(site, bucket, summary)) == by_key(scan_all(client, name))
+    assert by_key(exported_items(site, bucket, summary)) == by_key(scan_as_wire(client, name))
     assert by_key(exported_items(site, bucket, summary)) == by_key([wire(i) for i in items])
 
 
 def test_ion_export(site: Site) -> None:
     client = site.client
-    name, table_arn = make_table(client)
+    name, table_arn = create_source_table(client)
     book: Item = {
         "pk": {"S": "333-3333333333"},
         "Id": {"N": "103"},
@@ -551,7 +529,7 @@ def test_ion_export(site: Site) -> None:
 
 def test_export_at_a_past_time_holds_the_items_then(site: Site) -> None:
     client = site.client
-    name, table_arn = make_table(client)
+    name, table_arn = create_source_table(client)
     put_all(client, name, [simple("a", "one"), simple("b", "one"), simple("c", "one")])
     time.sleep(0.1)
     then = datetime.now(UTC)
@@ -559,7 +537,9 @@ def test_export_at_a_past_time_holds_the_items_then(site: Site) -> None:
     client.put_item(TableName=name, Item=simple("a", "two"))
     client.delete_item(TableName=name, Key={"pk": {"S": "b"}})
     client.put_item(TableName=name, Item=simple("d", "new"))
-    time.sleep(1.2)  # the latest restorable time is a second behind now (OPENDYNAMO_PITR_LAG)
+    # The latest restorable time is a second behind now (OPENDYNAMO_PITR_LAG): `then` is
+    # restorable within the 1.2 s this always took.
+    eventually(lambda: latest_restorable(client, name) >= then, 1.2)
     bucket = site.bucket()
     done = full_export(site, table_arn, bucket, ExportTime=then)
     assert abs((done["ExportTime"] - then).total_seconds()) < 0.002
@@ -571,7 +551,7 @@ def test_export_at_a_past_time_holds_the_items_then(site: Site) -> None:
     assert abs((iso_time(summary["exportTime"]) - then).total_seconds()) < 0.002
     assert summary["exportTime"] != summary["startTime"]
     # The table itself moved on.
-    assert by_key(scan_all(client, name)) == by_key(
+    assert by_key(scan_as_wire(client, name)) == by_key(
         [simple("a", "two"), simple("c", "one"), simple("d", "new")]
     )
 
@@ -582,7 +562,7 @@ def test_export_at_a_past_time_holds_the_items_then(site: Site) -> None:
 def test_export_request_errors(site: Site) -> None:
     client = site.client
     bucket = site.bucket()
-    name, arn = make_table(client, pitr=False)
+    name, arn = create_source_table(client, pitr=False)
     with pytest.raises(client.exceptions.PointInTimeRecoveryUnavailableException) as exc:
         client.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket)
     assert error_of(exc) == (
@@ -694,7 +674,7 @@ def test_export_request_errors(site: Site) -> None:
 
 def test_export_to_a_missing_bucket_fails(site: Site) -> None:
     client = site.client
-    _, arn = make_table(client)
+    _, arn = create_source_table(client)
     started = client.export_table_to_point_in_time(TableArn=arn, S3Bucket="no-such-bucket-here")
     assert started["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert started["ExportDescription"]["ExportStatus"] == "IN_PROGRESS"
@@ -708,7 +688,7 @@ def test_export_to_a_missing_bucket_fails(site: Site) -> None:
 
 def test_describe_export_errors(site: Site) -> None:
     client = site.client
-    _, table_arn = make_table(client)
+    _, table_arn = create_source_table(client)
     unknown = f"{table_arn}/export/01795551037283-2fa153d4"
     with pytest.raises(client.exceptions.ExportNotFoundException) as exc:
         client.describe_export(ExportArn=unknown)
@@ -724,7 +704,7 @@ def test_describe_export_errors(site: Site) -> None:
 
 def test_export_client_token(site: Site) -> None:
     client = site.client
-    _, arn = make_table(client)
+    _, arn = create_source_table(client)
     bucket = site.bucket()
     token = unique_name("token")
     first = client.export_table_to_point_in_time(
@@ -760,8 +740,8 @@ def test_export_client_token(site: Site) -> None:
 
 def test_list_exports(site: Site) -> None:
     client = site.client
-    _, arn = make_table(client)
-    _, other_arn = make_table(client)
+    _, arn = create_source_table(client)
+    _, other_arn = create_source_table(client)
     bucket = site.bucket()
     made = []
     for _ in range(3):
@@ -817,7 +797,7 @@ def row(pk: str, sk: int, value: str) -> Item:
 
 def test_incremental_export(site: Site) -> None:
     client = site.client
-    name, arn = make_table(client, sort=("sk", "N"))
+    name, arn = create_source_table(client, sort=("sk", "N"))
     time.sleep(0.05)
     put_all(client, name, [row("upd", 1, "old"), row("del", 2, "old"), row("keep", 3, "old")])
     time.sleep(0.1)
@@ -937,7 +917,7 @@ def test_incremental_export(site: Site) -> None:
 @pytest.mark.parametrize("fmt", ["DYNAMODB_JSON", "ION"])
 def test_export_then_import_round_trip(site: Site, fmt: str) -> None:
     client = site.client
-    name, arn = make_table(client, gsi=True)
+    name, arn = create_source_table(client, gsi=True)
     items = assorted_items(15)
     put_all(client, name, items)
     bucket = site.bucket()
@@ -952,7 +932,7 @@ def test_export_then_import_round_trip(site: Site, fmt: str) -> None:
         target,
         InputFormat=fmt,
         InputCompressionType="GZIP",
-        params=table_params(target, gsi=True),
+        params=table_params(target, gsi=BY_G),
     )
     finished = wait_import(client, started["ImportArn"])
     assert finished["ImportStatus"] == "COMPLETED", finished
@@ -960,8 +940,8 @@ def test_export_then_import_round_trip(site: Site, fmt: str) -> None:
     assert finished["ErrorCount"] == 0
     assert "FailureCode" not in finished
     assert client.describe_table(TableName=target)["Table"]["TableStatus"] == "ACTIVE"
-    assert by_key(scan_all(client, target)) == by_key(scan_all(client, name))
-    assert len(scan_all(client, target)) == len(items)
+    assert by_key(scan_as_wire(client, target)) == by_key(scan_as_wire(client, name))
+    assert len(scan_as_wire(client, target)) == len(items)
     for value in ("g1", "g2"):
         query = {
             "IndexName": "by-g",
@@ -978,7 +958,7 @@ def test_import_of_a_whole_export_counts_its_manifests(site: Site) -> None:
     """The export's root read as GZIP: `_started` is empty (nothing to count); each of the four
     manifest and .md5 objects is not gzip, one processed item and one error each."""
     client = site.client
-    name, arn = make_table(client)
+    name, arn = create_source_table(client)
     put_all(client, name, [simple("a"), simple("b"), simple("c")])
     bucket = site.bucket()
     done = full_export(site, arn, bucket)
@@ -995,7 +975,7 @@ def test_import_of_a_whole_export_counts_its_manifests(site: Site) -> None:
         finished["ImportedItemCount"],
         finished["ErrorCount"],
     ) == (7, 3, 4)
-    assert by_key(scan_all(client, target)) == by_key([simple("a"), simple("b"), simple("c")])
+    assert by_key(scan_as_wire(client, target)) == by_key([simple("a"), simple("b"), simple("c")])
 
 
 def test_ion_import_with_and_without_the_version_marker(site: Site) -> None:
@@ -1012,7 +992,7 @@ def test_ion_import_with_and_without_the_version_marker(site: Site) -> None:
     )
     assert done["ImportStatus"] == "COMPLETED", done
     assert done["ProcessedItemCount"] == done["ImportedItemCount"] == 2
-    assert by_key(scan_all(client, name)) == by_key(
+    assert by_key(scan_as_wire(client, name)) == by_key(
         [
             {"pk": {"S": "ion1"}, "c": {"N": "1"}, "text": {"S": "hello"}},
             {
@@ -1108,7 +1088,7 @@ def test_import_response_and_lifecycle(site: Site) -> None:
     table = client.describe_table(TableName=name)["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert table["TableId"] == started["TableId"]
-    assert by_key(scan_all(client, name)) == by_key(
+    assert by_key(scan_as_wire(client, name)) == by_key(
         [simple(f"k{i:02}", "x" * i) for i in range(30)]
     )
     # Once the table exists, the name is taken; a replay too meets the existing table.
@@ -1148,7 +1128,7 @@ def test_import_counts_errors_and_fails(site: Site) -> None:
     assert client.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
     expected = [simple(f"a{i}") for i in range(5)]
     expected += [simple(f"b{i}") for i in range(10) if i != 2]
-    assert by_key(scan_all(client, name)) == by_key(expected)
+    assert by_key(scan_as_wire(client, name)) == by_key(expected)
 
     # The error log: one event per rejected item (the CloudWatch stream <ImportId>/error).
     marker = f"/aws-dynamodb/imports {export_id(started['ImportArn'])}/error "
@@ -1186,7 +1166,7 @@ def test_import_duplicates_and_blank_lines(site: Site) -> None:
     assert done["ImportStatus"] == "COMPLETED", done
     assert done["ProcessedItemCount"] == done["ImportedItemCount"] == 3
     assert done["ErrorCount"] == 0
-    items = scan_all(client, name)
+    items = scan_as_wire(client, name)
     assert len(items) == 2
     assert {item["pk"]["S"] for item in items} == {"a", "b"}
 
@@ -1201,7 +1181,7 @@ def test_import_of_nothing_and_of_a_missing_bucket(site: Site) -> None:
     assert (done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]) == (0, 0, 0)
     assert "FailureCode" not in done
     assert client.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
-    assert scan_all(client, name) == []
+    assert scan_as_wire(client, name) == []
 
     name = unique_name("imp")
     started = start_import(site, "no-such-bucket-here", "", name)
@@ -1219,7 +1199,7 @@ def test_import_of_nothing_and_of_a_missing_bucket(site: Site) -> None:
 def test_import_request_errors(site: Site) -> None:
     client = site.client
     bucket = site.bucket()
-    existing, table_arn = make_table(client, pitr=False)
+    existing, table_arn = create_source_table(client, pitr=False)
     with pytest.raises(client.exceptions.ResourceInUseException) as exc:
         start_import(site, bucket, "", existing)
     assert error_of(exc) == ("ResourceInUseException", f"Table already exists: {existing}")
@@ -1306,7 +1286,7 @@ def test_csv_import(site: Site, compression: str) -> None:
     assert done["ProcessedItemCount"] == done["ImportedItemCount"] == 2
     assert done["ProcessedSizeBytes"] == len(with_header)
     assert "InputFormatOptions" not in done
-    assert by_key(scan_all(client, name)) == by_key(
+    assert by_key(scan_as_wire(client, name)) == by_key(
         [csv_item("a", 1, "alice", 1999, "first"), csv_item("b", 2, "bob", 2001, "42")]
     )
     found = client.query(
@@ -1339,7 +1319,7 @@ def test_csv_import(site: Site, compression: str) -> None:
     assert done["ImportStatus"] == "COMPLETED", done
     assert done["ProcessedItemCount"] == done["ImportedItemCount"] == 3
     assert done["InputFormatOptions"] == options
-    assert by_key(scan_all(client, name)) == by_key(
+    assert by_key(scan_as_wire(client, name)) == by_key(
         [
             csv_item("c", 3, "carol", 1975, "x"),
             csv_item("d", 4, "dave", 1980, "y z"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ import pytest
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from tests.conftest import Server, create_hash_table
+from tests.conftest import Server
 from tests.postgres import Postgres
+from tests.wire.helpers import create_table, eventually
 
 LEASE_KEY = b"\x07housekeeper"  # model/layout.LEASE + engine/jobs' lease name
 LEASE = struct.Struct(">16sd")
@@ -59,23 +60,17 @@ def fleet(postgres: Postgres, tmp_path: Path) -> Iterator[Fleet]:
             server.stop()
 
 
-def create_table(client: Any) -> str:
-    return create_hash_table(client, "fleet")
-
-
-def wait_for(check: Any, timeout: float, step: float = 0.02) -> float:
-    """Seconds until `check()` was true; fails after `timeout`."""
+def seconds_until(check: Callable[[], object], timeout: float, interval: float = 0.02) -> float:
+    """Seconds until `check()` was true, polled every `interval` seconds (AssertionError after
+    `timeout` seconds: see `eventually`)."""
     started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        time.sleep(step)
+    eventually(check, timeout, interval)
     return time.monotonic() - started
 
 
 def test_a_write_acknowledged_by_one_server_is_read_at_once_on_the_others(fleet: Fleet) -> None:
     clients = [server.client() for server in fleet.servers]
-    table = create_table(clients[0])
+    table = create_table(clients[0], "fleet")
     for number in range(60):
         writer = clients[number % 3]
         key = {"pk": {"S": f"k{number}"}}
@@ -96,15 +91,15 @@ def test_a_write_acknowledged_by_one_server_is_read_at_once_on_the_others(fleet:
 
 def test_table_changes_reach_every_server_within_a_second(fleet: Fleet) -> None:
     a, b, c = (server.client() for server in fleet.servers)
-    table = create_table(a)
-    assert wait_for(lambda: _exists(b, table) and _exists(c, table), 1.0) < 1.0
+    table = create_table(a, "fleet")
+    assert seconds_until(lambda: _exists(b, table) and _exists(c, table), 1.0) < 1.0
     b.put_item(TableName=table, Item={"pk": {"S": "x"}, "team": {"S": "red"}})
     add_team_index(b, table)
-    assert wait_for(lambda: _index_names(c, table) == ["by-team"], 1.0) < 1.0
-    wait_for(lambda: _index_status(a, table) == "ACTIVE", 20.0, step=0.1)
+    assert seconds_until(lambda: _index_names(c, table) == ["by-team"], 1.0) < 1.0
+    eventually(lambda: _index_status(a, table) == "ACTIVE", 20.0, 0.1)
     assert red_team(c, table) == ["x"]
     c.delete_table(TableName=table)
-    assert wait_for(lambda: not _exists(a, table) and not _exists(b, table), 1.0) < 1.0
+    assert seconds_until(lambda: not _exists(a, table) and not _exists(b, table), 1.0) < 1.0
 
 
 def add_team_index(client: Any, table: str) -> None:
@@ -157,7 +152,7 @@ def test_conditional_writers_spread_over_the_servers_lose_no_update(fleet: Fleet
     """Six writers, two per server, each adding 1 to a shared counter 25 times by
     read-then-conditional-put (optimistic locking, as DynamoDB applications do it), and 25
     times by an UpdateItem ADD: both totals come out exact."""
-    table = create_table(fleet.servers[0].client())
+    table = create_table(fleet.servers[0].client(), "fleet")
     key = {"pk": {"S": "counter"}}
     added_key = {"pk": {"S": "added"}}  # apart: a whole-item put must not undo an ADD
     fleet.servers[0].client().put_item(TableName=table, Item={**key, "version": {"N": "0"}})
@@ -207,7 +202,7 @@ def test_conditional_writers_spread_over_the_servers_lose_no_update(fleet: Fleet
 def test_a_killed_server_loses_no_acknowledged_write_and_no_transaction_is_half_done(
     fleet: Fleet,
 ) -> None:
-    table = create_table(fleet.servers[0].client())
+    table = create_table(fleet.servers[0].client(), "fleet")
     acked: list[list[str]] = [[] for _ in range(6)]  # keys each writer saw acknowledged
     after_kill = [0] * 6  # writes acknowledged after the kill, per writer
     killing, killed = threading.Event(), threading.Event()
@@ -245,19 +240,35 @@ def test_a_killed_server_loses_no_acknowledged_write_and_no_transaction_is_half_
             if killed.is_set():
                 after_kill[index] += 1
 
+    survivors = [n for n in range(6) if fleet.servers[n % 3] is not victim]
     threads = [threading.Thread(target=work, args=(n, fleet.servers[n % 3])) for n in range(6)]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
-    killing.set()
-    victim.kill()
-    killed.set()
-    time.sleep(1.5)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    try:
+        # Kill mid-load: after 1.5 s of it, and once every writer has had writes acknowledged,
+        # over 50 in all (on a slow machine that takes longer).
+        started = time.monotonic()
+        eventually(
+            lambda: (
+                failures
+                or (
+                    time.monotonic() - started >= 1.5
+                    and all(acked)
+                    and sum(len(keys) for keys in acked) > 50
+                )
+            ),
+            timeout=30,
+            message=lambda: f"writes acknowledged per writer: {[len(keys) for keys in acked]}",
+        )
+        killing.set()
+        victim.kill()
+        killed.set()
+        time.sleep(1.5)  # the load goes on for as long after the kill (checked below)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
     assert not failures, failures[:3]
-    survivors = [n for n in range(6) if fleet.servers[n % 3] is not victim]
     assert all(after_kill[n] > 0 for n in survivors), after_kill  # they carried on
 
     reader = fleet.servers[0].client()
@@ -274,23 +285,23 @@ def test_a_killed_server_loses_no_acknowledged_write_and_no_transaction_is_half_
 
 def test_the_housekeeper_lease_has_one_holder_and_moves_when_it_dies(fleet: Fleet) -> None:
     pids = {server.process.pid: server for server in fleet.servers if server.process}
-    wait_for(lambda: fleet.lease_holder() in pids, 10.0, step=0.1)
+    eventually(lambda: fleet.lease_holder() in pids, 10.0, 0.1)
     holder = fleet.lease_holder()
     for _ in range(10):  # one holder, renewing its lease, while it lives
         assert fleet.lease_holder() == holder
         time.sleep(0.1)
     client = next(s for pid, s in pids.items() if pid != holder).client()
-    table = create_table(client)
+    table = create_table(client, "fleet")
     client.put_item(TableName=table, Item={"pk": {"S": "x"}, "team": {"S": "red"}})
 
     assert holder is not None
     pids[holder].kill()
-    seconds = wait_for(lambda: fleet.lease_holder() not in (None, holder), 15.0, step=0.1)
+    seconds = seconds_until(lambda: fleet.lease_holder() not in (None, holder), 15.0, 0.1)
     assert fleet.lease_holder() in pids and fleet.lease_holder() != holder
     assert seconds < 10.0  # the lease runs 5 s; a survivor takes it at its next look
     # ...and runs the background work: a new index is backfilled.
     add_team_index(client, table)
-    wait_for(lambda: _index_status(client, table) == "ACTIVE", 20.0, step=0.1)
+    eventually(lambda: _index_status(client, table) == "ACTIVE", 20.0, 0.1)
     assert red_team(client, table) == ["x"]
 
 
@@ -299,7 +310,7 @@ def test_transactions_over_the_same_items_in_opposite_orders_all_commit(fleet: F
     TransactWriteItems, half of them naming the counters in the other order, and BatchWriteItems
     over the same keys, also in both orders: no request fails (they take turns, none
     deadlocks for good), and the counters come out exact."""
-    table = create_table(fleet.servers[0].client())
+    table = create_table(fleet.servers[0].client(), "fleet")
     rounds, writers = 20, 6
     failures: list[BaseException] = []
 

@@ -29,6 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import Backend, Server, creds_of, unique_name
+from tests.wire.helpers import error_code, eventually
 
 ACCOUNT = "000000000000"
 ROOT_KEY = "AKIAROOTWIRETEST0001"
@@ -598,7 +599,17 @@ def test_session_credentials_expire(env: Env) -> None:
     )
     role_session = sts.assume_role(RoleArn=role_arn, RoleSessionName="brief", DurationSeconds=1)
     user_session = sts.get_session_token(DurationSeconds=1)
-    time.sleep(2.5)
+    issued = time.monotonic()
+    # No clock to move: the second has to pass. Both are refused within the 2.5 s this test
+    # always allowed them, and it goes on as soon as they are.
+    sessions = [creds_of(reply["Credentials"]) for reply in (role_session, user_session)]
+    clients = [env.client("dynamodb", session) for session in sessions]
+    eventually(
+        lambda: all(error_code(c.list_tables) == "ExpiredTokenException" for c in clients),
+        issued + 2.5 - time.monotonic(),
+        0.1,
+        lambda: f"the credentials did not expire: {[error_code(c.list_tables) for c in clients]}",
+    )
     expired = "The security token included in the request is expired"
     for reply in (role_session, user_session):
         session = creds_of(reply["Credentials"])

@@ -45,10 +45,8 @@ project" message), ScyllaDB Alternator's ``test_gsi_composite_keys.py`` (run aga
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -58,6 +56,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of, unique_name
+from tests.wire.helpers import batch_put, wait_active
 
 INVALID = "One or more parameter values were invalid: "
 VALIDATION = "ValidationException"
@@ -201,36 +200,6 @@ def n(value: int | str) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def batch_load(ddb: Any, table: str, items: list[Item], threads: int = 6) -> None:
-    """BatchWriteItem in chunks of 25 from several threads, resending unprocessed items."""
-
-    def write(chunk: list[Item]) -> None:
-        requests = [{"PutRequest": {"Item": item}} for item in chunk]
-        for _ in range(100):
-            if not requests:
-                return
-            reply = ddb.batch_write_item(RequestItems={table: requests})
-            requests = reply.get("UnprocessedItems", {}).get(table, [])
-        raise AssertionError("BatchWriteItem kept returning unprocessed items")
-
-    chunks = [items[i : i + 25] for i in range(0, len(items), 25)]
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        list(pool.map(write, chunks))
-
-
-def wait_active(ddb: Any, table: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Poll DescribeTable (as boto3's table_exists waiter does) until the table and every GSI
-    are ACTIVE."""
-    deadline = time.monotonic() + timeout
-    while True:
-        desc: dict[str, Any] = ddb.describe_table(TableName=table)["Table"]
-        gsis = desc.get("GlobalSecondaryIndexes", [])
-        if desc["TableStatus"] == "ACTIVE" and all(g["IndexStatus"] == "ACTIVE" for g in gsis):
-            return desc
-        assert time.monotonic() < deadline, f"table {table} not ACTIVE: {desc['TableStatus']}"
-        time.sleep(0.05)
-
-
 # --------------------------------------------------------------------------- the table
 
 INVERTED = Index("inverted", ("sk",), ("pk",), "INCLUDE", ("data", "color"))
@@ -310,7 +279,7 @@ def table(ddb: Any) -> Iterator[Loaded]:
     try:
         wait_active(ddb, name)
         items = make_items()
-        batch_load(ddb, name, items)
+        batch_put(ddb, name, items)
         yield Loaded(name, items)
     finally:
         ddb.delete_table(TableName=name)
@@ -983,7 +952,7 @@ def matches(ddb: Any) -> Iterator[Matches]:
         desc = wait_active(ddb, name)
         assert desc["GlobalSecondaryIndexes"][0]["KeySchema"] == MULTI.key_schema()
         items = make_matches()
-        batch_load(ddb, name, items)
+        batch_put(ddb, name, items)
         yield Matches(name, items)
     finally:
         ddb.delete_table(TableName=name)

@@ -39,7 +39,6 @@ batchWriteItem tests recorded against live DynamoDB and from live error reports)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Backend, Server, error_of, unique_name
+from tests.wire.helpers import eventually_passes, scan_items
 
 VALIDATION = "ValidationException"
 INVALID = "One or more parameter values were invalid: "
@@ -83,30 +83,6 @@ def lsi(name: str, range_: str, kind: str = "ALL") -> Any:
     return gsi(name, keys(("pk", "HASH"), (range_, "RANGE")), kind)
 
 
-def eventually(check: Callable[[], Any], timeout: float = 3.0) -> Any:
-    """check() until it stops failing an assertion (DynamoDB's indexes are eventually
-    consistent; a synchronous implementation passes at once)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def scan_index(ddb: Any, table: str, index: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"TableName": table, "IndexName": index}
-    while True:
-        page = ddb.scan(**params)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def query_index(ddb: Any, table: str, index: str, **conditions: dict[str, str]) -> list[Any]:
     """Query `index` with equality on every given attribute (partition key [+ sort key])."""
     names = {f"#k{i}": name for i, name in enumerate(conditions)}
@@ -128,11 +104,11 @@ def pks(items: list[dict[str, Any]]) -> list[str]:
 
 def expect_index(ddb: Any, table: str, index: str, expected: set[str]) -> None:
     """The index holds exactly the items whose pk is in `expected`."""
-    eventually(lambda: _assert_pks(ddb, table, index, expected))
+    eventually_passes(lambda: _assert_pks(ddb, table, index, expected))
 
 
 def _assert_pks(ddb: Any, table: str, index: str, expected: set[str]) -> None:
-    found = pks(scan_index(ddb, table, index))
+    found = pks(scan_items(ddb, table, IndexName=index))
     assert sorted(found) == sorted(expected)
 
 
@@ -220,7 +196,7 @@ def test_hash_range_index_needs_every_key_attribute(ddb: Any, two_gsis: str) -> 
     expect_index(ddb, two_gsis, "byG", {"only-gk", "both"})
     expect_index(ddb, two_gsis, "byGS", {"both"})
     # KEYS_ONLY: the table key and the index key, nothing else.
-    assert eventually(lambda: query_index(ddb, two_gsis, "byGS", gk=s("g"))) == [
+    assert eventually_passes(lambda: query_index(ddb, two_gsis, "byGS", gk=s("g"))) == [
         {"pk": s("both"), "gk": s("g"), "gs": n(2)}
     ]
     assert index_item_count(ddb, two_gsis, "byG") == 2
@@ -230,7 +206,7 @@ def test_hash_range_index_needs_every_key_attribute(ddb: Any, two_gsis: str) -> 
 def test_put_indexes_the_whole_item_in_an_all_index(ddb: Any, one_gsi: str) -> None:
     item = {"pk": s("a"), "gk": s("g"), "x": {"L": [n(1), s("two")]}, "y": {"BOOL": True}}
     ddb.put_item(TableName=one_gsi, Item=item)
-    assert eventually(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [item]
+    assert eventually_passes(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [item]
 
 
 def test_update_adds_moves_and_removes_the_entry(ddb: Any, one_gsi: str) -> None:
@@ -244,7 +220,7 @@ def test_update_adds_moves_and_removes_the_entry(ddb: Any, one_gsi: str) -> None
         UpdateExpression="SET gk = :g",
         ExpressionAttributeValues={":g": s("g1")},
     )
-    assert eventually(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g1")))) == ["a"]
+    assert eventually_passes(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g1")))) == ["a"]
     assert index_item_count(ddb, one_gsi, "byG") == 1
 
     ddb.update_item(
@@ -253,7 +229,7 @@ def test_update_adds_moves_and_removes_the_entry(ddb: Any, one_gsi: str) -> None
         UpdateExpression="SET gk = :g",
         ExpressionAttributeValues={":g": s("g2")},
     )
-    assert eventually(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g2")))) == ["a"]
+    assert eventually_passes(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g2")))) == ["a"]
     assert query_index(ddb, one_gsi, "byG", gk=s("g1")) == []
     assert index_item_count(ddb, one_gsi, "byG") == 1
 
@@ -270,7 +246,7 @@ def test_update_creating_the_item_indexes_it(ddb: Any, one_gsi: str) -> None:
         UpdateExpression="SET gk = :g",
         ExpressionAttributeValues={":g": s("g")},
     )
-    assert eventually(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [
+    assert eventually_passes(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [
         {"pk": s("new"), "gk": s("g")}
     ]
 
@@ -283,7 +259,7 @@ def test_update_of_other_attributes_refreshes_the_projection(ddb: Any, one_gsi: 
         UpdateExpression="SET x = x + :one, y = :y",
         ExpressionAttributeValues={":one": n(1), ":y": s("new")},
     )
-    assert eventually(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [
+    assert eventually_passes(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [
         {"pk": s("a"), "gk": s("g"), "x": n(2), "y": s("new")}
     ]
 
@@ -291,7 +267,7 @@ def test_update_of_other_attributes_refreshes_the_projection(ddb: Any, one_gsi: 
 def test_put_overwrite_moves_and_removes_the_entry(ddb: Any, one_gsi: str) -> None:
     ddb.put_item(TableName=one_gsi, Item={"pk": s("a"), "gk": s("g1")})
     ddb.put_item(TableName=one_gsi, Item={"pk": s("a"), "gk": s("g2")})
-    assert eventually(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g2")))) == ["a"]
+    assert eventually_passes(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g2")))) == ["a"]
     assert query_index(ddb, one_gsi, "byG", gk=s("g1")) == []
     ddb.put_item(TableName=one_gsi, Item={"pk": s("a"), "other": s("x")})
     expect_index(ddb, one_gsi, "byG", set())
@@ -313,7 +289,9 @@ def test_index_keys_need_not_be_unique(ddb: Any, one_gsi: str) -> None:
     for key in ("a", "b", "c"):
         ddb.put_item(TableName=one_gsi, Item={"pk": s(key), "gk": s("same")})
     ddb.put_item(TableName=one_gsi, Item={"pk": s("d"), "gk": s("other")})
-    found = eventually(lambda: _sorted_pks(query_index(ddb, one_gsi, "byG", gk=s("same")), 3))
+    found = eventually_passes(
+        lambda: _sorted_pks(query_index(ddb, one_gsi, "byG", gk=s("same")), 3)
+    )
     assert found == ["a", "b", "c"]
     assert index_item_count(ddb, one_gsi, "byG") == 4
 
@@ -348,7 +326,7 @@ def test_index_sort_key_orders_the_entries(ddb: Any, two_gsis: str) -> None:
         UpdateExpression="SET gs = :r",
         ExpressionAttributeValues={":r": n(-50)},
     )
-    moved = eventually(lambda: _first_pk(ddb, two_gsis))
+    moved = eventually_passes(lambda: _first_pk(ddb, two_gsis))
     assert moved == "c"
 
 
@@ -388,7 +366,9 @@ def test_batch_write_maintains_indexes(ddb: Any, two_gsis: str) -> None:
     )
     expect_index(ddb, two_gsis, "byG", {"b", "c"})
     expect_index(ddb, two_gsis, "byGS", {"b"})
-    assert pks(eventually(lambda: _nonempty(query_index(ddb, two_gsis, "byG", gk=s("h"))))) == ["b"]
+    assert pks(
+        eventually_passes(lambda: _nonempty(query_index(ddb, two_gsis, "byG", gk=s("h"))))
+    ) == ["b"]
     assert index_item_count(ddb, two_gsis, "byG") == 2
     assert index_item_count(ddb, two_gsis, "byGS") == 1
 
@@ -421,7 +401,7 @@ def test_failed_condition_changes_no_index(ddb: Any, one_gsi: str) -> None:
             ConditionExpression="gk = :no",
             ExpressionAttributeValues={":no": s("no")},
         )
-    assert eventually(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g1")))) == ["a"]
+    assert eventually_passes(lambda: pks(query_index(ddb, one_gsi, "byG", gk=s("g1")))) == ["a"]
     assert query_index(ddb, one_gsi, "byG", gk=s("g2")) == []
     assert index_item_count(ddb, one_gsi, "byG") == 1
 
@@ -434,7 +414,7 @@ def test_include_projection_follows_included_attributes(
         GlobalSecondaryIndexes=[gsi("inc", keys(("gk", "HASH")), "INCLUDE", ["i"])],
     )
     ddb.put_item(TableName=table, Item={"pk": s("a"), "gk": s("g"), "i": n(1), "o": n(1)})
-    assert eventually(lambda: query_index(ddb, table, "inc", gk=s("g"))) == [
+    assert eventually_passes(lambda: query_index(ddb, table, "inc", gk=s("g"))) == [
         {"pk": s("a"), "gk": s("g"), "i": n(1)}
     ]
     ddb.update_item(
@@ -443,9 +423,9 @@ def test_include_projection_follows_included_attributes(
         UpdateExpression="SET i = :v, o = :v",
         ExpressionAttributeValues={":v": n(2)},
     )
-    assert eventually(lambda: _only(query_index(ddb, table, "inc", gk=s("g")))["i"]) == n(2)
+    assert eventually_passes(lambda: _only(query_index(ddb, table, "inc", gk=s("g")))["i"]) == n(2)
     ddb.update_item(TableName=table, Key={"pk": s("a")}, UpdateExpression="REMOVE i")
-    assert eventually(lambda: query_index(ddb, table, "inc", gk=s("g"))) == [
+    assert eventually_passes(lambda: query_index(ddb, table, "inc", gk=s("g"))) == [
         {"pk": s("a"), "gk": s("g")}
     ]
 
@@ -489,7 +469,7 @@ def test_gsi_on_the_table_sort_key_indexes_every_item(
     )
     for pk, sk in (("b", 1), ("a", 1), ("c", 2)):
         ddb.put_item(TableName=table, Item={"pk": s(pk), "sk": n(sk), "x": s("x")})
-    found = eventually(lambda: _nonempty(query_index(ddb, table, "bySk", sk=n(1))))
+    found = eventually_passes(lambda: _nonempty(query_index(ddb, table, "bySk", sk=n(1))))
     assert found == [{"pk": s("a"), "sk": n(1)}, {"pk": s("b"), "sk": n(1)}]
     assert index_item_count(ddb, table, "bySk") == 3
 
@@ -632,7 +612,7 @@ def test_put_with_wrong_index_key_type_keeps_the_old_item(ddb: Any, one_gsi: str
     error = write_error(ddb.put_item, TableName=one_gsi, Item={"pk": s("a"), "gk": n(1)})
     assert error == mismatch("gk", "S", "N", "byG")
     assert ddb.get_item(TableName=one_gsi, Key={"pk": s("a")})["Item"] == old
-    assert eventually(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [old]
+    assert eventually_passes(lambda: query_index(ddb, one_gsi, "byG", gk=s("g"))) == [old]
 
 
 def test_number_index_key_refuses_a_string(ddb: Any, make_table: Callable[..., str]) -> None:

@@ -61,6 +61,7 @@ from tests.conftest import (
     unique_name,
     wait_export,
 )
+from tests.wire.helpers import create_table, eventually
 from tests.wire.http import Reply, signed_call, signed_query
 
 ACCOUNT = "000000000000"
@@ -148,23 +149,14 @@ class World:
         )
 
 
-def _create_table(client: Any, name: str) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "dept", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": INDEX,
-                "KeySchema": [{"AttributeName": "dept", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+def _create_world_table(client: Any, name: str) -> None:
+    """One of the world's tables: hash key pk (S), GSI INDEX on dept (S), a NEW_AND_OLD_IMAGES
+    stream, point-in-time recovery, and the items alice and bob."""
+    create_table(
+        client,
+        name=name,
+        gsi=(INDEX, "dept"),
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        BillingMode="PAY_PER_REQUEST",
     )
     client.update_continuous_backups(
         TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -172,13 +164,6 @@ def _create_table(client: Any, name: str) -> None:
     for who in ("alice", "bob"):
         item = {"pk": {"S": who}, "dept": {"S": "eng"}, "salary": {"N": "100"}}
         client.put_item(TableName=name, Item=item)
-
-
-def _wait(describe: Callable[[], dict[str, Any]], member: str, wanted: str) -> None:
-    deadline = time.monotonic() + 30
-    while describe()[member] != wanted:
-        assert time.monotonic() < deadline, f"not {wanted}: {describe()}"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module", params=("iam", "sigv4"))
@@ -213,12 +198,13 @@ def world(
         cli(server, data_dir, "create-bucket", "--policy-file", "-", "shared", stdin=shared)
         root = server.client(**ROOT)
         for table in (PAYROLL, PUBLIC):
-            _create_table(root, table)
+            _create_world_table(root, table)
         stream_arn = root.describe_table(TableName=PAYROLL)["Table"]["LatestStreamArn"]
         backup = root.create_backup(TableName=PAYROLL, BackupName="payroll")["BackupDetails"]
         describe = root.describe_backup
-        _wait(lambda: describe(BackupArn=backup["BackupArn"])["BackupDescription"]
-              ["BackupDetails"], "BackupStatus", "AVAILABLE")  # fmt: skip
+        eventually(lambda: describe(BackupArn=backup["BackupArn"])["BackupDescription"]
+                   ["BackupDetails"]["BackupStatus"] == "AVAILABLE", 30,
+                   message="the backup did not become AVAILABLE")  # fmt: skip
         export = root.export_table_to_point_in_time(
             TableArn=arn(PAYROLL), S3Bucket="a-bucket", S3Prefix="payroll"
         )["ExportDescription"]

@@ -2,7 +2,7 @@
 
 Pinned behaviour:
 - A page ends after ``Limit`` items read or once the items read reach 1 MB = 1,048,576 bytes
-  of DynamoDB item size (semantics.md §6; measured before FilterExpression and projection).
+  of DynamoDB item size (developer guide, "Item sizes and formats"; measured before FilterExpression and projection).
   The item that reaches 1 MB is part of the page (dynalite checks the running size before
   taking the next item; its live-DynamoDB test "should return LastEvaluatedKey if just over
   limit" has the crossing item in the page).
@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import unique_name
+from tests.wire.helpers import create_table
 
 MB = 1_048_576
 BIG_ITEMS = 3000
@@ -48,23 +48,6 @@ def item_size(item: dict[str, Any]) -> int:
 def read_units(total: int) -> float:
     """Eventually consistent read units for `total` bytes read."""
     return math.ceil(total / 4096) / 2
-
-
-def create_table(ddb: Any) -> str:
-    name = unique_name("pg")
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 def load(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
@@ -98,7 +81,7 @@ def big(ddb: Any) -> Iterator[Big]:
     """3000 items of 3,000–3,400 bytes (about 9.5 MB) in one partition. Payloads mix
     two-byte UTF-8 characters in, so sizes are bytes, not characters; every third item has
     colour red."""
-    table = create_table(ddb)
+    table = create_table(ddb, "pg", range_key=("sk", "S"))
     items = []
     for i in range(BIG_ITEMS):
         ascii_part = "x" * (2800 + (i * 37) % 400)
@@ -345,7 +328,7 @@ def test_page_ending_exactly_at_the_partition_end(ddb: Any, big: Big) -> None:
 
 
 def test_paging_while_other_items_change(ddb: Any) -> None:
-    table = create_table(ddb)
+    table = create_table(ddb, "pg", range_key=("sk", "S"))
     try:
         pk = "churn"
         stable = [
@@ -402,7 +385,7 @@ def test_paging_while_other_items_change(ddb: Any) -> None:
 @pytest.fixture(scope="module")
 def many_partitions(ddb: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """400 partitions of 5 items."""
-    table = create_table(ddb)
+    table = create_table(ddb, "pg", range_key=("sk", "S"))
     items = [
         {
             "pk": {"S": f"p{uuid.UUID(int=p * 7919).hex[-8:]}"},

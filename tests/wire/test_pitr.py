@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Backend, Server, unique_name
+from tests.wire.helpers import eventually, scan_by_pk, wait_table_active
 
 ENV = {
     "OPENDYNAMO_PITR_SNAPSHOT_INTERVAL": "1.5",
@@ -142,37 +143,15 @@ def _apply(state: dict[str, Item], write: Write) -> None:
             state[key] = item
 
 
-def scan_all(client: Any, table: str, **extra: Any) -> dict[str, Item]:
-    found: dict[str, Item] = {}
-    kwargs: dict[str, Any] = {"TableName": table, **extra}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            found[item["pk"]["S"]] = item
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def wait_active(client: Any, table: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = client.describe_table(TableName=table)["Table"]
-        if described["TableStatus"] == "ACTIVE":
-            return dict(described)
-        time.sleep(0.1)
-    raise AssertionError(f"{table} did not become ACTIVE")
-
-
 def _differences(expected: dict[str, Item], got: dict[str, Item]) -> dict[str, Any]:
     keys = sorted(set(expected) | set(got))
     return {k: (expected.get(k), got.get(k)) for k in keys if expected.get(k) != got.get(k)}
 
 
 def check_restored(client: Any, table: str, candidates: list[dict[str, Item]]) -> dict[str, Item]:
-    described = wait_active(client, table)
+    described = wait_table_active(client, table, timeout=60, interval=0.1)
     assert "RestoreSummary" not in described
-    restored = scan_all(client, table)
+    restored = scan_by_pk(client, table)
     if restored not in candidates:
         closest = min(candidates, key=lambda c: len(_differences(c, restored)))
         raise AssertionError(
@@ -180,7 +159,7 @@ def check_restored(client: Any, table: str, candidates: list[dict[str, Item]]) -
             f"candidate states; closest differs in {_differences(closest, restored)}"
         )
     assert described["ItemCount"] == len(restored)
-    by_index = scan_all(client, table, IndexName="by_g")
+    by_index = scan_by_pk(client, table, IndexName="by_g")
     assert by_index == {key: item for key, item in restored.items() if "g" in item}
     return restored
 
@@ -211,7 +190,7 @@ def test_restores_to_instants_and_a_backup_taken_under_writes_are_exact(
         writer._single(key, 0.9)
         writer.state[key] = writer._item(key)
         writer.counter += 1
-    initial = scan_all(client, table)
+    initial = scan_by_pk(client, table)
     assert len(initial) == len(KEYS)
     enabled = client.update_continuous_backups(
         TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -236,11 +215,19 @@ def test_restores_to_instants_and_a_backup_taken_under_writes_are_exact(
         writer.stop.set()
         thread.join()
     assert len(writer.log) > 200, "the writer should have kept the table busy"
-    time.sleep(1.5)  # the last instant is now restorable (1 s behind now)
 
-    window = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
-        "PointInTimeRecoveryDescription"
-    ]
+    def recovery_window() -> dict[str, Any]:
+        return dict(
+            client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
+                "PointInTimeRecoveryDescription"
+            ]
+        )
+
+    # The last instant becomes restorable (1 s behind now) within the 1.5 s this always took.
+    eventually(
+        lambda: recovery_window()["LatestRestorableDateTime"].timestamp() >= instants[-1], 1.5
+    )
+    window = recovery_window()
     assert window["EarliestRestorableDateTime"].timestamp() <= instants[0]
     assert window["LatestRestorableDateTime"].timestamp() >= instants[-1]
 
@@ -256,13 +243,17 @@ def test_restores_to_instants_and_a_backup_taken_under_writes_are_exact(
     assert backup is not None
     arn, sent, answered = backup
     from_backup = f"{table}-backup"
-    deadline = time.monotonic() + 30
-    while (
-        client.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]["BackupStatus"]
-        != "AVAILABLE"
-    ):
-        assert time.monotonic() < deadline, "the backup did not become AVAILABLE"
-        time.sleep(0.1)
+    eventually(
+        lambda: (
+            client.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"][
+                "BackupStatus"
+            ]
+            == "AVAILABLE"
+        ),
+        30,
+        0.1,
+        "the backup did not become AVAILABLE",
+    )
     client.restore_table_from_backup(TargetTableName=from_backup, BackupArn=arn)
 
     states = []

@@ -46,7 +46,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of, unique_name
+from tests.conftest import Server, error_of
+from tests.wire.helpers import create_table
 from tests.wire.http import signed_call
 
 INVALID = "One or more parameter values were invalid: "
@@ -57,27 +58,14 @@ BAD_START = "The provided starting key is invalid"
 # --------------------------------------------------------------------------- helpers
 
 
-def create_table(ddb: Any, sort_type: str | None) -> str:
-    name = unique_name("q")
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    definitions = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if sort_type is not None:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        definitions.append({"AttributeName": "sk", "AttributeType": sort_type})
-    ddb.create_table(
-        TableName=name,
-        KeySchema=schema,
-        AttributeDefinitions=definitions,
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
-
-
 @pytest.fixture(scope="module")
 def tables(ddb: Any) -> Iterator[dict[str, str]]:
     """One table per sort-key type ("S", "N", "B") plus a hash-only table ("H"), shared by the
     module; every test writes under its own partition key."""
-    made = {kind: create_table(ddb, None if kind == "H" else kind) for kind in "SNBH"}
+    made = {
+        kind: create_table(ddb, "q", range_key=None if kind == "H" else ("sk", kind))
+        for kind in "SNBH"
+    }
     yield made
     for name in made.values():
         try:
@@ -128,7 +116,7 @@ def wire(value: Any, kind: str) -> dict[str, Any]:
 
 
 def item_size(item: dict[str, Any]) -> int:
-    """DynamoDB's item size for items made of S, N and B attributes (semantics.md §6)."""
+    """DynamoDB's item size for items made of S, N and B attributes (developer guide, "Item sizes and formats")."""
     total = 0
     for name, value in item.items():
         total += len(name.encode())

@@ -35,28 +35,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of, unique_name
+from tests.conftest import Server, error_of
+from tests.wire.helpers import create_table, page_items, scan_pages
 from tests.wire.http import signed_call
 
 PARTITIONS = 60
 PER_PARTITION = 5
 HASH_ITEMS = 300
-
-
-def create_table(ddb: Any, sort_type: str | None) -> str:
-    name = unique_name("s")
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    definitions = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if sort_type is not None:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        definitions.append({"AttributeName": "sk", "AttributeType": sort_type})
-    ddb.create_table(
-        TableName=name,
-        KeySchema=schema,
-        AttributeDefinitions=definitions,
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 def load(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
@@ -82,7 +67,7 @@ def error_of_client(exc: ClientError) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def hash_table(ddb: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """A hash-only table of 300 items pk=h000..h299, with n = index and a parity colour."""
-    name = create_table(ddb, None)
+    name = create_table(ddb, "s")
     items = [
         {"pk": {"S": f"h{i:03}"}, "n": {"N": str(i)}, "colour": {"S": "red" if i % 2 else "blue"}}
         for i in range(HASH_ITEMS)
@@ -95,7 +80,7 @@ def hash_table(ddb: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
 @pytest.fixture(scope="module")
 def range_table(ddb: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """60 partitions × 5 items (sk N 0..4)."""
-    name = create_table(ddb, "N")
+    name = create_table(ddb, "s", range_key=("sk", "N"))
     items = [
         {"pk": {"S": f"p{p:02}"}, "sk": {"N": str(s)}, "v": {"S": f"{p}-{s}"}}
         for p in range(PARTITIONS)
@@ -110,22 +95,6 @@ def refused(call: Callable[[], Any]) -> tuple[str, str]:
     with pytest.raises(ClientError) as excinfo:
         call()
     return error_of(excinfo)
-
-
-def scan_all(ddb: Any, table: str, **params: Any) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Every item of a scan followed through LastEvaluatedKey, and the replies."""
-    items: list[dict[str, Any]] = []
-    replies = []
-    start: dict[str, Any] | None = None
-    while True:
-        extra: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
-        reply = ddb.scan(TableName=table, **params, **extra)
-        replies.append(reply)
-        items.extend(reply.get("Items", []))
-        start = reply.get("LastEvaluatedKey")
-        if start is None:
-            return items, replies
-        assert len(replies) < 10_000
 
 
 # --------------------------------------------------------------------------- full scans
@@ -263,7 +232,8 @@ def test_limit_pages_cover_the_table_once(
     ddb: Any, range_table: tuple[str, list[dict[str, Any]]]
 ) -> None:
     name, items = range_table
-    got, replies = scan_all(ddb, name, Limit=7)
+    replies = scan_pages(ddb, name, Limit=7)
+    got = page_items(replies)
     assert len(got) == len(items)
     assert sorted(got, key=lambda i: (i["pk"]["S"], int(i["sk"]["N"]))) == items
     for reply in replies[:-1]:
@@ -292,13 +262,14 @@ def test_limit_counts_items_before_the_filter(
     ddb: Any, hash_table: tuple[str, list[dict[str, Any]]]
 ) -> None:
     name, _ = hash_table
-    got, replies = scan_all(
+    replies = scan_pages(
         ddb,
         name,
         Limit=40,
         FilterExpression="n < :n",
         ExpressionAttributeValues={":n": {"N": "10"}},
     )
+    got = page_items(replies)
     assert sorted(int(i["n"]["N"]) for i in got) == list(range(10))
     assert [r["ScannedCount"] for r in replies] == [40] * 7 + [20]
     assert sum(r["Count"] for r in replies) == 10
@@ -308,7 +279,7 @@ def test_limit_counts_items_before_the_filter(
 
 def test_select_count_pages(ddb: Any, hash_table: tuple[str, list[dict[str, Any]]]) -> None:
     name, _ = hash_table
-    _, replies = scan_all(ddb, name, Limit=100, Select="COUNT")
+    replies = scan_pages(ddb, name, Limit=100, Select="COUNT")
     assert [(r["Count"], "Items" in r, "LastEvaluatedKey" in r) for r in replies] == [
         (100, False, True),
         (100, False, True),
@@ -358,7 +329,8 @@ def test_segments_are_disjoint_and_cover_the_table(
     name, items = hash_table
     seen: list[str] = []
     for segment in range(total):
-        got, replies = scan_all(ddb, name, Segment=segment, TotalSegments=total, Limit=25)
+        replies = scan_pages(ddb, name, Segment=segment, TotalSegments=total, Limit=25)
+        got = page_items(replies)
         seen.extend(i["pk"]["S"] for i in got)
         for reply in replies[:-1]:
             assert reply["ScannedCount"] == 25
@@ -373,7 +345,7 @@ def test_segments_of_a_range_table_keep_partitions_whole(
     owner: dict[str, int] = {}
     count = 0
     for segment in range(4):
-        got, _ = scan_all(ddb, name, Segment=segment, TotalSegments=4, Limit=9)
+        got = page_items(scan_pages(ddb, name, Segment=segment, TotalSegments=4, Limit=9))
         count += len(got)
         for item in got:
             assert owner.setdefault(item["pk"]["S"], segment) == segment

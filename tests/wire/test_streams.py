@@ -53,6 +53,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REGION, Backend, Server, error_of, unique_name
+from tests.wire.helpers import eventually, table_params
 
 # The secrets key is given, so that a test can sign iterators as the server signs them.
 SECRETS_KEY = base64.b64encode(bytes(range(32))).decode()
@@ -83,22 +84,11 @@ def streams(stream_server: Server) -> Any:
     return stream_server.client("dynamodbstreams")
 
 
-def make_table(client: Any, view: str | None = "NEW_AND_OLD_IMAGES") -> tuple[str, str]:
+def create_stream_table(client: Any, view: str | None = "NEW_AND_OLD_IMAGES") -> tuple[str, str]:
     """A new table (hash `pk` S, range `sk` N) with a stream of `view` (None: no stream):
     (name, LatestStreamArn or "")."""
     name = unique_name("st")
-    params: dict[str, Any] = {
-        "TableName": name,
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
+    params = table_params(name, range_key=("sk", "N"))
     if view is not None:
         params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
     description = client.create_table(**params)["TableDescription"]
@@ -164,11 +154,16 @@ def wait_records(
 ) -> list[tuple[str, dict[str, Any]]]:
     """The stream's (shard id, record)s once there are at least `count`, then read again a
     settle period later, so that a surplus shows."""
-    deadline = time.monotonic() + timeout
-    while len(found := read_all(streams, arn)) < count:
-        assert time.monotonic() < deadline, f"{len(found)} records of {count}: {found}"
-        time.sleep(0.1)
-    time.sleep(0.4)
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def enough() -> bool:
+        found[:] = read_all(streams, arn)
+        return len(found) >= count
+
+    eventually(enough, timeout, 0.1, lambda: f"{len(found)} records of {count}: {found}")
+    # A surplus record would be readable within the settle time (OPENDYNAMO_STREAM_SETTLE):
+    # nothing shows that it is not coming but letting that time pass.
+    time.sleep(2 * float(ENV["OPENDYNAMO_STREAM_SETTLE"]))
     return read_all(streams, arn)
 
 
@@ -183,7 +178,7 @@ def pks(records: list[dict[str, Any]]) -> list[str]:
 def test_record_fields_per_view_type(client: Any, streams: Any) -> None:
     """Record fields for INSERT, MODIFY and REMOVE under every StreamViewType."""
     for view in VIEWS:
-        name, arn = make_table(client, view)
+        name, arn = create_stream_table(client, view)
         before = time.time()
         first = {**key("a", 1), "v": {"S": "one"}}
         client.put_item(TableName=name, Item=first)
@@ -225,7 +220,7 @@ def test_record_fields_per_view_type(client: Any, streams: Any) -> None:
 
 
 def test_writes_that_change_nothing_make_no_record(client: Any, streams: Any) -> None:
-    name, arn = make_table(client)
+    name, arn = create_stream_table(client)
     item = {**key("a"), "v": {"S": "x"}, "n": {"N": "1"}}
     client.put_item(TableName=name, Item=item)
     client.put_item(TableName=name, Item=item)  # identical
@@ -267,7 +262,7 @@ def test_writes_that_change_nothing_make_no_record(client: Any, streams: Any) ->
 def test_concurrent_writers_exactly_once_in_item_order(
     stream_server: Server, client: Any, streams: Any
 ) -> None:
-    name, arn = make_table(client, "NEW_IMAGE")
+    name, arn = create_stream_table(client, "NEW_IMAGE")
     threads, updates, shared = 4, 50, ("shared-0", "shared-1")
     writes: dict[str, int] = {}
     lock = threading.Lock()
@@ -322,7 +317,7 @@ def test_concurrent_writers_exactly_once_in_item_order(
 
 
 def test_transactions_and_batches(client: Any, streams: Any) -> None:
-    name, arn = make_table(client, "KEYS_ONLY")
+    name, arn = create_stream_table(client, "KEYS_ONLY")
     client.put_item(TableName=name, Item=key("before"))
     client.transact_write_items(
         TransactItems=[
@@ -347,7 +342,7 @@ def test_transactions_and_batches(client: Any, streams: Any) -> None:
 
 
 def test_shard_iterator_types(client: Any, streams: Any) -> None:
-    name, arn = make_table(client, "KEYS_ONLY")
+    name, arn = create_stream_table(client, "KEYS_ONLY")
     for pk in ("r1", "r2", "r3"):
         client.put_item(TableName=name, Item=key(pk))
     found = wait_records(streams, arn, 3)
@@ -396,7 +391,7 @@ def test_shard_iterator_types(client: Any, streams: Any) -> None:
 
 
 def test_shard_iterator_errors(client: Any, streams: Any) -> None:
-    name, arn = make_table(client, "KEYS_ONLY")
+    name, arn = create_stream_table(client, "KEYS_ONLY")
     shard = all_shards(streams, arn)[0]["ShardId"]
     table_arn = arn.split("/stream/")[0]
     missing = table_arn.replace(name, unique_name("gone")) + "/stream/2020-01-01T00:00:00.000"
@@ -437,7 +432,7 @@ def test_shard_iterator_errors(client: Any, streams: Any) -> None:
 
 
 def test_describe_stream_and_shard_rollover(client: Any, streams: Any) -> None:
-    name, arn = make_table(client, "NEW_IMAGE")
+    name, arn = create_stream_table(client, "NEW_IMAGE")
     table = client.describe_table(TableName=name)["Table"]
     client.put_item(TableName=name, Item=key("early"))
     deadline = time.monotonic() + 10
@@ -490,7 +485,7 @@ def test_describe_stream_and_shard_rollover(client: Any, streams: Any) -> None:
 
 
 def test_disable_and_enable_again(client: Any, streams: Any) -> None:
-    name, first = make_table(client, "KEYS_ONLY")
+    name, first = create_stream_table(client, "KEYS_ONLY")
     client.put_item(TableName=name, Item=key("one"))
     records_of(streams, first, 1)
     client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
@@ -560,7 +555,7 @@ def test_forged_iterator_is_refused(client: Any, streams: Any) -> None:
 
 def _new_iterator(client: Any, streams: Any) -> str:
     """A TRIM_HORIZON iterator of the first shard of a new table's stream."""
-    _, arn = make_table(client, "KEYS_ONLY")
+    _, arn = create_stream_table(client, "KEYS_ONLY")
     shard = all_shards(streams, arn)[0]["ShardId"]
     reply = streams.get_shard_iterator(
         StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
@@ -587,7 +582,7 @@ def _sealer() -> Any:
 
 
 def test_ttl_deletion_has_the_service_identity(client: Any, streams: Any) -> None:
-    name, arn = make_table(client, "NEW_AND_OLD_IMAGES")
+    name, arn = create_stream_table(client, "NEW_AND_OLD_IMAGES")
     client.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
     )
@@ -606,8 +601,8 @@ def test_ttl_deletion_has_the_service_identity(client: Any, streams: Any) -> Non
 
 
 def test_list_streams_paging(client: Any, streams: Any) -> None:
-    made = [make_table(client, "KEYS_ONLY")[1] for _ in range(3)]
-    make_table(client, None)  # no stream: not listed
+    made = [create_stream_table(client, "KEYS_ONLY")[1] for _ in range(3)]
+    create_stream_table(client, None)  # no stream: not listed
     seen: list[str] = []
     params: dict[str, Any] = {"Limit": 1}
     for _ in range(1000):
@@ -633,7 +628,7 @@ GARBAGE_ARN = "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf"
 
 
 def test_malformed_stream_arn_is_a_validation_error(client: Any, streams: Any) -> None:
-    _, arn = make_table(client, "KEYS_ONLY")
+    _, arn = create_stream_table(client, "KEYS_ONLY")
     shard = all_shards(streams, arn)[0]["ShardId"]
     with pytest.raises(streams.exceptions.ClientError) as exc:
         streams.describe_stream(StreamArn=GARBAGE_ARN)
@@ -644,7 +639,7 @@ def test_malformed_stream_arn_is_a_validation_error(client: Any, streams: Any) -
 
 
 def test_list_streams_malformed_start_arn(client: Any, streams: Any) -> None:
-    name, _ = make_table(client, "KEYS_ONLY")
+    name, _ = create_stream_table(client, "KEYS_ONLY")
     with pytest.raises(streams.exceptions.ClientError) as exc:
         streams.list_streams(TableName=name, ExclusiveStartStreamArn=GARBAGE_ARN)
     assert error_of(exc)[0] == "ValidationException"
@@ -657,7 +652,7 @@ def test_list_streams_limit_above_100(streams: Any) -> None:
 
 
 def test_describe_stream_unknown_start_shard(client: Any, streams: Any) -> None:
-    _, arn = make_table(client, "KEYS_ONLY")
+    _, arn = create_stream_table(client, "KEYS_ONLY")
     description = streams.describe_stream(
         StreamArn=arn,
         ExclusiveStartShardId="zzzzzzzzzzzzzzzzzzzzzzzzsfasdgagadfadfgagkjsdfsfsdjfjks",

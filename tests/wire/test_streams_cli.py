@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CREDENTIALS, Server, unique_name
+from tests.wire.helpers import eventually
 
 ENV = {"OPENDYNAMO_STREAM_SHARD_SECONDS": "1.5", "OPENDYNAMO_STREAM_SETTLE": "0.1"}
 
@@ -40,28 +41,41 @@ def tail(server: Server, *args: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def lines_until(process: subprocess.Popen[bytes], count: int, timeout: float) -> list[Any]:
-    """The first `count` records the command prints (it runs on: stopped here)."""
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
-    os.set_blocking(fd, False)
-    found: list[Any] = []
-    buffer = b""
-    deadline = time.monotonic() + timeout
-    while len(found) < count and time.monotonic() < deadline:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            chunk = b""
-        if chunk:
-            buffer += chunk
-            *complete, buffer = buffer.split(b"\n")
-            found += [json.loads(line) for line in complete if line]
-        else:
-            time.sleep(0.05)
-    process.terminate()
-    process.wait(timeout=10)
-    return found
+class Printed:
+    """The JSON lines a running command prints on its standard output, read as they come."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        self.process = process
+        self.fd = process.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.found: list[Any] = []
+        self.buffer = b""
+
+    def until(self, count: int, timeout: float) -> list[Any]:
+        """What it printed, once that is `count` records or `timeout` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while len(self.found) < count and time.monotonic() < deadline:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                chunk = b""
+            if chunk:
+                self.buffer += chunk
+                *complete, self.buffer = self.buffer.split(b"\n")
+                self.found += [json.loads(line) for line in complete if line]
+            else:
+                time.sleep(0.05)
+        return self.found
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def shard_count(streams: Any, arn: str) -> int:
+    """How many shards the stream has (DescribeStream; one page holds them here)."""
+    return len(streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"])
 
 
 def test_tail_follows_the_shards_and_new_records(stream_server: Server) -> None:
@@ -74,20 +88,26 @@ def test_tail_follows_the_shards_and_new_records(stream_server: Server) -> None:
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
+    streams = stream_server.client("dynamodbstreams")
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     written = []
-    for round_ in range(3):  # across two rollovers (a shard every 1.5 s)
+    for round_ in range(3):  # a shard each: across rollovers (a shard every 1.5 s)
+        before = shard_count(streams, arn)
         for i in range(3):
             key = f"r{round_}-{i}"
             client.put_item(TableName=table, Item={"pk": {"S": key}})
             written.append(key)
-        time.sleep(1.6)
-    process = tail(stream_server, table, "--from-start")
-    time.sleep(1.0)
-    for i in range(2):  # while it runs
-        key = f"late-{i}"
-        client.put_item(TableName=table, Item={"pk": {"S": key}})
-        written.append(key)
-    records = lines_until(process, len(written), timeout=20)
+        eventually(lambda before=before: shard_count(streams, arn) > before, 10, 0.1)
+    printed = Printed(tail(stream_server, table, "--from-start"))
+    try:
+        printed.until(len(written), timeout=20)  # it runs, and has caught up
+        for i in range(2):  # while it runs
+            key = f"late-{i}"
+            client.put_item(TableName=table, Item={"pk": {"S": key}})
+            written.append(key)
+        records = printed.until(len(written), timeout=20)
+    finally:
+        printed.stop()
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == written
     assert {r["eventName"] for r in records} == {"INSERT"}
     shards = stream_server.client("dynamodbstreams").describe_stream(

@@ -33,9 +33,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Backend, Server, error_of, unique_name
+from tests.conftest import Backend, Server, error_of
+from tests.wire.helpers import create_table, eventually
 
 ENV = {"OPENDYNAMO_TTL_TRANSITION": "1.5", "OPENDYNAMO_TTL_CHANGE_INTERVAL": "3"}
+CHANGE_INTERVAL = float(ENV["OPENDYNAMO_TTL_CHANGE_INTERVAL"])
 
 
 @pytest.fixture(scope="module")
@@ -44,27 +46,6 @@ def ttl_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> It
     server = Server(tmp_path_factory.mktemp("ttl"), env=ENV, extra_args=args).start()
     yield server
     server.stop()
-
-
-def make_table(client: Any) -> str:
-    name = unique_name("ttl")
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_g",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 def ttl_status(client: Any, table: str) -> dict[str, Any]:
@@ -77,10 +58,19 @@ def enable(client: Any, table: str, attribute: str = "expires") -> dict[str, Any
 
 
 def wait_status(client: Any, table: str, wanted: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while ttl_status(client, table)["TimeToLiveStatus"] != wanted:
-        assert time.monotonic() < deadline, f"TTL of {table} never became {wanted}"
-        time.sleep(0.1)
+    eventually(
+        lambda: ttl_status(client, table)["TimeToLiveStatus"] == wanted,
+        timeout,
+        0.1,
+        f"TTL of {table} never became {wanted}",
+    )
+
+
+def past_the_change_interval(changed: float) -> None:
+    """Sleep until the change interval (OPENDYNAMO_TTL_CHANGE_INTERVAL) has passed, with 0.1 s
+    to spare, since the change answered at `changed` (time.monotonic()). Only the clock tells:
+    the server shows no sign of it but accepting a change, and has no clock to move."""
+    time.sleep(max(0.0, changed + CHANGE_INTERVAL + 0.1 - time.monotonic()))
 
 
 def keys(client: Any, table: str, **extra: Any) -> set[str]:
@@ -89,9 +79,10 @@ def keys(client: Any, table: str, **extra: Any) -> set[str]:
 
 def test_statuses_and_the_update_rules(ttl_server: Server) -> None:
     client = ttl_server.client()
-    table = make_table(client)
+    table = create_table(client, "ttl", gsi=("by_g", "g"))
     assert ttl_status(client, table) == {"TimeToLiveStatus": "DISABLED"}
     reply = enable(client, table)
+    enabled = time.monotonic()
     assert reply["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
     assert ttl_status(client, table) == {"TimeToLiveStatus": "ENABLING", "AttributeName": "expires"}
     with pytest.raises(client.exceptions.ClientError) as exc:
@@ -113,15 +104,16 @@ def test_statuses_and_the_update_rules(ttl_server: Server) -> None:
     )
     wait_status(client, table, "ENABLED")
     assert ttl_status(client, table) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
-    time.sleep(3.1)  # past the change interval
+    past_the_change_interval(enabled)
     with pytest.raises(client.exceptions.ClientError) as exc:
         enable(client, table)
     assert error_of(exc) == ("ValidationException", "TimeToLive is already enabled")
     spec = {"Enabled": False, "AttributeName": "expires"}
     client.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
+    disabled = time.monotonic()
     assert ttl_status(client, table)["TimeToLiveStatus"] == "DISABLING"
     wait_status(client, table, "DISABLED")
-    time.sleep(3.1)
+    past_the_change_interval(disabled)
     with pytest.raises(client.exceptions.ClientError) as exc:
         client.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
     assert error_of(exc) == ("ValidationException", "TimeToLive is already disabled")
@@ -134,7 +126,7 @@ def test_statuses_and_the_update_rules(ttl_server: Server) -> None:
 
 def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
     client = ttl_server.client()
-    table = make_table(client)
+    table = create_table(client, "ttl", gsi=("by_g", "g"))
     now = int(time.time())
     items = {
         "past": {"expires": {"N": str(now - 60)}},
@@ -155,10 +147,12 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
     assert keys(client, table) == set(items)
 
     wait_status(client, table, "ENABLED")
-    deadline = time.monotonic() + 10
-    while keys(client, table) != {"future", "a-string", "none", "too-old"}:
-        assert time.monotonic() < deadline, f"left: {keys(client, table)}"
-        time.sleep(0.1)
+    eventually(
+        lambda: keys(client, table) == {"future", "a-string", "none", "too-old"},
+        10,
+        0.1,
+        lambda: f"left: {keys(client, table)}",
+    )
     assert keys(client, table, IndexName="by_g") == {"future", "a-string", "none", "too-old"}
     assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 4
 
@@ -170,8 +164,5 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
         UpdateExpression="SET expires = :t",
         ExpressionAttributeValues={":t": {"N": str(now + 7200)}},
     )
-    deadline = time.monotonic() + 10
-    while "late" in keys(client, table):
-        assert time.monotonic() < deadline, "the late item was not swept"
-        time.sleep(0.1)
+    eventually(lambda: "late" not in keys(client, table), 10, 0.1, "the late item was not swept")
     assert keys(client, table) == {"future", "a-string", "none", "too-old"}
