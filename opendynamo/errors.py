@@ -375,6 +375,27 @@ def service_access_denied(message: str) -> ServiceError:
     return ServiceError("AccessDenied", message, 403)
 
 
+def missing_action() -> ServiceError:
+    return ServiceError("MissingAction", "Missing Action")
+
+
+def invalid_action(action: str) -> ServiceError:
+    return ServiceError(
+        "InvalidAction", f"Could not find operation {action} for version NO_VERSION_SPECIFIED"
+    )
+
+
+def service_failure(request_id: str) -> ServiceError:
+    """IAM's and STS's answer to an unexpected failure (HTTP 500, a Receiver fault)."""
+    return ServiceError("ServiceFailure", f"Internal failure (request id {request_id})", 500, False)
+
+
+def as_service_error(exc: DynamoError) -> ServiceError:
+    """An authentication error (raised as DynamoDB words it) as IAM and STS answer it."""
+    code, status = SERVICE_AUTH_CODES.get(exc.type_name, (exc.type_name, 400))
+    return ServiceError(code, exc.message or "", status)
+
+
 # DynamoDB's authentication errors as IAM and STS word them (same checks, Query-protocol codes).
 SERVICE_AUTH_CODES = {
     "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),

@@ -257,16 +257,13 @@ class App:
             request.error = exc.code
             return exc.status, awsquery.render_error(exc, namespace, request.id)
         except errors.DynamoError as exc:
-            code, status = errors.SERVICE_AUTH_CODES.get(exc.type_name, (exc.type_name, 400))
-            request.error = code
-            failure = errors.ServiceError(code, exc.message or "", status)
-            return status, awsquery.render_error(failure, namespace, request.id)
+            failure = errors.as_service_error(exc)
+            request.error = failure.code
+            return failure.status, awsquery.render_error(failure, namespace, request.id)
         except Exception:
             log.exception("request %s failed", request.id)
             request.error = "ServiceFailure"
-            failure = errors.ServiceError(
-                "ServiceFailure", f"Internal failure (request id {request.id})", 500, False
-            )
+            failure = errors.service_failure(request.id)
             return 500, awsquery.render_error(failure, namespace, request.id)
         finally:
             self._record(request, service)
@@ -276,13 +273,10 @@ class App:
         request.operation = action
         table = STS_OPERATIONS if service == "sts" else IAM_OPERATIONS
         if not action:
-            raise errors.ServiceError("MissingAction", "Missing Action")
+            raise errors.missing_action()
         handler = table.get(action)
         if handler is None:
-            raise errors.ServiceError(
-                "InvalidAction",
-                f"Could not find operation {action} for version NO_VERSION_SPECIFIED",
-            )
+            raise errors.invalid_action(action)
         identity, credential = self._authenticate(request, service)
         ctx = self._context(request, identity, credential.region)
         decide = authorize.sts_request if service == "sts" else authorize.iam_request
