@@ -1,5 +1,6 @@
 """IAM's policy language and the identities that hold policies, beneath the authorizer:
-`language` parses policy documents and matches actions, resources and principals,
+`document` validates a policy document as IAM does, `language` compiles it and matches
+actions, resources and principals,
 `conditions` evaluates their Condition blocks, `evaluate` is IAM's evaluation logic over
 identity, resource and trust policies, `identity` finds who a caller is and which policies
 apply, and `managed` holds the AWS managed policies served.
