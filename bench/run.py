@@ -38,6 +38,15 @@ WRITE_LIST_MAX = 600_000
 RESULTS = ROOT / "bench" / "results"
 
 
+def _shown(path: Path) -> str:
+    """A path as the results show it: relative to the repository when inside it, so that no
+    machine's directories end up in committed results."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -224,7 +233,7 @@ def metadata(options: argparse.Namespace) -> dict[str, Any]:
             "dynalite": json.loads(dynalite.read_text())["version"] if dynalite.exists() else None,
             "moto": _version([sys.executable, "-c", "import moto; print(moto.__version__)"]),
         },
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()},
+        "options": {k: (_shown(v) if isinstance(v, Path) else v) for k, v in vars(options).items()},
         "limits": {
             "foreign_cores": measure.FOREIGN_LIMIT,
             "spread": measure.SPREAD_LIMIT,
