@@ -49,13 +49,7 @@ class Settings:
     def from_env(cls) -> Settings:
         """The settings `to_env` wrote, each field read as its default's type; a field the
         environment does not set keeps its default."""
-        default = cls()
-        given: dict[str, Any] = {}
-        for f in fields(cls):
-            text = os.environ.get(_env_name(f.name))
-            if text is not None:
-                given[f.name] = _env_value(text, getattr(default, f.name))
-        return cls(**given)
+        return cls(**_given_in_env(cls()))
 
     def encryption_key(self) -> bytes | None:
         return read_key_file(self.encryption_key_file) if self.encryption_key_file else None
@@ -117,13 +111,17 @@ class Settings:
 def tuning_from_env() -> Tuning:
     """The engine's tuning (`engine/tuning`): each field from `OPENDYNAMO_` + its name in
     capitals where the environment sets it, DynamoDB's value otherwise."""
-    default = Tuning()
+    return Tuning(**_given_in_env(Tuning()))
+
+
+def _given_in_env(default: Settings | Tuning) -> dict[str, Any]:
+    """The fields of `default`'s dataclass the environment sets, each as its default's type."""
     given: dict[str, Any] = {}
-    for f in fields(Tuning):
+    for f in fields(default):
         text = os.environ.get(_env_name(f.name))
-        if text:
+        if text is not None:
             given[f.name] = _env_value(text, getattr(default, f.name))
-    return Tuning(**given)
+    return given
 
 
 def _env_name(field: str) -> str:

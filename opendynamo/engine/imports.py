@@ -33,6 +33,7 @@ from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.keys import key_from_item
 from opendynamo.model import ion, layout
+from opendynamo.model.compression import GZIP, inflate
 from opendynamo.model.values import Body, Item, normalize_item
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
@@ -297,7 +298,7 @@ def _decompress(data: bytes, kind: str) -> bytes:
     if not data or kind not in ("GZIP", "ZSTD"):
         return data
     if kind == "GZIP":
-        out = _gunzip(data, limit)
+        out = inflate(data, GZIP, limit)
     else:
         import zstandard
 
@@ -306,20 +307,6 @@ def _decompress(data: bytes, kind: str) -> bytes:
     if len(out) > limit:
         raise ObjectTooLarge(f"decompresses to more than {limit} bytes")
     return out
-
-
-def _gunzip(data: bytes, limit: int) -> bytes:
-    """Every gzip member of `data`, up to one byte past the limit."""
-    out = bytearray()
-    while data and len(out) <= limit:
-        decompressor = zlib.decompressobj(wbits=31)
-        out += decompressor.decompress(data, limit + 1 - len(out))
-        if decompressor.unconsumed_tail:
-            break  # past the limit
-        if not decompressor.eof:
-            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-        data = decompressor.unused_data
-    return bytes(out)
 
 
 def _write(

@@ -11,7 +11,7 @@ without the sweep they would pile up forever).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -76,7 +76,7 @@ def sweep(store: Store, now: float) -> int:
 def _expired(key: bytes, raw: bytes, now: float) -> bool:
     stored = _decode(raw)
     kind = key[len(layout.TOKENS) :].split(b"\x00", 2)[-1].split(b"/", 1)[0].decode()
-    window = lifetime(kind) if kind in ("transaction", "export", "import") else None
+    window = lifetime(kind) if kind in get_args(Kind) else None
     return stored is None or window is None or now - stored["at"] > window
 
 

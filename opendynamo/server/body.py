@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
+from opendynamo.model.compression import GZIP, ZLIB, inflate
 from opendynamo.server.http import MAX_BODY_BYTES as MAX_REQUEST_BYTES
 
 
@@ -23,30 +24,14 @@ def decoded(body: bytes, encoding: bytes, request_id: str) -> bytes:
             continue
         if name not in (b"gzip", b"x-gzip", b"deflate"):
             raise errors.internal_server_error(request_id)
+        wbits = ZLIB if name == b"deflate" else GZIP
         try:
-            body = inflate(body, 31 if name != b"deflate" else 15)
+            body = inflate(body, wbits, MAX_REQUEST_BYTES)
         except zlib.error:
             raise errors.internal_server_error(request_id) from None
-    return body
-
-
-def inflate(data: bytes, wbits: int) -> bytes:
-    """`data` decompressed, member after member (a gzip body may hold several), bounded:
-    RequestEntityTooLarge past the limit, however small the compressed body."""
-    out: list[bytes] = []
-    size = 0
-    while True:
-        decompressor = zlib.decompressobj(wbits=wbits)
-        chunk = decompressor.decompress(data, MAX_REQUEST_BYTES + 1 - size)
-        size += len(chunk)
-        out.append(chunk)
-        if size > MAX_REQUEST_BYTES or decompressor.unconsumed_tail:
+        if len(body) > MAX_REQUEST_BYTES:  # however small the compressed body
             raise errors.request_too_large()
-        if not decompressor.eof:
-            raise zlib.error("truncated")
-        data = decompressor.unused_data
-        if not data:
-            return b"".join(out)
+    return body
 
 
 def parse_json(body: bytes) -> Any:

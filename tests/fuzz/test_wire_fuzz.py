@@ -38,6 +38,7 @@ from opendynamo.api.request.shapes import DOC as _DOC
 from opendynamo.api.request.shapes import SHAPES
 from opendynamo.api.streams import OPERATIONS as STREAMS_OPERATIONS
 from tests.conftest import Backend, Server
+from tests.wire.helpers import table_params
 from tests.wire.http import AMZ_JSON, Reply, send
 
 EXAMPLES = int(os.environ.get("OPENDYNAMO_FUZZ_EXAMPLES", "12"))
@@ -94,27 +95,9 @@ class Target:
 def target(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Target]:
     server = Server(tmp_path_factory.mktemp("fuzz"), extra_args=backend()).start()
     ddb = server.client()
-    ddb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-            {"AttributeName": "v", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byV",
-                "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        BillingMode="PAY_PER_REQUEST",
-    )
+    stream = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    params = table_params(TABLE, range_key=("sk", "N"), gsi=("byV", "v"))
+    ddb.create_table(**params, StreamSpecification=stream)
     for n in range(12):
         item = {"pk": {"S": "ab"[n % 2]}, "sk": {"N": str(n)}, "v": {"S": f"v{n % 3}"}}
         ddb.put_item(TableName=TABLE, Item=item)
