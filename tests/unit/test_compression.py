@@ -28,7 +28,8 @@ def test_inflation_stops_one_byte_past_the_limit() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"not gzip", gzip.compress(b"abc", mtime=0)[:-6], gzip.compress(b"a") + b"junk"],
+    [b"", b"not gzip", gzip.compress(b"abc", mtime=0)[:-6], gzip.compress(b"a", mtime=0) + b"junk"],
+    ids=["empty", "not gzip", "truncated", "trailing junk"],
 )
 def test_what_does_not_inflate_is_a_zlib_error(data: bytes) -> None:
     with pytest.raises(zlib.error):
