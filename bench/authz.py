@@ -3,8 +3,9 @@ against a baseline commit measured in the same run.
 
 For each tree (this one, and the baseline checked out into a temporary git worktree) a child
 process builds the server's application on an in-memory store and times `App.respond` for a
-GetItem of an existing item and a PutItem of a new one, under `--auth off` and under
-`--auth iam` (root's signed requests, signed once ahead of the loop). Rounds of the two
+GetItem of an existing item, a PutItem of a new one, and their PartiQL twins (ExecuteStatement
+of a SELECT by key, and of an UPDATE of one item), under `--auth off` and under `--auth iam`
+(root's signed requests, signed once ahead of the loop). Rounds of the two
 trees alternate, so a noisy machine disturbs both alike; the table gives the median of the
 rounds in microseconds per request and the ratio to the baseline.
 
@@ -13,6 +14,7 @@ instead (valgrind's callgrind, which is deterministic for the same inputs): the 
 of N and 5N requests, whose difference over 4N is what one request costs, start-up excluded.
 
 Run: python bench/authz.py [--baseline REV] [--rounds 7] [--requests 20000] [--instructions]
+                           [--operations GetItem,PutItem,PartiQLSelect,PartiQLUpdate]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ROOT_KEY, ROOT_SECRET = "AKIABENCHAUTHZ000001", "bench-authz-root-secret"
 MODES = ("off", "iam")
-OPERATIONS = ("GetItem", "PutItem")
+OPERATIONS = ("GetItem", "PutItem", "PartiQLSelect", "PartiQLUpdate")
 
 CHILD = r"""
 import json, sys, time
@@ -63,6 +65,13 @@ call("CreateTable", {"TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
 call("PutItem", {"TableName": "bench", "Item": {"pk": {"S": "k"}, "v": {"S": "x" * 200}}})
 if operation == "GetItem":
     requests = [incoming("GetItem", {"TableName": "bench", "Key": {"pk": {"S": "k"}}})] * count
+elif operation == "PartiQLSelect":
+    statement = {"Statement": "SELECT * FROM bench WHERE pk = 'k'"}
+    requests = [incoming("ExecuteStatement", statement)] * count
+elif operation == "PartiQLUpdate":
+    statement = {"Statement": "UPDATE bench SET v = ? WHERE pk = 'k'",
+                 "Parameters": [{"S": "y" * 200}]}
+    requests = [incoming("ExecuteStatement", statement)] * count
 else:
     requests = [incoming("PutItem", {"TableName": "bench", "Item": {"pk": {"S": f"n{i}"}, "v": {"S": "x" * 200}}})
                 for i in range(count)]
@@ -108,7 +117,9 @@ def main() -> None:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions (valgrind), not time"
     )
+    parser.add_argument("--operations", default=",".join(OPERATIONS))
     options = parser.parse_args()
+    operations = options.operations.split(",")
     if options.instructions:
         options.rounds, options.requests = 1, min(options.requests, 250)
     measure = instructions if options.instructions else microseconds
@@ -135,7 +146,7 @@ def main() -> None:
             times: dict[tuple[str, str, str], list[float]] = {}
             for round_number in range(options.rounds):
                 for mode in MODES:
-                    for operation in OPERATIONS:
+                    for operation in operations:
                         for name, tree in trees.items():
                             cell = (name, mode, operation)
                             times.setdefault(cell, []).append(
@@ -152,7 +163,7 @@ def main() -> None:
     print(f"| request | --auth | baseline ({options.baseline}) {unit} | this {unit} | ratio |")
     print("|---|---|---|---|---|")
     for mode in MODES:
-        for operation in OPERATIONS:
+        for operation in operations:
             before = statistics.median(times[("baseline", mode, operation)])
             after = statistics.median(times[("this", mode, operation)])
             shown = "{:,.0f}" if options.instructions else "{:.1f}"

@@ -7,6 +7,9 @@ parsed trees keyed by text; evaluation, pure update application and projection.
     if compiled.condition is not None and not evaluate(compiled.condition, old_item): ...
     new_item = apply_update(compiled.update, old_item or key)
     updated_old = project(old_item, compiled.update)      # ReturnValues UPDATED_OLD
+
+PartiQL's planner builds raw trees itself (`Expressions`); `compile_trees` checks and
+resolves them the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from opendynamo.expr.ast import (
     UpdateExpression,
     condition_paths,
 )
-from opendynamo.expr.compile import Compiled, compile_expressions
+from opendynamo.expr.compile import Compiled, Expressions, compile_expressions, compile_trees
 from opendynamo.expr.evaluate import evaluate, lookup
 from opendynamo.expr.keycond import KeyCondition, split_key_condition
 from opendynamo.expr.project import project, top_level_names
@@ -35,12 +38,11 @@ def update_paths(tree: UpdateExpression) -> tuple[DocPath, ...]:
 
 __all__ = [
     "condition_paths",
-    "split_key_condition",
-    "KeyCondition",
     "AttributeValue",
     "Compiled",
     "Condition",
     "DocPath",
+    "Expressions",
     "Item",
     "KeyCondition",
     "PathElement",
@@ -48,6 +50,7 @@ __all__ = [
     "UpdateExpression",
     "apply_update",
     "compile_expressions",
+    "compile_trees",
     "evaluate",
     "lookup",
     "project",

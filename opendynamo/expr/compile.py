@@ -11,13 +11,16 @@ Order (dynalite's `validateExpressionParams` / `validateExpressions`, written ag
    resolved; problems carry the prefix `Invalid <Parameter>: `;
 5. names, then values, given but used by no expression (listed in Java HashSet order, as
    DynamoDB's message lists them).
+
+`compile_trees` takes trees another front end built (PartiQL's planner) through the same
+static checks and resolution, worded without a parameter's prefix: such trees have none.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opendynamo import errors
 from opendynamo.expr import cache
@@ -27,6 +30,7 @@ from opendynamo.expr.ast import (
     ProjectionExpression,
     UpdateExpression,
 )
+from opendynamo.expr.check import check_condition, check_projection, check_update
 from opendynamo.expr.keycond import KeyCondition
 from opendynamo.expr.problem import ExpressionProblem
 from opendynamo.expr.resolve import Resolver, Usage
@@ -77,6 +81,37 @@ class Compiled:
     projection: ProjectionExpression | None = None
     key_conditions: tuple[KeyCondition, ...] | None = None
     legacy: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Expressions:
+    """A request's expressions as raw trees (paths may hold `NameRef`s, values are `ValueRef`s)
+    with the placeholders they use: what PartiQL's planner hands to `compile_trees`."""
+
+    condition: Condition | None = None
+    filter: Condition | None = None
+    key_condition: Condition | None = None
+    update: UpdateExpression | None = None
+    projection: ProjectionExpression | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+
+def compile_trees(expressions: Expressions) -> Compiled:
+    """Check and resolve raw trees as `compile_expressions` does parsed ones; a problem is a
+    ValidationException in DynamoDB's words, without a parameter's prefix."""
+    resolver = Resolver(expressions.names, expressions.values, Usage())
+    trees: dict[str, object] = {}
+    for kind, _ in _ORDER:
+        tree = getattr(expressions, kind)
+        if tree is None:
+            continue
+        try:
+            _check(tree)
+            trees[kind] = _resolved(tree, resolver)
+        except ExpressionProblem as problem:
+            raise errors.validation(problem.message) from None
+    return Compiled(**trees)  # type: ignore[arg-type]
 
 
 def compile_expressions(
@@ -134,11 +169,33 @@ def _compile_one(
         raise ExpressionProblem(
             f"Expression size has exceeded the maximum allowed size; expression size: {size}"
         )
+    tree: Condition | UpdateExpression | ProjectionExpression
     if kind == "update":
-        return resolver.update(cache.update(text))
-    if kind == "projection":
-        return resolver.projection(cache.projection(text))
-    return resolver.condition(cache.condition(text))
+        tree = cache.update(text)
+    elif kind == "projection":
+        tree = cache.projection(text)
+    else:
+        tree = cache.condition(text)
+    return _resolved(tree, resolver)
+
+
+def _check(tree: Condition | UpdateExpression | ProjectionExpression) -> None:
+    if isinstance(tree, UpdateExpression):
+        check_update(tree)
+    elif isinstance(tree, ProjectionExpression):
+        check_projection(tree)
+    else:
+        check_condition(tree)
+
+
+def _resolved(
+    tree: Condition | UpdateExpression | ProjectionExpression, resolver: Resolver
+) -> Condition | UpdateExpression | ProjectionExpression:
+    if isinstance(tree, UpdateExpression):
+        return resolver.update(tree)
+    if isinstance(tree, ProjectionExpression):
+        return resolver.projection(tree)
+    return resolver.condition(tree)
 
 
 def check_only_with_expressions(

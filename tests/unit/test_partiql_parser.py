@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
-from opendynamo import errors
+from opendynamo import errors, expr
+from opendynamo.expr import cache
 from opendynamo.partiql import ast, parse
-from opendynamo.partiql.plan import Keys, plan_exists, plan_key_read, plan_read, plan_write
+from opendynamo.partiql.plan import Keys, Request
+from opendynamo.partiql.reads import plan_key_read, plan_read
 from opendynamo.partiql.results import add_capacity, decode_token, encode_token, unnest
 from opendynamo.partiql.values import bind, bind_item
+from opendynamo.partiql.writes import plan_exists, plan_write
 
 WELL = "Statement wasn't well formed, can't be processed: "
 TABLE = Keys(("pk",), (), {"pk": "S"})
@@ -32,6 +35,28 @@ def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
     with pytest.raises(errors.DynamoError) as excinfo:
         call(*args, **kwargs)
     return excinfo.value.message or ""
+
+
+def trees(
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    **texts: str,
+) -> expr.Expressions:
+    """The trees DynamoDB's expression parser makes of `texts` (condition=..., update=..., ...),
+    with these placeholders: what a plan must hold to mean what the texts say."""
+    parsed: dict[str, Any] = {}
+    for kind, text in texts.items():
+        if kind == "update":
+            parsed[kind] = cache.update(text)
+        elif kind == "projection":
+            parsed[kind] = cache.projection(text)
+        else:
+            parsed[kind] = cache.condition(text)
+    return expr.Expressions(**parsed, names=names or {}, values=values or {})
+
+
+def condition(text: str) -> expr.Condition:
+    return cache.condition(text)
 
 
 def select(text: str) -> ast.Select:
@@ -285,10 +310,9 @@ def test_full_key_select_is_a_get_item() -> None:
         select("SELECT a, b FROM T WHERE sk = 3 AND pk = ?"), [{"S": "x"}], SORTED, table_read=True
     )
     assert plan.operation == "GetItem" and plan.post is None
-    (body,) = plan.requests
-    assert body["Key"] == {"pk": {"S": "x"}, "sk": {"N": "3"}}
-    assert body["ProjectionExpression"] == "#n0, #n1"
-    assert body["ExpressionAttributeNames"] == {"#n0": "a", "#n1": "b"}
+    (request,) = plan.requests
+    assert request.body["Key"] == {"pk": {"S": "x"}, "sk": {"N": "3"}}
+    assert request.expressions == trees(projection="#n0, #n1", names={"#n0": "a", "#n1": "b"})
 
 
 def test_full_key_with_more_conditions_filters_after_the_read() -> None:
@@ -296,12 +320,12 @@ def test_full_key_with_more_conditions_filters_after_the_read() -> None:
         select("SELECT a FROM T WHERE pk = 'x' AND sk = 1 AND a > 2"), [], SORTED, table_read=True
     )
     assert plan.operation == "GetItem"
-    assert plan.post == {
-        "FilterExpression": "#n0 > :v0",
-        "ProjectionExpression": "#n0",
-        "ExpressionAttributeNames": {"#n0": "a"},
-        "ExpressionAttributeValues": {":v0": {"N": "2"}},
-    }
+    assert plan.post == trees(
+        filter="#n0 > :v0",
+        projection="#n0",
+        names={"#n0": "a"},
+        values={":v0": {"N": "2"}},
+    )
 
 
 def test_partition_equality_is_a_query_with_sort_key_condition_and_filter() -> None:
@@ -314,10 +338,10 @@ def test_partition_equality_is_a_query_with_sort_key_condition_and_filter() -> N
         table_read=True,
     )
     assert plan.operation == "Query" and plan.post is None
-    (body,) = plan.requests
-    assert body["KeyConditionExpression"] == "#n0 = :v0 AND #n1 BETWEEN :v1 AND :v2"
-    assert body["FilterExpression"] == "#n2 = :v3"
-    assert body["ScanIndexForward"] is False
+    (request,) = plan.requests
+    assert request.expressions.key_condition == condition("#n0 = :v0 AND #n1 BETWEEN :v1 AND :v2")
+    assert request.expressions.filter == condition("#n2 = :v3")
+    assert request.body["ScanIndexForward"] is False
 
 
 @pytest.mark.parametrize(
@@ -328,7 +352,7 @@ def test_sort_key_conditions_in_the_key_condition(condition: str) -> None:
         select(f"SELECT * FROM T WHERE pk = 'x' AND {condition}"), [], SORTED, table_read=False
     )
     assert plan.operation == "Query"
-    assert "FilterExpression" not in plan.requests[0]
+    assert plan.requests[0].expressions.filter is None
 
 
 def test_other_key_conditions_filter_after_the_read() -> None:
@@ -336,14 +360,14 @@ def test_other_key_conditions_filter_after_the_read() -> None:
         select("SELECT * FROM T WHERE pk = 'x' AND sk <> 2"), [], SORTED, table_read=True
     )
     assert plan.operation == "Query"
-    assert "FilterExpression" not in plan.requests[0]
-    assert plan.post is not None and plan.post["FilterExpression"] == "#n0 <> :v0"
+    assert plan.requests[0].expressions.filter is None
+    assert plan.post is not None and plan.post.filter == condition("#n0 <> :v0")
 
 
 def test_without_partition_equality_it_is_a_scan_of_the_whole_where() -> None:
     plan = plan_read(select("SELECT * FROM T WHERE pk > 'x' OR a = 1"), [], SORTED, table_read=True)
     assert plan.operation == "Scan"
-    assert plan.requests[0]["FilterExpression"] == "(#n0 > :v0) OR (#n1 = :v1)"
+    assert plan.requests[0].expressions.filter == condition("(#n0 > :v0) OR (#n1 = :v1)")
     assert plan.filter_names == {"pk", "a"}
 
 
@@ -355,7 +379,7 @@ def test_in_on_the_partition_key_is_one_query_per_value() -> None:
         table_read=True,
     )
     assert plan.operation == "Query"
-    values = [r["ExpressionAttributeValues"][":v0"]["S"] for r in plan.requests]
+    values = [r.expressions.values[":v0"]["S"] for r in plan.requests]
     assert values == ["b", "a"]
 
 
@@ -411,7 +435,7 @@ def test_is_becomes_attribute_functions() -> None:
         SORTED,
         table_read=True,
     )
-    assert plan.requests[0]["FilterExpression"] == (
+    assert plan.requests[0].expressions.filter == condition(
         "(((attribute_not_exists(#n0)) AND (attribute_exists(#n1))) AND "
         "(attribute_type(#n2, :v0))) AND (NOT (attribute_type(#n3, :v1)))"
     )
@@ -419,7 +443,7 @@ def test_is_becomes_attribute_functions() -> None:
 
 def test_key_reads_take_the_full_key_and_nothing_else() -> None:
     plan = plan_key_read(select("SELECT * FROM T WHERE pk = 'x' AND sk = 1"), [], SORTED, "no")
-    assert plan.requests[0]["Key"] == {"pk": {"S": "x"}, "sk": {"N": "1"}}
+    assert plan.requests[0].body["Key"] == {"pk": {"S": "x"}, "sk": {"N": "1"}}
     assert (
         refusal(plan_key_read, select("SELECT * FROM T WHERE pk = 'x'"), [], SORTED, "no") == "no"
     )
@@ -438,9 +462,9 @@ def test_key_reads_take_the_full_key_and_nothing_else() -> None:
 def test_exists_is_a_condition_check_on_an_existing_item() -> None:
     exists = parse("EXISTS(SELECT * FROM T WHERE pk = 'x' AND a = 1)").statement
     assert isinstance(exists, ast.Exists)
-    body = plan_exists(exists, [], TABLE)
-    assert body["Key"] == {"pk": {"S": "x"}}
-    assert body["ConditionExpression"] == "attribute_exists(#n0) AND (#n1 = :v0)"
+    request = plan_exists(exists, [], TABLE)
+    assert request.body["Key"] == {"pk": {"S": "x"}}
+    assert request.expressions.condition == condition("attribute_exists(#n0) AND (#n1 = :v0)")
     bare = parse("EXISTS(SELECT * FROM T WHERE pk = 'x')").statement
     assert isinstance(bare, ast.Exists)
     assert refusal(plan_exists, bare, [], TABLE) == (
@@ -451,37 +475,36 @@ def test_exists_is_a_condition_check_on_an_existing_item() -> None:
 # ---- write plans ------------------------------------------------------------------------
 
 
-def write(text: str, keys: Keys = SORTED, params: list[Any] | None = None) -> dict[str, Any]:
+def write(text: str, keys: Keys = SORTED, params: list[Any] | None = None) -> Request:
     statement = parse(text).statement
     assert isinstance(statement, ast.Insert | ast.Update | ast.Delete)
-    return plan_write(statement, params or [], keys).body
+    return plan_write(statement, params or [], keys).request
 
 
 def test_insert_is_a_conditional_put() -> None:
-    body = write("INSERT INTO T VALUE {'pk': 'a', 'sk': 1, 'x': 'y'}")
-    assert body["ConditionExpression"] == "attribute_not_exists(#n0)"
-    assert body["ExpressionAttributeNames"] == {"#n0": "pk"}
+    request = write("INSERT INTO T VALUE {'pk': 'a', 'sk': 1, 'x': 'y'}")
+    assert request.expressions == trees(condition="attribute_not_exists(#n0)", names={"#n0": "pk"})
 
 
 def test_update_is_a_conditional_update_item() -> None:
-    body = write(
+    request = write(
         "UPDATE T SET a = 1, b = b + 1, l = list_append(l, [2]) REMOVE c "
         "SET s = set_add(s, <<'x'>>), t = set_delete(t, <<3>>) "
         "WHERE pk = 'a' AND sk = 1 AND a < 5 RETURNING MODIFIED OLD *"
     )
-    assert body["Key"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
-    assert body["UpdateExpression"] == (
+    assert request.body["Key"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    assert request.expressions.update == cache.update(
         "SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = list_append(#n2, :v2) REMOVE #n3 "
         "ADD #n4 :v3 DELETE #n5 :v4"
     )
-    assert body["ConditionExpression"] == "attribute_exists(#n6) AND (#n0 < :v5)"
-    assert body["ReturnValues"] == "UPDATED_OLD"
+    assert request.expressions.condition == condition("attribute_exists(#n6) AND (#n0 < :v5)")
+    assert request.body["ReturnValues"] == "UPDATED_OLD"
 
 
 def test_delete_condition_spares_a_missing_item() -> None:
-    body = write("DELETE FROM T WHERE pk = 'a' AND sk = 1 AND a = 2")
-    assert body["ConditionExpression"] == "attribute_not_exists(#n0) OR (#n1 = :v0)"
-    assert "ConditionExpression" not in write("DELETE FROM T WHERE pk = 'a' AND sk = 1")
+    request = write("DELETE FROM T WHERE pk = 'a' AND sk = 1 AND a = 2")
+    assert request.expressions.condition == condition("attribute_not_exists(#n0) OR (#n1 = :v0)")
+    assert write("DELETE FROM T WHERE pk = 'a' AND sk = 1").expressions.condition is None
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 Each handler validates the whole request first (values, expressions), then runs one storage
 transaction in which the table is looked up, the key checked against its schema, and the write
-applied as a pure function of the old item (`engine.items.write`).
+applied as a pure function of the old item (`engine.items.write`). PartiQL's statements run
+through the same handlers, handing over their expressions already compiled (`compiled`) in
+place of the request's expression parameters.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from opendynamo.model.values import Body, Item, normalize_item
 from opendynamo.storage.base import WriteTxn
 
 
-def get_item(ctx: Context, body: Body) -> Body | bytes:
+def get_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
     key = normalize_item(body["Key"])
-    compiled = compile_request(body, "GetItem")
+    if compiled is None:
+        compiled = compile_request(body, "GetItem")
     consistent = bool(body.get("ConsistentRead"))
     with ctx.store.read() as txn:
         meta = catalog.get_table(txn, ctx.table(body["TableName"]))
@@ -53,22 +56,23 @@ def get_item(ctx: Context, body: Body) -> Body | bytes:
     return result
 
 
-def put_item(ctx: Context, body: Body) -> Body:
+def put_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body:
     item = normalize_item(body["Item"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
     write = ItemWrite(
         table_name=body["TableName"],
         locate=lambda meta: key_from_item(meta, item),
-        compiled=compile_request(body, "PutItem"),
+        compiled=compile_request(body, "PutItem") if compiled is None else compiled,
         produce=lambda old: item,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
     )
     return _reply(ctx, body, write, ())
 
 
-def update_item(ctx: Context, body: Body) -> Body:
+def update_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body:
     key = normalize_item(body["Key"])
-    compiled = compile_request(body, "UpdateItem")
+    if compiled is None:
+        compiled = compile_request(body, "UpdateItem")
     update = compiled.update
     attribute_updates = "AttributeUpdates" in compiled.legacy
 
@@ -89,13 +93,13 @@ def update_item(ctx: Context, body: Body) -> Body:
     return _reply(ctx, body, write, expr.update_paths(update) if update is not None else ())
 
 
-def delete_item(ctx: Context, body: Body) -> Body:
+def delete_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body:
     key = normalize_item(body["Key"])
     _check_return_values(body, ("NONE", "ALL_OLD"))
     write = ItemWrite(
         table_name=body["TableName"],
         locate=lambda meta: key_from_param(meta, key),
-        compiled=compile_request(body, "DeleteItem"),
+        compiled=compile_request(body, "DeleteItem") if compiled is None else compiled,
         produce=lambda old: None,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
     )

@@ -26,9 +26,10 @@ from opendynamo.model.values import Body, Item, normalize_item
 from opendynamo.storage.base import ReadTxn
 
 
-def query(ctx: Context, body: Body) -> Body | bytes:
-    compiled = compile_request(body, "Query")
-    select = _select(body, "Query")
+def query(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
+    if compiled is None:
+        compiled = compile_request(body, "Query")
+    select = _select(body, "Query", compiled)
     conditions = {c.name: c for c in _key_conditions(compiled)}
     start = _start_key(body)
     forward = body.get("ScanIndexForward", True) is not False
@@ -47,9 +48,10 @@ def query(ctx: Context, body: Body) -> Body | bytes:
     return _reply(ctx, source, body, compiled, read, select)
 
 
-def scan(ctx: Context, body: Body) -> Body | bytes:
-    compiled = compile_request(body, "Scan")
-    select = _select(body, "Scan")
+def scan(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
+    if compiled is None:
+        compiled = compile_request(body, "Scan")
+    select = _select(body, "Scan", compiled)
     segment, total = _segments(body)
     start = _start_key(body)
     with ctx.store.read() as txn:
@@ -137,12 +139,12 @@ def _key_conditions(compiled: expr.Compiled) -> tuple[expr.KeyCondition, ...]:
     return expr.split_key_condition(compiled.key_condition)
 
 
-def _select(body: Body, operation: str) -> str:
+def _select(body: Body, operation: str, compiled: expr.Compiled) -> str:
     """The effective Select, after DynamoDB's checks of Select against the projection."""
     select = body.get("Select")
-    legacy = body.get("AttributesToGet") is not None
+    legacy = "AttributesToGet" in compiled.legacy
     parameter = "AttributesToGet" if legacy else "ProjectionExpression"
-    projection = body.get(parameter)
+    projection = compiled.projection
     problem = None
     if select == "SPECIFIC_ATTRIBUTES" and projection is None:
         problem = (

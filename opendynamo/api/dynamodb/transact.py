@@ -35,6 +35,13 @@ from opendynamo.model.values import Body, Item, normalize_item
 from opendynamo.storage.base import WriteTxn
 
 ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+# The operation each action's expressions are checked as.
+_OPERATIONS = {
+    "ConditionCheck": "ConditionCheck",
+    "Put": "PutItem",
+    "Delete": "DeleteItem",
+    "Update": "UpdateItem",
+}
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 ONE_ITEM = "Transaction request cannot include multiple operations on one item"
 
@@ -62,7 +69,13 @@ class Planned:
 
 
 def transact_write_items(ctx: Context, body: Body) -> Body:
-    actions = [_validate(entry) for entry in body["TransactItems"]]
+    return write_actions(ctx, [_validate(entry) for entry in body["TransactItems"]], body)
+
+
+def write_actions(ctx: Context, actions: list[Action], body: Body) -> Body:
+    """Run validated actions as one transaction. `body`, the request they came from, gives
+    ClientRequestToken, ReturnConsumedCapacity and ReturnItemCollectionMetrics; a retry with
+    the token must repeat it exactly."""
     token = body.get("ClientRequestToken")
     fingerprint = _fingerprint(body)
     mode = body.get("ReturnConsumedCapacity")
@@ -85,54 +98,70 @@ def transact_write_items(ctx: Context, body: Body) -> Body:
 
 
 def transact_get_items(ctx: Context, body: Body) -> Body:
-    gets = []
-    seen: set[tuple[str, bytes]] = set()
-    for entry in body["TransactItems"]:
-        get = entry.get("Get")
-        if get is None:
-            raise errors.validation(
-                "The action or operation requested is invalid. Verify that the action is typed "
-                "correctly."
-            )
-        refuse_legacy(get, ("AttributesToGet",))
-        compiled = expr.compile_expressions(
-            projection=get.get("ProjectionExpression"),
-            names=get.get("ExpressionAttributeNames"),
-            values=None,
-            operation="GetItem",
-        )
-        gets.append((get["TableName"], normalize_item(get["Key"]), compiled))
+    gets = [_validate_get(entry) for entry in body["TransactItems"]]
+    return read_items(ctx, gets, body.get("ReturnConsumedCapacity"))
+
+
+@dataclass(frozen=True, slots=True)
+class Get:
+    """One validated read of a TransactGetItems."""
+
+    table: str
+    key: Item
+    compiled: expr.Compiled
+
+
+def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
+    """Read every item of `gets` in one snapshot; `mode` is ReturnConsumedCapacity."""
     responses: list[Body] = []
     used: dict[str, float] = {}
     total_bytes = 0
+    seen: set[tuple[str, bytes]] = set()
     with ctx.store.read() as txn:  # one snapshot: every item as of the same moment
-        for table, key, compiled in gets:
-            meta = catalog.get_table(txn, ctx.table(table))
-            encoded = key_from_param(meta, key)
-            if (table, encoded) in seen:
+        for get in gets:
+            meta = catalog.get_table(txn, ctx.table(get.table))
+            encoded = key_from_param(meta, get.key)
+            if (get.table, encoded) in seen:
                 raise errors.validation(ONE_ITEM)
-            seen.add((table, encoded))
+            seen.add((get.table, encoded))
             throughput.admit(ctx, txn, meta, throughput.READ)
             raw = items.get_raw(txn, meta, encoded)
             size = 0 if raw is None else items.stored_size(raw)
-            used[table] = used.get(table, 0.0) + 2 * capacity.read_units(size, True)
+            used[get.table] = used.get(get.table, 0.0) + 2 * capacity.read_units(size, True)
             if raw is None:
                 responses.append({})
                 continue
             total_bytes += size
             _check_aggregate(total_bytes)
             item = items.decode_item(raw)
-            if compiled.projection is not None:
-                item = expr.project(item, compiled.projection)
+            if get.compiled.projection is not None:
+                item = expr.project(item, get.compiled.projection)
             responses.append({"Item": item})
     result: Body = {"Responses": responses}
-    consumed = _consumed(used, body.get("ReturnConsumedCapacity"))
+    consumed = _consumed(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     return result
 
 
 # --- validation -------------------------------------------------------------------------
+
+
+def _validate_get(entry: Body) -> Get:
+    get = entry.get("Get")
+    if get is None:
+        raise errors.validation(
+            "The action or operation requested is invalid. Verify that the action is typed "
+            "correctly."
+        )
+    refuse_legacy(get, ("AttributesToGet",))
+    compiled = expr.compile_expressions(
+        projection=get.get("ProjectionExpression"),
+        names=get.get("ExpressionAttributeNames"),
+        values=None,
+        operation="GetItem",
+    )
+    return Get(get["TableName"], normalize_item(get["Key"]), compiled)
 
 
 def _validate(entry: Body) -> Action:
@@ -149,6 +178,12 @@ def _validate(entry: Body) -> Action:
     kind = present[0]
     request = entry[kind]
     refuse_legacy(request, ("Expected", "ConditionalOperator", "AttributeUpdates"))
+    return action(kind, request)
+
+
+def action(kind: str, request: Body, compiled: expr.Compiled | None = None) -> Action:
+    """One action of `kind` (ConditionCheck, Put, Delete or Update), validated; `compiled`
+    stands for the request's expression parameters when PartiQL compiled them already."""
     if kind == "Put":
         item = normalize_item(request["Item"])
         if item_size(item) > items.MAX_ITEM_BYTES:
@@ -156,15 +191,14 @@ def _validate(entry: Body) -> Action:
         key, put = item, item
     else:
         key, put = normalize_item(request["Key"]), None
-    compiled = expr.compile_expressions(
-        condition=request.get("ConditionExpression"),
-        update=request.get("UpdateExpression") if kind == "Update" else None,
-        names=request.get("ExpressionAttributeNames"),
-        values=expression_values(request),
-        operation="UpdateItem"
-        if kind == "Update"
-        else ("PutItem" if kind == "Put" else "DeleteItem"),
-    )
+    if compiled is None:
+        compiled = expr.compile_expressions(
+            condition=request.get("ConditionExpression"),
+            update=request.get("UpdateExpression") if kind == "Update" else None,
+            names=request.get("ExpressionAttributeNames"),
+            values=expression_values(request),
+            operation=_OPERATIONS[kind],
+        )
     if kind == "ConditionCheck" and compiled.condition is None:
         raise errors.validation(
             "The ConditionExpression parameter is required but was not present in the request"

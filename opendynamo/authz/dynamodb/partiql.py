@@ -19,8 +19,8 @@ from opendynamo.authz.dynamodb.specs import PARTIQL_ACTIONS
 from opendynamo.authz.policy.conditions import UNBOUNDED
 from opendynamo.model.values import Body
 from opendynamo.partiql import ast
-from opendynamo.partiql.plan import RETURN_VALUES
 from opendynamo.partiql.values import bind_item, is_value
+from opendynamo.partiql.writes import RETURN_VALUES
 
 
 def statements(ctx: Context, reader: Reader, operation: str, body: Body) -> Iterator[Access]:
