@@ -34,7 +34,7 @@ from opendynamo.authz.access import Access
 from opendynamo.authz.policy.identity import Identity
 from opendynamo.config import Settings
 from opendynamo.engine.directory import DEFAULT_ACCOUNT
-from opendynamo.server import auth, awsquery, housekeeper, protocol, render, sigv4
+from opendynamo.server import auth, awsquery, cors, encoding, housekeeper, protocol, render, sigv4
 from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
 from opendynamo.server.body import decoded, parse_json
@@ -99,6 +99,22 @@ class App:
         return reply
 
     def _respond(self, request: Request) -> Reply:
+        """The answer; for a browser's request (an Origin header) with DynamoDB's CORS
+        headers, and compressed when it is large and the client accepts a compressed one."""
+        reply = self._cross_origin(request) if request.header(b"origin") else self._answer(request)
+        if len(reply.body) > encoding.COMPRESS_ABOVE:
+            return encoding.compressed(reply, request.headers)
+        return reply
+
+    def _cross_origin(self, request: Request) -> Reply:
+        """A browser's preflight is answered here, before any authentication (browsers send
+        none); its other requests as any other, with the CORS headers added."""
+        if request.method == "OPTIONS":
+            return Reply(200, b"text/plain", b"", request.id, cors.preflight(request.headers))
+        reply = self._answer(request)
+        return dataclasses.replace(reply, headers=(*reply.headers, *cors.ALLOWED))
+
+    def _answer(self, request: Request) -> Reply:
         incoming = request.incoming
         method = incoming.method
         if method == "GET":

@@ -1,6 +1,7 @@
 """The ASGI entry point, for running opendynamo under another ASGI server (uvicorn): settings
 and tuning come from the environment, and the same `App` answers every request. opendynamo's
-own HTTP layer (`server/http`) does not use this module."""
+own HTTP layer (`server/http`) does not use this module. The hosting server names itself in
+the Server header."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ class Asgi:
         if reply.request_id:
             headers.append((b"x-amzn-requestid", reply.request_id.encode()))
             headers.append((b"x-amz-crc32", str(zlib.crc32(reply.body)).encode()))
+        headers += [(name.lower(), value) for name, value in reply.headers]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": reply.body})
 

@@ -53,6 +53,7 @@ class Reply:
     content_type: bytes
     body: bytes
     request_id: str = ""
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # more headers, after DynamoDB's own
 
 
 Responder = Callable[[Incoming], Reply]
@@ -80,16 +81,20 @@ class Clock:
 def render(
     reply: Reply, date: bytes, keep_alive: bool, head: bool = False, http10: bool = False
 ) -> bytes:
-    """The reply's bytes on the wire: status line, headers, body (none for HEAD)."""
+    """The reply's bytes on the wire: status line, headers, body (none for HEAD). DynamoDB
+    names itself `Server: Server` on every answer, and so does this."""
     body = reply.body
     lines = [
-        b"HTTP/1.1 %d %s\r\n" % (reply.status, _REASONS.get(reply.status, b"Unknown")),
+        b"HTTP/1.1 %d %s\r\nServer: Server\r\n"
+        % (reply.status, _REASONS.get(reply.status, b"Unknown")),
         b"Content-Type: %s\r\nContent-Length: %d\r\n" % (reply.content_type, len(body)),
         date,
     ]
     if reply.request_id:
         lines.append(b"x-amzn-RequestId: %s\r\n" % reply.request_id.encode())
-        lines.append(b"x-amz-crc32: %d\r\n" % zlib.crc32(body))
+        lines.append(b"x-amz-crc32: %d\r\n" % zlib.crc32(body))  # of the bytes sent
+    for name, value in reply.headers:
+        lines.append(b"%s: %s\r\n" % (name, value))
     if not keep_alive:
         lines.append(b"Connection: close\r\n")
     elif http10:
