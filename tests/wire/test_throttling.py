@@ -138,6 +138,102 @@ def test_read_burst_is_throttled_then_served_again(client: Any) -> None:
     assert client.get_item(TableName=name, Key=hkey("a"), ConsistentRead=True)["Item"] == hkey("a")
 
 
+# --------------------------------------------------------------------------- transactions
+# TransactionCanceledException's documentation (TransactWriteItems and TransactGetItems API
+# references): a transaction is cancelled when "there is insufficient provisioned capacity for
+# the transaction to be completed", with the reason ProvisionedThroughputExceeded for the
+# action that met it. Each item read in a transaction costs 2 read units per 4 KB.
+
+CANCELLED = "TransactionCanceledException"
+
+
+def reasons_of(error: ClientError) -> list[str]:
+    return [reason["Code"] for reason in error.response["CancellationReasons"]]
+
+
+def test_transactional_reads_are_charged_two_units_per_item(client: Any) -> None:
+    name = create(client, rcu=1, wcu=50)
+    keys = [f"k{i}" for i in range(5)]
+    for key in keys:
+        client.put_item(TableName=name, Item=hkey(key))
+    gets = [{"Get": {"TableName": name, "Key": hkey(key)}} for key in keys]
+    reply = client.transact_get_items(TransactItems=gets, ReturnConsumedCapacity="TOTAL")
+    assert reply["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 10.0}]
+    # Ten units drawn from a bucket of about one: the next read finds it empty.
+    with pytest.raises(ClientError) as excinfo:
+        client.get_item(TableName=name, Key=hkey("k0"), ConsistentRead=True)
+    assert excinfo.value.response["Error"]["Code"] == THROTTLED
+
+
+def test_transactional_reads_without_capacity_cancel_the_transaction(client: Any) -> None:
+    name = create(client, rcu=1, wcu=50)
+    other = create(client, billing="PAY_PER_REQUEST")
+    client.put_item(TableName=name, Item=hkey("a"))
+    client.put_item(TableName=other, Item=hkey("b"))
+    gets = [
+        {"Get": {"TableName": other, "Key": hkey("b")}},
+        {"Get": {"TableName": name, "Key": hkey("a")}},
+    ]
+    errors = []
+    for _ in range(BURST):
+        try:
+            client.transact_get_items(TransactItems=gets)
+        except ClientError as exc:
+            errors.append(exc)
+    assert errors, "a burst of transactional reads exceeds 1 RCU"
+    error = errors[0].response["Error"]
+    assert error["Code"] == CANCELLED
+    assert error["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ProvisionedThroughputExceeded]"
+    )
+    assert errors[0].response["CancellationReasons"][1] == {
+        "Code": "ProvisionedThroughputExceeded",
+        "Message": THROTTLED_MESSAGE,
+    }
+    # ExecuteTransaction's reads are the same transaction.
+    with pytest.raises(ClientError) as excinfo:
+        client.execute_transaction(
+            TransactStatements=[{"Statement": f"SELECT * FROM \"{name}\" WHERE pk = 'a'"}]
+        )
+    assert excinfo.value.response["Error"]["Code"] == CANCELLED
+    assert reasons_of(excinfo.value) == ["ProvisionedThroughputExceeded"]
+
+
+def test_transactional_writes_without_capacity_cancel_the_transaction(client: Any) -> None:
+    name = create(client, rcu=50, wcu=1)
+    other = create(client, billing="PAY_PER_REQUEST")
+    errors = []
+    for i in range(BURST):
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": name, "Item": hkey(f"w{i}")}},
+                    {"Put": {"TableName": other, "Item": hkey(f"w{i}")}},
+                ]
+            )
+        except ClientError as exc:
+            errors.append((i, exc))
+    assert errors, "a burst of transactional writes exceeds 1 WCU"
+    index, first = errors[0]
+    assert first.response["Error"]["Code"] == CANCELLED
+    assert reasons_of(first) == ["ProvisionedThroughputExceeded", "None"]
+    assert first.response["CancellationReasons"][0]["Message"] == THROTTLED_MESSAGE
+    # Nothing of a cancelled transaction is written, on either table.
+    for table in (name, other):
+        found = client.get_item(TableName=table, Key=hkey(f"w{index}"), ConsistentRead=True)
+        assert "Item" not in found
+    with pytest.raises(ClientError) as excinfo:
+        client.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"INSERT INTO \"{other}\" VALUE {{'pk': 'x'}}"},
+                {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'x'}}"},
+            ]
+        )
+    assert excinfo.value.response["Error"]["Code"] == CANCELLED
+    assert reasons_of(excinfo.value) == ["None", "ProvisionedThroughputExceeded"]
+
+
 # --------------------------------------------------------------------------- writes
 
 

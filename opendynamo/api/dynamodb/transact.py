@@ -32,7 +32,7 @@ from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.keys import key_from_item, key_from_param
 from opendynamo.model.sizes import item_size
 from opendynamo.model.values import Body, Item, normalize_item
-from opendynamo.storage.base import WriteTxn
+from opendynamo.storage.base import ReadTxn, WriteTxn
 
 ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 # The operation each action's expressions are checked as.
@@ -44,6 +44,12 @@ _OPERATIONS = {
 }
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 ONE_ITEM = "Transaction request cannot include multiple operations on one item"
+_NONE: Body = {"Code": "None"}
+_THROTTLED: Body = {
+    "Code": "ProvisionedThroughputExceeded",
+    "Message": "The level of configured provisioned throughput for the table was exceeded. "
+    "Consider increasing your provisioning level with the UpdateTable API.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +118,15 @@ class Get:
 
 
 def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
-    """Read every item of `gets` in one snapshot; `mode` is ReturnConsumedCapacity."""
+    """Read every item of `gets` in one snapshot; `mode` is ReturnConsumedCapacity. Each item
+    costs 2 read units per 4 KB, charged to its table once the snapshot is read; a table
+    without read capacity left cancels the transaction."""
     responses: list[Body] = []
     used: dict[str, float] = {}
-    total_bytes = 0
+    metas: dict[str, TableMeta] = {}
+    located: list[tuple[Get, TableMeta, bytes]] = []
     seen: set[tuple[str, bytes]] = set()
+    total_bytes = 0
     with ctx.store.read() as txn:  # one snapshot: every item as of the same moment
         for get in gets:
             meta = catalog.get_table(txn, ctx.table(get.table))
@@ -124,7 +134,10 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
             if (get.table, encoded) in seen:
                 raise errors.validation(ONE_ITEM)
             seen.add((get.table, encoded))
-            throughput.admit(ctx, txn, meta, throughput.READ)
+            located.append((get, meta, encoded))
+            metas[get.table] = meta
+        _admit(ctx, txn, [meta for _, meta, _ in located], throughput.READ)
+        for get, meta, encoded in located:
             raw = items.get_raw(txn, meta, encoded)
             size = 0 if raw is None else items.stored_size(raw)
             used[get.table] = used.get(get.table, 0.0) + 2 * capacity.read_units(size, True)
@@ -137,11 +150,21 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
             if get.compiled.projection is not None:
                 item = expr.project(item, get.compiled.projection)
             responses.append({"Item": item})
+    for table, units in used.items():
+        throughput.charge_read(ctx, metas[table], units)
     result: Body = {"Responses": responses}
     consumed = _consumed(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     return result
+
+
+def _admit(ctx: Context, txn: ReadTxn, metas: list[TableMeta], kind: bytes) -> None:
+    """Cancel the transaction when the table of any action has no `kind` capacity left: that
+    action's reason is ProvisionedThroughputExceeded, the others' None."""
+    empty = {m.name for m in metas if not throughput.has_capacity(ctx, txn, m, kind)}
+    if empty:
+        raise cancelled([dict(_THROTTLED if m.name in empty else _NONE) for m in metas])
 
 
 # --- validation -------------------------------------------------------------------------
@@ -234,8 +257,8 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
         if update is not None:
             check_key_untouched(meta, update)
             check_index_keys_updated(meta, update)
-        throughput.admit(ctx, txn, meta, throughput.WRITE)
         located.append((action, meta, encoded))
+    _admit(ctx, txn, [meta for _, meta, _ in located], throughput.WRITE)
     # Claim every item first, in one global order, so that transactions over the same items
     # take turns instead of deadlocking (a store with one writer at a time ignores this).
     items.lock(txn, [(meta, encoded) for _, meta, encoded in located])
