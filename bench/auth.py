@@ -4,7 +4,8 @@ Two measurements, each against a baseline taken in the same run (machines are no
 table gives medians of several rounds and the ratio to the baseline):
 
 1. In-process: `sigv4.verify` of a botocore-signed GetItem (signing key cached, as in the
-   server) against `sigv4.scope_of`, the shape-only check `--auth off` does.
+   server) against `sigv4.check_shape`, the checks but the key's and the signature's that
+   `--auth off` makes.
 2. Over HTTP: GetItem requests per second on one keep-alive connection against one-worker
    servers in `--auth off`, `--auth sigv4` and `--auth iam` (a user whose policy has a
    dynamodb:LeadingKeys condition), requests signed ahead of the timed loop.
@@ -63,10 +64,10 @@ def in_process(rounds: int) -> list[tuple[str, float]]:
         sigv4.verify("POST", "/", "", pairs, body, secret_for)
 
     def shape() -> None:
-        sigv4.scope_of(pairs)
+        sigv4.check_shape("", pairs)
 
     results = []
-    for name, call in (("scope_of (auth off)", shape), ("verify (auth sigv4)", verify)):
+    for name, call in (("check_shape (auth off)", shape), ("verify (auth sigv4)", verify)):
         samples = []
         for _ in range(rounds):
             count = 20000

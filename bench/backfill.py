@@ -29,21 +29,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import Server  # noqa: E402
+from tests.wire.http import unverified_auth  # noqa: E402
 
 TABLE = "backfill"
-HEADERS = {
-    "Content-Type": "application/x-amz-json-1.0",
-    "X-Amz-Date": "20250101T000000Z",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/"
-    "aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
-}
 
 
 def call(connection: object, operation: str, payload: dict[str, object]) -> bytes:
     import http.client
 
     assert isinstance(connection, http.client.HTTPConnection)
-    headers = {**HEADERS, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+        **unverified_auth(),
+    }
     connection.request("POST", "/", body=json.dumps(payload).encode(), headers=headers)
     response = connection.getresponse()
     body = response.read()

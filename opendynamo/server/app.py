@@ -265,7 +265,8 @@ class App:
         namespace = awsquery.IAM_NAMESPACE
         service = "iam"
         try:
-            scope = sigv4.scope_of(request.headers) if self.authority.mode == "off" else None
+            off = self.authority.mode == "off"
+            scope = sigv4.scope_of(request.headers, request.query) if off else None
             service = scope.service if scope else _scope_service(request)
             namespace = awsquery.STS_NAMESPACE if service == "sts" else awsquery.IAM_NAMESPACE
             return 200, self._dispatch_query(request, service, namespace)
@@ -412,7 +413,7 @@ def _unrecorded(accesses: list[Access]) -> None:
 
 def _scope_service(request: Request) -> str:
     """The service a Query-protocol request is signed for (iam or sts): its credential scope."""
-    credential = sigv4.scope_of(request.headers)
+    credential = sigv4.scope_of(request.headers, request.query)
     return credential.service if credential.service in ("iam", "sts") else "iam"
 
 

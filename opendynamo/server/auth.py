@@ -1,7 +1,9 @@
 """Authentication and authorization at the edge (`--auth off|sigv4|iam`).
 
-- `off`: the Authorization header is checked for shape only; every caller is the root of the
-  default account (the access key id is only recorded in the audit log).
+- `off`: the signature (Authorization header or presigned query string) is checked for
+  everything DynamoDB checks before it looks the key up — its parts, its date within 15
+  minutes, its scope — but not verified; every caller is the root of the default account (the
+  access key id is only recorded in the audit log).
 - `sigv4`: signatures are verified against the keys in the directory; every known key may do
   anything in its own account. Reaching another account's table still needs that table's
   resource policy.
@@ -56,7 +58,7 @@ class Authority:
     ) -> tuple[Identity, sigv4.Credential]:
         """The verified caller and its credential scope, or DynamoDB's authentication error."""
         if self.mode == "off":
-            credential = sigv4.scope_of(headers)
+            credential = sigv4.check_shape(query, headers, service=service)
             root = Identity(
                 DEFAULT_ACCOUNT,
                 root_arn(DEFAULT_ACCOUNT),

@@ -39,7 +39,7 @@ from opendynamo.api.request.shapes import SHAPES
 from opendynamo.api.streams import OPERATIONS as STREAMS_OPERATIONS
 from tests.conftest import Backend, Server
 from tests.wire.helpers import table_params
-from tests.wire.http import AMZ_JSON, Reply, send
+from tests.wire.http import AMZ_JSON, Reply, send, unverified_auth
 
 EXAMPLES = int(os.environ.get("OPENDYNAMO_FUZZ_EXAMPLES", "12"))
 TABLE = "Fuzz"
@@ -59,10 +59,6 @@ CONTROL = frozenset(
         "DeleteResourcePolicy", "CreateBackup",
     }
 )  # fmt: skip
-FAKE_AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20250101/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=abc"
-)
 EXPRESSIONS = (
     "pk = :v", "pk = :v AND sk > :n", "attribute_exists(pk)", "#a = :v", "SET #a = :v",
     "SET v = v + :n REMOVE w", "ADD n :n", "DELETE s :s", "pk, sk, #a", "size(v) > :n",
@@ -307,8 +303,7 @@ def on_the_wire(draw: st.DrawFn, operation: str, body: Any) -> Wire:
     headers: dict[str, Any] = {
         "Content-Type": AMZ_JSON,
         "X-Amz-Target": target,
-        "X-Amz-Date": "20250101T000000Z",
-        "Authorization": FAKE_AUTHORIZATION,
+        **unverified_auth("AKIDFUZZ"),
     }
     encoding = draw(st.sampled_from((None, None, None, "gzip", "deflate", "identity", "junk")))
     undecodable = False

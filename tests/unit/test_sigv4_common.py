@@ -130,7 +130,8 @@ def scope_general(headers: Headers) -> object:
 
 
 def test_scope_of_agrees_with_the_general_parse() -> None:
-    """`--auth off` reads the credential scope only; its quick parse must agree too."""
+    """IAM and STS requests are routed by their credential scope before they are
+    authenticated; its quick parse must agree too."""
     rng = random.Random(11)
     for headers in [signed(), signed(token="tok")]:
         for variant in [headers, *mutations(headers, rng)]:
@@ -139,3 +140,36 @@ def test_scope_of_agrees_with_the_general_parse() -> None:
             except errors.DynamoError as exc:
                 quick = type(exc)
             assert quick == scope_general(variant), variant
+
+
+def shape_general(headers: Headers, now: datetime) -> object:
+    try:
+        return verification._checked([], sigv4.HeaderIndex(headers), now, "dynamodb")[2]
+    except errors.DynamoError as exc:
+        return (exc.type_name, exc.message)
+
+
+def test_shape_checks_agree_with_the_general_path() -> None:
+    """`--auth off` (`check_shape`) runs checks 1-9 and no more; its fast path either returns
+    what the general checks return or leaves the request to them, and whatever passes them
+    is what `verify` would go on to check the key and signature of."""
+    rng = random.Random(13)
+    taken = 0
+    for headers in [signed(), signed(token="tok")]:
+        for variant in [headers, *mutations(headers, rng)]:
+            for skew in (0, 14, 16, -16):
+                now = signed_at(headers) + timedelta(minutes=skew)
+                general = shape_general(variant, now)
+                shape = verification._common_shape(variant, now, "dynamodb")
+                if shape is not None:
+                    taken += 1
+                    assert shape.credential == general, variant
+                try:
+                    found: object = sigv4.check_shape("", variant, now)
+                except errors.DynamoError as exc:
+                    found = (exc.type_name, exc.message)
+                assert found == general
+                verified = agree(variant, b'{"TableName":"t"}', now)
+                if verified is not None:
+                    assert verified == general
+    assert taken > 20

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,18 @@ from botocore.credentials import Credentials
 from tests.conftest import CREDENTIALS, REGION, Server
 
 AMZ_JSON = "application/x-amz-json-1.0"
+
+
+def unverified_auth(access_key: str = "AKID") -> dict[str, str]:
+    """X-Amz-Date and an Authorization header signed now, well formed but with a made-up
+    signature: what `--auth off` takes (it refuses a signature dated more than 15 minutes
+    away, as DynamoDB does, so this is made at each call)."""
+    now = datetime.now(UTC)
+    return {
+        "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/{now:%Y%m%d}/{REGION}/"
+        "dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
+    }
 
 
 @dataclass

@@ -46,12 +46,8 @@ import pytest
 from botocore.config import Config
 
 from tests.conftest import CREDENTIALS, REGION, Server, free_port
-from tests.wire.http import AMZ_JSON
+from tests.wire.http import AMZ_JSON, unverified_auth
 
-FAKE_AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=abc"
-)
 IMF_FIXDATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
 
 
@@ -69,8 +65,7 @@ def request(
         "Host: 127.0.0.1",
         f"Content-Type: {AMZ_JSON}",
         f"X-Amz-Target: DynamoDB_20120810.{operation}",
-        "X-Amz-Date: 20240101T000000Z",
-        f"Authorization: {FAKE_AUTHORIZATION}",
+        *(f"{name}: {value}" for name, value in unverified_auth().items()),
         f"Content-Length: {len(body)}",
         *headers,
     ]

@@ -27,13 +27,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server, unique_name
-from tests.wire.http import AMZ_JSON, Reply, send, signed_call
+from tests.wire.http import AMZ_JSON, Reply, send, signed_call, unverified_auth
 
-AMZ_DATE = "20250101T000000Z"
-FAKE_AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=abc"
-)
 CORAL = "com.amazon.coral.service#"
 DYNAMODB = "com.amazonaws.dynamodb.v20120810#"
 REQUEST_ID = re.compile(r"[0-9A-Z]{52}")
@@ -42,11 +37,7 @@ MAX_BODY = 16 * 1024 * 1024
 
 def unsigned_headers(operation: str | None, content_type: str = AMZ_JSON) -> dict[str, str]:
     """Headers of a request with a well-formed but unverified Authorization header."""
-    headers = {
-        "Content-Type": content_type,
-        "X-Amz-Date": AMZ_DATE,
-        "Authorization": FAKE_AUTHORIZATION,
-    }
+    headers = {"Content-Type": content_type, **unverified_auth()}
     if operation is not None:
         headers["X-Amz-Target"] = f"DynamoDB_20120810.{operation}"
     return headers

@@ -51,22 +51,17 @@ from tests.conftest import (
     wait_export,
     wait_import,
 )
-from tests.wire.http import AMZ_JSON, Reply, send, signed_call
+from tests.wire.http import AMZ_JSON, Reply, send, signed_call, unverified_auth
 
 ROOT_KEY, ROOT_SECRET = "AKIAROBUSTNESS000001", "robustness-root-secret"
 ROOT = {"aws_access_key_id": ROOT_KEY, "aws_secret_access_key": ROOT_SECRET}
-FAKE_AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=abc"
-)
 
 
 def headers(target: bytes | str = "DynamoDB_20120810.ListTables") -> dict[str, Any]:
     return {
         "Content-Type": AMZ_JSON,
         "X-Amz-Target": target,
-        "X-Amz-Date": "20250101T000000Z",
-        "Authorization": FAKE_AUTHORIZATION,
+        **unverified_auth(),
     }
 
 
@@ -108,7 +103,7 @@ def sigv4(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_non_utf8_date_under_sigv4_is_a_json_error(sigv4: Server) -> None:
     sent = headers()
     sent["X-Amz-Date"] = b"2025\xff0101T000000Z"
-    sent["Authorization"] = FAKE_AUTHORIZATION.replace("AKID", ROOT_KEY).encode()
+    sent["Authorization"] = unverified_auth(ROOT_KEY)["Authorization"].encode()
     reply = send(sigv4, body=b"{}", headers=sent)
     assert reply.status == 400, reply.body
     assert reply.headers["content-type"] == AMZ_JSON

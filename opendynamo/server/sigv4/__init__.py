@@ -24,6 +24,8 @@ official test-suite files.
 
 `request` makes checks 1-3, `checks` makes 4-5 and 8-9, and `verification` runs them in order
 and makes the rest; `signing` builds the canonical request and the signature check 11 compares.
+`check_shape` runs checks 1-9 only, everything but the key and the signature: `--auth off`
+accepts a request that passes them, so a malformed or stale signature is refused there too.
 """
 
 from __future__ import annotations
@@ -49,7 +51,13 @@ from opendynamo.server.sigv4.signing import (
     signing_key,
     string_to_sign,
 )
-from opendynamo.server.sigv4.verification import SIGNATURE_MISMATCH, SecretLookup, scope_of, verify
+from opendynamo.server.sigv4.verification import (
+    SIGNATURE_MISMATCH,
+    SecretLookup,
+    check_shape,
+    scope_of,
+    verify,
+)
 
 __all__ = [
     "ALGORITHM",
@@ -67,6 +75,7 @@ __all__ = [
     "canonical_query",
     "canonical_request",
     "canonical_uri",
+    "check_shape",
     "parse_auth",
     "parse_query",
     "payload_hash",

@@ -1,5 +1,6 @@
 """`verify`, which runs DynamoDB's checks in its order (the package docstring lists them)
 and compares the signature, with a fast path for the request shape nearly every SDK sends;
+`check_shape`, the same checks but the key's and the signature's (what `--auth off` makes);
 and `scope_of`, a request's credential scope checked for shape only.
 """
 
@@ -11,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from opendynamo import errors
 from opendynamo.server.sigv4.checks import (
@@ -25,6 +27,7 @@ from opendynamo.server.sigv4.checks import (
     stamp,
 )
 from opendynamo.server.sigv4.request import (
+    Auth,
     Credential,
     HeaderIndex,
     Headers,
@@ -93,16 +96,7 @@ def _verify_general(
 ) -> Credential:
     params = parse_query(query)
     index = HeaderIndex(headers)
-    auth = parse_auth(params, index)
-    when = request_time(auth)
-    check_time(auth, when, now or datetime.now(UTC))
-    if "host" not in (name.lower() for name in auth.signed_headers):
-        raise errors.invalid_signature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
-    if auth.algorithm != ALGORITHM:
-        raise errors.incomplete_signature(
-            f"Unsupported AWS 'algorithm': '{auth.algorithm}' (only {ALGORITHM} for now). "
-        )
-    credential = check_scope(auth, when, service)
+    auth, when, credential = _checked(params, index, now, service)
     secret = secret_for(credential.access_key)
     if secret is None:
         raise errors.unrecognized_client()
@@ -124,25 +118,58 @@ def _verify_general(
     return credential
 
 
+def check_shape(
+    query: str, headers: Headers, now: datetime | None = None, service: str = "dynamodb"
+) -> Credential:
+    """Checks 1-9: everything DynamoDB checks before it looks the access key up (the form, the
+    parts, the date and its 15 minutes, `host` signed, the algorithm, the scope), in its order.
+    `--auth off` takes what passes: any well-formed signature of any key, made in time. `query`
+    is the raw query string, which may carry a presigned request's parameters."""
+    if not query:
+        shape = _common_shape(headers, now, service)
+        if shape is not None:
+            return shape.credential
+    return _checked(parse_query(query), HeaderIndex(headers), now, service)[2]
+
+
+def _checked(
+    params: list[tuple[bytes, bytes]], index: HeaderIndex, now: datetime | None, service: str
+) -> tuple[Auth, datetime, Credential]:
+    auth = parse_auth(params, index)
+    when = request_time(auth)
+    check_time(auth, when, now or datetime.now(UTC))
+    if "host" not in (name.lower() for name in auth.signed_headers):
+        raise errors.invalid_signature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
+    if auth.algorithm != ALGORITHM:
+        raise errors.incomplete_signature(
+            f"Unsupported AWS 'algorithm': '{auth.algorithm}' (only {ALGORITHM} for now). "
+        )
+    return auth, when, check_scope(auth, when, service)
+
+
 _COMMON_AUTH = re.compile(
     rb"AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})"
 )
+_ISO_BASIC_BYTES = re.compile(ISO_BASIC_RE.pattern.encode())
 _MAX_SKEW_SECONDS = int(MAX_SKEW.total_seconds())
 _epochs: dict[bytes, int] = {}
 
 
-def _verify_common(
-    method: str,
-    headers: Headers,
-    body: bytes,
-    secret_for: SecretLookup,
-    now: datetime | None,
-    service: str,
-) -> Credential | None:
-    """The shape nearly every SDK request has (Authorization header, X-Amz-Date, path `/`, no
-    query, each header once), verified without the general path's bookkeeping. Returns None
-    for anything else and for every failure, so `verify` takes the general path, which raises
-    the error in DynamoDB's order; it never accepts what the general path would refuse."""
+class _Shape(NamedTuple):
+    """The common request shape's parts, once checks 1-9 passed on it."""
+
+    by_name: dict[bytes, bytes]
+    credential: Credential
+    signed: bytes
+    claimed: bytes
+    amz_date: bytes
+
+
+def _common_shape(headers: Headers, now: datetime | None, service: str) -> _Shape | None:
+    """Checks 1-9 on the shape nearly every SDK request has (Authorization header, X-Amz-Date,
+    no query, each header once), without the general path's bookkeeping. None for anything
+    else and for every failure: the general path then answers, error included. It never
+    accepts what the general path would refuse."""
     by_name: dict[bytes, bytes] = {}
     for name, value in headers:
         name = name.lower()
@@ -151,21 +178,19 @@ def _verify_common(
         by_name[name] = value
     found = _COMMON_AUTH.fullmatch(by_name.get(b"authorization", b""))
     amz_date = by_name.get(b"x-amz-date", b"")
-    if found is None or not ISO_BASIC_RE.fullmatch(amz_date.decode("latin-1")):
+    if found is None or not _ISO_BASIC_BYTES.fullmatch(amz_date):
         return None
     credential, signed, claimed = found.groups()
     parts = credential.decode("utf-8", "replace").split("/")
     if len(parts) != 5:
         return None
     access_key, day, region, scoped_service, terminator = parts
-    names = signed.split(b";")
     if (
         scoped_service != service
         or terminator != TERMINATOR
         or day.encode() != amz_date[:8]
         or not REGION_RE.fullmatch(region)
-        or b"host" not in names
-        or any(name not in by_name for name in names)
+        or b"host" not in signed.split(b";")
     ):
         return None
     when = _epochs.get(amz_date)
@@ -180,7 +205,30 @@ def _verify_common(
     current = int(time.time() if now is None else now.timestamp())
     if not current - _MAX_SKEW_SECONDS <= when <= current + _MAX_SKEW_SECONDS:
         return None
-    secret = secret_for(access_key)
+    token = by_name.get(b"x-amz-security-token")
+    session_token = None if token is None else token.decode("utf-8", "surrogateescape")
+    scope = Credential(access_key, day, region, service, session_token)
+    return _Shape(by_name, scope, signed, claimed, amz_date)
+
+
+def _verify_common(
+    method: str,
+    headers: Headers,
+    body: bytes,
+    secret_for: SecretLookup,
+    now: datetime | None,
+    service: str,
+) -> Credential | None:
+    """The common shape (`_common_shape`) verified: None for anything else and for every
+    failure, so `verify` takes the general path, which raises the error in DynamoDB's order."""
+    shape = _common_shape(headers, now, service)
+    if shape is None:
+        return None
+    by_name, credential = shape.by_name, shape.credential
+    names = shape.signed.split(b";")
+    if any(name not in by_name for name in names):
+        return None
+    secret = secret_for(credential.access_key)
     if secret is None:
         return None
     canonical = b"".join(
@@ -189,44 +237,36 @@ def _verify_common(
             b"\n/\n\n",
             *[name + b":" + b" ".join(by_name[name].split()) + b"\n" for name in names],
             b"\n",
-            signed,
+            shape.signed,
             b"\n",
             hashlib.sha256(body).hexdigest().encode(),
         ]
     )
-    to_sign = b"%s\n%s\n%s/%s/%s/%s\n%s" % (
+    scope = f"{credential.date}/{credential.region}/{service}/{TERMINATOR}"
+    to_sign = b"%s\n%s\n%s\n%s" % (
         ALGORITHM.encode(),
-        amz_date,
-        day.encode(),
-        region.encode(),
-        service.encode(),
-        TERMINATOR.encode(),
+        shape.amz_date,
+        scope.encode(),
         hashlib.sha256(canonical).hexdigest().encode(),
     )
-    key = signing_key(secret, day, region, service)
+    key = signing_key(secret, credential.date, credential.region, service)
     expected = hmac.digest(key, to_sign, "sha256").hex().encode()
-    if not hmac.compare_digest(expected, claimed):
+    if not hmac.compare_digest(expected, shape.claimed):
         return None
-    token = by_name.get(b"x-amz-security-token")
-    return Credential(
-        access_key,
-        day,
-        region,
-        service,
-        None if token is None else token.decode("utf-8", "surrogateescape"),
-    )
+    return credential
 
 
-def scope_of(headers: Headers) -> Credential:
-    """The credential scope of a request's Authorization header, checked for shape only
-    (checks 2, 3 and 8): what the server relies on until it verifies signatures."""
+def scope_of(headers: Headers, query: str = "") -> Credential:
+    """The credential scope a request names, in its Authorization header or its query string,
+    checked for shape only (checks 1-3 and 8): how an IAM or STS request is routed before
+    it is authenticated."""
     index = HeaderIndex(headers)
     found = _COMMON_AUTH.fullmatch(index.grouped.get(b"authorization", [b""])[0])
-    if found is not None and b"x-amz-date" in index.grouped:  # the common shape, quickly
+    if not query and found is not None and b"x-amz-date" in index.grouped:  # quickly
         parts = found[1].decode("utf-8", "surrogateescape").split("/")
         if len(parts) == 5:
             token = first_value(index, b"x-amz-security-token")
             return Credential(parts[0], parts[1], parts[2], parts[3], token)
-    auth = parse_auth([], index)
+    auth = parse_auth(parse_query(query), index)
     access_key, date, region, service, _ = scope_parts(auth)
     return Credential(access_key, date, region, service, auth.session_token)
