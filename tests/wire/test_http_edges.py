@@ -35,7 +35,7 @@ from botocore.config import Config
 from tests.conftest import CREDENTIALS, REGION, Backend, Server
 from tests.wire import test_http
 from tests.wire.helpers import batch_put, create_table
-from tests.wire.http import Reply, send, signed_call
+from tests.wire.http import Reply, send, signed_call, unverified_auth
 
 uvicorn_endpoint = test_http.uvicorn_endpoint  # the ASGI adapter under uvicorn
 
@@ -53,10 +53,6 @@ CORS_HEADERS = (
 PREFLIGHT_ONLY = CORS_HEADERS[2:]
 ORIGIN = "http://localhost:3000"
 BIG_ITEMS = 100  # of about 10 KB each: a 1 MB Scan page, a BatchGetItem answer as large
-FAKE_AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=abc"
-)
 
 
 def plain(reply: Reply) -> bytes:
@@ -152,11 +148,12 @@ def test_accept_encoding_chooses_the_coding(
 def test_accept_encoding_in_several_headers_is_one_list(server: Server, big_table: str) -> None:
     """A list-valued field may come in several lines (RFC 9110 5.3): they are read as one."""
     body = json.dumps({"TableName": big_table}).encode()
+    auth = unverified_auth()
     headers = (
         "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
         "Content-Type: application/x-amz-json-1.0\r\n"
-        "X-Amz-Target: DynamoDB_20120810.Scan\r\nX-Amz-Date: 20250101T000000Z\r\n"
-        f"Authorization: {FAKE_AUTHORIZATION}\r\n"
+        f"X-Amz-Target: DynamoDB_20120810.Scan\r\nX-Amz-Date: {auth['X-Amz-Date']}\r\n"
+        f"Authorization: {auth['Authorization']}\r\n"
         "Accept-Encoding: gzip;q=0.1\r\nAccept-Encoding: deflate\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
