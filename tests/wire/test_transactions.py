@@ -28,9 +28,12 @@ TransactWriteItems
   found"; nothing is written.
 - An Update whose finished item would exceed 400 KB can only be judged against the stored item,
   so it cancels the transaction with a ValidationError reason "Item size to update has exceeded
-  the maximum allowed size"; a finished item of exactly 409,600 bytes is accepted. A Put item
-  over 400 KB is known from the request alone and fails up front with ValidationException
-  "Item size has exceeded the maximum allowed size".
+  the maximum allowed size"; a finished item of exactly 409,600 bytes is accepted. An action
+  invalid against its table - a Put item over 400 KB ("Item size has exceeded the maximum
+  allowed size"), a key of the wrong type - cancels the transaction too, with a ValidationError
+  reason for the first such action and None for every other (ScyllaDB Alternator's
+  test_transact.py, run against DynamoDB). Items totalling more than 4 MB fail the call with
+  ValidationException.
 - An Update that sets a key attribute fails with ValidationException "One or more parameter
   values were invalid: Cannot update attribute <name>. This attribute is part of the key";
   nothing is applied.
@@ -538,13 +541,48 @@ def test_update_to_exactly_400_kb_is_accepted(ddb: Any, table: str) -> None:
     assert item is not None and len(item["p"]["S"]) == filler
 
 
-def test_put_too_large_fails_up_front(ddb: Any, table: str) -> None:
+def test_put_too_large_cancels_the_transaction(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         ddb.transact_write_items(
             TransactItems=[put(table, hkey("ok")), put(table, sized("big", MAX_ITEM + 1))]
         )
-    assert error_of(excinfo) == ("ValidationException", PUT_TOO_LARGE)
+    assert excinfo.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert excinfo.value.response["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "ValidationError", "Message": PUT_TOO_LARGE},
+    ]
     assert stored(ddb, table, hkey("ok")) is None
+
+
+def test_only_the_first_invalid_action_is_reported(ddb: Any, table: str) -> None:
+    """Validation stops at the first action invalid against its table: later invalid actions
+    and false conditions are reported None."""
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            TransactItems=[
+                put(table, {"pk": {"N": "7"}}),
+                put(table, {"pk": {"N": "8"}}),
+                put(table, hkey("c"), ConditionExpression="attribute_exists(pk)"),
+            ]
+        )
+    assert excinfo.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = excinfo.value.response["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["ValidationError", "None", "None"]
+    assert reasons[0]["Message"] == (
+        "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
+    )
+
+
+def test_items_over_4_mb_in_all_fail_the_call(ddb: Any, table: str) -> None:
+    filler = 399_000
+    puts = [put(table, sized(f"p{i}", filler)) for i in range(11)]  # 4.4 MB in all
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(TransactItems=puts)
+    assert error_of(excinfo) == (
+        "ValidationException",
+        "The aggregate size of the items in the transaction cannot exceed 4 MB",
+    )
+    assert stored(ddb, table, hkey("p0")) is None
 
 
 @pytest.mark.parametrize("attribute", ["pk", "sk"])

@@ -43,6 +43,7 @@ _OPERATIONS = {
     "Update": "UpdateItem",
 }
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
+AGGREGATE_TOO_LARGE = "The aggregate size of the items in the transaction cannot exceed 4 MB"
 ONE_ITEM = "Transaction request cannot include multiple operations on one item"
 _NONE: Body = {"Code": "None"}
 _THROTTLED: Body = {
@@ -209,8 +210,6 @@ def action(kind: str, request: Body, compiled: expr.Compiled | None = None) -> A
     stands for the request's expression parameters when PartiQL compiled them already."""
     if kind == "Put":
         item = normalize_item(request["Item"])
-        if item_size(item) > items.MAX_ITEM_BYTES:
-            raise errors.validation("Item size has exceeded the maximum allowed size")
         key, put = item, item
     else:
         key, put = normalize_item(request["Key"]), None
@@ -244,12 +243,17 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
     nothing is written yet."""
     located: list[tuple[Action, TableMeta, bytes]] = []
     seen: set[tuple[str, bytes]] = set()
-    for action in actions:
+    for index, action in enumerate(actions):
         meta = catalog.get_table(txn, ctx.table(action.table))
-        if action.kind == "Put":
-            encoded = key_from_item(meta, action.key)
-        else:
-            encoded = key_from_param(meta, action.key)
+        try:
+            encoded = _locate(meta, action)
+        except errors.DynamoError as exc:
+            if exc.type_name != "ValidationException":
+                raise
+            # The first action found invalid against its table cancels the transaction.
+            reasons = [dict(_NONE) for _ in actions]
+            reasons[index] = {"Code": "ValidationError", "Message": exc.message}
+            raise cancelled(reasons) from None
         if (action.table, encoded) in seen:
             raise errors.validation(ONE_ITEM)
         seen.add((action.table, encoded))
@@ -263,6 +267,17 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
     # take turns instead of deadlocking (a store with one writer at a time ignores this).
     items.lock(txn, [(meta, encoded) for _, meta, encoded in located])
     return [_judge(txn, action, meta, encoded) for action, meta, encoded in located]
+
+
+def _locate(meta: TableMeta, action: Action) -> bytes:
+    """The action's key in the table's encoding; a Put's item within the item size limit."""
+    if action.kind != "Put":
+        return key_from_param(meta, action.key)
+    encoded = key_from_item(meta, action.key)
+    assert action.item is not None
+    if item_size(action.item) > items.MAX_ITEM_BYTES:
+        raise errors.validation("Item size has exceeded the maximum allowed size")
+    return encoded
 
 
 def _judge(txn: WriteTxn, action: Action, meta: TableMeta, encoded: bytes) -> Planned:
@@ -333,10 +348,10 @@ def _apply(
 
 
 def _check_aggregate(size: float) -> None:
-    """The items of one transaction may total at most 4 MB (DynamoDB's wording of this error
-    is not documented)."""
+    """The items of one transaction may total at most 4 MB. DynamoDB's wording of this error
+    is not recorded; this is the API reference's sentence for the limit."""
     if size > MAX_REQUEST_BYTES:
-        raise errors.validation("Transaction request size exceeds the maximum allowed size of 4 MB")
+        raise errors.validation(AGGREGATE_TOO_LARGE)
 
 
 def cancelled(reasons: list[Body]) -> errors.DynamoError:
