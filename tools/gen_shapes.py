@@ -62,6 +62,15 @@ KEY_ELEMENT: Rules = {"members": {"AttributeName": {"notNull": True}, "KeyType":
 # per table, checked later, and dynalite has no maximum here.
 PROJECTION: Rules = {"notNull": True, "members": {"NonKeyAttributes": {"drop": ["maxLen"]}}}
 
+# A tag's Key and Value (TagResource's and CreateTable's Tags, UntagResource's TagKeys) are
+# checked by DynamoDB's own tag rules, with their own messages ("The Tag Key provided is
+# invalid, Key: null", a live catalogue of DynamoDB's tag messages), not by this validator.
+TAG_LIST: Rules = {"member": {"members": {
+    "Key": {"drop": ["notNull", "minLen", "maxLen"]},
+    "Value": {"drop": ["notNull", "maxLen"]},
+}}}
+TAG_KEYS: Rules = {"member": {"drop": ["minLen", "maxLen"]}}
+
 # Enum values in the order DynamoDB lists them in "Member must satisfy enum value set: [...]"
 # (dynalite specs). Values the model has beyond these are appended in model order.
 ENUM_ORDER: dict[str, list[str]] = {
@@ -231,6 +240,7 @@ OVERRIDES: dict[str, Rules] = {
             "Projection": PROJECTION,
             "ProvisionedThroughput": THROUGHPUT,
         }}},
+        "Tags": TAG_LIST,
     },
     "UpdateTable": {
         "TableName": CONTROL_TABLE_NAME,
@@ -263,16 +273,16 @@ OVERRIDES: dict[str, Rules] = {
     },
     "ListTables": {"Limit": {}, "ExclusiveStartTableName": {}},
     # Tag operations: a missing or malformed ResourceArn is answered by custom checks
-    # ("Invalid TableArn", AccessDeniedException) before Tags/TagKeys are looked at, so none of
-    # these members is checked here (dynalite tagResource tests). The operation must emit
-    # "Value null at 'tags' ..." itself, after its ARN checks.
+    # ("Invalid TableArn", "ARNs must start with 'arn:'") and tags by the tag rules, so none of
+    # these members is checked here (dynalite tagResource tests). The operation emits
+    # "Value null at 'tags' ..." itself.
     "TagResource": {
         "ResourceArn": {"drop": ["notNull", "minLen", "maxLen"]},
-        "Tags": {"drop": ["notNull"]},
+        "Tags": {"drop": ["notNull"], **TAG_LIST},
     },
     "UntagResource": {
         "ResourceArn": {"drop": ["notNull", "minLen", "maxLen"]},
-        "TagKeys": {"drop": ["notNull"]},
+        "TagKeys": {"drop": ["notNull"], **TAG_KEYS},
     },
     "ListTagsOfResource": {"ResourceArn": {"drop": ["notNull", "minLen", "maxLen"]}},
 }

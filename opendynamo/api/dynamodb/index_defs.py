@@ -166,6 +166,11 @@ def _check_projection(projection: Body) -> None:
         raise errors.invalid_parameters(
             "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
         )
+    seen: set[str] = set()
+    for name in projection.get("NonKeyAttributes") or ():
+        if name in seen:
+            raise errors.invalid_parameters(f"Duplicate element in NonKeyAttributes: {name}")
+        seen.add(name)
 
 
 def _check_unique(name: str, seen: set[str]) -> None:
@@ -256,10 +261,15 @@ def check_updates(updates: list[Body]) -> None:
     for update in updates:
         actions = [update.get(kind) for kind in ("Update", "Create", "Delete")]
         present = [action for action in actions if action is not None]
-        if not present:
+        if not present:  # an action DynamoDB does not know is no action
             raise errors.invalid_parameters(
                 "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
                 "GlobalSecondaryIndexUpdate.Delete must not be null"
+            )
+        if len(present) > 1:
+            raise errors.invalid_parameters(
+                "Only one global secondary index action is allowed per "
+                "GlobalSecondaryIndexUpdate object"
             )
         name = present[0]["IndexName"]
         if name in names:
@@ -306,15 +316,16 @@ def _create(meta: TableMeta, definition: Body, request_definitions: list[Body] |
     requested = [d["AttributeName"] for d in request_definitions]
     if len(definition["KeySchema"]) > len(requested):
         raise errors.validation("Invalid KeySchema: Some index key attribute have no definition")
-    types = {d["AttributeName"]: d["AttributeType"] for d in meta.attribute_definitions}
-    for d in request_definitions:
-        existing = types.get(d["AttributeName"])
-        if existing is not None and existing != d["AttributeType"]:
-            raise errors.invalid_parameters(
-                f"Cannot change the type of an existing attribute definition: {d['AttributeName']}"
-            )
-        types.setdefault(d["AttributeName"], d["AttributeType"])
     check_global([definition], requested, meta.billing_mode, set())
+    given: dict[str, str] = {}
+    for d in request_definitions:
+        given.setdefault(d["AttributeName"], d["AttributeType"])
+    _check_not_redefined(meta, definition["KeySchema"], given)
+    # The table keeps the types it knows: a conflicting definition of an attribute the new
+    # index does not use is ignored (as DynamoDB ignores it).
+    types = {d["AttributeName"]: d["AttributeType"] for d in meta.attribute_definitions}
+    for attribute, kind in given.items():
+        types.setdefault(attribute, kind)
     if len(meta.global_indexes) >= MAX_GSIS:
         raise errors.invalid_parameters(
             f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
@@ -327,6 +338,38 @@ def _create(meta: TableMeta, definition: Body, request_definitions: list[Body] |
         next_index_number=meta.next_index_number + 1,
         attribute_definitions=used_definitions(meta.key_names, (*meta.indexes, index), types),
     )
+
+
+def _check_not_redefined(meta: TableMeta, schema: list[Body], given: dict[str, str]) -> None:
+    """A new index's key attribute keeps the type the table already gives it, with
+    DynamoDB's message naming the schema (the table's or an index's) that defined it."""
+    known = {d["AttributeName"]: d["AttributeType"] for d in meta.attribute_definitions}
+    for element in schema:
+        name = element["AttributeName"]
+        if known.get(name, given[name]) == given[name]:
+            continue
+        existing = next(s for s in _key_schemas(meta) if name in (k for k, _ in s))
+        new = [(k["AttributeName"], k["KeyType"]) for k in schema]
+        raise errors.invalid_parameters(
+            "Attributes cannot be redefined. Please check that your attribute has the same type "
+            f"as previously defined. Existing schema: {_schema_text(existing, known)} "
+            f"New schema: {_schema_text(new, given)}"
+        )
+
+
+def _key_schemas(meta: TableMeta) -> list[list[tuple[str, str]]]:
+    """(attribute, key type) of the table's key schema, then of each index's."""
+    table = [(meta.hash_key, "HASH")] + ([(meta.range_key, "RANGE")] if meta.range_key else [])
+    indexes = [
+        [(k, "HASH") for k in index.hash_keys] + [(k, "RANGE") for k in index.range_keys]
+        for index in meta.indexes
+    ]
+    return [table, *indexes]
+
+
+def _schema_text(schema: list[tuple[str, str]], types: dict[str, str]) -> str:
+    elements = ", ".join(f"SchemaElement: key{{{k}:{types[k]}:{kind}}}" for k, kind in schema)
+    return f"Schema:[{elements}]"
 
 
 def used_definitions(

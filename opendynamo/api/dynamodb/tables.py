@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api.dynamodb import index_defs, provisioned
+from opendynamo.api.dynamodb import index_defs, provisioned, tags
 from opendynamo.api.request.context import Context
 from opendynamo.engine import backups, catalog, jobs, stats, streams
 from opendynamo.engine.catalog import IndexMeta, TableMeta
@@ -35,6 +35,7 @@ def build_table(ctx: Context, body: Body) -> TableMeta:
     describes, validated as CreateTable validates it."""
     _check_billing(body)
     hash_key, range_key = _check_key_schema(body)
+    table_tags = tags.check_tags(body.get("Tags") or [])
     types = {d["AttributeName"]: d["AttributeType"] for d in body["AttributeDefinitions"]}
     now = ctx.store.now()  # the store's clock: a stream starts by it
     pay_per_request = body.get("BillingMode") == "PAY_PER_REQUEST"
@@ -68,7 +69,7 @@ def build_table(ctx: Context, body: Body) -> TableMeta:
         change_log={},
         on_demand=body.get("OnDemandThroughput"),
         warm_throughput=body.get("WarmThroughput"),
-        tags={tag["Key"]: tag["Value"] for tag in body.get("Tags") or []},
+        tags=table_tags,
         indexes=_build_indexes(body, pay_per_request),
     )
     return streams.hold(catalog.replace(meta, next_index_number=len(meta.indexes) + 1))
@@ -144,9 +145,25 @@ def delete_table(ctx: Context, body: Body) -> Body:
             )
         count, size = stats.read(txn, meta)
         description = describe(meta, status="DELETING", item_count=count, size=size, txn=txn)
+        description = {k: description[k] for k in DELETED_MEMBERS if k in description}
         backups.drop_recovery(txn, meta)
         catalog.remove_table(txn, meta)
     return {"TableDescription": description}
+
+
+# What DeleteTable's TableDescription keeps of DescribeTable's: no creation time, keys,
+# definitions or indexes (botocore's and the AWS CLI's DeleteTable examples, and captures of
+# AWS's answer in dynalite issue #60 and ScyllaDB's test_delete_table_description*).
+DELETED_MEMBERS = (
+    "TableName",
+    "TableStatus",
+    "ProvisionedThroughput",
+    "TableSizeBytes",
+    "ItemCount",
+    "TableArn",
+    "TableId",
+    "BillingModeSummary",
+)
 
 
 def update_table(ctx: Context, body: Body) -> Body:
@@ -327,6 +344,7 @@ def _check_throughput_bounds(throughput: Body) -> None:
 def _check_key_schema(body: Body) -> tuple[str, str | None]:
     """The table's (hash, range) key names, after DynamoDB's key-schema checks in its order."""
     definitions = [d["AttributeName"] for d in body["AttributeDefinitions"]]
+    _check_defined_once(definitions)
     schema = body["KeySchema"]
     keys = [k["AttributeName"] for k in schema]
     if len(keys) > len(definitions):
@@ -362,14 +380,22 @@ def _check_key_schema(body: Body) -> tuple[str, str | None]:
         [*(body.get("LocalSecondaryIndexes") or []), *(body.get("GlobalSecondaryIndexes") or [])]
     )
     used = index_defs.key_names_used(body)
-    if has_indexes and len(set(definitions)) > len(used):
+    if has_indexes and len(definitions) > len(used):
         raise errors.invalid_parameters(
             "Some AttributeDefinitions are not used. "
             f"AttributeDefinitions: [{', '.join(definitions)}], keys used: [{', '.join(used)}]"
         )
-    if len(set(definitions)) != len(definitions):
-        raise errors.invalid_parameters("Duplicate AttributeName in AttributeDefinitions")
     return keys[0], keys[1] if len(keys) == 2 else None
+
+
+def _check_defined_once(definitions: list[str]) -> None:
+    """An attribute defined twice (perhaps with two types) is refused before the
+    definitions are counted against the keys."""
+    seen: set[str] = set()
+    for name in definitions:
+        if name in seen:
+            raise errors.validation(f"Attribute Name is duplicated: {name}")
+        seen.add(name)
 
 
 UPDATE_MEMBERS = (
@@ -387,12 +413,24 @@ UPDATE_MEMBERS = (
 )
 
 
+NOTHING_TO_CHANGE = (
+    "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+    "GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, "
+    "ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, "
+    "OnDemandThroughput, WarmThroughput or TableClass is required"
+)
+
+
 def _check_update_request(body: Body) -> None:
-    if not any(body.get(member) is not None for member in UPDATE_MEMBERS):
-        raise errors.validation(
-            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
-        )
+    # An empty GlobalSecondaryIndexUpdates is no change; beside a change it is refused.
+    no_index_updates = body.get("GlobalSecondaryIndexUpdates") == []
+    changes = {m for m in UPDATE_MEMBERS if body.get(m) is not None}
+    if no_index_updates:
+        changes.discard("GlobalSecondaryIndexUpdates")
+    if not changes:
+        raise errors.validation(NOTHING_TO_CHANGE)
+    if no_index_updates:
+        raise errors.invalid_parameters("List of GlobalSecondaryIndexUpdates is empty")
     if body.get("ReplicaUpdates"):
         raise errors.validation("ReplicaUpdates are not supported by this version of opendynamo")
     if body.get("GlobalSecondaryIndexUpdates"):

@@ -43,7 +43,8 @@ def tagged_resource(ctx: Context, reader: Reader, operation: str, body: Body) ->
 
 
 def _request_tags(tags: Iterable[Body]) -> dict[str, Any]:
-    given = {str(tag["Key"]): str(tag["Value"]) for tag in tags}
+    # A tag without its Key or Value is refused by the operation (after this decision).
+    given = {str(tag["Key"]): str(tag["Value"]) for tag in tags if "Key" in tag and "Value" in tag}
     return {**tag_keys("aws:RequestTag", given), "aws:TagKeys": sorted(given)}
 
 
