@@ -62,6 +62,15 @@ def invalid_parameters(detail: str) -> DynamoError:
     return validation(f"One or more parameter values were invalid: {detail}")
 
 
+def empty_attribute_name() -> DynamoError:
+    """An attribute name that is the empty string, where a request names an attribute (an
+    item's, a key's, AttributesToGet, AttributeUpdates, Expected, a legacy filter).
+    DynamoDB's naming rules ask for at least one character; the wording is DynamoDB's own for
+    the name an ExpressionAttributeNames entry gives ("…contains invalid value: Empty
+    attribute name for key #a"), the only place its message is on record."""
+    return validation("Empty attribute name")
+
+
 def serialization(message: str | None = None) -> DynamoError:
     # Malformed JSON has no message; wrong JSON types carry a capitalised `Message`.
     return DynamoError(

@@ -28,7 +28,7 @@ from opendynamo.expr.compile import Compiled, Expressions, compile_expressions, 
 from opendynamo.expr.evaluate import evaluate, lookup
 from opendynamo.expr.keycond import KeyCondition, split_key_condition
 from opendynamo.expr.project import project, top_level_names
-from opendynamo.expr.update import apply_update
+from opendynamo.expr.update import apply_update, updated_item
 
 
 def update_paths(tree: UpdateExpression) -> tuple[DocPath, ...]:
@@ -57,4 +57,5 @@ __all__ = [
     "split_key_condition",
     "top_level_names",
     "update_paths",
+    "updated_item",
 ]

@@ -194,6 +194,13 @@ class UpdateExpression:
         """The top-level attributes the update touches (to refuse updating key attributes)."""
         return _heads(self.document_paths)
 
+    @property
+    def removes_only(self) -> bool:
+        """Whether the update has actions and every one takes away - REMOVE, or DELETE of set
+        members - so that on a missing item it has nothing to write."""
+        actions = self.actions
+        return bool(actions) and all(isinstance(a, (RemoveAction, DeleteAction)) for a in actions)
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectionExpression:

@@ -6,7 +6,7 @@ in DynamoDB's order of precedence for each kind (dynalite's catalogue, written a
 - condition: unknown function name, function used in the wrong place, reserved word / list index
   out of range / too many nesting levels (first in textual order);
 - update: reserved word / index / nesting, unknown function, function not allowed in an update,
-  a section used twice;
+  list_append nested in list_append, a section used twice;
 - projection: reserved word / index / nesting.
 
 Checks that need the placeholders' values (types, BETWEEN bounds) run later, in `resolve.py`.
@@ -78,6 +78,9 @@ def check_update(tree: UpdateExpression) -> None:
                         "The function is not allowed in an update expression; "
                         f"function: {node.name}"
                     )
+    for action in tree.actions:
+        for operand in _action_operands(action):
+            _check_update_nesting(operand)
     seen: set[str] = set()
     for clause in tree.clauses:
         if clause.keyword in seen:
@@ -115,6 +118,21 @@ def _check_function_names(operand: Operand) -> None:
     for node in walk_operand(operand):
         if isinstance(node, Call) and node.name not in ALL_FUNCTIONS:
             raise ExpressionProblem(f"Invalid function name; function: {node.name}")
+
+
+def _check_update_nesting(operand: Operand) -> None:
+    """list_append may not take a list_append as an argument; if_not_exists nests anywhere
+    (`list_append(if_not_exists(a, :v), :w)`, `if_not_exists(b, if_not_exists(c, :v))`).
+    DynamoDB parses the nested call and refuses it afterwards (ScyllaDB's
+    test_update_expression.py::test_update_expression_function_nesting, run against it)."""
+    for node in walk_operand(operand):
+        if isinstance(node, Call) and node.name == "list_append":
+            for arg in node.args:
+                if isinstance(arg, Call) and arg.name == "list_append":
+                    raise ExpressionProblem(
+                        "The function is not allowed to be used this way in an expression; "
+                        "function: list_append"
+                    )
 
 
 def _check_condition_placement(leaf: Condition) -> None:

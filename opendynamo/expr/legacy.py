@@ -52,7 +52,7 @@ from opendynamo.expr.ast import (
     UpdateExpression,
 )
 from opendynamo.expr.keycond import KeyCondition
-from opendynamo.expr.update import WRONG_TYPE, apply_update
+from opendynamo.expr.update import WRONG_TYPE, updated_item
 from opendynamo.model.values import normalize_value
 
 # The name legacy literals carry: they stand for no `:placeholder`, and no message shows it.
@@ -178,6 +178,8 @@ def filter_condition(
 
 def _condition(name: str, condition: Mapping[str, Any] | None) -> tuple[str, list[AttributeValue]]:
     """One checked Condition of a QueryFilter, ScanFilter or KeyConditions map."""
+    if not name:
+        raise errors.empty_attribute_name()
     if condition is None:  # a JSON null (DynamoDB Local's wording)
         raise errors.validation(f"The filter condition for an attribute cannot be null: {name}")
     operator = str(condition.get("ComparisonOperator"))
@@ -195,6 +197,8 @@ def expected_condition(
 
 
 def _expected_one(name: str, entry: Mapping[str, Any] | None) -> Condition:
+    if not name:
+        raise errors.empty_attribute_name()
     if entry is None:  # a JSON null (DynamoDB Local's wording)
         raise errors.invalid_parameters(
             f"ExpectedAttributeValue must not be null for Attribute: {name}"
@@ -272,6 +276,8 @@ def attributes_to_get(names: list[str]) -> ProjectionExpression:
     """AttributesToGet as the ProjectionExpression of the same top-level attributes."""
     seen: set[str] = set()
     for name in names:
+        if not name:
+            raise errors.empty_attribute_name()
         if name in seen:
             raise errors.invalid_parameters(f"Duplicate value in attribute name: {name}")
         seen.add(name)
@@ -288,6 +294,8 @@ def attribute_updates(updates: Mapping[str, Any]) -> UpdateExpression:
     []), v)`. Clauses keep the order of their first action."""
     clauses: dict[str, list[Action]] = {}
     for name, update in updates.items():
+        if not name:
+            raise errors.empty_attribute_name()
         if update is None:  # a JSON null (DynamoDB Local's wording)
             raise errors.validation(
                 "Supplied AttributeValueUpdate is empty, must contain one of the supported "
@@ -330,19 +338,12 @@ def _update_action(name: str, update: Mapping[str, Any]) -> tuple[str, Action]:
 
 
 def apply_attribute_updates(tree: UpdateExpression, item: Item | None, key: Item) -> Item | None:
-    """The item after a translated AttributeUpdates, with the legacy semantics: on a missing
-    item an update made only of DELETE actions creates nothing (AWS: "Nothing happens ... The
+    """The item after a translated AttributeUpdates (`updated_item`): on a missing item an
+    update made only of DELETE actions creates nothing (AWS: "Nothing happens ... The
     operation succeeds, but DynamoDB does not create a new item"), and a value of the wrong
     type is "Type mismatch for attribute to update". None: no item."""
-    actions = tree.actions
-    if (
-        item is None
-        and actions
-        and all(isinstance(a, (RemoveAction, DeleteAction)) for a in actions)
-    ):
-        return None
     try:
-        return apply_update(tree, item if item is not None else dict(key))
+        return updated_item(tree, item, key)
     except errors.DynamoError as exc:
         if exc.message == WRONG_TYPE:
             raise errors.validation(TYPE_MISMATCH) from None

@@ -65,9 +65,10 @@ LONG_TYPE_NAMES = {
 }
 ADD_TYPES = frozenset({"N", "SS", "NS", "BS"})
 DELETE_TYPES = frozenset({"SS", "NS", "BS"})
-NEEDS_PATH = frozenset(
-    {"attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists"}
-)
+# attribute_type is not among them: its first operand may be a value (`attribute_type(:v,
+# :t)` holds when :v has type :t), as DynamoDB answers (ScyllaDB's test_condition_expression.py
+# ::test_update_condition_attribute_type; dynalite's parser checks only the two below).
+NEEDS_PATH = frozenset({"attribute_exists", "attribute_not_exists", "if_not_exists"})
 
 
 @dataclass(slots=True)

@@ -103,6 +103,21 @@ def apply_update(tree: UpdateExpression, item: Item | None) -> Item:
     return _apply_writes(old, writes)
 
 
+def updated_item(tree: UpdateExpression | None, item: Item | None, key: Item) -> Item | None:
+    """The item an UpdateItem leaves at `key`: the resolved update applied to `item`, or to a
+    new item of just the key attributes where there is none (no update at all - an empty
+    AttributeUpdates - still creates it). None, and nothing written, when the item is missing
+    and the update only removes: DynamoDB then creates no item, and a REMOVE of a nested path
+    is not refused for its missing parent (ScyllaDB's test_item.py::
+    test_update_item_non_existent and test_update_expression.py::
+    test_nested_attribute_remove_from_missing_item, run against DynamoDB)."""
+    if item is None:
+        if tree is not None and tree.removes_only:
+            return None
+        item = dict(key)
+    return item if tree is None else apply_update(tree, item)
+
+
 def _fits(parent: AttributeValue, element: PathElement) -> bool:
     """Whether `element` can address into `parent`: a name into a map, an index into a list."""
     return "L" in parent if isinstance(element, int) else "M" in parent

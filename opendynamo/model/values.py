@@ -59,7 +59,12 @@ def normalize_value(value: Any) -> AttributeValue:
 
 
 def normalize_item(item: dict[str, Any]) -> Item:
-    """`normalize_value` applied to every attribute of an item, in the item's order."""
+    """`normalize_value` applied to every attribute of an item, in the item's order.
+
+    An attribute named "" is refused: DynamoDB's attribute names have at least one character.
+    Names inside a map value are not checked (the wire model puts no lower bound on them)."""
+    if "" in item:  # one lookup, not a pass over the attributes
+        raise errors.empty_attribute_name()
     return {name: _normalize(value, 1) for name, value in item.items()}
 
 

@@ -314,6 +314,14 @@ def test_function_placement() -> None:
         "Invalid UpdateExpression: The function is not allowed in an update expression; "
         "function: size"
     )
+    # list_append takes no list_append (ScyllaDB's test_update_expression_function_nesting,
+    # run against DynamoDB); if_not_exists nests in either.
+    assert error(update="SET a = list_append(b, list_append(c, d))") == (
+        "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+        "expression; function: list_append"
+    )
+    compile_(update="SET a = list_append(if_not_exists(a, :l), :l)", values={":l": {"L": []}})
+    compile_(update="SET a = if_not_exists(b, if_not_exists(c, :v))", values=VALUES)
 
 
 def test_list_index_range_and_nesting() -> None:

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from opendynamo.errors import DynamoError
-from opendynamo.expr import apply_update, compile_expressions, project, update_paths
+from opendynamo.expr import (
+    apply_update,
+    compile_expressions,
+    project,
+    update_paths,
+    updated_item,
+)
 from opendynamo.expr.update import INVALID_PATH, MISSING_ATTRIBUTE, WRONG_TYPE
 
 KEY: dict[str, Any] = {"a": {"S": "key"}}
@@ -276,3 +282,25 @@ def test_updated_old_projects_paths_on_the_old_item() -> None:
     )
     assert compiled.update is not None
     assert project(item, compiled.update) == {"b": {"M": {"a": {"S": "a"}}}, "c": {"N": "1"}}
+
+
+def test_updated_item_of_a_missing_item() -> None:
+    """An update that only takes away leaves no item (and no path error); any other update,
+    or none at all, makes one from the key."""
+
+    def tree(text: str, **values: Any) -> Any:
+        values_map = {":" + k: v for k, v in values.items()} or None
+        return compile_expressions(update=text, names=None, values=values_map).update
+
+    assert updated_item(tree("REMOVE x.y, l[0]"), None, KEY) is None
+    assert updated_item(tree("DELETE s :s", s={"SS": ["a"]}), None, KEY) is None
+    assert updated_item(None, None, KEY) == KEY
+    assert updated_item(tree("SET b = :b REMOVE c", b={"N": "1"}), None, KEY) == {
+        **KEY,
+        "b": {"N": "1"},
+    }
+    with pytest.raises(DynamoError) as caught:
+        updated_item(tree("SET b = :b REMOVE x.y", b={"N": "1"}), None, KEY)
+    assert caught.value.message == INVALID_PATH
+    existing = {**KEY, "c": {"N": "2"}}
+    assert updated_item(tree("REMOVE c"), existing, KEY) == KEY

@@ -9,7 +9,8 @@ condition is false, a failed write changes nothing, and ReturnValues (ALL_OLD on
 ALL_NEW on Update) return the model's old/new item. Semantics taken from the model:
 comparisons with a missing attribute are false except `<>`; a missing item has no attributes;
 ADD on a missing number starts at 0; DELETE removing the last set member removes the
-attribute; UpdateItem on a missing item creates it.
+attribute; UpdateItem with a SET or ADD on a missing item creates it (one that only removes
+creates nothing: tests/wire/test_item_edges.py).
 """
 
 from __future__ import annotations

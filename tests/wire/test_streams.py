@@ -9,7 +9,8 @@ Pinned behaviour (DynamoDB's):
   NEW_AND_OLD_IMAGES: both where they exist), the StreamViewType, a SequenceNumber of digits
   (increasing within a shard), SizeBytes >= 1 and ApproximateCreationDateTime (whole seconds).
 - A write that changes nothing (the same item put again, an update to the same value, a
-  failed condition, deleting an absent item) writes no record.
+  failed condition, deleting an absent item, an update of a missing item that only removes)
+  writes no record.
 - Each change appears exactly once, in the order of the item's changes; the records of one
   TransactWriteItems come together, BatchWriteItem gives one record per item.
 - GetShardIterator: TRIM_HORIZON (oldest), LATEST (only what is written afterwards),
@@ -250,6 +251,11 @@ def test_writes_that_change_nothing_make_no_record(client: Any, streams: Any) ->
             TableName=name, Key=key("a"), ConditionExpression="attribute_not_exists(v)"
         )
     client.delete_item(TableName=name, Key=key("absent"))  # nothing to delete
+    # Updates that only take away create no item, so no record either.
+    client.update_item(TableName=name, Key=key("ghost"), UpdateExpression="REMOVE v, m.x")
+    client.update_item(
+        TableName=name, Key=key("ghost"), AttributeUpdates={"v": {"Action": "DELETE"}}
+    )
     client.put_item(TableName=name, Item={**key("marker"), "v": {"S": "m"}})
     found = records_of(streams, arn, 2)
     assert [(r["eventName"], *pks([r])) for r in found] == [

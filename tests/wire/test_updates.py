@@ -12,7 +12,8 @@ Pinned behaviour:
 - Runtime errors, exact: "The document path provided in the update expression is invalid for
   update", "An operand in the update expression has an incorrect data type", "The provided
   expression refers to an attribute that does not exist in the item"; the item is unchanged.
-- UpdateItem on a missing item creates it; ReturnValues NONE / ALL_OLD / UPDATED_OLD /
+- UpdateItem with a SET or ADD on a missing item creates it (one that only removes creates
+  nothing: test_item_edges.py); ReturnValues NONE / ALL_OLD / UPDATED_OLD /
   ALL_NEW / UPDATED_NEW return exactly the documented attributes (UPDATED_* only the touched
   paths), and Attributes is omitted when there is nothing to return.
 - An update that would make the item exceed 400 KB fails with "Item size to update has

@@ -79,8 +79,7 @@ def update_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None)
     def produce(old: Item | None) -> Item | None:
         if update is not None and attribute_updates:
             return legacy.apply_attribute_updates(update, old, key)
-        base = old if old is not None else dict(key)
-        return base if update is None else expr.apply_update(update, base)
+        return expr.updated_item(update, old, key)
 
     write = ItemWrite(
         table_name=body["TableName"],

@@ -312,9 +312,7 @@ def _produce(action: Action, old: Item | None) -> Item | None:
         return None
     if action.kind == "ConditionCheck":
         return old
-    update = action.compiled.update
-    base = old if old is not None else dict(action.key)
-    return base if update is None else expr.apply_update(update, base)
+    return expr.updated_item(action.compiled.update, old, action.key)
 
 
 def _apply(
