@@ -272,6 +272,13 @@ OVERRIDES: dict[str, Rules] = {
         }},
     },
     "ListTables": {"Limit": {}, "ExclusiveStartTableName": {}},
+    # DescribeStream's ShardFilter: the model makes both members optional, but a filter names
+    # the parent shard whose children it asks for, of the one Type there is. DynamoDB's answer to
+    # a filter without them is not recorded; the not-null wording is the choice here.
+    "DescribeStream": {
+        "StreamArn": {}, "Limit": {}, "ExclusiveStartShardId": {},
+        "ShardFilter": {"members": {"Type": {"notNull": True}, "ShardId": {"notNull": True}}},
+    },
     # Tag operations: a missing or malformed ResourceArn is answered by custom checks
     # ("Invalid TableArn", "ARNs must start with 'arn:'") and tags by the tag rules, so none of
     # these members is checked here (dynalite tagResource tests). The operation emits

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from opendynamo import errors
 from opendynamo.engine import changes, indexes, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
-from opendynamo.model import keycodec, layout
+from opendynamo.model import keycodec, layout, values
 from opendynamo.model.sizes import item_size
 from opendynamo.model.values import Item
 from opendynamo.storage.base import ReadTxn, WriteTxn
@@ -103,11 +103,19 @@ def write(
     new_size = _checked_size(meta, new, size_error)
     stored = records.encode(new, new_size)
     txn.put(key, stored)
-    if meta.change_log and stored != raw:  # a write that changed nothing logs nothing
+    if meta.change_log and _changed(old, new, raw, stored):
         changes.record(tally, meta, encoded_key, raw, stored)
     counter = stats.item_counter(txn, meta, encoded_key)
     tally.add(counter, 0 if raw is not None else 1, new_size - old_size)
     return _follow(txn, meta, encoded_key, old, new, old_size, new_size, tally)
+
+
+def _changed(old: Item | None, new: Item, raw: bytes | None, stored: bytes) -> bool:
+    """Whether a write changed the item's data. One that did not (the same item put again, in
+    any order of its attributes or set members; an update to equal values) writes no change
+    record, so DynamoDB Streams shows nothing for it (developer guide, "Change data capture
+    for DynamoDB Streams")."""
+    return old is None or (stored != raw and not values.same_item(old, new))
 
 
 def insert(

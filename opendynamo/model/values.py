@@ -219,6 +219,12 @@ def equal(a: AttributeValue, b: AttributeValue) -> bool:
     return bool(payload_a == payload_b)
 
 
+def same_item(a: Item, b: Item) -> bool:
+    """Whether two normalised items hold the same data: the same attributes, each pair
+    `equal`, whatever the order of their attributes, map entries or set members."""
+    return a.keys() == b.keys() and all(equal(value, b[name]) for name, value in a.items())
+
+
 def compare_scalars(a: AttributeValue, b: AttributeValue) -> int | None:
     """-1, 0 or 1 in DynamoDB's order of two S, N or B values of the same type, else None.
 

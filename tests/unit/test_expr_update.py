@@ -304,3 +304,18 @@ def test_updated_item_of_a_missing_item() -> None:
     assert caught.value.message == INVALID_PATH
     existing = {**KEY, "c": {"N": "2"}}
     assert updated_item(tree("REMOVE c"), existing, KEY) == KEY
+
+
+def test_updated_item_creates_a_missing_item_unless_it_only_removes() -> None:
+    def updated(text: str, item: dict[str, Any] | None, **values: Any) -> Any:
+        compiled = compile_expressions(
+            update=text, names=None, values={":" + k: v for k, v in values.items()} or None
+        )
+        return updated_item(compiled.update, item, KEY)
+
+    assert updated("REMOVE b, c", None) is None
+    assert updated("SET b = :v", None, v={"N": "1"}) == {**KEY, "b": {"N": "1"}}
+    assert updated("REMOVE b SET c = :v", None, v={"N": "1"}) == {**KEY, "c": {"N": "1"}}
+    assert updated("REMOVE b", {**KEY, "b": {"N": "1"}}) == KEY
+    assert updated("REMOVE b", dict(KEY)) == KEY
+    assert updated_item(None, None, KEY) == KEY  # no update expression: the key alone

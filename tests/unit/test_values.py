@@ -241,3 +241,19 @@ def test_equal(a: AttributeValue, b: AttributeValue, expected: bool) -> None:
 )
 def test_compare_scalars(a: AttributeValue, b: AttributeValue, expected: int | None) -> None:
     assert values.compare_scalars(a, b) == expected
+
+
+def test_same_item_compares_data_not_order() -> None:
+    item = values.normalize_item(
+        {"a": {"N": "1"}, "s": {"SS": ["x", "y"]}, "m": {"M": {"p": {"N": "1"}, "q": {"S": "q"}}}}
+    )
+    again = values.normalize_item(
+        {"m": {"M": {"q": {"S": "q"}, "p": {"N": "1.0"}}}, "s": {"SS": ["y", "x"]}, "a": {"N": "1"}}
+    )
+    assert values.same_item(item, again)
+    assert not values.same_item(item, {**item, "s": {"SS": ["x", "z"]}})
+    assert not values.same_item(item, {**item, "b": {"N": "1"}})
+    assert not values.same_item(
+        {"l": {"L": [{"N": "1"}, {"N": "2"}]}}, {"l": {"L": [{"N": "2"}, {"N": "1"}]}}
+    )
+    assert not values.same_item({"a": {"N": "1"}}, {"a": {"S": "1"}})

@@ -508,8 +508,8 @@ def _stream_update(meta: TableMeta, spec: Body, now: float) -> Body | None:
         raise errors.validation(
             f"Table already has an enabled stream: {meta.arn}/stream/{meta.stream['label']}"  # type: ignore[index]
         )
-    if not spec.get("StreamEnabled") and not enabled:
-        raise errors.validation("Stream is not enabled on this table")
+    if not spec.get("StreamEnabled") and not enabled:  # never enabled, or disabled already
+        raise errors.validation(f"Table has no stream to disable: TableName: {meta.name}")
     if spec.get("StreamEnabled") and "StreamViewType" not in spec:
         raise errors.validation(
             "One or more parameter values were invalid: StreamViewType is required when "

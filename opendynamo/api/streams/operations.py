@@ -87,13 +87,14 @@ def list_streams(ctx: Context, body: Body) -> Body:
 
 
 def describe_stream(ctx: Context, body: Body) -> Body:
+    limit = _limit(body, "limit", MAX_PAGE)
     now_us = backups.clock_us(ctx.store)
     meta, stream = _stream(ctx, body["StreamArn"], now_us)
-    limit = _limit(body, "limit", MAX_PAGE)
     every = streams.shards(stream, now_us)
     wanted = body.get("ShardFilter")
-    if wanted is not None:  # CHILD_SHARDS: the shards whose parent is the one named
-        every = [shard for shard in every if shard.parent == wanted.get("ShardId")]
+    if wanted is not None:  # CHILD_SHARDS (the shape holds Type and ShardId to be there)
+        parent = _find_shard(stream, wanted["ShardId"], now_us)
+        every = [shard for shard in every if shard.parent == parent.id]
     after = body.get("ExclusiveStartShardId")
     start = 0
     if after is not None:  # after a shard it does not have: none (as DynamoDB)
