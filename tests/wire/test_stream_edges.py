@@ -15,7 +15,12 @@ Pinned behaviour (DynamoDB's):
   against DynamoDB.)
 - UpdateTable disabling a stream the table does not have, never enabled or disabled already, is
   ValidationException "Table has no stream to disable: TableName: <name>", and changes nothing
-  (live captures in the ack-api-quirks catalogue, DDB-TABLE-047 and DDB-TABLE-050).
+  (live captures in the ack-api-quirks catalogue, DDB-TABLE-047 and DDB-TABLE-050). Enabling
+  a stream again while one is live, even with another view type, is "Table already has an
+  enabled stream: TableName: <name>"; enabling without a view type, or disabling with one, is
+  refused ("If stream is being enabled then UpdateViewType is required", "If stream is being
+  disabled, then UpdateViewType must not be specified"); once disabled, DescribeTable leaves
+  StreamSpecification out while LatestStreamArn and LatestStreamLabel stay (DDB-TABLE-050).
 - Every shard of a disabled stream is closed (EndingSequenceNumber) and gives its records, then a
   page without NextShardIterator, whichever iterator reads it: TRIM_HORIZON taken after
   disabling, LATEST taken before, pages of one record (API reference GetRecords:
@@ -237,6 +242,43 @@ def test_disabling_a_stream_the_table_does_not_have(client: Any) -> None:
     after = client.describe_table(TableName=name)["Table"]
     assert after == before
     assert after["LatestStreamArn"] == enabled["LatestStreamArn"]
+
+
+def test_switching_a_stream_on_and_off_in_dynamodbs_words(client: Any) -> None:
+    name, _ = create_stream_table(client, None)
+    invalid = "One or more parameter values were invalid: "
+    with pytest.raises(client.exceptions.ClientError) as excinfo:
+        client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True})
+    assert error_of(excinfo) == (
+        VALIDATION,
+        invalid + "If stream is being enabled then UpdateViewType is required",
+    )
+    on = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    enabled = client.update_table(TableName=name, StreamSpecification=on)["TableDescription"]
+    assert enabled["StreamSpecification"] == on
+    for again in (on, {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}):
+        with pytest.raises(client.exceptions.ClientError) as excinfo:
+            client.update_table(TableName=name, StreamSpecification=again)
+        assert error_of(excinfo) == (
+            VALIDATION,
+            f"Table already has an enabled stream: TableName: {name}",
+        )
+    with pytest.raises(client.exceptions.ClientError) as excinfo:
+        client.update_table(
+            TableName=name,
+            StreamSpecification={"StreamEnabled": False, "StreamViewType": "NEW_IMAGE"},
+        )
+    assert error_of(excinfo) == (
+        VALIDATION,
+        invalid + "If stream is being disabled, then UpdateViewType must not be specified",
+    )
+    described = client.describe_table(TableName=name)["Table"]
+    assert described["StreamSpecification"] == on  # every refusal changed nothing
+    client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    described = client.describe_table(TableName=name)["Table"]
+    assert "StreamSpecification" not in described
+    assert described["LatestStreamArn"] == enabled["LatestStreamArn"]
+    assert described["LatestStreamLabel"] == enabled["LatestStreamLabel"]
 
 
 # --------------------------------------------------------------------------- a disabled stream's end
