@@ -24,7 +24,13 @@ from opendynamo.expr.ast import (
     UpdateExpression,
     condition_paths,
 )
-from opendynamo.expr.compile import Compiled, Expressions, compile_expressions, compile_trees
+from opendynamo.expr.compile import (
+    NO_EXPRESSIONS,
+    Compiled,
+    Expressions,
+    compile_expressions,
+    compile_trees,
+)
 from opendynamo.expr.evaluate import evaluate, lookup
 from opendynamo.expr.keycond import KeyCondition, split_key_condition
 from opendynamo.expr.project import project, top_level_names
@@ -37,6 +43,7 @@ def update_paths(tree: UpdateExpression) -> tuple[DocPath, ...]:
 
 
 __all__ = [
+    "NO_EXPRESSIONS",
     "condition_paths",
     "AttributeValue",
     "Compiled",

@@ -97,9 +97,15 @@ class Expressions:
     values: Mapping[str, AttributeValue] = field(default_factory=dict)
 
 
+NO_EXPRESSIONS = Expressions()
+_NOTHING = Compiled()
+
+
 def compile_trees(expressions: Expressions) -> Compiled:
     """Check and resolve raw trees as `compile_expressions` does parsed ones; a problem is a
     ValidationException in DynamoDB's words, without a parameter's prefix."""
+    if expressions is NO_EXPRESSIONS or expressions == NO_EXPRESSIONS:
+        return _NOTHING  # a GetItem or DeleteItem by key alone: nothing to check
     resolver = Resolver(expressions.names, expressions.values, Usage())
     trees: dict[str, object] = {}
     for kind, _ in _ORDER:

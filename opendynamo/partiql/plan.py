@@ -17,7 +17,7 @@ from opendynamo.partiql import ast
 from opendynamo.partiql import messages as msg
 from opendynamo.partiql.values import TYPE_NAMES, bind, is_value
 
-NO_EXPRESSIONS = expr.Expressions()
+NO_EXPRESSIONS = expr.NO_EXPRESSIONS
 
 
 @dataclass(frozen=True, slots=True)
