@@ -17,6 +17,12 @@ def read_units(size: int, consistent: bool) -> float:
     return float(units) if consistent else units / 2
 
 
+def partition_read_units(partition_bytes: tuple[int, ...], consistent: bool) -> float:
+    """A page that read `partition_bytes` in each of the partitions it crossed: each partition
+    is rounded up on its own (engine/sources)."""
+    return sum(read_units(size, consistent) for size in partition_bytes)
+
+
 def write_units(size: int) -> float:
     return float(max(1, -(-size // WRITE_UNIT)))
 

@@ -18,7 +18,7 @@ from opendynamo import errors
 from opendynamo.engine import records, stats
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import keycodec, layout
-from opendynamo.model.sizes import binary_length, item_size
+from opendynamo.model.sizes import binary_length, item_size, page_size
 from opendynamo.model.values import AttributeValue, Item
 from opendynamo.storage.base import WriteTxn
 
@@ -227,7 +227,8 @@ def apply(txn: WriteTxn, meta: TableMeta, changes: list[EntryChange], tally: sta
                 previous = txn.get(change.put)
                 existed = previous is not None
                 old_size = 0 if previous is None else records.size_of(previous)
-            txn.put(change.put, records.encode(change.entry, change.entry_size))
+            page = page_size(change.entry, meta.range_key)
+            txn.put(change.put, records.encode(change.entry, change.entry_size, page))
             counter = stats.entry_counter(txn, meta, index.number, change.put)
             tally.add(counter, 0 if existed else 1, change.entry_size - old_size)
             delta_size += change.entry_size - old_size

@@ -11,7 +11,7 @@ from opendynamo import errors
 from opendynamo.engine import changes, indexes, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import keycodec, layout, values
-from opendynamo.model.sizes import item_size
+from opendynamo.model.sizes import item_size, page_size
 from opendynamo.model.values import Item
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
@@ -24,6 +24,7 @@ Mutation = Callable[[Item | None], Item | None]
 encode_item = records.encode
 decode_item = records.decode
 item_json = records.json_of
+items_json = records.jsons_of
 stored_size = records.size_of
 
 
@@ -101,7 +102,7 @@ def write(
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)
-    stored = records.encode(new, new_size)
+    stored = record(meta, new, new_size)
     txn.put(key, stored)
     if meta.change_log and _changed(old, new, raw, stored):
         changes.record(tally, meta, encoded_key, raw, stored)
@@ -125,13 +126,19 @@ def insert(
     item, except that the table's counters grow in `tally`, which the caller applies before the
     transaction ends. None, and nothing changed, when an item holds the key already."""
     size = _checked_size(meta, item, SIZE_ERROR)
-    stored = records.encode(item, size)
+    stored = record(meta, item, size)
     if not txn.insert(storage_key(meta, encoded_key), stored):
         return None
     if meta.change_log:
         changes.record(tally, meta, encoded_key, None, stored)
     tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
     return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
+
+
+def record(meta: TableMeta, item: Item, size: int) -> bytes:
+    """The stored record of an item (or index entry) of `meta`'s table, of DynamoDB size
+    `size`."""
+    return records.encode(item, size, page_size(item, meta.range_key))
 
 
 def _checked_size(meta: TableMeta, item: Item, size_error: str) -> int:

@@ -30,7 +30,7 @@ from opendynamo.engine import (
 from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import layout
-from opendynamo.model.sizes import item_size
+from opendynamo.model.sizes import item_size, page_size
 from opendynamo.model.values import Item
 from opendynamo.storage.base import Store, WriteTxn, prefix_end
 
@@ -236,7 +236,7 @@ def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> N
             continue
         entry = indexes.projected(meta, index, item)
         size = records.size_of(stored) if entry is item else item_size(entry)
-        txn.put(key, records.encode(entry, size))
+        txn.put(key, records.encode(entry, size, page_size(entry, meta.range_key)))
         tally.add(stats.entry_counter(txn, meta, index.number, key), 1, size)
     tally.apply(txn)
     if len(rows) < batch:

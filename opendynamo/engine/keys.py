@@ -49,17 +49,20 @@ def _key_types(meta: TableMeta) -> list[tuple[str, str]]:
 
 def _encode(meta: TableMeta, attrs: dict[str, Any]) -> bytes:
     hash_value = attrs[meta.hash_key]
-    _check_key_value(meta.hash_key, hash_value, MAX_HASH_KEY_BYTES)
+    check_key_value(meta.hash_key, hash_value, partition=True)
     range_value = None
     if meta.range_key is not None:
         range_value = attrs[meta.range_key]
-        _check_key_value(meta.range_key, range_value, MAX_RANGE_KEY_BYTES)
+        check_key_value(meta.range_key, range_value, partition=False)
     return keycodec.encode_key(hash_value, range_value)
 
 
-def _check_key_value(name: str, value: AttributeValue, limit: int) -> None:
+def check_key_value(name: str, value: AttributeValue, *, partition: bool) -> None:
+    """A key value of the right type: not empty, within the partition (2,048 bytes) or sort
+    (1,024 bytes) key's size."""
     if "N" in value:
         return
+    limit = MAX_HASH_KEY_BYTES if partition else MAX_RANGE_KEY_BYTES
     raw = value["S"].encode() if "S" in value else decode_binary(value["B"])
     if not raw:
         kind = "string" if "S" in value else "binary"

@@ -4,11 +4,20 @@ indexes, its key attributes, and the key prefix its rows live under.
 A source has partition-key attributes (one, or up to four for a GSI with a multi-attribute
 key), sort-key attributes (none, one, or up to four), a key prefix in the store, and the
 attribute names of its paging keys (the table's key, plus the index's key for an index).
+
+It also has DynamoDB's storage partitions, as far as a Scan's cost shows them: DynamoDB
+charges every partition a Scan page reads separately, each rounded up to whole read units, so
+a Scan of a new on-demand table holding one tiny item costs 4 read units (Alternator's
+test_scan_consumed_capacity, recorded against DynamoDB). opendynamo models the partitions as
+equal slices of the partition-hash space, as many as DynamoDB starts a table with: 4 for an
+on-demand table, ⌈RCU / 3,000 + WCU / 1,000⌉ for a provisioned one (the developer guide's
+former partition formula); they never split.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil
 
 from opendynamo.engine import indexes, items
 from opendynamo.engine.catalog import IndexMeta, TableMeta
@@ -65,6 +74,27 @@ class Source:
 
     def segment(self, segment: int, total: int) -> KeyRange:
         return segment_range(self.prefix, segment, total)
+
+    @property
+    def partition_count(self) -> int:
+        """DynamoDB's partitions of the source (an LSI lives in its table's)."""
+        index = self.index
+        billing = self.meta if index is None or not index.is_global else index
+        if self.meta.billing_mode == "PAY_PER_REQUEST":
+            return ON_DEMAND_PARTITIONS
+        units = billing.read_capacity / PARTITION_READS + billing.write_capacity / PARTITION_WRITES
+        return min(max(1, ceil(units)), keycodec.MAX_TOTAL_SEGMENTS)
+
+    def partition_bounds(self, key_range: KeyRange) -> tuple[bytes, ...]:
+        """The first keys of the partitions that start strictly inside `key_range`, in order."""
+        count = self.partition_count
+        starts = (self.prefix + keycodec.segment_bounds(n, count)[0] for n in range(1, count))
+        return tuple(b for b in starts if key_range.start < b and key_range.contains(b))
+
+
+ON_DEMAND_PARTITIONS = 4
+PARTITION_READS = 3000  # read units one partition serves
+PARTITION_WRITES = 1000  # write units one partition serves
 
 
 def query_range(

@@ -5,7 +5,8 @@ Order (dynalite's `validateExpressionParams` / `validateExpressions`, written ag
 1. ExpressionAttributeNames without any expression; ExpressionAttributeValues without an
    expression that takes values (the message names the operation's value-taking expressions);
 2. ExpressionAttributeNames: not empty, keys `#[0-9A-Za-z_]+` (≤ 255 bytes), names not empty;
-3. ExpressionAttributeValues: not empty, keys `:[0-9A-Za-z_]+` (≤ 255 bytes);
+3. ExpressionAttributeValues: not empty, keys `:[0-9A-Za-z_]+` (≤ 255 bytes), then each value
+   normalised ("ExpressionAttributeValues contains invalid value: … for key :v");
 4. each expression in turn - UpdateExpression, ConditionExpression, KeyConditionExpression,
    FilterExpression, ProjectionExpression - not empty, ≤ 4 KB, parsed (cached), checked and
    resolved; problems carry the prefix `Invalid <Parameter>: `;
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from opendynamo import errors
 from opendynamo.expr import cache
@@ -34,6 +36,7 @@ from opendynamo.expr.check import check_condition, check_projection, check_updat
 from opendynamo.expr.keycond import KeyCondition
 from opendynamo.expr.problem import ExpressionProblem
 from opendynamo.expr.resolve import Resolver, Usage
+from opendynamo.model.values import normalize_value
 
 MAX_EXPRESSION_BYTES = 4096
 MAX_PLACEHOLDER_BYTES = 255
@@ -128,10 +131,11 @@ def compile_expressions(
     update: str | None = None,
     projection: str | None = None,
     names: Mapping[str, str] | None,
-    values: Mapping[str, AttributeValue] | None,
+    values: Mapping[str, Any] | None,
     operation: str | None = None,
 ) -> Compiled:
     """Check and resolve a request's expressions; raise DynamoDB's ValidationException.
+    `values` are ExpressionAttributeValues as sent (normalised here, in DynamoDB's order).
 
     `operation` (PutItem, DeleteItem, UpdateItem, Query, Scan, ConditionCheck) is needed only to
     word "ExpressionAttributeValues can only be specified when using expressions: … is null";
@@ -149,6 +153,7 @@ def compile_expressions(
         _check_names(names)
     if values is not None:
         _check_value_keys(values)
+        values = _normalized_values(values)
     usage = Usage()
     resolver = Resolver(names, values, usage)
     trees: dict[str, object] = {}
@@ -207,7 +212,7 @@ def _resolved(
 def check_only_with_expressions(
     texts: Mapping[str, str | None],
     names: Mapping[str, str] | None,
-    values: Mapping[str, AttributeValue] | None,
+    values: Mapping[str, Any] | None,
     operation: str | None,
 ) -> None:
     """ExpressionAttributeNames without any expression, or ExpressionAttributeValues without an
@@ -237,11 +242,25 @@ def _check_names(names: Mapping[str, str]) -> None:
             )
 
 
-def _check_value_keys(values: Mapping[str, AttributeValue]) -> None:
+def _check_value_keys(values: Mapping[str, Any]) -> None:
     if not values:
         raise errors.validation("ExpressionAttributeValues must not be empty")
     for key in values:
         _check_key("ExpressionAttributeValues", key, _VALUE_KEY)
+
+
+def _normalized_values(values: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    normalized: dict[str, AttributeValue] = {}
+    for key, value in values.items():
+        try:
+            normalized[key] = normalize_value(value)
+        except errors.DynamoError as exc:
+            if exc.type_name != "ValidationException":
+                raise  # a Blob that is not base64: SerializationException as it is
+            raise errors.validation(
+                f"ExpressionAttributeValues contains invalid value: {exc.message} for key {key}"
+            ) from None
+    return normalized
 
 
 def _check_key(parameter: str, key: str, pattern: re.Pattern[str]) -> None:

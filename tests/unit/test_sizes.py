@@ -87,3 +87,78 @@ def test_item_limit_boundary_from_dynalite() -> None:
     key = "k" * 10
     item = {"a": {"S": key}, "b": {"S": "a" * (409_600 - len(key) - 2)}}
     assert sizes.item_size(item) == 409_600
+
+
+# --- page size: what an item counts toward a Query or Scan page's 1 MB
+
+
+def _s(text: str) -> AttributeValue:
+    return {"S": text}
+
+
+def test_page_size_reproduces_a_recorded_cut_of_a_hash_table() -> None:
+    # dynalite's "should return all if just under limit with small attribute for hash table",
+    # recorded against DynamoDB: 23 items like `big` and `last` sum to one byte under 1 MB.
+    big = {"a": _s("00"), "b": _s("b" * 43411)}
+    last = {
+        "a": _s("23"),
+        "b": _s("b" * 43366),
+        "c": {"N": "12.3456"},
+        "d": {"B": "AQI="},
+        "e": {"SS": ["a", "bc"]},
+        "f": {"NS": ["1.23", "12.3"]},
+        "g": {"BS": ["AQI=", "Ag==", "AQ=="]},
+    }
+    assert 23 * sizes.page_size(big, None) + sizes.page_size(last, None) == 1_048_575
+
+
+def test_page_size_keeps_the_sort_key_apart() -> None:
+    # dynalite's "just over limit for range table": 25 items reach exactly 1 MB.
+    def item(length: int) -> dict[str, AttributeValue]:
+        return {"a": _s("x" * 10), "b": _s("00000"), "c": _s("abcde"), "e": _s("e" * length)}
+
+    total = 24 * sizes.page_size(item(41596), "b") + sizes.page_size(item(41597), "b")
+    assert total == 1_048_576
+    # 2 + (12 + 7 + 41600) + (1 + 13) * (18 + 5): the sort key is not in the body.
+    assert sizes.page_size(item(41596), "b") == 2 + 41619 + 14 * 23
+
+
+def test_page_size_counts_every_name_as_one_byte() -> None:
+    short = sizes.page_size({"a": _s("x"), "b": _s("y")}, None)
+    long = sizes.page_size({"a" * 255: _s("x"), "b" * 64: _s("y")}, None)
+    assert short == long == 2 + (1 + 2) * 2 + 18
+
+
+@pytest.mark.parametrize(
+    ("value", "compact"),
+    [
+        (_s(""), 1),
+        (_s("x" * 127), 128),
+        (_s("x" * 128), 130),
+        (_s("é" * 64), 130),  # UTF-8 bytes, as the billed size
+        (_s("x" * 16384), 16387),
+        ({"N": "12"}, 3),
+        ({"B": "AQI="}, 3),
+        ({"BOOL": True}, 1),
+        ({"NULL": True}, 0),
+        ({"SS": ["a", "bc"]}, 3 + 2 + 1),
+        ({"L": [_s("a")]}, 3 + 1 + 2),
+        ({"M": {"name": _s("a")}}, 3 + 2 + 2),
+    ],
+)
+def test_page_size_of_each_type(value: AttributeValue, compact: int) -> None:
+    # One attribute besides the key: body = (1 + 2) for the key + 1 + compact, 18 a 3 KB block.
+    body = 3 + 1 + compact
+    assert (
+        sizes.page_size({"k": _s("a"), "v": value}, None)
+        == 2 + body + (1 + (body + 1) // 3072) * 18
+    )
+
+
+def test_page_size_adds_a_block_cost_per_started_3_kb() -> None:
+    def size(length: int) -> int:
+        return sizes.page_size({"v": _s("x" * length)}, "k") - length
+
+    # body = 1 + length + 2; a block more once body + 1 reaches 3072.
+    assert size(3067) == 2 + 3 + 18
+    assert size(3068) == 2 + 3 + 2 * 18

@@ -10,7 +10,8 @@ reference examples, dynalite's capacity tests recorded against live DynamoDB):
   DeleteItem: ⌈deleted item's size / 1 KB⌉; deleting a missing item costs 1.
 - Query and Scan: the sizes of all items read are summed — before any FilterExpression, whatever
   the ProjectionExpression or Select=COUNT — and rounded up to 4 KB once (not per item); halved
-  when eventually consistent.
+  when eventually consistent. A Scan does so once per partition it reads; the tables of these
+  tests are provisioned small, so they have one (test_query_edges pins the partitions).
 - BatchGetItem: each item (or missing key) rounded up to 4 KB separately, summed per table;
   BatchWriteItem: each request rounded up to 1 KB separately, summed per table. Both return a
   list with one entry per table.
@@ -215,14 +216,20 @@ def test_failed_conditional_writes_return_no_consumed_capacity(ddb: Any, table: 
 
 
 @pytest.fixture
-def three_items(ddb: Any, sorted_table: str) -> str:
-    """A (pk, sk) table holding three items of 1,500 bytes under pk "p" (4,500 bytes in all:
-    2 read units when rounded once, 3 if each item were rounded separately) and one more under
-    pk "q" (so a Scan reads 6,000 bytes: still 2 units rounded once, 4 item by item)."""
+def three_items(ddb: Any, make_table: Callable[..., str]) -> str:
+    """A (pk, sk) table of one partition (provisioned 5/5) holding three items of 1,500 bytes
+    under pk "p" (4,500 bytes in all: 2 read units when rounded once, 3 if each item were
+    rounded separately) and one more under pk "q" (so a Scan reads 6,000 bytes: still 2 units
+    rounded once, 4 item by item)."""
+    table = make_table(
+        range_key=("sk", "S"),
+        billing=None,
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
     for sk in ("1", "2", "3"):
-        ddb.put_item(TableName=sorted_table, Item=sized_ranged("p", sk, 1500))
-    ddb.put_item(TableName=sorted_table, Item=sized_ranged("q", "1", 1500))
-    return sorted_table
+        ddb.put_item(TableName=table, Item=sized_ranged("p", sk, 1500))
+    ddb.put_item(TableName=table, Item=sized_ranged("q", "1", 1500))
+    return table
 
 
 @MODES

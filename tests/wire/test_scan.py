@@ -20,8 +20,9 @@ Pinned behaviour:
   ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: 4
   Segment: 1").
 - Select errors are not wrapped in the constraint envelope on Scan (unlike Query).
-- Capacity: the sizes of the items read, summed and rounded up once to 4 KB; halved when
-  eventually consistent.
+- Capacity: the sizes of the items read, summed and rounded up once to 4 KB per partition
+  read (one for a table provisioned small; test_query_edges pins on-demand tables' four);
+  halved when eventually consistent.
 - A missing table is ResourceNotFoundException "Requested resource not found".
 - boto3's scan paginator walks the whole table.
 """
@@ -484,7 +485,9 @@ def test_constraint_errors_boto3_would_refuse(
 
 
 def test_consumed_capacity_sums_the_items_read(ddb: Any, make_table: Callable[..., str]) -> None:
-    name = make_table()
+    # Provisioned 5/5: one partition, so the whole Scan is rounded up once.
+    throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    name = make_table(billing=None, ProvisionedThroughput=throughput)
     for i in range(10):
         # "pk" + "kN" = 4 bytes, "data" + 992 bytes = 996: 1000 bytes per item, 10,000 in all.
         ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}, "data": {"S": "d" * 992}})

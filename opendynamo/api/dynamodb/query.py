@@ -16,34 +16,37 @@ import orjson
 from opendynamo import errors, expr
 from opendynamo.api.dynamodb import ranges
 from opendynamo.api.request import throughput
+from opendynamo.api.request.common import INVALID_START, segments, start_key
 from opendynamo.api.request.context import Context
 from opendynamo.api.request.expressions import compile_request
 from opendynamo.engine import capacity, catalog, indexes, items, reads
 from opendynamo.engine.keyrange import KeyRange
 from opendynamo.engine.keys import key_from_param
 from opendynamo.engine.sources import Source
-from opendynamo.model.values import Body, Item, normalize_item
+from opendynamo.model.values import Body, Item
 from opendynamo.storage.base import ReadTxn
 
 
 def query(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
     if compiled is None:
         compiled = compile_request(body, "Query")
+    start = start_key(body)
     select = _select(body, "Query", compiled)
     conditions = {c.name: c for c in _key_conditions(compiled)}
-    start = _start_key(body)
     forward = body.get("ScanIndexForward", True) is not False
     with ctx.store.read() as txn:
         source = _source(ctx, txn, body)
-        select = _effective_select(source, select)
-        _check_index_projection(source, select, compiled)
-        plan = ranges.plan_query(source, conditions)
+        if start is not None:
+            ranges.check_start_size(source, start, query=True)
+        plan = ranges.plan_query(source, conditions, start)
         key_range = plan.key_range(source)
         if start is not None:
-            position = ranges.start_position(source, start, query=True)
+            position = ranges.start_position(source, start)
             ranges.check_query_start(source, start, plan)
             key_range = key_range.after(position) if forward else key_range.before(position)
         _check_filter(source, compiled)
+        select = _effective_select(source, select)
+        _check_index_projection(source, select, compiled)
         read = _read(ctx, txn, source, body, compiled, select, key_range, reverse=not forward)
     return _reply(ctx, source, body, compiled, read, select)
 
@@ -51,24 +54,29 @@ def query(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Bo
 def scan(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
     if compiled is None:
         compiled = compile_request(body, "Scan")
+    start = start_key(body)
+    segment, total = segments(body)
     select = _select(body, "Scan", compiled)
-    segment, total = _segments(body)
-    start = _start_key(body)
     with ctx.store.read() as txn:
         source = _source(ctx, txn, body)
+        if start is not None:
+            ranges.check_scan_start(source, start)
         select = _effective_select(source, select)
         _check_index_projection(source, select, compiled)
         key_range = source.segment(segment, total)
         if start is not None:
-            position = ranges.start_position(source, start, query=False)
+            position = ranges.start_position(source, start)
             if total > 1 and not key_range.contains(position):
                 raise errors.validation(
-                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+                    f"{INVALID_START}: Invalid ExclusiveStartKey. Please use "
                     f"ExclusiveStartKey with correct Segment. TotalSegments: {total} "
                     f"Segment: {segment}"
                 )
             key_range = key_range.after(position)
-        read = _read(ctx, txn, source, body, compiled, select, key_range, reverse=False)
+        bounds = source.partition_bounds(key_range)
+        read = _read(
+            ctx, txn, source, body, compiled, select, key_range, reverse=False, bounds=bounds
+        )
     return _reply(ctx, source, body, compiled, read, select)
 
 
@@ -92,9 +100,18 @@ def _read(
     key_range: KeyRange,
     *,
     reverse: bool,
+    bounds: tuple[bytes, ...] = (),
 ) -> Read:
+    """The page of `key_range` (`bounds`: of the partitions a Scan's range crosses)."""
     throughput.admit(ctx, txn, source.meta, throughput.READ)
-    page = reads.read_page(txn, key_range, reverse=reverse, limit=body.get("Limit"))
+    page = reads.read_page(
+        txn,
+        key_range,
+        reverse=reverse,
+        limit=body.get("Limit"),
+        range_key=source.meta.range_key,
+        partition_bounds=bounds,
+    )
     if not _needs_table(source, compiled, select):
         return Read(page, None, 0)
     fetched: list[Item] = []
@@ -177,38 +194,6 @@ def _effective_select(source: Source, select: str) -> str:
     return "ALL_ATTRIBUTES" if source.index is None else "ALL_PROJECTED_ATTRIBUTES"
 
 
-def _segments(body: Body) -> tuple[int, int]:
-    segment, total = body.get("Segment"), body.get("TotalSegments")
-    if segment is not None and total is None:
-        raise errors.validation(
-            "The TotalSegments parameter is required but was not present in the request when "
-            "Segment parameter is present"
-        )
-    if total is not None and segment is None:
-        raise errors.validation(
-            "The Segment parameter is required but was not present in the request when "
-            "parameter TotalSegments is present"
-        )
-    if segment is None or total is None:
-        return 0, 1
-    if segment >= total:
-        raise errors.validation(
-            "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
-            f"Segment: {segment} is not less than TotalSegments: {total}"
-        )
-    return int(segment), int(total)
-
-
-def _start_key(body: Body) -> Item | None:
-    start = body.get("ExclusiveStartKey")
-    if start is None:
-        return None
-    try:
-        return normalize_item(start)
-    except errors.DynamoError as exc:
-        raise errors.validation(f"The provided starting key is invalid: {exc.message}") from None
-
-
 def _source(ctx: Context, txn: ReadTxn, body: Body) -> Source:
     """The table, or the index IndexName names, with DynamoDB's checks of reading it."""
     meta = catalog.get_table(txn, ctx.table(body["TableName"]))
@@ -274,7 +259,7 @@ def _reply(
 ) -> Body | bytes:
     meta, page = source.meta, read.page
     consistent = bool(body.get("ConsistentRead"))
-    index_units = capacity.read_units(page.read_bytes, consistent)
+    index_units = capacity.partition_read_units(page.partition_bytes, consistent)
     table_units = 0.0
     if read.fetched is not None:
         table_units = capacity.read_units(read.fetched_bytes, consistent)
@@ -285,7 +270,7 @@ def _reply(
         # Nothing to change in the items: answer with their stored JSON as it is.
         result["Count"] = len(page.rows)
         if select != "COUNT":
-            raw_items = [items.item_json(row) for row in page.rows]
+            raw_items = items.items_json(page.rows)
     else:
         rows = (
             read.fetched if read.fetched is not None else [items.decode_item(r) for r in page.rows]

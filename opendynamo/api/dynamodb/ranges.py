@@ -1,15 +1,28 @@
 """How a Query's key conditions and a Query's or Scan's ExclusiveStartKey become a key range
 of what it reads (`engine/sources.Source`: the table or one of its indexes), with DynamoDB's
-checks and messages."""
+checks and messages.
+
+DynamoDB checks an ExclusiveStartKey against the table in this order (dynalite's query and
+scan actions and their tests recorded against DynamoDB):
+1. it names as many attributes as the paging key has (`check_start_size`);
+2. each key attribute of what is read, partition key first: present, of the key's type, of a
+   key's size (`check_start_attribute`; a Scan checks these for an index only). A Query
+   checks its key conditions on each attribute right after the start key's value of it;
+3. (Scan: Select ALL_ATTRIBUTES on a GSI that does not project everything;)
+4. the table's key in it (`start_position`), worded "The provided starting key is invalid: …";
+5. for a Query, that it lies inside the range the key conditions select
+   (`check_query_start`); for a parallel Scan, inside the segment.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from opendynamo import errors, expr
+from opendynamo.api.request.common import INVALID_START
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.keyrange import KeyRange, SortCondition
-from opendynamo.engine.keys import NO_MATCH, key_from_param
+from opendynamo.engine.keys import NO_MATCH, check_key_value, key_from_param
 from opendynamo.engine.sources import Source, query_range
 from opendynamo.model import values
 from opendynamo.model.values import AttributeValue, Item
@@ -32,15 +45,20 @@ class QueryPlan:
         return query_range(source, self.hash_values, self.equal_sort_values, self.sort)
 
 
-def plan_query(source: Source, conditions: dict[str, expr.KeyCondition]) -> QueryPlan:
+def plan_query(
+    source: Source, conditions: dict[str, expr.KeyCondition], start: Item | None = None
+) -> QueryPlan:
     """Check the key conditions against the source's key schema in DynamoDB's order: every
     partition-key attribute held equal; sort-key attributes conditioned left to right, all but
-    the last with equality."""
+    the last with equality. The ExclusiveStartKey `start` has each key attribute checked
+    just before the conditions on it."""
     meta = source.meta
     hash_keys, range_keys = source.hash_keys, source.range_keys
-    if not range_keys and len(conditions) > len(hash_keys):
-        raise errors.validation(NOT_SUPPORTED)
     for name in hash_keys:
+        if start is not None:
+            check_start_attribute(source, start, name, partition=True)
+        if name == hash_keys[0] and not range_keys and len(conditions) > len(hash_keys):
+            raise errors.validation(NOT_SUPPORTED)
         condition = conditions.get(name)
         if condition is None:
             raise errors.validation(f"Query condition missed key schema element: {name}")
@@ -48,6 +66,9 @@ def plan_query(source: Source, conditions: dict[str, expr.KeyCondition]) -> Quer
         _check_types(meta, condition)
         if condition.operator != "EQ":
             raise errors.validation(NOT_SUPPORTED)
+    if start is not None:
+        for name in range_keys:
+            check_start_attribute(source, start, name, partition=False)
     used = [name for name in range_keys if name in conditions]
     expected = list(range_keys[: len(used)])
     if used != expected or len(conditions) != len(hash_keys) + len(used):
@@ -85,26 +106,42 @@ def _check_types(meta: TableMeta, condition: expr.KeyCondition) -> None:
 # --- ExclusiveStartKey ------------------------------------------------------------------
 
 
-def start_position(source: Source, start: Item, *, query: bool) -> bytes:
-    """The stored key an ExclusiveStartKey stands for, after DynamoDB's shape checks (Query
-    words a start key of the wrong shape more tersely than Scan)."""
-    names = source.start_key_names
-    if len(start) != len(names) or any(name not in start for name in names):
-        raise errors.validation(
-            "The provided starting key is invalid"
-            if query
-            else f"The provided starting key is invalid: {NO_MATCH}"
-        )
-    for name in names:
-        if source.meta.attribute_type(name) not in start[name]:
-            raise errors.validation(
-                NO_MATCH if query else f"The provided starting key is invalid: {NO_MATCH}"
-            )
-    table_key = {name: start[name] for name in source.meta.key_names}
+def check_start_size(source: Source, start: Item, *, query: bool) -> None:
+    """A start key names as many attributes as the paging key has (Scan of a table words a
+    miscount as a key that does not match the schema)."""
+    if len(start) != len(source.start_key_names):
+        if query or source.index is not None:
+            raise errors.validation(INVALID_START)
+        raise errors.validation(f"{INVALID_START}: {NO_MATCH}")
+
+
+def check_start_attribute(source: Source, start: Item, name: str, *, partition: bool) -> None:
+    """One key attribute of what is read, in the start key: missing is an invalid start key,
+    a value of another type one that does not match the schema, as for a key parameter."""
+    value = start.get(name)
+    if value is None:
+        raise errors.validation(INVALID_START)
+    if source.meta.attribute_type(name) not in value:
+        raise errors.validation(NO_MATCH)
+    check_key_value(name, value, partition=partition)
+
+
+def check_scan_start(source: Source, start: Item) -> None:
+    """A Scan's start key, before its table key: an index's key attributes."""
+    check_start_size(source, start, query=False)
+    if source.index is not None:
+        for name in source.key_names:
+            check_start_attribute(source, start, name, partition=name in source.hash_keys)
+
+
+def start_position(source: Source, start: Item) -> bytes:
+    """The stored key a start key stands for, once its table key fits the table: a start key
+    whose table key does not is "The provided starting key is invalid: …"."""
+    table_key = {name: start[name] for name in source.meta.key_names if name in start}
     try:
         key_from_param(source.meta, table_key)
     except errors.DynamoError as exc:
-        raise errors.validation(f"The provided starting key is invalid: {exc.message}") from None
+        raise errors.validation(f"{INVALID_START}: {exc.message}") from None
     return source.position(start)
 
 

@@ -25,7 +25,7 @@ from opendynamo.api.dynamodb.items import (
     collection_metrics,
 )
 from opendynamo.api.request import throughput
-from opendynamo.api.request.common import expression_values, refuse_legacy
+from opendynamo.api.request.common import refuse_legacy
 from opendynamo.api.request.context import Context
 from opendynamo.engine import capacity, catalog, indexes, items, stats, tokens
 from opendynamo.engine.catalog import TableMeta
@@ -218,7 +218,7 @@ def action(kind: str, request: Body, compiled: expr.Compiled | None = None) -> A
             condition=request.get("ConditionExpression"),
             update=request.get("UpdateExpression") if kind == "Update" else None,
             names=request.get("ExpressionAttributeNames"),
-            values=expression_values(request),
+            values=request.get("ExpressionAttributeValues"),
             operation=_OPERATIONS[kind],
         )
     if kind == "ConditionCheck" and compiled.condition is None:

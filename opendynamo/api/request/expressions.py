@@ -11,8 +11,10 @@ validations, the mixing and ConditionalOperator rules as recorded against Dynamo
 2. ExpressionAttributeNames / ExpressionAttributeValues without an expression to use them;
 3. the legacy parameters, translated and checked (`expr.legacy`), and ConditionalOperator,
    which needs a Filter or Expected of two conditions or more;
-4. Query: a key condition of either kind must be present;
-5. the expressions themselves (`expr.compile_expressions`), then Query's KeyConditions.
+4. Query and Scan: the values of ExclusiveStartKey; Scan: Segment and TotalSegments;
+5. Query: a key condition of either kind must be present;
+6. the expressions themselves (`expr.compile_expressions`: the placeholders' maps, their
+   values, each expression), then Query's KeyConditions.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import dataclasses
 from typing import Any, Final
 
 from opendynamo import errors, expr
-from opendynamo.api.request.common import expression_values
+from opendynamo.api.request.common import segments, start_key
 from opendynamo.expr import legacy
 from opendynamo.expr.compile import check_only_with_expressions
 from opendynamo.model.values import Body
@@ -79,10 +81,14 @@ def compile_request(body: Body, operation: str) -> expr.Compiled:
     }
     reads = operation in ("GetItem", "BatchGetItem")
     names = body.get("ExpressionAttributeNames")
-    values = None if reads else expression_values(body)
+    values = None if reads else body.get("ExpressionAttributeValues")
     value_operation = "GetItem" if reads else operation
     check_only_with_expressions(texts, names, values, value_operation)
     translated = _translate(body, operation)
+    if operation in ("Query", "Scan"):
+        start_key(body)
+    if operation == "Scan":
+        segments(body)
     if operation == "Query":
         _check_key_condition_given(body)
     compiled = expr.compile_expressions(
