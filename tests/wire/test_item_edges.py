@@ -540,6 +540,15 @@ BAD_IDS = [
 ]
 
 
+def _start_key_frame(bad: dict[str, Any]) -> str:
+    """An ExclusiveStartKey's faults come after "The provided starting key is invalid: ", but
+    those of number sets and of duplicates in any set come bare (dynalite's scan and query
+    tests, recorded against DynamoDB; tests/wire/test_query_edges.py)."""
+    kind, members = next(iter(bad.items()))
+    duplicated = isinstance(members, list) and len(members) > 1
+    return "{}" if kind == "NS" or duplicated else "The provided starting key is invalid: {}"
+
+
 def _requests(table: str, bad: dict[str, Any]) -> list[tuple[str, Callable[[Any], Any], str]]:
     """(where, call, how DynamoDB frames the value's message there) for each place a value is
     taken."""
@@ -561,7 +570,7 @@ def _requests(table: str, bad: dict[str, Any]) -> list[tuple[str, Callable[[Any]
         (
             "ExclusiveStartKey",
             lambda c: c.scan(TableName=table, ExclusiveStartKey={"pk": bad}),
-            "The provided starting key is invalid: {}",
+            _start_key_frame(bad),
         ),
         (
             "KeyConditions",
