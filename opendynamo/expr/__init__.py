@@ -33,6 +33,7 @@ from opendynamo.expr.compile import (
 )
 from opendynamo.expr.evaluate import evaluate, lookup
 from opendynamo.expr.keycond import KeyCondition, split_key_condition
+from opendynamo.expr.legacy import KEY_CONDITIONS_COUNT
 from opendynamo.expr.project import project, top_level_names
 from opendynamo.expr.update import apply_update, updated_item
 
@@ -43,6 +44,7 @@ def update_paths(tree: UpdateExpression) -> tuple[DocPath, ...]:
 
 
 __all__ = [
+    "KEY_CONDITIONS_COUNT",
     "NO_EXPRESSIONS",
     "condition_paths",
     "AttributeValue",

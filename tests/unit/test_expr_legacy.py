@@ -164,10 +164,12 @@ def test_key_conditions_keep_every_operator_for_the_schema_checks() -> None:
 def test_key_conditions_count() -> None:
     length = "Conditions can be of length 1 or 2 only"
     assert message(lambda: legacy.key_conditions({})) == length
-    three = {name: cond("NULL") for name in "abc"}
-    assert message(lambda: legacy.key_conditions(three)) == length
+    nine = {name: cond("NULL") for name in "abcdefghi"}
+    assert message(lambda: legacy.key_conditions(nine)) == length
+    # up to 8, for a GSI with multi-attribute keys: more than 2 is refused against the schema
+    assert len(legacy.key_conditions({name: cond("NULL") for name in "abcdefgh"})) == 8
     # the conditions themselves are checked first
-    assert message(lambda: legacy.key_conditions({"x": cond("EQ"), **three})) == (
+    assert message(lambda: legacy.key_conditions({"x": cond("EQ"), **nine})) == (
         INVALID + "Invalid number of argument(s) for the EQ ComparisonOperator"
     )
 

@@ -36,6 +36,8 @@ def query(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Bo
     forward = body.get("ScanIndexForward", True) is not False
     with ctx.store.read() as txn:
         source = _source(ctx, txn, body)
+        if compiled.key_conditions is not None:
+            ranges.check_key_conditions_count(source, len(conditions))
         if start is not None:
             ranges.check_start_size(source, start, query=True)
         plan = ranges.plan_query(source, conditions, start)

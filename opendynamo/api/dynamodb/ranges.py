@@ -70,8 +70,7 @@ def plan_query(
         for name in range_keys:
             check_start_attribute(source, start, name, partition=False)
     used = [name for name in range_keys if name in conditions]
-    expected = list(range_keys[: len(used)])
-    if used != expected or len(conditions) != len(hash_keys) + len(used):
+    if len(conditions) != len(hash_keys) + len(used):
         missing = next(
             (n for n in range_keys if n not in conditions),
             range_keys[0] if range_keys else hash_keys[0],
@@ -80,9 +79,7 @@ def plan_query(
     for name in used:
         _check_indexable(conditions[name])
         _check_types(meta, conditions[name])
-    for name in used[:-1]:
-        if conditions[name].operator != "EQ":
-            raise errors.validation(NOT_SUPPORTED)
+    _check_sort_prefix(range_keys, conditions)
     hash_values = [conditions[name].values[0].value for name in hash_keys]
     if not used:
         return QueryPlan(hash_values, [], None, None)
@@ -90,6 +87,32 @@ def plan_query(
     last = conditions[used[-1]]
     sort = SortCondition(last.operator, tuple(v.value for v in last.values))
     return QueryPlan(hash_values, equal, sort, used[-1])
+
+
+def check_key_conditions_count(source: Source, count: int) -> None:
+    """The legacy KeyConditions name at most 2 attributes, or for a GSI with multi-attribute
+    keys at most its key attributes."""
+    if count > max(2, len(source.key_names)):
+        raise errors.validation(expr.KEY_CONDITIONS_COUNT)
+
+
+def _check_sort_prefix(
+    range_keys: tuple[str, ...], conditions: dict[str, expr.KeyCondition]
+) -> None:
+    """A multi-attribute sort key is conditioned left to right: every sort-key attribute before
+    one that is conditioned must be held equal, so a gap and a range condition before the last
+    one named are both refused, naming the first such earlier attribute and the later one
+    (live captures: paritysuite/dynamodb-conformance, multiAttributeGsiKey.test.ts)."""
+    for position, later in enumerate(range_keys):
+        if later not in conditions:
+            continue
+        for earlier in range_keys[:position]:
+            condition = conditions.get(earlier)
+            if condition is None or condition.operator != "EQ":
+                raise errors.validation(
+                    f"RANGE key attributes {earlier} must have equality conditions specified in "
+                    f"the query because a condition is present on key attribute {later}"
+                )
 
 
 def _check_indexable(condition: expr.KeyCondition) -> None:
@@ -157,7 +180,11 @@ def check_query_start(source: Source, start: Item, plan: QueryPlan) -> None:
                 "The provided starting key is outside query boundaries based on provided conditions"
             )
         return
-    if not satisfies(start[plan.sort_key], plan.sort):
+    held = zip(source.range_keys, plan.equal_sort_values, strict=False)
+    if not all(values.equal(start[name], value) for name, value in held) or not satisfies(
+        start[plan.sort_key], plan.sort
+    ):
+        # a multi-attribute sort key: the attributes held equal are part of the predicate
         raise errors.validation("The provided starting key does not match the range key predicate")
     if not same_partition:
         raise errors.validation("The query can return at most one row and cannot be restarted")
