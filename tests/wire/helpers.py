@@ -19,6 +19,19 @@ Description = dict[str, Any]
 KeyAttribute = tuple[str, str]  # (attribute name, attribute type: "S", "N" or "B")
 
 
+# --------------------------------------------------------------------------- refusals
+
+
+def refused(call: Callable[[], Any]) -> tuple[str, str]:
+    """(code, message) of the ClientError `call` raises; the test fails when it raises none."""
+    try:
+        call()
+    except ClientError as exc:
+        error = exc.response["Error"]
+        return error["Code"], error.get("Message", "")
+    raise AssertionError("the request was not refused")
+
+
 # --------------------------------------------------------------------------- waiting
 
 

@@ -52,9 +52,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of
+from tests.conftest import Server
+from tests.wire.helpers import refused
 from tests.wire.http import signed_call
 
 NO_SCHEMA_MATCH = "The provided key element does not match the schema"
@@ -78,12 +78,6 @@ def hkey(value: str) -> dict[str, Any]:
 
 def fresh(prefix: str = "k") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 def without_metadata(reply: dict[str, Any]) -> dict[str, Any]:

@@ -37,9 +37,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import error_of
+from tests.wire.helpers import refused
 
 INVALID = "One or more parameter values were invalid: "
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
@@ -59,12 +58,6 @@ def read(ddb: Any, table: str, key: str) -> dict[str, Any] | None:
         TableName=table, Key=key_of(key), ConsistentRead=True
     ).get("Item")
     return item
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 def n(text: str) -> dict[str, str]:

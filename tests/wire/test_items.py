@@ -34,6 +34,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of
+from tests.wire.helpers import refused
 
 INVALID = "One or more parameter values were invalid: "
 MAX_ITEM = 409_600
@@ -66,12 +67,6 @@ def get(ddb: Any, table: str, key: str, **extra: Any) -> dict[str, Any] | None:
     reply = ddb.get_item(TableName=table, Key=key_of(key), ConsistentRead=True, **extra)
     item: dict[str, Any] | None = reply.get("Item")
     return item
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 # --------------------------------------------------------------------------- round trips

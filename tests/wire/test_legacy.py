@@ -34,6 +34,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of, unique_name
+from tests.wire.helpers import refused
 
 INVALID = "One or more parameter values were invalid: "
 FAILED = ("ConditionalCheckFailedException", "The conditional request failed")
@@ -50,12 +51,6 @@ STORED: dict[str, Any] = {
     "l": {"L": [{"S": "x"}, {"N": "1"}, {"BOOL": False}]},
     "m": {"M": {"k": {"S": "v"}}},
 }
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 def cond(operator: str, *values: dict[str, Any]) -> dict[str, Any]:

@@ -47,8 +47,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of
-from tests.wire.helpers import create_table
+from tests.conftest import Server
+from tests.wire.helpers import create_table, refused
 from tests.wire.http import signed_call
 
 INVALID = "One or more parameter values were invalid: "
@@ -88,12 +88,6 @@ def query(ddb: Any, table: str, kce: str, values: dict[str, Any], **extra: Any) 
     return ddb.query(
         TableName=table, KeyConditionExpression=kce, ExpressionAttributeValues=values, **extra
     )
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 def sk_values(reply: dict[str, Any], kind: str) -> list[Any]:

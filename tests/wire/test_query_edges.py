@@ -38,10 +38,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of
-from tests.wire.helpers import create_table
+from tests.conftest import Server
+from tests.wire.helpers import create_table, refused
 from tests.wire.http import signed_call
 
 INVALID_START = "The provided starting key is invalid"
@@ -64,12 +63,6 @@ def refused_raw(server: Server, operation: str, body: dict[str, Any]) -> tuple[s
     assert reply.status == 400, reply.body
     error = reply.json()
     return error["__type"].rsplit("#", 1)[-1], error.get("message", error.get("Message", ""))
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 @pytest.fixture(scope="module")

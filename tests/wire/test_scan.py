@@ -36,8 +36,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of
-from tests.wire.helpers import create_table, page_items, scan_pages
+from tests.conftest import Server
+from tests.wire.helpers import create_table, page_items, refused, scan_pages
 from tests.wire.http import signed_call
 
 PARTITIONS = 60
@@ -90,12 +90,6 @@ def range_table(ddb: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     load(ddb, name, items)
     yield name, items
     ddb.delete_table(TableName=name)
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 # --------------------------------------------------------------------------- full scans

@@ -24,13 +24,13 @@ Pinned behaviour:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of
+from tests.wire.helpers import refused
 
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
 BAD_TYPE = "An operand in the update expression has an incorrect data type"
@@ -68,12 +68,6 @@ def update(
         params["ExpressionAttributeNames"] = names
     params.update(extra)
     return ddb.update_item(**params)  # type: ignore[no-any-return]
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return error_of(excinfo)
 
 
 def n(text: str) -> dict[str, str]:
