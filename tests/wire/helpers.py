@@ -19,6 +19,22 @@ Description = dict[str, Any]
 KeyAttribute = tuple[str, str]  # (attribute name, attribute type: "S", "N" or "B")
 
 
+# --------------------------------------------------------------------------- items
+
+
+def key_of(name: str) -> Item:
+    """The key of an item of a table keyed by string `pk` alone."""
+    return {"pk": {"S": name}}
+
+
+def read(ddb: Any, table: str, key: str) -> Item | None:
+    """The item at `key_of(key)`, read consistently; None when there is none."""
+    item: Item | None = ddb.get_item(TableName=table, Key=key_of(key), ConsistentRead=True).get(
+        "Item"
+    )
+    return item
+
+
 # --------------------------------------------------------------------------- refusals
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from tests.wire.helpers import refused
+from tests.wire.helpers import key_of, read, refused
 
 INVALID = "One or more parameter values were invalid: "
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
@@ -47,17 +47,6 @@ OVERFLOW = (
 )
 PRECISION = "Attempting to store more than 38 significant digits in a Number"
 EMPTY_NAME = "Empty attribute name"
-
-
-def key_of(name: str) -> dict[str, Any]:
-    return {"pk": {"S": name}}
-
-
-def read(ddb: Any, table: str, key: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = ddb.get_item(
-        TableName=table, Key=key_of(key), ConsistentRead=True
-    ).get("Item")
-    return item
 
 
 def n(text: str) -> dict[str, str]:

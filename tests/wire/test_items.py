@@ -34,14 +34,10 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of
-from tests.wire.helpers import refused
+from tests.wire.helpers import key_of, refused
 
 INVALID = "One or more parameter values were invalid: "
 MAX_ITEM = 409_600
-
-
-def key_of(name: str) -> dict[str, Any]:
-    return {"pk": {"S": name}}
 
 
 def fresh_key() -> str:

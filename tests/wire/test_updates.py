@@ -30,22 +30,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of
-from tests.wire.helpers import refused
+from tests.wire.helpers import key_of, read, refused
 
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
 BAD_TYPE = "An operand in the update expression has an incorrect data type"
 NO_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
-
-
-def key_of(name: str) -> dict[str, Any]:
-    return {"pk": {"S": name}}
-
-
-def read(ddb: Any, table: str, key: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = ddb.get_item(
-        TableName=table, Key=key_of(key), ConsistentRead=True
-    ).get("Item")
-    return item
 
 
 def update(

@@ -163,7 +163,8 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
 def _admit(ctx: Context, txn: ReadTxn, metas: list[TableMeta], kind: bytes) -> None:
     """Cancel the transaction when the table of any action has no `kind` capacity left: that
     action's reason is ProvisionedThroughputExceeded, the others' None."""
-    empty = {m.name for m in metas if not throughput.has_capacity(ctx, txn, m, kind)}
+    tables = {m.name: m for m in metas}.values()  # each table's bucket read once
+    empty = {m.name for m in tables if not throughput.has_capacity(ctx, txn, m, kind)}
     if empty:
         raise cancelled([dict(_THROTTLED if m.name in empty else _NONE) for m in metas])
 
