@@ -39,6 +39,7 @@ class Settings:
     s3_endpoint: str = ""  # an S3-compatible service for exports and imports instead
     export_encryption_key_file: str = ""  # encrypts what exports write to the export directory
     ttl_interval: float = 60.0  # seconds between Time to Live sweeps
+    metrics: bool = True  # record DynamoDB's CloudWatch metrics (--metrics off: not)
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (`OPENDYNAMO_` + the field's name in capitals),

@@ -414,3 +414,23 @@ SERVICE_AUTH_CODES = {
     "ExpiredTokenException": ("ExpiredToken", 403),
     "AccessDeniedException": ("AccessDenied", 403),
 }
+
+
+# --- CloudWatch (its Query-compatible codes, whichever protocol carries them) ---------------
+
+
+def invalid_parameter_value(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValue", message)
+
+
+def invalid_parameter_combination(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterCombination", message)
+
+
+def missing_parameter(name: str) -> ServiceError:
+    return ServiceError("MissingParameter", f"The parameter {name} is required.")
+
+
+def metric_math_error(message: str) -> ServiceError:
+    """A metric-math expression that does not parse or evaluate (GetMetricData)."""
+    return ServiceError("ValidationError", message)

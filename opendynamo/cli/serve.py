@@ -113,6 +113,14 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     help="Seconds between sweeps that delete items whose Time to Live has passed.",
 )
 @click.option(
+    "--metrics",
+    envvar="OPENDYNAMO_METRICS",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="Record DynamoDB's CloudWatch metrics (served by the CloudWatch API and /metrics).",
+)
+@click.option(
     "--export-dir",
     envvar="OPENDYNAMO_EXPORT_DIR",
     default="",
@@ -162,6 +170,7 @@ def serve(
     root_secret_access_key_file: str,
     audit_log: str | None,
     ttl_interval: float,
+    metrics: str,
     export_dir: str,
     s3_endpoint: str,
     export_encryption_key_file: str,
@@ -213,6 +222,7 @@ def serve(
         s3_endpoint=s3_endpoint,
         export_encryption_key_file=key_file(export_encryption_key_file),
         ttl_interval=ttl_interval,
+        metrics=metrics == "on",
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process

@@ -17,6 +17,7 @@ DISABLED, likewise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -52,13 +53,22 @@ def expired(item: Item, attribute: str, now: float) -> bool:
     return Decimal(repr(now - TOO_OLD)) <= moment <= Decimal(repr(now))
 
 
-def sweep(store: Store, now: float, batch: int = SWEEP_BATCH) -> int:
-    """Delete the expired items of every table with TTL ENABLED; how many were deleted."""
+def sweep(
+    store: Store,
+    now: float,
+    batch: int = SWEEP_BATCH,
+    deleted_from: Callable[[TableMeta, int], None] | None = None,
+) -> int:
+    """Delete the expired items of every table with TTL ENABLED; how many were deleted. Each
+    table's count is told to `deleted_from` (the TimeToLiveDeletedItemCount metric)."""
     tables = catalog.every_table(store)
     deleted = 0
     for meta in tables:
         if meta.status == "ACTIVE" and status(meta, now) == "ENABLED":
-            deleted += _sweep_table(store, meta, now, batch)
+            count = _sweep_table(store, meta, now, batch)
+            deleted += count
+            if count and deleted_from is not None:
+                deleted_from(meta, count)
     return deleted
 
 

@@ -39,6 +39,11 @@ class Tuning:
     housekeeper_rest: float = 4.0  # seconds of rest per second of work while requests come
     housekeeper_nice: int = 19  # the housekeeper thread's scheduling niceness
     pitr_maintain_every: float = 60.0  # seconds between looks after the change log's holds
+    # Metrics and alarms (engine/metrics, engine/alarms)
+    metrics_flush_interval: float = 5.0  # seconds between writes of a worker's metrics
+    metrics_gauge_interval: float = 60.0  # seconds between samples of the gauges
+    metric_retention_days: int = 15  # days one-minute datapoints are kept (then five-minute)
+    alarm_interval: float = 60.0  # seconds between evaluations of the alarms
 
 
 current = Tuning()

@@ -27,6 +27,12 @@ CHANGES = b"\x0d"  # CHANGES + table uid + stamp (8 bytes, us) + encode_key -> c
 EXPORT = b"\x0e"  # EXPORT + account + 0 + region + 0 + export id -> export (JSON; engine/exports)
 IMPORT = b"\x0f"  # IMPORT + account + 0 + region + 0 + import id -> import (JSON; engine/imports)
 BUCKET = b"\x10"  # BUCKET + bucket name -> the bucket's owner account and policy (JSON)
+# Metrics (engine/metrics): the series a (account, region) has, each writer's per-period
+# aggregates of a series, and each writer's running totals of it (for /metrics).
+METRIC_SERIES = b"\x11"  # + account + 0 + region + 0 + namespace + 0 + name + 0 + dims -> series
+METRIC_DATA = b"\x12"  # + series id (16) + resolution (1) + start (8) + writer (16) -> aggregate
+# ALARM (0x13) and ALARM_HISTORY (0x14): engine/alarms
+METRIC_TOTALS = b"\x15"  # + series id (16) + writer (16) -> the writer's totals of the series
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -173,3 +179,30 @@ def job_key(account: str, region: str, table_name: str) -> bytes:
 
 def token_key(account: str, region: str, token: str) -> bytes:
     return TOKENS + account.encode() + b"\x00" + region.encode() + b"\x00" + token.encode()
+
+
+def metric_namespace_prefix(account: str, region: str) -> bytes:
+    """The metric series of one (account, region): they sort by namespace, then name."""
+    return METRIC_SERIES + account.encode() + b"\x00" + region.encode() + b"\x00"
+
+
+def metric_series_key(account: str, region: str, namespace: str, name: str, dims: bytes) -> bytes:
+    prefix = metric_namespace_prefix(account, region)
+    return prefix + namespace.encode() + b"\x00" + name.encode() + b"\x00" + dims
+
+
+def metric_data_prefix(series: bytes, resolution: int) -> bytes:
+    return METRIC_DATA + series + bytes((resolution,))
+
+
+def metric_data_key(series: bytes, resolution: int, start: int, writer: bytes) -> bytes:
+    return metric_data_prefix(series, resolution) + start.to_bytes(8, "big") + writer
+
+
+def metric_data_start(key: bytes) -> int:
+    """The period start (epoch seconds) of a METRIC_DATA key."""
+    return int.from_bytes(key[18:26], "big")
+
+
+def metric_totals_key(series: bytes, writer: bytes) -> bytes:
+    return METRIC_TOTALS + series + writer

@@ -34,6 +34,9 @@ from opendynamo.authz.access import Access
 from opendynamo.authz.policy.identity import Identity
 from opendynamo.config import Settings
 from opendynamo.engine.directory import DEFAULT_ACCOUNT
+from opendynamo.engine.metrics import dynamodb as metered
+from opendynamo.engine.metrics.dynamodb import Usage
+from opendynamo.engine.metrics.recorder import Recorder
 from opendynamo.server import auth, awsquery, cors, encoding, housekeeper, protocol, render, sigv4
 from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
@@ -57,6 +60,10 @@ class App:
         self._audit: AuditLog | None = None
         self._last_request = 0.0
         self.endpoint = f"{settings.host}:{settings.port}"
+        # Every worker records metrics (PutMetricData's always; DynamoDB's unless --metrics
+        # off), which its housekeeper thread writes to the store.
+        self.recorder = Recorder()
+        self._metering = settings.metrics
 
     @property
     def store(self) -> Store:
@@ -153,14 +160,19 @@ class App:
         has one connection, keeps it on the event loop."""
         settings = self.settings
         buckets, ttl_interval = settings.buckets(), settings.ttl_interval
+        recorder = self.recorder
         if settings.in_memory and not self.store.concurrent:
             await housekeeper.run(
-                self.store, executor=executor, buckets=buckets, ttl_interval=ttl_interval
+                self.store,
+                executor=executor,
+                buckets=buckets,
+                ttl_interval=ttl_interval,
+                recorder=recorder,
             )
             return
         own = None if self.store.concurrent else settings.open_store
         worker = housekeeper.Thread(
-            self.store, buckets, ttl_interval, open_store=own, busy=self._busy
+            self.store, buckets, ttl_interval, open_store=own, busy=self._busy, recorder=recorder
         )
         worker.start()
         try:
@@ -172,13 +184,24 @@ class App:
         if self._audit is not None:
             self._audit.close()
         if self._store is not None:
+            if self.recorder is not None and self.recorder.pending:
+                try:
+                    self.recorder.flush(self._store)
+                except Exception:  # the store may be gone; the samples are lost, not the stop
+                    log.exception("could not write the last metrics")
             self._store.close()
 
     def _handle(self, request: Request) -> tuple[int, bytes]:
+        recorder = self.recorder if self._metering else None
+        if recorder is not None:
+            request.usage = Usage()
+            started = time.perf_counter()
         try:
             return 200, self._dispatch(request)
         except errors.DynamoError as exc:
             request.error = exc.type_name
+            if exc.type_name == "TransactionCanceledException" and recorder is not None:
+                request.failure = exc
             if exc.status >= 500:  # every 5xx is logged, with its request id
                 log.error("request %s answered %s: %s", request.id, exc.type_name, exc.message)
             return render.json_error(exc)
@@ -188,6 +211,28 @@ class App:
             return render.json_error(errors.internal_server_error(request.id))
         finally:
             self._record(request, "dynamodb")
+            if recorder is not None and request.identity is not None:
+                self._measure(request, recorder, (time.perf_counter() - started) * 1000)
+
+    def _measure(self, request: Request, recorder: Recorder, latency_ms: float) -> None:
+        """Record the request's metrics (engine/metrics/dynamodb)."""
+        identity, usage = request.identity, request.usage
+        assert identity is not None and usage is not None
+        tables = metered.tables_of(request.operation, request.data)
+        if not tables and usage.units:
+            tables = list(dict.fromkeys(table for table, _, _, _ in usage.units))
+        metered.record_request(
+            recorder,
+            identity.account,
+            request.region or protocol.DEFAULT_REGION,
+            request.operation,
+            tables,
+            request.error,
+            latency_ms,
+            usage,
+            time.time(),
+            _conflicting_tables(request) if request.failure is not None else None,
+        )
 
     def _dispatch(self, request: Request) -> bytes:
         body = decoded(request.body, request.header(b"content-encoding"), request.id)
@@ -214,6 +259,7 @@ class App:
             raise errors.unsupported_operation(operation)
         validate_input(operation, data, may_hold_null=b"null" in body)
         request.table = data.get("TableName") if isinstance(data.get("TableName"), str) else None
+        request.data = data
         if None in data.values():  # DynamoDB treats a null member as an absent one
             data = {name: value for name, value in data.items() if value is not None}
         ctx = self._context(request, identity, credential.region)
@@ -248,6 +294,8 @@ class App:
             sealer=self.authority.sealer,
             authorize=self.authority.authorizes,
             grants=Grants.pending(),
+            usage=request.usage,
+            recorder=self.recorder,
         )
 
     def _saw(self, request: Request) -> Callable[[list[Access]], None]:
@@ -376,6 +424,9 @@ class Request:
         "table",
         "resources",
         "error",
+        "usage",
+        "data",
+        "failure",
     )
 
     def __init__(self, incoming: Incoming, request_id: str) -> None:
@@ -395,6 +446,9 @@ class Request:
         self.table: str | None = None  # the TableName of a DynamoDB request, for the log
         self.resources: list[str] = []
         self.error: str | None = None
+        self.usage: Usage | None = None  # what the operation consumed, with metrics on
+        self.data: Any = None  # the decoded body of a DynamoDB request
+        self.failure: errors.DynamoError | None = None  # a cancelled transaction, for metrics
 
     def saw(self, accesses: list[Access]) -> None:
         """Note the resources the request touches (authorization tells), for the audit."""
@@ -405,6 +459,21 @@ class Request:
             if key == name:
                 return value
         return b""
+
+
+def _conflicting_tables(request: Request) -> list[str]:
+    """The tables of a cancelled transaction's actions that conflicted with another one."""
+    failure, data = request.failure, request.data
+    assert failure is not None
+    reasons = (failure.extra or {}).get("CancellationReasons") or []
+    actions = (data or {}).get("TransactItems") or []
+    tables = []
+    for reason, action in zip(reasons, actions, strict=False):
+        if reason.get("Code") == "TransactionConflict" and isinstance(action, dict):
+            for member in action.values():
+                if isinstance(member, dict) and isinstance(member.get("TableName"), str):
+                    tables.append(member["TableName"])
+    return tables
 
 
 def _unrecorded(accesses: list[Access]) -> None:

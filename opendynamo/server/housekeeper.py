@@ -18,8 +18,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from opendynamo.engine import backups, directory, jobs, streams, tokens, ttl, tuning
+from opendynamo.engine import backups, catalog, directory, jobs, streams, tokens, ttl, tuning
 from opendynamo.engine.buckets import Buckets
+from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.metrics import gauges, series
+from opendynamo.engine.metrics.recorder import Recorder
 from opendynamo.engine.tuning import Tuning
 from opendynamo.storage.base import Store
 
@@ -30,6 +33,7 @@ INTERVAL = 0.2
 # Expired session credentials are answered ExpiredTokenException for a day, then forgotten.
 SESSION_GRACE = 86400.0
 PURGE_EVERY = 60.0
+ROLLUP_EVERY = 3600.0  # seconds between passes that coarsen aged metric datapoints
 log = logging.getLogger("opendynamo.housekeeper")
 
 
@@ -43,8 +47,11 @@ class Duties:
         ttl_interval: float,
         tuned: Tuning,
         batch: int | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.store = store
+        self.recorder = recorder
+        self.tuned = tuned
         self.buckets = buckets
         self.ttl_interval = ttl_interval
         self.interval = tuned.housekeeper_interval or INTERVAL
@@ -57,19 +64,33 @@ class Duties:
         # across the machines of a fleet).
         self.owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
         self.purged = self.maintained = self.swept = 0.0
+        self.flushed = self.sampled = self.rolled = 0.0
 
     def tick(self) -> float:
         """One step of work when this process holds the lease; the pause before the next."""
         store = self.store
+        recorder = self.recorder
+        now = time.time()
+        # Every worker writes its own metrics; the lease holder also records the gauges.
+        if recorder is not None and now - self.flushed >= self.tuned.metrics_flush_interval:
+            self.flushed = now
+            recorder.flush(store, now)
         # Renewing the lease before every step keeps it while a long job runs.
         if not jobs.acquire_lease(store, self.owner):
             return self.interval
         if jobs.step(store, self.batch, buckets=self.buckets):
             return self.step_pause
-        now = time.time()
         if now - self.swept >= self.ttl_interval:
             self.swept = now
-            ttl.sweep(store, store.now())
+            counted = None
+            if recorder is not None:
+
+                def counted(meta: TableMeta, count: int) -> None:
+                    gauges.ttl_deleted(recorder, meta, count, now)
+
+            ttl.sweep(store, store.now(), deleted_from=counted)
+        if recorder is not None:
+            self._metrics(store, recorder, now)
         if now - self.maintained > self.maintain_every:
             self.maintained = now
             backups.maintain(store, store.now())
@@ -80,6 +101,16 @@ class Duties:
                 directory.purge_expired_sessions(txn, now - SESSION_GRACE)
             tokens.sweep(store, now)
         return self.interval
+
+    def _metrics(self, store: Store, recorder: Recorder, now: float) -> None:
+        """The lease holder's share of the metrics: the gauges, and coarsening aged data."""
+        if now - self.sampled >= self.tuned.metrics_gauge_interval:
+            self.sampled = now
+            gauges.record(recorder, catalog.every_table(store), now)
+        if now - self.rolled >= ROLLUP_EVERY:
+            self.rolled = now
+            days = self.tuned.metric_retention_days
+            series.rollup(store, now, (days, *series.KEEP_DAYS[1:]))
 
     def safe_tick(self) -> float:
         """`tick`, with a failure logged (it is tried again after the pause)."""
@@ -108,8 +139,10 @@ class Thread(threading.Thread):
         open_store: Callable[[], Store] | None = None,
         busy: Callable[[], bool] = lambda: False,
         tuned: Tuning | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         super().__init__(name="opendynamo-housekeeper", daemon=True)
+        self._recorder = recorder
         self._shared = store
         self._open_store = open_store
         self._buckets = buckets
@@ -123,7 +156,7 @@ class Thread(threading.Thread):
         _lower_priority(tuned.housekeeper_nice)
         store = self._shared if self._open_store is None else self._open_store()
         batch = min(tuned.backfill_batch, tuned.housekeeper_batch)
-        duties = Duties(store, self._buckets, self._ttl_interval, tuned, batch)
+        duties = Duties(store, self._buckets, self._ttl_interval, tuned, batch, self._recorder)
         try:
             while not self._stopping.is_set():
                 started = time.perf_counter()
@@ -158,10 +191,11 @@ async def run(
     buckets: Buckets | None = None,
     ttl_interval: float = 60.0,
     tuned: Tuning | None = None,
+    recorder: Recorder | None = None,
 ) -> None:
     """The housekeeper on the event loop, for a store with one connection (in memory): until
     cancelled, a tick every interval (on an `executor` thread when one is given)."""
-    duties = Duties(store, buckets, ttl_interval, tuned or tuning.current)
+    duties = Duties(store, buckets, ttl_interval, tuned or tuning.current, recorder=recorder)
     loop = asyncio.get_running_loop()
     while True:
         if executor is None:

@@ -77,6 +77,7 @@ def batch_get_item(ctx: Context, body: Body) -> Body:
     for name, units in used.items():
         throughput.charge_read(ctx, metas[name], units)
     result: Body = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    throughput.note(ctx, used, False)
     consumed = consumed_per_table(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
@@ -157,6 +158,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}
+    throughput.note(ctx, used, True, index_used, metas)
     consumed = consumed_per_table(used, mode, index_used, metas)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed

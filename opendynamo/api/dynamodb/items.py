@@ -42,6 +42,8 @@ def get_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) ->
     size = 0 if raw is None else items.stored_size(raw)
     units = capacity.read_units(size, consistent)
     throughput.charge_read(ctx, meta, units)
+    if ctx.usage is not None:
+        ctx.usage.consumed(meta.name, None, False, units)
     used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
     if raw is not None and compiled.projection is None:
         # The stored JSON is the wire form: answer with it as it is.
@@ -150,6 +152,8 @@ def _reply(ctx: Context, body: Body, write: ItemWrite, paths: Any) -> Body:
     with ctx.store.write() as txn:
         meta, outcome = run_write(ctx, txn, write)
     result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
+    if ctx.usage is not None:
+        note_write(ctx, meta, outcome)
     used = write_capacity(meta, outcome, body.get("ReturnConsumedCapacity"))
     if used is not None:
         result["ConsumedCapacity"] = used
@@ -170,6 +174,12 @@ def write_capacity(meta: TableMeta, outcome: WriteOutcome, mode: str | None) -> 
         global_units=global_units,
         local_units=local_units,
     )
+
+
+def note_write(ctx: Context, meta: TableMeta, outcome: WriteOutcome) -> None:
+    """Note one item write's units, its index writes' included, for the request's metrics."""
+    index_used = {meta.name: outcome.index_units} if outcome.index_units else None
+    throughput.note(ctx, {meta.name: write_units(outcome)}, True, index_used, {meta.name: meta})
 
 
 def collection_metrics(meta: TableMeta, outcome: WriteOutcome, mode: str | None) -> Body | None:

@@ -285,12 +285,31 @@ def _reply(
     if page.more and page.rows:
         last = items.decode_item(page.rows[-1])
         result["LastEvaluatedKey"] = {name: last[name] for name in source.start_key_names}
+    if ctx.usage is not None:
+        _note(ctx, source, index_units, table_units, result["Count"])
     used = _consumed(source, body, index_units, table_units)
     if used is not None:
         result["ConsumedCapacity"] = used
     if raw_items is None:
         return result
     return b'{"Items":[' + b",".join(raw_items) + b"]," + orjson.dumps(result)[1:]
+
+
+def _note(ctx: Context, source: Source, read_units: float, fetch_units: float, count: int) -> None:
+    """Note the page's units and items for the request's metrics: a global index's reads are
+    its own, a local index's count as its table's."""
+    usage = ctx.usage
+    assert usage is not None
+    usage.returned = (usage.returned or 0) + count
+    index = source.index
+    name = source.meta.name
+    if index is None:
+        usage.consumed(name, None, False, read_units)
+    elif index.is_global:
+        usage.consumed(name, index.name, False, read_units)
+        usage.consumed(name, None, False, fetch_units)
+    else:
+        usage.consumed(name, None, False, read_units + fetch_units)
 
 
 def _consumed(source: Source, body: Body, read_units: float, fetch_units: float) -> Body | None:

@@ -154,6 +154,7 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
     for table, units in used.items():
         throughput.charge_read(ctx, metas[table], units)
     result: Body = {"Responses": responses}
+    throughput.note(ctx, used, False)
     consumed = _consumed(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
@@ -338,6 +339,7 @@ def _apply(
             collections.setdefault(meta.name, []).append(metrics)
     tally.apply(txn)
     result: Body = {}
+    throughput.note(ctx, used, True)
     consumed = _consumed(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
@@ -392,6 +394,7 @@ def _replayed(
         raw = items.get_raw(txn, meta, locate(meta, action.key))
         size = 0 if raw is None else items.stored_size(raw)
         used[meta.name] = used.get(meta.name, 0.0) + capacity.read_units(size, True)
+    throughput.note(ctx, used, False)
     consumed = _consumed(used, mode)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed

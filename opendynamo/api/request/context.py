@@ -18,6 +18,8 @@ from opendynamo.authz.policy.identity import Identity
 from opendynamo.engine import arns, buckets
 from opendynamo.engine.arns import Kind, OwnedRef, TableRef
 from opendynamo.engine.buckets import BucketRef
+from opendynamo.engine.metrics.dynamodb import Usage
+from opendynamo.engine.metrics.recorder import Recorder
 from opendynamo.engine.secrets import Sealer
 from opendynamo.model.values import Body
 from opendynamo.storage.base import ReadTxn, Store
@@ -99,6 +101,8 @@ class Context:
     authorize: bool = False  # --auth iam: identity policies decide (else every key may do all)
     grants: Grants = field(default=EVERYTHING)
     target: Any = None  # IAM and STS: the entity the action was authorized on (`authz/iam`)
+    usage: Usage | None = None  # where the operation notes what it consumed, for the metrics
+    recorder: Recorder | None = None  # the worker's metrics (PutMetricData records there)
 
     def table(self, name: str) -> TableRef:
         """The table `name` (a name or a table ARN) names, once authorization covered it."""

@@ -40,6 +40,28 @@ def charge(ctx: Context, txn: WriteTxn, meta: TableMeta, kind: bytes, units: flo
         throttle.charge(txn, meta, kind, units)
 
 
+def note(
+    ctx: Context,
+    used: dict[str, float],
+    write: bool,
+    index_used: dict[str, dict[str, float]] | None = None,
+    metas: dict[str, TableMeta] | None = None,
+) -> None:
+    """Note for the request's metrics the units it consumed, per table (`used`) and per
+    index of a table (`index_used`): a global index's under its own name, a local index's
+    with its table's, as DynamoDB's ConsumedRead/WriteCapacityUnits count them."""
+    usage = ctx.usage
+    if usage is None:
+        return
+    for table, units in used.items():
+        usage.consumed(table, None, write, units)
+    for table, per_index in (index_used or {}).items():
+        meta = metas.get(table) if metas else None
+        local = {index.name for index in meta.local_indexes} if meta is not None else set()
+        for name, units in per_index.items():
+            usage.consumed(table, None if name in local else name, write, units)
+
+
 def charge_read(ctx: Context, meta: TableMeta, units: float) -> None:
     """Charge a read after its read transaction ended, in a short write transaction."""
     if enforced(ctx, meta):
