@@ -42,7 +42,8 @@ from opendynamo.server.app import App
 from opendynamo.server.http import Incoming
 
 mode, operation, count, key, secret = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-settings = Settings(in_memory=True, auth=mode, root_access_key_id=key, root_secret_access_key=secret)
+more = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}  # further Settings (bench/metrics)
+settings = Settings(in_memory=True, auth=mode, root_access_key_id=key, root_secret_access_key=secret, **more)
 app = App(settings)
 app.startup()
 
@@ -80,29 +81,34 @@ for request in requests[:200]:
 started = time.perf_counter()
 for request in requests:
     app.respond(request)
+getattr(app, "flush_metrics", lambda: None)()  # the samples' share of the housekeeper's work
 print((time.perf_counter() - started) / count * 1e6)
 """
 
 
-def run(tree: Path, mode: str, operation: str, count: int, *wrapper: str) -> str:
+def run(
+    tree: Path, mode: str, operation: str, count: int, *wrapper: str, settings: str = "{}"
+) -> str:
+    """The child's output; `settings` (JSON) sets further server settings."""
     env = {"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
     command = [sys.executable, "-c", CHILD, mode, operation, str(count), ROOT_KEY, ROOT_SECRET]
+    command.append(settings)
     done = subprocess.run(
         [*wrapper, *command], capture_output=True, text=True, env=env, check=True, cwd=tree
     )
     return done.stdout + done.stderr
 
 
-def microseconds(tree: Path, mode: str, operation: str, count: int) -> float:
-    return float(run(tree, mode, operation, count).split("\n")[0].strip())
+def microseconds(tree: Path, mode: str, operation: str, count: int, settings: str = "{}") -> float:
+    return float(run(tree, mode, operation, count, settings=settings).split("\n")[0].strip())
 
 
-def instructions(tree: Path, mode: str, operation: str, count: int) -> float:
+def instructions(tree: Path, mode: str, operation: str, count: int, settings: str = "{}") -> float:
     """Instructions one request costs: callgrind's count of 5N requests less that of N."""
     totals = []
     for n in (count, 5 * count):
         output = run(tree, mode, operation, n, "valgrind", "--tool=callgrind",
-                     "--callgrind-out-file=/dev/null")  # fmt: skip
+                     "--callgrind-out-file=/dev/null", settings=settings)  # fmt: skip
         found = re.search(r"Collected : (\d+)", output)
         assert found is not None, output
         totals.append(int(found.group(1)))

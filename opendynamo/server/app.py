@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import random
 import sys
@@ -64,6 +65,9 @@ class App:
         # off), which its housekeeper thread writes to the store.
         self.recorder = Recorder()
         self._metering = settings.metrics
+        self.requests = metered.Requests()
+        if settings.metrics:
+            self.recorder.drains.append(functools.partial(self.requests.drain, self.recorder))
 
     @property
     def store(self) -> Store:
@@ -184,7 +188,7 @@ class App:
         if self._audit is not None:
             self._audit.close()
         if self._store is not None:
-            if self.recorder is not None and self.recorder.pending:
+            if self.recorder.pending:
                 try:
                     self.recorder.flush(self._store)
                 except Exception:  # the store may be gone; the samples are lost, not the stop
@@ -192,15 +196,19 @@ class App:
             self._store.close()
 
     def _handle(self, request: Request) -> tuple[int, bytes]:
-        recorder = self.recorder if self._metering else None
-        if recorder is not None:
+        metering = self._metering
+        if metering:
             request.usage = Usage()
             started = time.perf_counter()
         try:
-            return 200, self._dispatch(request)
+            payload = self._dispatch(request)
+            usage = request.usage
+            if usage is not None and usage.stream is not None:  # GetRecords' ReturnedBytes
+                usage.stream = (*usage.stream[:2], len(payload))
+            return 200, payload
         except errors.DynamoError as exc:
             request.error = exc.type_name
-            if exc.type_name == "TransactionCanceledException" and recorder is not None:
+            if exc.type_name == "TransactionCanceledException":
                 request.failure = exc
             if exc.status >= 500:  # every 5xx is logged, with its request id
                 log.error("request %s answered %s: %s", request.id, exc.type_name, exc.message)
@@ -211,18 +219,21 @@ class App:
             return render.json_error(errors.internal_server_error(request.id))
         finally:
             self._record(request, "dynamodb")
-            if recorder is not None and request.identity is not None:
-                self._measure(request, recorder, (time.perf_counter() - started) * 1000)
+            if metering and request.identity is not None:
+                self._measure(request, (time.perf_counter() - started) * 1000)
 
-    def _measure(self, request: Request, recorder: Recorder, latency_ms: float) -> None:
-        """Record the request's metrics (engine/metrics/dynamodb)."""
-        identity, usage = request.identity, request.usage
+    def _measure(self, request: Request, latency_ms: float) -> None:
+        """Queue the answered request for its metrics (engine/metrics/dynamodb)."""
+        identity, usage, table = request.identity, request.usage, request.table
         assert identity is not None and usage is not None
-        tables = metered.tables_of(request.operation, request.data)
-        if not tables and usage.units:
-            tables = list(dict.fromkeys(table for table, _, _, _ in usage.units))
-        metered.record_request(
-            recorder,
+        if table is not None and not table.startswith("arn:"):
+            tables: tuple[str, ...] = (table,)
+        else:
+            tables = tuple(metered.tables_of(request.operation, request.data))
+            if not tables and usage:
+                tables = tuple(dict.fromkeys(used[0] for used in usage))
+        conflicts = () if request.failure is None else _conflicting_tables(request)
+        self.requests.note(
             identity.account,
             request.region or protocol.DEFAULT_REGION,
             request.operation,
@@ -231,8 +242,12 @@ class App:
             latency_ms,
             usage,
             time.time(),
-            _conflicting_tables(request) if request.failure is not None else None,
+            conflicts,
         )
+
+    def flush_metrics(self) -> None:
+        """Write the metrics recorded so far (the housekeeper does so every few seconds)."""
+        self.recorder.flush(self.store)
 
     def _dispatch(self, request: Request) -> bytes:
         body = decoded(request.body, request.header(b"content-encoding"), request.id)
@@ -461,7 +476,7 @@ class Request:
         return b""
 
 
-def _conflicting_tables(request: Request) -> list[str]:
+def _conflicting_tables(request: Request) -> tuple[str, ...]:
     """The tables of a cancelled transaction's actions that conflicted with another one."""
     failure, data = request.failure, request.data
     assert failure is not None
@@ -472,8 +487,8 @@ def _conflicting_tables(request: Request) -> list[str]:
         if reason.get("Code") == "TransactionConflict" and isinstance(action, dict):
             for member in action.values():
                 if isinstance(member, dict) and isinstance(member.get("TableName"), str):
-                    tables.append(member["TableName"])
-    return tables
+                    tables.append(metered.table_name(member["TableName"]))
+    return tuple(tables)
 
 
 def _unrecorded(accesses: list[Access]) -> None:

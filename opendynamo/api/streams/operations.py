@@ -216,6 +216,9 @@ def get_records(ctx: Context, body: Body) -> Body:
     out: Body = {"Records": [_record(ctx, meta, stream, *entry) for entry in found]}
     if not (exhausted and len(found) < limit):
         out["NextShardIterator"] = _iterator(ctx, arn, shard.id, position, now_us)
+    if ctx.usage is not None:  # the server adds the reply's size (ReturnedBytes)
+        ctx.usage.stream = (meta.name, stream.label, 0)
+        ctx.usage.returned = len(found)
     return out
 
 

@@ -2,13 +2,16 @@
 dimensions as CloudWatch publishes them (DynamoDB Developer Guide, "DynamoDB Metrics and
 dimensions").
 
-The server calls `record_request` once per DynamoDB or Streams request, after it is answered,
-with what the operation noted on the way (`Usage`: capacity consumed per table and index, items
-returned); the housekeeper records the gauges (`record_gauges`) once a minute.
+The server notes each answered DynamoDB or Streams request (`Requests`) with what the
+operation noted on the way (`Usage`: capacity consumed per table and index, items returned);
+the worker's housekeeper thread turns them into samples before each flush. The gauges
+are engine/metrics/gauges'.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from opendynamo.engine.metrics.recorder import Recorder
@@ -43,85 +46,200 @@ THROTTLED = frozenset(("ProvisionedThroughputExceededException", "ThrottlingExce
 NOT_USER_ERRORS = THROTTLED | {"ConditionalCheckFailedException"}
 
 
-class Usage:
+class Usage(list[tuple[str, str | None, bool, float]]):
     """What one request consumed, noted by the operation as it runs: capacity units per
-    (table, index or None, read or write), and how many items or records it returned."""
+    (table, index or None, read or write), and how many items or records it returned. (A
+    list made on every request: a list subclass without an `__init__` costs next to
+    nothing; the two rarer notes are instance attributes set only when noted.)"""
 
-    __slots__ = ("units", "returned", "stream")
-
-    def __init__(self) -> None:
-        self.units: list[tuple[str, str | None, bool, float]] = []
-        self.returned: int | None = None
-        self.stream: tuple[str, str, int] | None = None  # GetRecords: table, label, bytes
+    returned: int | None = None
+    stream: tuple[str, str, int] | None = None  # GetRecords: table, stream label, reply bytes
 
     def consumed(self, table: str, index: str | None, write: bool, units: float) -> None:
         if units:
-            self.units.append((table, index, write, units))
+            self.append((table, index, write, units))
 
 
-def record_request(
+class Requests:
+    """The answered requests of a worker, gathered per (account, region, operation, tables,
+    outcome, minute) until the housekeeper thread's flush turns them into samples (`drain`).
+
+    The request path (`note`) only appends numbers to lists under a lock: it keeps no object
+    of its own per request. (It must not: tens of thousands of live tuples between flushes
+    would make every garbage collection walk them, which measured costlier than the rest of
+    the metrics together.)"""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latencies: dict[
+            tuple[str, str, str, tuple[str, ...], str | None, int], list[float]
+        ] = {}
+        self._returned: dict[
+            tuple[str, str, str, tuple[str, ...], str | None, int], list[float]
+        ] = {}
+        self._units: dict[tuple[str, str, str, str | None, bool, int], list[float]] = {}
+        self._rare: list[
+            tuple[str, str, str, int, tuple[str, str, int] | None, float, tuple[str, ...]]
+        ] = []
+
+    def note(
+        self,
+        account: str,
+        region: str,
+        operation: str,
+        tables: tuple[str, ...],
+        error: str | None,
+        latency_ms: float,
+        usage: Usage,
+        moment: float,
+        conflicts: tuple[str, ...] = (),
+    ) -> None:
+        """One answered request: its tables, error type (None: success), latency, what it
+        consumed, and the tables a cancelled transaction names as conflicting."""
+        minute = int(moment) // 60 * 60
+        slot = (account, region, operation, tables, error, minute)
+        with self._lock:
+            latencies = self._latencies.get(slot)
+            if latencies is None:
+                self._latencies[slot] = [latency_ms]
+            else:
+                latencies.append(latency_ms)
+            if usage:
+                pending = self._units
+                for table, index, write, used in usage:
+                    spent = (account, region, table, index, write, minute)
+                    found = pending.get(spent)
+                    if found is None:
+                        pending[spent] = [used]
+                    else:
+                        found.append(used)
+            if usage.returned is not None:
+                returned = self._returned.get(slot)
+                if returned is None:
+                    self._returned[slot] = [float(usage.returned)]
+                else:
+                    returned.append(float(usage.returned))
+            if usage.stream is not None or conflicts:
+                returned_count = float(usage.returned or 0)
+                rare = (account, region, operation, minute, usage.stream, returned_count, conflicts)
+                self._rare.append(rare)
+
+    def drain(self, recorder: Recorder) -> None:
+        """Turn what was noted into samples of `recorder`."""
+        with self._lock:
+            latencies, self._latencies = self._latencies, {}
+            returned, self._returned = self._returned, {}
+            units, self._units = self._units, {}
+            rare, self._rare = self._rare, []
+        for (account, region, table, index, write, minute), values in units.items():
+            name = "ConsumedWriteCapacityUnits" if write else "ConsumedReadCapacityUnits"
+            if index is None:
+                key = series_key(account, region, name, ("TableName", table))
+            else:
+                dims = (("GlobalSecondaryIndexName", index), ("TableName", table))
+                key = series_key(account, region, name, *dims)
+            recorder.extend(key, values, "Count", minute)
+        for slot, values in latencies.items():
+            account, region, operation, tables, error, minute = slot
+            counts = returned.get(slot, [])
+            _record_group(
+                recorder, account, region, operation, tables, error, values, counts, minute
+            )
+        for account, region, operation, minute, stream, count, conflicts in rare:
+            if stream is not None:
+                _record_stream(recorder, account, region, operation, stream, count, minute)
+            for table in conflicts:
+                conflict = series_key(account, region, "TransactionConflict", ("TableName", table))
+                recorder.add(conflict, 1.0, "Count", minute)
+
+
+# Series keys are made once per (account, region, metric, table, operation...) and then
+# looked up: a request's recording is then a dictionary lookup and an append per sample.
+_KEYS: dict[tuple[str, ...], SeriesKey] = {}
+_MOST_KEYS = 100_000  # a bound on the cache (table names come from clients)
+
+
+def series_key(account: str, region: str, name: str, *dims: tuple[str, str]) -> SeriesKey:
+    """The AWS/DynamoDB series `name` with `dims` (given in name order)."""
+    cache_key = (account, region, name, *(value for _, value in dims), *(d for d, _ in dims))
+    key = _KEYS.get(cache_key)
+    if key is None:
+        if len(_KEYS) >= _MOST_KEYS:
+            _KEYS.clear()
+        key = _KEYS[cache_key] = SeriesKey(account, region, NAMESPACE, name, dims)
+    return key
+
+
+def _record_group(
     recorder: Recorder,
     account: str,
     region: str,
     operation: str,
-    tables: list[str],
+    tables: tuple[str, ...],
     error: str | None,
-    latency_ms: float,
-    usage: Usage | None,
-    moment: float,
-    failed_tables: list[str] | None = None,
+    latencies: list[float],
+    returned: list[float],
+    minute: int,
 ) -> None:
-    """The metrics of one answered request. `tables` are the tables it named; `error` the
-    error type it was answered with (None: success); `failed_tables` the tables whose items
-    a cancelled transaction names as conflicting."""
-    add = recorder.add
-
-    def series(name: str, *dims: tuple[str, str]) -> SeriesKey:
-        return SeriesKey(account, region, NAMESPACE, name, tuple(sorted(dims)))
-
-    if usage is not None:
-        for table, index, write, units in usage.units:
-            name = "ConsumedWriteCapacityUnits" if write else "ConsumedReadCapacityUnits"
-            dims: tuple[tuple[str, str], ...] = (("TableName", table),)
-            if index is not None:
-                dims = (("GlobalSecondaryIndexName", index), ("TableName", table))
-            add(SeriesKey(account, region, NAMESPACE, name, dims), units, "Count", moment)
+    """The samples of the requests of one minute that share operation, tables and outcome."""
+    if error is not None and error not in NOT_USER_ERRORS and _user_error(error):
+        key = series_key(account, region, "UserErrors")
+        recorder.extend(key, [1.0] * len(latencies), "Count", minute)
     if operation not in DATA_OPERATIONS:
-        if error is not None and error not in NOT_USER_ERRORS and _user_error(error):
-            add(series("UserErrors"), 1.0, "Count", moment)
         return
-    if usage is not None and usage.stream is not None:
-        table, label, size = usage.stream
-        dims = (("Operation", operation), ("StreamLabel", label), ("TableName", table))
-        add(series("ReturnedBytes", *dims), float(size), "Bytes", moment)
-        add(series("ReturnedRecordsCount", *dims), float(usage.returned or 0), "Count", moment)
-        tables = [table]
     for table in tables:
         op = (("Operation", operation), ("TableName", table))
         if error is None:
-            add(series("SuccessfulRequestLatency", *op), latency_ms, "Milliseconds", moment)
-            if operation in RETURNS_ITEMS and usage is not None and usage.returned is not None:
-                add(series("ReturnedItemCount", *op), float(usage.returned), "Count", moment)
+            latency = series_key(account, region, "SuccessfulRequestLatency", *op)
+            recorder.extend(latency, latencies, "Milliseconds", minute)
+            if returned and operation in RETURNS_ITEMS:
+                key = series_key(account, region, "ReturnedItemCount", *op)
+                recorder.extend(key, returned, "Count", minute)
             continue
-        if error in THROTTLED:
-            add(series("ThrottledRequests", *op), 1.0, "Count", moment)
-            kind = "Write" if operation in WRITES else "Read"
-            on_table = ("TableName", table)
-            add(series(f"{kind}ThrottleEvents", on_table), 1.0, "Count", moment)
-            cause = f"{kind}ProvisionedThroughputThrottleEvents"
-            add(series(cause, on_table), 1.0, "Count", moment)
-        elif error == "ConditionalCheckFailedException":
-            add(
-                series("ConditionalCheckFailedRequests", ("TableName", table)), 1.0, "Count", moment
-            )
-        elif error in ("InternalServerError", "ServiceUnavailable"):
-            add(series("SystemErrors", *op), 1.0, "Count", moment)
-        elif error == "TransactionConflictException":
-            add(series("TransactionConflict", ("TableName", table)), 1.0, "Count", moment)
-    if error is not None and error not in NOT_USER_ERRORS and _user_error(error):
-        add(series("UserErrors"), 1.0, "Count", moment)
-    for table in failed_tables or ():
-        add(series("TransactionConflict", ("TableName", table)), 1.0, "Count", moment)
+        for _ in latencies:
+            _record_failure(recorder.add, account, region, operation, table, error, minute)
+
+
+def _record_stream(
+    recorder: Recorder,
+    account: str,
+    region: str,
+    operation: str,
+    stream: tuple[str, str, int],
+    count: float,
+    minute: int,
+) -> None:
+    table, label, size = stream
+    dims = (("Operation", operation), ("StreamLabel", label), ("TableName", table))
+    recorder.add(series_key(account, region, "ReturnedBytes", *dims), float(size), "Bytes", minute)
+    recorder.add(series_key(account, region, "ReturnedRecordsCount", *dims), count, "Count", minute)
+
+
+def _record_failure(
+    add: Callable[[SeriesKey, float, str, float], None],
+    account: str,
+    region: str,
+    operation: str,
+    table: str,
+    error: str,
+    moment: float,
+) -> None:
+    on_table = ("TableName", table)
+    if error in THROTTLED:
+        op = (("Operation", operation), on_table)
+        add(series_key(account, region, "ThrottledRequests", *op), 1.0, "Count", moment)
+        kind = "Write" if operation in WRITES else "Read"
+        add(series_key(account, region, f"{kind}ThrottleEvents", on_table), 1.0, "Count", moment)
+        cause = f"{kind}ProvisionedThroughputThrottleEvents"
+        add(series_key(account, region, cause, on_table), 1.0, "Count", moment)
+    elif error == "ConditionalCheckFailedException":
+        key = series_key(account, region, "ConditionalCheckFailedRequests", on_table)
+        add(key, 1.0, "Count", moment)
+    elif error in ("InternalServerError", "ServiceUnavailable"):
+        op = (("Operation", operation), on_table)
+        add(series_key(account, region, "SystemErrors", *op), 1.0, "Count", moment)
+    elif error == "TransactionConflictException":
+        add(series_key(account, region, "TransactionConflict", on_table), 1.0, "Count", moment)
 
 
 def _user_error(error: str) -> bool:

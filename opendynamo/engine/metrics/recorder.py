@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from opendynamo.engine.metrics import series as stored
 from opendynamo.engine.metrics.aggregate import Aggregate
@@ -24,49 +25,76 @@ SEEN_REFRESH = 300.0
 
 
 class Recorder:
-    """One process's pending metric samples. `writer` names the process in stored rows."""
+    """One process's pending metric samples. `writer` names the process in stored rows.
+
+    A sample is only appended to its series' list for the minute; the flush summarises the
+    lists (sum, count, extremes, sketch) on the housekeeper thread, off the request path."""
 
     def __init__(self, writer: bytes | None = None) -> None:
         self.writer = writer or os.urandom(16)
         self._lock = threading.Lock()
-        self._pending: dict[tuple[SeriesKey, int], Aggregate] = {}
+        self._samples: dict[tuple[SeriesKey, int], list[float]] = {}
+        self._summaries: dict[tuple[SeriesKey, int], Aggregate] = {}
         self._units: dict[SeriesKey, str] = {}
         self._seen: dict[SeriesKey, float] = {}  # when each series' catalog row was written
+        # Called first by each flush: sources of samples queued elsewhere (answered requests).
+        self.drains: list[Callable[[], object]] = []
 
     def add(self, key: SeriesKey, value: float, unit: str, moment: float) -> None:
         """One sample of `key`, at `moment` (epoch seconds)."""
-        minute = int(moment) // 60 * 60
-        slot = (key, minute)
+        slot = (key, int(moment) // 60 * 60)
         with self._lock:
-            aggregate = self._pending.get(slot)
-            if aggregate is None:
-                aggregate = self._pending[slot] = Aggregate()
+            samples = self._samples.get(slot)
+            if samples is None:
+                self._samples[slot] = [value]
                 if key not in self._units:
                     self._units[key] = unit
-            aggregate.add(value)
+            else:
+                samples.append(value)
+
+    def extend(self, key: SeriesKey, values: list[float], unit: str, moment: float) -> None:
+        """Samples of `key` at `moment`."""
+        slot = (key, int(moment) // 60 * 60)
+        with self._lock:
+            samples = self._samples.get(slot)
+            if samples is None:
+                self._samples[slot] = list(values)
+                if key not in self._units:
+                    self._units[key] = unit
+            else:
+                samples.extend(values)
 
     def add_aggregate(self, key: SeriesKey, aggregate: Aggregate, unit: str, moment: float) -> None:
         """Samples already summarised (PutMetricData's StatisticValues, Values and Counts)."""
         slot = (key, int(moment) // 60 * 60)
         with self._lock:
-            have = self._pending.get(slot)
+            have = self._summaries.get(slot)
             if have is None:
-                self._pending[slot] = aggregate
+                self._summaries[slot] = aggregate
             else:
                 have.merge(aggregate)
             self._units[key] = unit
 
     @property
     def pending(self) -> bool:
-        return bool(self._pending)
+        return bool(self._samples or self._summaries or self.drains)
 
     def flush(self, store: Store, now: float | None = None) -> int:
         """Write what was recorded since the last flush; how many periods were written."""
+        for drain in self.drains:
+            drain()
         with self._lock:
-            pending, self._pending = self._pending, {}
+            samples, self._samples = self._samples, {}
+            pending, self._summaries = self._summaries, {}
             units = dict(self._units)
-        if not pending:
+        if not samples and not pending:
             return 0
+        for slot, values in samples.items():
+            aggregate = pending.get(slot)
+            if aggregate is None:
+                aggregate = pending[slot] = Aggregate()
+            for value in values:
+                aggregate.add(value)
         now = time.time() if now is None else now
         touched: dict[SeriesKey, Aggregate] = {}
         latest: dict[SeriesKey, float] = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -27,8 +28,9 @@ from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 Dimensions = tuple[tuple[str, str], ...]  # sorted by name
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesKey:
+class SeriesKey(NamedTuple):
+    """(A named tuple: the request path makes and hashes these, so they must be cheap.)"""
+
     account: str
     region: str
     namespace: str
