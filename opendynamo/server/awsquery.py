@@ -1,4 +1,5 @@
-"""The AWS Query protocol that IAM and STS speak: a form-urlencoded request, an XML reply.
+"""The AWS Query protocol that IAM and STS speak (and CloudWatch, among its three): a
+form-urlencoded request, an XML reply.
 
 A request is `Action=CreateUser&Version=2010-05-08&UserName=bob&Tags.member.1.Key=k...`, the
 body botocore's `query` serializer writes (Content-Type `application/x-www-form-urlencoded;
@@ -63,6 +64,10 @@ ERROR_STATUS: dict[str, int] = {
 }
 _LIST = "member"
 _MAP = "entry"
+# A dotted name deeper than this names no member of any action served (CloudWatch's deepest
+# is 8 levels, `Metrics.member.1.MetricStat.Metric.Dimensions.member.1.Name`): it is left out,
+# so that a hostile name cannot nest the parsed tree deeper than the walk over it may go.
+MAX_NAME_PARTS = 32
 
 
 QueryError = errors.ServiceError  # the error catalogue's IAM/STS error, rendered here
@@ -90,7 +95,9 @@ def parse_form(body: bytes) -> tuple[str, str, Params]:
         raise query_error("MalformedQueryString", "The query string is not valid UTF-8") from None
     tree: Params = {}
     for name, value in pairs:
-        _insert(tree, name.split("."), value)
+        parts = name.split(".", MAX_NAME_PARTS)
+        if len(parts) <= MAX_NAME_PARTS:
+            _insert(tree, parts, value)
     params = _normalise(tree)
     action = params.pop("Action", "")
     version = params.pop("Version", "")
@@ -120,8 +127,9 @@ def _normalise(node: Any) -> Any:
 
 
 def _indexed(node: Any) -> bool:
-    """Whether every key below `member`/`entry` is a 1-based index, as the protocol writes."""
-    return isinstance(node, dict) and all(key.isdigit() for key in node)
+    """Whether every key below `member`/`entry` is a 1-based index, as the protocol writes
+    (ASCII digits: `str.isdigit` also takes "²", which `int` refuses)."""
+    return isinstance(node, dict) and all(key.isascii() and key.isdigit() for key in node)
 
 
 def _index(item: tuple[str, Any]) -> int:
@@ -167,11 +175,13 @@ def render_result(action: str, namespace: str, result: Params | None, request_id
 
 
 def render_error(error: QueryError, namespace: str, request_id: str) -> bytes:
-    """The ErrorResponse IAM and STS send; botocore reads Code, Message and Type from <Error>."""
+    """The ErrorResponse IAM, STS and CloudWatch send; botocore reads Code, Message and Type
+    from <Error>. An error without a message (CloudWatch's ResourceNotFound) has no
+    <Message>."""
     fields = {
         "Type": "Sender" if error.sender_fault else "Receiver",
         "Code": error.code,
-        "Message": error.message,
+        "Message": error.message or None,
     }
     lines = [f'<ErrorResponse xmlns="{_escape(namespace)}">']
     lines += _element("Error", fields, 1)

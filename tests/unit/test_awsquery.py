@@ -183,6 +183,23 @@ def test_non_index_member_stays_a_structure() -> None:
     assert awsquery.parse_form(b"L.member.x=1")[2] == {"L": {"member": {"x": "1"}}}
 
 
+def test_only_ascii_digits_index_a_list() -> None:
+    """ "²" is a digit to `str.isdigit` but no number to `int`: the name stays a structure."""
+    assert awsquery.parse_form("L.member.²=1".encode())[2] == {"L": {"member": {"²": "1"}}}
+
+
+def test_names_nested_too_deep_are_left_out() -> None:
+    deep = ".".join(["A"] * (awsquery.MAX_NAME_PARTS + 1))
+    assert awsquery.parse_form(f"Action=X&{deep}=1&B=2".encode()) == ("X", "", {"B": "2"})
+    fits = ".".join(["A"] * awsquery.MAX_NAME_PARTS)
+    assert awsquery.parse_form(f"{fits}=1".encode())[2] != {}
+
+
+def test_an_error_without_a_message_has_no_message_element() -> None:
+    error = awsquery.query_error("ResourceNotFound", "")
+    assert b"<Message>" not in awsquery.render_error(error, IAM_NAMESPACE, "RID")
+
+
 @pytest.mark.parametrize("body", [b"Action=X&A=\xff", b"Action=X&A=%FF", b"A=%C3%28"])
 def test_undecodable_bytes_are_malformed(body: bytes) -> None:
     with pytest.raises(QueryError) as caught:
