@@ -31,8 +31,9 @@ BUCKET = b"\x10"  # BUCKET + bucket name -> the bucket's owner account and polic
 # aggregates of a series, and each writer's running totals of it (for /metrics).
 METRIC_SERIES = b"\x11"  # + account + 0 + region + 0 + namespace + 0 + name + 0 + dims -> series
 METRIC_DATA = b"\x12"  # + series id (16) + resolution (1) + start (8) + writer (16) -> aggregate
-# ALARM (0x13) and ALARM_HISTORY (0x14): engine/alarms
 METRIC_TOTALS = b"\x15"  # + series id (16) + writer (16) -> the writer's totals of the series
+ALARM = b"\x13"  # ALARM + account + 0 + region + 0 + alarm name -> the alarm (JSON)
+ALARM_HISTORY = b"\x14"  # + account + 0 + region + 0 + alarm_name_key + stamp + n -> item
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -206,3 +207,50 @@ def metric_data_start(key: bytes) -> int:
 
 def metric_totals_key(series: bytes, writer: bytes) -> bytes:
     return METRIC_TOTALS + series + writer
+
+
+def alarm_prefix(account: str, region: str) -> bytes:
+    """The alarms of one (account, region): they sort by name after it."""
+    return ALARM + account.encode() + b"\x00" + region.encode() + b"\x00"
+
+
+def alarm_key(account: str, region: str, name: str) -> bytes:
+    return alarm_prefix(account, region) + name.encode()
+
+
+def alarm_namespace(key: bytes) -> tuple[str, str]:
+    """(account, region) of an ALARM key."""
+    account, region, _ = key[1:].split(b"\x00", 2)
+    return account.decode(), region.decode()
+
+
+def history_prefix(account: str, region: str, name: str | None = None) -> bytes:
+    """The alarm history of one (account, region), or of one alarm in it. The name is
+    length-prefixed (2 bytes) so that one alarm's entries never sort among another's: an
+    alarm name may hold any character, NUL included."""
+    prefix = ALARM_HISTORY + account.encode() + b"\x00" + region.encode() + b"\x00"
+    if name is None:
+        return prefix
+    encoded = name.encode()
+    return prefix + len(encoded).to_bytes(2, "big") + encoded
+
+
+def history_key(account: str, region: str, name: str, stamp: int, sequence: int) -> bytes:
+    """One history entry of an alarm: its alarm's prefix, the time (8 bytes, big-endian
+    microseconds) and a sequence number (2 bytes) for entries written in the same
+    microsecond, so an alarm's entries sort by time."""
+    return (
+        history_prefix(account, region, name)
+        + stamp.to_bytes(_STAMP_SIZE, "big")
+        + sequence.to_bytes(2, "big")
+    )
+
+
+def history_stamp(key: bytes) -> int:
+    """The time (microseconds) of a history key."""
+    return int.from_bytes(key[-2 - _STAMP_SIZE : -2], "big")
+
+
+def history_sequence(key: bytes) -> int:
+    """The sequence number of a history key among the entries of its microsecond."""
+    return int.from_bytes(key[-2:], "big")
