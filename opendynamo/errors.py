@@ -342,7 +342,8 @@ def trimmed_data_access() -> DynamoError:
 
 
 class ServiceError(Exception):
-    """A failure of the IAM or STS API (AWS Query protocol), rendered as an XML ErrorResponse:
+    """A failure of the IAM, STS or CloudWatch API (whose codes are the AWS Query protocol's),
+    rendered as an XML ErrorResponse (CloudWatch's also in CBOR or JSON, `server/cloudwatch`):
     `code` is the error code (NoSuchEntity, EntityAlreadyExists, ...), `status` its HTTP status
     from the service model, `sender_fault` the <Type> Sender (else Receiver)."""
 
@@ -354,6 +355,10 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
         self.sender_fault = sender_fault
+
+    def reworded(self, message: str) -> ServiceError:
+        """The same error with another message."""
+        return ServiceError(self.code, message, self.status, self.sender_fault)
 
 
 def no_such_entity(message: str) -> ServiceError:
@@ -400,9 +405,10 @@ def service_failure(request_id: str) -> ServiceError:
 
 
 def as_service_error(exc: DynamoError) -> ServiceError:
-    """An authentication error (raised as DynamoDB words it) as IAM and STS answer it."""
-    code, status = SERVICE_AUTH_CODES.get(exc.type_name, (exc.type_name, 400))
-    return ServiceError(code, exc.message or "", status)
+    """An authentication error (raised as DynamoDB words it) as IAM, STS and CloudWatch
+    answer it; any other keeps its type and status."""
+    code, status = SERVICE_AUTH_CODES.get(exc.type_name, (exc.type_name, exc.status))
+    return ServiceError(code, exc.message or "", status, sender_fault=status < 500)
 
 
 # DynamoDB's authentication errors as IAM and STS word them (same checks, Query-protocol codes).
@@ -416,7 +422,19 @@ SERVICE_AUTH_CODES = {
 }
 
 
-# --- CloudWatch (its Query-compatible codes, whichever protocol carries them) ---------------
+# --- CloudWatch ---------------------------------------------------------------------------
+# CloudWatch's errors are `ServiceError`s too: `server/cloudwatch` renders one in the protocol
+# the request came in (CBOR, JSON 1.0 or Query). `code` is the Query protocol's error code,
+# which botocore reports as Error.Code in every protocol (awsQueryCompatible, through the
+# `x-amzn-query-error` header); statuses from the `error` traits of botocore's cloudwatch model.
+
+
+def missing_parameter(names: list[str]) -> ServiceError:
+    """MissingParameter, one line per missing member as CloudWatch words them ("The parameter
+    MetricData.member.1.MetricName is required."), in Query-protocol paths."""
+    return ServiceError(
+        "MissingParameter", "\n".join(f"The parameter {name} is required." for name in names)
+    )
 
 
 def invalid_parameter_value(message: str) -> ServiceError:
@@ -427,10 +445,55 @@ def invalid_parameter_combination(message: str) -> ServiceError:
     return ServiceError("InvalidParameterCombination", message)
 
 
-def missing_parameter(name: str) -> ServiceError:
-    return ServiceError("MissingParameter", f"The parameter {name} is required.")
-
-
-def metric_math_error(message: str) -> ServiceError:
-    """A metric-math expression that does not parse or evaluate (GetMetricData)."""
+def cloudwatch_validation(message: str) -> ServiceError:
+    """CloudWatch's ValidationError (400): its constraint messages ("1 validation error
+    detected: …") and its rules between members ("Period must be 10, 30 or a multiple of
+    60")."""
     return ServiceError("ValidationError", message)
+
+
+def alarm_not_found() -> ServiceError:
+    """SetAlarmState of an alarm that does not exist: CloudWatch answers ResourceNotFound
+    (404) with no message (recorded against AWS in LocalStack's snapshot tests)."""
+    return ServiceError("ResourceNotFound", "", 404)
+
+
+def invalid_next_token(token: str) -> ServiceError:
+    return ServiceError(
+        "InvalidNextToken", f"The value {token} for parameter NextToken is invalid."
+    )
+
+
+def invalid_format(message: str) -> ServiceError:
+    return ServiceError("InvalidFormat", message)
+
+
+def malformed_request() -> ServiceError:
+    """A CloudWatch request whose body does not decode (CBOR or JSON): the Coral service's
+    SerializationException, as AWS's JSON services answer a body they cannot read."""
+    return ServiceError("SerializationException", "The request body could not be decoded.")
+
+
+def cloudwatch_request_too_large(size: int, limit: int) -> ServiceError:
+    """A request over CloudWatch's size limit (its words, as PutMetricData answers one)."""
+    return ServiceError("RequestEntityTooLarge", f"Request size {size} exceeded {limit} bytes", 413)
+
+
+def unknown_cloudwatch_operation(operation: str) -> ServiceError:
+    """An operation CloudWatch does not have: the Query protocol's InvalidAction."""
+    return ServiceError(
+        "InvalidAction", f"Could not find operation {operation} for version 2010-08-01"
+    )
+
+
+def unsupported_cloudwatch_operation(operation: str) -> ServiceError:
+    """An operation of CloudWatch's API that opendynamo does not implement."""
+    return ServiceError("InvalidAction", f"opendynamo does not support {operation} yet")
+
+
+def cloudwatch_failure(request_id: str) -> ServiceError:
+    """CloudWatch's answer to an unexpected failure: InternalServiceError (500, a Receiver
+    fault), with the request id so the log can be searched for it."""
+    return ServiceError(
+        "InternalServiceError", f"Internal failure (request id {request_id})", 500, False
+    )
