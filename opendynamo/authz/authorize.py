@@ -1,5 +1,6 @@
 """The entry points `server/` calls once per request: a DynamoDB or Streams request, an IAM
-action, an STS action, each decided and its grants handed to the operation."""
+action, an STS action, a CloudWatch operation, each decided and its grants handed to the
+operation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from opendynamo import errors
 from opendynamo.api.iam.common import Entity
 from opendynamo.api.iam.sts import assume_refused, checked_assume_role
 from opendynamo.api.request.context import Context
-from opendynamo.authz import dynamodb, iam
+from opendynamo.authz import cloudwatch, dynamodb, iam
 from opendynamo.authz.access import Access
 from opendynamo.authz.decide import as_decided, refused
 from opendynamo.authz.policy.evaluate import denial_message, refusal
@@ -92,6 +93,27 @@ def sts_request(
     if refusal(as_decided(mode, who), request, role.account, trust, trust=True) is not None:
         raise assume_refused(who, role.arn)
     return role
+
+
+def cloudwatch_request(
+    mode: str,
+    ctx: Context,
+    operation: str,
+    params: dict[str, Any],
+    context: Mapping[str, Any],
+    record: Record,
+) -> list[Access]:
+    """The accesses a CloudWatch operation needs (`authz/cloudwatch`), once allowed;
+    CloudWatch's AccessDenied (403) for the first that is not. Alarms' tags are read only
+    when IAM's policies decide (`iam`): otherwise nothing depends on them."""
+    identity = _identity(ctx)
+    if mode == "iam":
+        with ctx.store.read() as txn:
+            needed = cloudwatch.accesses(txn, identity.account, ctx.region, operation, params)
+    else:
+        needed = cloudwatch.accesses(None, identity.account, ctx.region, operation, params)
+    _decide(mode, identity, needed, context, record, errors.service_access_denied)
+    return needed
 
 
 def _decide(

@@ -1,5 +1,6 @@
 """The README's authorization table, generated from the declarations the authorizer runs on
-(`authz/dynamodb.SPECS`, `authz/iam.IAM_SPECS`, `authz/iam.STS_SPECS`), so the two cannot
+(`authz/dynamodb.SPECS`, `authz/iam.IAM_SPECS`, `authz/iam.STS_SPECS`,
+`authz/cloudwatch.SPECS`), so the two cannot
 drift apart: a test compares the README with `markdown()`.
 
 `python -m opendynamo.authz.table README.md` rewrites the section in place.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from opendynamo.authz import dynamodb, iam
+from opendynamo.authz import cloudwatch, dynamodb, iam
 from opendynamo.authz.access import GLOBAL_KEYS
 
 START = "<!-- authz:start -->"
@@ -58,7 +59,21 @@ def markdown() -> str:
     for action, spec in iam.STS_SPECS.items():
         on = ", ".join(spec.resources) or "no permission needed"
         lines.append(f"| `sts:{action}` | {on} | {_codes(spec.keys)} |")
+    lines += [
+        "",
+        "| CloudWatch operation | asks for | on | condition keys |",
+        "|---|---|---|---|",
+    ]
+    for operation, spec in cloudwatch.SPECS.items():
+        on = ", ".join(_ALARM_RESOURCES.get(resource, resource) for resource in spec.resources)
+        lines.append(f"| `{operation}` | {_codes(spec.actions)} | {on} | {_codes(spec.keys)} |")
     return "\n".join(lines) + "\n"
+
+
+_ALARM_RESOURCES = {
+    "alarm": "alarm (each named)",
+    cloudwatch.ALL_ALARMS: "`arn:aws:cloudwatch:<region>:<account>:alarm:*`",
+}
 
 
 def section(readme: str) -> str:
