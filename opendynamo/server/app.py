@@ -1,7 +1,8 @@
 """The application behind the HTTP edge (`server/http` parses, `App.respond` answers): it
 routes a request by service and target (DynamoDB and Streams in JSON 1.0, IAM and STS in the
-Query protocol), authenticates it, has `authz` decide it, runs the operation and renders the
-answer. `server/asgi` adapts the same application to ASGI servers.
+Query protocol, CloudWatch in CBOR, JSON 1.0 or Query), authenticates it, has `authz` decide
+it, runs the operation and renders the answer. `server/asgi` adapts the same application to
+ASGI servers.
 
 Order of checks follows DynamoDB's (DynamoDB API Reference, "Common Errors"): method and
 content type, JSON parse, target, authentication, JSON types, constraints, then the
@@ -26,6 +27,8 @@ import orjson
 
 from opendynamo import errors
 from opendynamo.api import dynamodb, streams
+from opendynamo.api.cloudwatch import OPERATIONS as CLOUDWATCH_OPERATIONS
+from opendynamo.api.cloudwatch.shapes import Protocol, read_input
 from opendynamo.api.dynamodb import transact
 from opendynamo.api.iam import IAM_OPERATIONS, STS_OPERATIONS
 from opendynamo.api.request.context import Context, Grants
@@ -38,11 +41,21 @@ from opendynamo.engine.directory import DEFAULT_ACCOUNT
 from opendynamo.engine.metrics import dynamodb as metered
 from opendynamo.engine.metrics.dynamodb import Usage
 from opendynamo.engine.metrics.recorder import Recorder
-from opendynamo.server import auth, awsquery, cors, encoding, housekeeper, protocol, render, sigv4
+from opendynamo.server import (
+    auth,
+    awsquery,
+    cloudwatch,
+    cors,
+    encoding,
+    housekeeper,
+    protocol,
+    render,
+    sigv4,
+)
 from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
 from opendynamo.server.body import decoded, parse_json
-from opendynamo.server.http import Incoming, Reply
+from opendynamo.server.http import MAX_BODY_BYTES, Incoming, Reply
 from opendynamo.storage.base import Conflict, LockTimeout, Store
 
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json")
@@ -130,11 +143,18 @@ class App:
         method = incoming.method
         if method == "GET":
             return self._get(request)
+        if method == "POST":
+            smithy, target = request.header(b"smithy-protocol"), request.header(b"x-amz-target")
+            to_cloudwatch = cloudwatch.protocol_of(request.path, smithy, target)
+            if to_cloudwatch is not None:
+                return self._handle_cloudwatch(request, to_cloudwatch)
         content_type = request.header(b"content-type").split(b";")[0].strip()
         # A DynamoDB target makes a DynamoDB request whatever its content type says (curl
         # -d sends a form's): with a body not typed JSON, DynamoDB's 404, never IAM's XML.
         to_dynamodb = request.header(b"x-amz-target").startswith(protocol.TARGET_PREFIXES)
         if method == "POST" and content_type == FORM_TYPE and not to_dynamodb:
+            if _scope_service(request) == "monitoring":
+                return self._handle_cloudwatch(request, "query")
             status, payload = self._handle_query(request)
             return Reply(status, b"text/xml", payload, request.id)
         if method != "POST" or (incoming.body and content_type not in JSON_TYPES):
@@ -365,6 +385,61 @@ class App:
         ctx = dataclasses.replace(ctx, target=target)
         return awsquery.render_result(action, namespace, handler(ctx, params), request.id)
 
+    # --- CloudWatch (Smithy RPC v2 CBOR, JSON 1.0, Query) ----------------------------------
+
+    def _handle_cloudwatch(self, request: Request, protocol: Protocol) -> Reply:
+        try:
+            status, content_type, body, headers = self._dispatch_cloudwatch(request, protocol)
+        except errors.ServiceError as exc:
+            status, content_type, body, headers = self._cloudwatch_error(request, protocol, exc)
+        except errors.DynamoError as exc:  # authentication's, in IAM's (Query) codes
+            failure = errors.as_service_error(exc)
+            status, content_type, body, headers = self._cloudwatch_error(request, protocol, failure)
+        except Exception:
+            log.exception("request %s failed", request.id)
+            failure = errors.cloudwatch_failure(request.id)
+            status, content_type, body, headers = self._cloudwatch_error(request, protocol, failure)
+        finally:
+            self._record(request, "monitoring")
+        return Reply(status, content_type, body, request.id, headers)
+
+    def _cloudwatch_error(
+        self, request: Request, protocol: Protocol, error: errors.ServiceError
+    ) -> cloudwatch.Answer:
+        request.error = error.code
+        if error.status >= 500 and error.code != "InternalServiceError":
+            log.error("request %s answered %s: %s", request.id, error.code, error.message)
+        return cloudwatch.error_reply(protocol, error, request.id)
+
+    def _dispatch_cloudwatch(self, request: Request, protocol: Protocol) -> cloudwatch.Answer:
+        """Operation, authentication, body, shape, authorization, then the operation: a CBOR
+        or JSON body is decoded only for a caller whose signature holds (a form is read
+        first: its Action names the operation)."""
+        if request.incoming.too_large:
+            raise errors.cloudwatch_request_too_large(MAX_BODY_BYTES, cloudwatch.MAX_BYTES)
+        encoding = request.header(b"content-encoding")
+        raw: Any = None
+        if protocol == "query":
+            action, _, raw = awsquery.parse_form(cloudwatch.unpacked(request.body, encoding))
+            if not action:
+                raise errors.missing_action()
+            operation = action
+        else:
+            target = request.header(b"x-amz-target")
+            operation = cloudwatch.operation_of(protocol, request.path, target)
+        request.operation = operation
+        cloudwatch.check_operation(operation, CLOUDWATCH_OPERATIONS.keys())
+        identity, credential = self._authenticate(request, "monitoring")
+        if protocol != "query":
+            raw = cloudwatch.decode(protocol, cloudwatch.unpacked(request.body, encoding))
+        params = read_input(operation, raw, protocol)
+        ctx = self._context(request, identity, credential.region)
+        context, saw = self._global_context(request), self._saw(request)
+        authorize.cloudwatch_request(self.authority.mode, ctx, operation, params, context, saw)
+        ctx.grants.admit(())  # a CloudWatch operation reaches no table, stream or bucket
+        result = _run(CLOUDWATCH_OPERATIONS[operation], ctx, params, operation)
+        return cloudwatch.reply(protocol, operation, result, request.id)
+
     # --- the audit trail -----------------------------------------------------------------
 
     def _record(self, request: Request, source: str) -> None:
@@ -496,9 +571,14 @@ def _unrecorded(accesses: list[Access]) -> None:
 
 
 def _scope_service(request: Request) -> str:
-    """The service a Query-protocol request is signed for (iam or sts): its credential scope."""
-    credential = sigv4.scope_of(request.headers, request.query)
-    return credential.service if credential.service in ("iam", "sts") else "iam"
+    """The service a Query-protocol request is signed for (iam, sts or monitoring): its
+    credential scope; iam when it names no other (or cannot be read: IAM's path then answers
+    the signature's error)."""
+    try:
+        credential = sigv4.scope_of(request.headers, request.query)
+    except errors.DynamoError:
+        return "iam"
+    return credential.service if credential.service in ("iam", "sts", "monitoring") else "iam"
 
 
 CONFLICT_ATTEMPTS = 8
