@@ -112,6 +112,8 @@ def test_api_never_touches_store_bytes() -> None:
         "opendynamo.api.dynamodb",
         "opendynamo.api.streams",
         "opendynamo.api.iam",
+        "opendynamo.api.cloudwatch",
+        "opendynamo.server.cloudwatch",
         "opendynamo.authz.table",
         "opendynamo.engine.jobs",
         "opendynamo.cli",
@@ -143,6 +145,13 @@ def test_readme_authorization_table_is_the_authorizers() -> None:
 
     assert set(iam.IAM_SPECS) == set(IAM_OPERATIONS)
     assert set(iam.STS_SPECS) == set(STS_OPERATIONS)
+    from opendynamo.api.cloudwatch import OPERATIONS as CLOUDWATCH_OPERATIONS
+    from opendynamo.api.cloudwatch.shapes import operations
+    from opendynamo.authz import cloudwatch
+
+    # Every served CloudWatch operation is declared (the metric operations may be declared
+    # before they are served), and every declaration names an operation of CloudWatch's API.
+    assert set(CLOUDWATCH_OPERATIONS) <= set(cloudwatch.SPECS) <= operations()
 
 
 def test_readme_lists_exactly_the_iam_and_sts_actions() -> None:
@@ -159,3 +168,12 @@ def test_readme_lists_exactly_the_iam_and_sts_actions() -> None:
         "Policy",
     }
     assert listed == set(IAM_OPERATIONS) | set(STS_OPERATIONS)
+
+
+def test_readme_lists_exactly_the_cloudwatch_operations() -> None:
+    from opendynamo.api.cloudwatch import OPERATIONS as CLOUDWATCH_OPERATIONS
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- cloudwatch:start -->")[1].split("<!-- cloudwatch:end -->")[0]
+    listed = set(re.findall(r"`([A-Z][A-Za-z]+)`", section)) - {"Metrics"}
+    assert listed == set(CLOUDWATCH_OPERATIONS)
