@@ -475,7 +475,8 @@ def malformed_request() -> ServiceError:
 
 
 def cloudwatch_request_too_large(size: int, limit: int) -> ServiceError:
-    """A request over CloudWatch's size limit (its words, as PutMetricData answers one)."""
+    """A request over CloudWatch's size limit (1 MB, PutMetricData's). The wording is
+    opendynamo's: CloudWatch's answer is not on record."""
     return ServiceError("RequestEntityTooLarge", f"Request size {size} exceeded {limit} bytes", 413)
 
 
