@@ -108,6 +108,7 @@ def test_metric_math() -> None:
     inputs = metric_math.Inputs(
         {"m1": {0: 1.0, 60: 2.0}, "m2": {0: 10.0, 60: 20.0, 120: 5.0}, "e0": {0: 3.0}},
         {"m1": 60, "m2": 60, "e0": 60},
+        frozenset(("m1", "m2")),
     )
     assert metric_math.evaluate("m1 + m2", inputs) == {0: 11.0, 60: 22.0}
     assert metric_math.evaluate("m2 / m1 * 2", inputs) == {0: 20.0, 60: 20.0}
@@ -115,6 +116,7 @@ def test_metric_math() -> None:
     assert metric_math.evaluate("SUM(METRICS('m'))", inputs) == {0: 11.0, 60: 22.0, 120: 5.0}
     assert metric_math.evaluate("SUM(m2)", inputs) == 35.0
     assert metric_math.evaluate("MAX(METRICS())", inputs) == {0: 10.0, 60: 20.0, 120: 5.0}
+    assert metric_math.evaluate("SUM(METRICS('e'))", inputs) == {}  # expressions not included
     assert metric_math.evaluate("m1 / PERIOD(m1)", inputs) == {0: 1 / 60, 60: 2 / 60}
     for bad in ("m1 +", "m3", "SUM(m1", "m1 $ m2", "METRICS(m1)"):
         with pytest.raises(metric_math.MathError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api.cloudwatch import alarms, history
+from opendynamo.api.cloudwatch import alarms, history, metrics
 from opendynamo.api.request.context import Context
 
 Operation = Callable[[Context, dict[str, Any]], dict[str, Any] | None]
@@ -27,4 +27,8 @@ OPERATIONS: dict[str, Operation] = {
     "EnableAlarmActions": alarms.enable_alarm_actions,
     "DisableAlarmActions": alarms.disable_alarm_actions,
     "DescribeAlarmHistory": history.describe_alarm_history,
+    "PutMetricData": metrics.put_metric_data,
+    "GetMetricData": metrics.get_metric_data,
+    "GetMetricStatistics": metrics.get_metric_statistics,
+    "ListMetrics": metrics.list_metrics,
 }

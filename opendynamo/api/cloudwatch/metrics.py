@@ -42,7 +42,10 @@ MAX_AHEAD = 2 * 3600.0  # and up to two hours ahead
 
 invalid = errors.invalid_parameter_value
 combination = errors.invalid_parameter_combination
-missing = errors.missing_parameter
+
+
+def missing(name: str) -> errors.ServiceError:
+    return errors.missing_parameter([name])
 
 
 # --- PutMetricData ------------------------------------------------------------------------
@@ -267,7 +270,7 @@ def get_metric_data(ctx: Context, params: Params) -> Params:
             series[query["Id"]] = values
             periods[query["Id"]] = period
             labels[query["Id"]] = query.get("Label") or name
-    inputs = metric_math.Inputs(series, periods)
+    inputs = metric_math.Inputs(series, periods, frozenset(series))
     results = []
     messages: list[Params] = []
     for query in queries:
@@ -302,10 +305,10 @@ def _expression_series(
     try:
         value = metric_math.evaluate(expression, inputs)
     except metric_math.MathError as exc:
-        raise errors.metric_math_error(f"Error in expression {query_id}: {exc}") from None
+        raise errors.cloudwatch_validation(f"Error in expression {query_id}: {exc}") from None
     if isinstance(value, list):
         if len(value) != 1:
-            raise errors.metric_math_error(
+            raise errors.cloudwatch_validation(
                 f"Error in expression {query_id}: the expression gives {len(value)} time "
                 "series where one was expected."
             )

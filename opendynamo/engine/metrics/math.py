@@ -1,6 +1,7 @@
 """CloudWatch metric math (GetMetricData's `Expression`, metric-math alarms): arithmetic
 (`+ - * /`, unary minus, parentheses, numbers) over the other queries' time series by their
-Id, `METRICS()` / `METRICS('prefix')` for all of them, and the functions SUM, AVG, MIN, MAX,
+Id, `METRICS()` / `METRICS('prefix')` for all the metrics (math expressions aren't included, as
+on CloudWatch), and the functions SUM, AVG, MIN, MAX,
 ABS and PERIOD.
 
 A value is a number, a time series (period start -> value) or a list of series (METRICS()).
@@ -33,6 +34,7 @@ class MathError(ValueError):
 class Inputs:
     series: dict[str, Series]  # every query's series by Id (in request order)
     periods: dict[str, int]  # each query's period
+    metrics: frozenset[str] = frozenset()  # the Ids of metrics (METRICS() is these, no math)
 
 
 def evaluate(expression: str, inputs: Inputs) -> Value:
@@ -134,7 +136,12 @@ class _Parser:
                     raise MathError("METRICS takes a string: the start of the Ids to include.")
                 prefix = text[1:-1]
             self.expect(")")
-            return [dict(s) for name, s in self.inputs.series.items() if name.startswith(prefix)]
+            inputs = self.inputs
+            return [
+                dict(s)
+                for name, s in inputs.series.items()
+                if name in inputs.metrics and name.startswith(prefix)
+            ]
         if function == "PERIOD":
             kind, name = self.take()
             self.expect(")")
