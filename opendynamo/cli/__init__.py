@@ -1,5 +1,5 @@
 """The `opendynamo` command: `serve` (cli/serve), the offline administration of a store
-(cli/admin) and client tools (cli/tools)."""
+(cli/admin), client tools (cli/tools) and a view of the busiest tables (cli/top)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import click
 
-from opendynamo.cli import admin, tools
+from opendynamo.cli import admin, tools, top
 from opendynamo.cli import serve as serving
 from opendynamo.config import tuning_from_env
 from opendynamo.engine import tuning
@@ -35,5 +35,6 @@ for command in (
     admin.rekey,
     tools.streams,
     tools.decrypt_export,
+    top.top,
 ):
     main.add_command(command)
