@@ -1,4 +1,4 @@
-"""engine/metrics/top on a real SQLite store: what `record_request` recorded, added up per
+"""engine/metrics/top on a real SQLite store: what `Requests` noted and a flush recorded, added up per
 table and per operation over a window of whole minutes, busiest first; per-table figures on
 the table's row; UserErrors per account and region; filters by account and region."""
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from opendynamo.engine.metrics.dynamodb import Usage, record_request
+from opendynamo.engine.metrics.dynamodb import Requests, Usage
 from opendynamo.engine.metrics.recorder import Recorder
 from opendynamo.engine.metrics.top import Frame, read_frame
 from opendynamo.storage.sqlite import SqliteStore, open_store
@@ -40,7 +40,9 @@ def request(
     if units is not None:
         index, write, count = units
         usage.consumed(table, index, write, count)
-    record_request(recorder, account, REGION, operation, [table], error, latency, usage, moment)
+    requests = Requests()
+    requests.note(account, REGION, operation, (table,), error, latency, usage, moment)
+    requests.drain(recorder)
 
 
 def frame_at(store: SqliteStore, now: float, **filters: str) -> Frame:
