@@ -30,7 +30,7 @@ from opendynamo.engine import backups, catalog, changes, records, tuning
 from opendynamo.engine.buckets import Buckets, NoSuchBucket, ObjectLocked
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import ion, layout
-from opendynamo.storage.base import Store, WriteTxn, prefix_end
+from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 MANIFEST_VERSION = "2020-06-30"
 
@@ -135,6 +135,12 @@ def get(store_txn: Any, account: str, region: str, export_id: str) -> Export | N
 def listed(txn: Any, account: str, region: str) -> list[Export]:
     prefix = layout.export_prefix(account, region)
     return [Export.decode(raw) for _, raw in txn.range(prefix, prefix_end(prefix))]
+
+
+def every_export(txn: ReadTxn, limit: int) -> list[Export]:
+    """The exports of every namespace, at most `limit` of them (for /metrics' counts)."""
+    rows = txn.range(layout.EXPORT, prefix_end(layout.EXPORT), limit=limit)
+    return [Export.decode(raw) for _, raw in rows]
 
 
 def step(store: Store, job: bytes, buckets: Buckets | None, batch: int) -> bool:

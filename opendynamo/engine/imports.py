@@ -104,6 +104,12 @@ def imports_in(txn: ReadTxn, account: str, region: str) -> list[Import]:
     return [Import.decode(raw) for _, raw in txn.range(prefix, prefix_end(prefix))]
 
 
+def every_import(txn: ReadTxn, limit: int) -> list[Import]:
+    """The imports of every namespace, at most `limit` of them (for /metrics' counts)."""
+    rows = txn.range(layout.IMPORT, prefix_end(layout.IMPORT), limit=limit)
+    return [Import.decode(raw) for _, raw in rows]
+
+
 # --- the work ---------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model import layout
 from opendynamo.model.sizes import item_size, page_size
 from opendynamo.model.values import Item
-from opendynamo.storage.base import Store, WriteTxn, prefix_end
+from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 LEASE_KEY = layout.LEASE + b"housekeeper"
 LEASE_SECONDS = 5.0
@@ -53,6 +53,16 @@ def acquire_lease(store: Store, owner: bytes, now: float | None = None) -> bool:
                 return False
         txn.put(LEASE_KEY, _LEASE.pack(owner, now + LEASE_SECONDS))
     return True
+
+
+def lease_holder(txn: ReadTxn) -> tuple[bytes, float] | None:
+    """Who holds (or last held) the housekeeper lease, and when it expires (the store's
+    clock); None before any process took it."""
+    raw = txn.get(LEASE_KEY)
+    if raw is None:
+        return None
+    holder, expiry = _LEASE.unpack(raw)
+    return bytes(holder), float(expiry)
 
 
 def mark(txn: WriteTxn, meta: TableMeta) -> None:
