@@ -40,6 +40,7 @@ class Settings:
     export_encryption_key_file: str = ""  # encrypts what exports write to the export directory
     ttl_interval: float = 60.0  # seconds between Time to Live sweeps
     metrics: bool = True  # record DynamoDB's CloudWatch metrics (--metrics off: not)
+    prometheus: str = ""  # who may read /metrics: public, loopback, off; "" for by --auth
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (`OPENDYNAMO_` + the field's name in capitals),
@@ -54,6 +55,13 @@ class Settings:
 
     def encryption_key(self) -> bytes | None:
         return read_key_file(self.encryption_key_file) if self.encryption_key_file else None
+
+    @property
+    def prometheus_access(self) -> str:
+        """Who may read /metrics: as asked, else anyone when authentication is off (the
+        server is open anyway) and clients on this machine only when it is on (the figures
+        name tables)."""
+        return self.prometheus or ("public" if self.auth == "off" else "loopback")
 
     @property
     def postgres(self) -> bool:

@@ -121,6 +121,14 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     help="Record DynamoDB's CloudWatch metrics (served by the CloudWatch API and /metrics).",
 )
 @click.option(
+    "--prometheus",
+    envvar="OPENDYNAMO_PROMETHEUS",
+    type=click.Choice(["public", "loopback", "off"]),
+    default=None,
+    help="Who may read /metrics (Prometheus' format, unauthenticated): anyone, clients on "
+    "this machine, or nobody. [default: public with --auth off, else loopback]",
+)
+@click.option(
     "--export-dir",
     envvar="OPENDYNAMO_EXPORT_DIR",
     default="",
@@ -171,6 +179,7 @@ def serve(
     audit_log: str | None,
     ttl_interval: float,
     metrics: str,
+    prometheus: str | None,
     export_dir: str,
     s3_endpoint: str,
     export_encryption_key_file: str,
@@ -223,6 +232,7 @@ def serve(
         export_encryption_key_file=key_file(export_encryption_key_file),
         ttl_interval=ttl_interval,
         metrics=metrics == "on",
+        prometheus=prometheus or "",
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process

@@ -56,6 +56,7 @@ from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
 from opendynamo.server.body import decoded, parse_json
 from opendynamo.server.http import MAX_BODY_BYTES, Incoming, Reply
+from opendynamo.server.prometheus import Exporter
 from opendynamo.storage.base import Conflict, LockTimeout, Store
 
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json")
@@ -81,6 +82,7 @@ class App:
         self.requests = metered.Requests()
         if settings.metrics:
             self.recorder.drains.append(functools.partial(self.requests.drain, self.recorder))
+        self.exporter = Exporter(lambda: self.store, settings.prometheus_access)
 
     @property
     def store(self) -> Store:
@@ -470,6 +472,9 @@ class App:
     def _get(self, request: Request) -> Reply:
         if request.path == "/":
             return Reply(200, b"text/plain", f"healthy: {self.endpoint} ".encode(), request.id)
+        if request.path == "/metrics":
+            accept = request.header(b"accept").decode("latin-1")
+            return self.exporter.answer(request.client, accept, request.id)
         return Reply(404, b"text/plain", b"Not Found", request.id)
 
     def _start_auth(self) -> None:

@@ -132,9 +132,11 @@ async def _serve(sock: socket.socket, options: Options, parent: int | None = Non
     if options.tls_cert and options.tls_key:
         tls = http.tls_context(options.tls_cert, options.tls_key)
     listener = await loop.create_server(server.connection, sock=sock, ssl=tls, backlog=BACKLOG)
+    app.exporter.connections = lambda: len(server.connections)
     background = [
         asyncio.create_task(server.sweep()),
         asyncio.create_task(app.housekeeping(executor)),
+        asyncio.create_task(app.exporter.watch_loop()),
     ]
     if parent is not None:
         background.append(asyncio.create_task(_watch_parent(parent, stop)))
