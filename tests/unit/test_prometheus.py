@@ -1,12 +1,13 @@
 """server/prometheus on a real SQLite store: what two writers flushed adds up in one scrape; the
 latency sketch becomes cumulative Prometheus buckets; backfills, exports, imports and the
-lease show as gauges; who may read."""
+lease show as gauges; who may read; the README's table is the declarations'."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,10 +19,12 @@ from opendynamo.engine.exports import Export
 from opendynamo.engine.imports import Import
 from opendynamo.engine.metrics import dynamodb as metered
 from opendynamo.engine.metrics.recorder import Recorder
+from opendynamo.server import prometheus
 from opendynamo.server.prometheus import Exporter
 from opendynamo.storage.base import Store
 from opendynamo.storage.sqlite import open_store
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT, REGION = "000000000000", "us-east-1"
 T0 = 1_800_000_000.0
 
@@ -141,3 +144,9 @@ def test_backfills_exports_imports_and_the_lease_are_gauges(store: Store) -> Non
 )
 def test_who_may_read(store: Store, access: str, client: str, status: int) -> None:
     assert Exporter(lambda: store, access).answer(client, "", "id").status == status
+
+
+def test_the_readme_table_is_the_declarations() -> None:
+    """`python -m opendynamo.server.prometheus README.md` refreshes it."""
+    readme = (ROOT / "README.md").read_text()
+    assert prometheus.section(readme) == prometheus.markdown()
