@@ -18,8 +18,9 @@ import orjson
 from opendynamo import errors
 from opendynamo.api.request.context import Context
 from opendynamo.engine.metrics import math as metric_math
+from opendynamo.engine.metrics import query
 from opendynamo.engine.metrics import series as stored
-from opendynamo.engine.metrics.aggregate import PERCENTILE, Aggregate, merged
+from opendynamo.engine.metrics.aggregate import PERCENTILE, Aggregate
 from opendynamo.engine.metrics.series import SeriesKey
 
 Params = dict[str, Any]
@@ -152,8 +153,6 @@ def get_metric_statistics(ctx: Context, params: Params) -> Params:
     extended = list(params.get("ExtendedStatistics") or [])
     if not statistics and not extended:
         raise combination("Must specify either Statistics or ExtendedStatistics")
-    if statistics and extended and False:
-        pass
     for statistic in statistics:
         if statistic not in STATISTICS:
             raise invalid(f"The value {statistic} for parameter Statistics is invalid.")
@@ -166,32 +165,16 @@ def get_metric_statistics(ctx: Context, params: Params) -> Params:
         _unit(unit, "Unit")
     key = SeriesKey(ctx.account, ctx.region, namespace, name, dims)
     with ctx.store.read() as txn:
-        found = stored.read_series(txn, key)
-        rows = stored.periods(txn, key, start, end) if found is not None else []
-    stored_unit = found.unit if found is not None else "None"
+        stored_unit, periods = query.grouped(txn, key, start, end, period, unit)
     points = []
-    if unit is None or unit == stored_unit:
-        for moment, aggregate in _by_period(rows, start, period):
-            point: Params = {"Timestamp": datetime.fromtimestamp(moment, UTC), "Unit": stored_unit}
-            for statistic in statistics:
-                point[statistic] = aggregate.statistic(statistic)
-            if extended:
-                point["ExtendedStatistics"] = {s: aggregate.statistic(s) for s in extended}
-            points.append(point)
+    for moment, aggregate in periods:
+        point: Params = {"Timestamp": datetime.fromtimestamp(moment, UTC), "Unit": stored_unit}
+        for statistic in statistics:
+            point[statistic] = aggregate.statistic(statistic)
+        if extended:
+            point["ExtendedStatistics"] = {s: aggregate.statistic(s) for s in extended}
+        points.append(point)
     return {"Label": name, "Datapoints": points}
-
-
-def _by_period(
-    rows: list[tuple[int, Aggregate]], start: float, period: int
-) -> list[tuple[int, Aggregate]]:
-    """The stored periods grouped into the asked `period`s, which start at `start` rounded
-    down to a multiple of the period."""
-    origin = int(start) - int(start) % period if period >= 60 else int(start)
-    groups: dict[int, list[Aggregate]] = {}
-    for moment, aggregate in rows:
-        slot = origin + (moment - origin) // period * period
-        groups.setdefault(max(slot, origin), []).append(aggregate)
-    return [(moment, merged(group)) for moment, group in sorted(groups.items())]
 
 
 # --- GetMetricData --------------------------------------------------------------------------
@@ -206,82 +189,23 @@ def get_metric_data(ctx: Context, params: Params) -> Params:
     start, end = _window(params)
     descending = params.get("ScanBy", "TimestampDescending") != "TimestampAscending"
     ids: set[str] = set()
-    returned = 0
-    for number, query in enumerate(queries, 1):
-        where = f"MetricDataQueries.member.{number}"
-        query_id = query.get("Id")
-        if not query_id:
-            raise missing(f"{where}.Id")
-        if not (query_id[0].islower() and query_id.replace("_", "a").isalnum()):
-            raise invalid(
-                f"The value {query_id} for parameter {where}.Id is invalid: it must start with "
-                "a lowercase letter and contain only letters, numbers and underscores."
-            )
-        if query_id in ids:
-            raise invalid(
-                f"The value {query_id} for parameter MetricDataQueries is invalid: Ids must be unique."
-            )
-        ids.add(query_id)
-        has_stat, has_expression = (
-            query.get("MetricStat") is not None,
-            query.get("Expression") is not None,
-        )
-        if has_stat == has_expression:
-            raise combination(
-                f"Exactly one element of the parameters {where}.MetricStat and "
-                f"{where}.Expression must be specified."
-            )
-        if query.get("ReturnData", True):
-            returned += 1
-    if returned == 0:
-        raise invalid(
-            "The parameter MetricDataQueries must contain at least one query with ReturnData set to true."
-        )
-    series: dict[str, dict[int, float]] = {}
-    periods: dict[str, int] = {}
     labels: dict[str, str] = {}
+    for number, item in enumerate(queries, 1):
+        labels[_query_id(item, number, ids)] = _checked_query(item, number)
+    if not any(item.get("ReturnData", True) for item in queries):
+        raise invalid(
+            "The parameter MetricDataQueries must contain at least one query with ReturnData "
+            "set to true."
+        )
     with ctx.store.read() as txn:
-        for number, query in enumerate(queries, 1):
-            stat = query.get("MetricStat")
-            if stat is None:
-                continue
-            where = f"MetricDataQueries.member.{number}.MetricStat"
-            metric = stat.get("Metric") or {}
-            namespace = _required(metric, "Namespace", f"{where}.Metric.Namespace")
-            name = _required(metric, "MetricName", f"{where}.Metric.MetricName")
-            dims = _dimensions(metric.get("Dimensions") or [], f"{where}.Metric.Dimensions", 30)
-            period = _period(stat.get("Period"), f"{where}.Period")
-            statistic = stat.get("Stat")
-            if not statistic:
-                raise missing(f"{where}.Stat")
-            if statistic not in STATISTICS and not PERCENTILE.match(statistic):
-                raise invalid(f"The value {statistic} for parameter {where}.Stat is invalid.")
-            key = SeriesKey(ctx.account, ctx.region, namespace, name, dims)
-            found = stored.read_series(txn, key)
-            unit = stat.get("Unit")
-            rows = stored.periods(txn, key, start, end) if found is not None else []
-            if unit is not None and found is not None and unit != found.unit:
-                rows = []
-            values: dict[int, float] = {}
-            for moment, aggregate in _by_period(rows, start, period):
-                value = aggregate.statistic(statistic)
-                if value is not None:
-                    values[moment] = value
-            series[query["Id"]] = values
-            periods[query["Id"]] = period
-            labels[query["Id"]] = query.get("Label") or name
-    inputs = metric_math.Inputs(series, periods, frozenset(series))
+        series, _ = query.evaluate_queries(
+            txn, ctx.account, ctx.region, queries, start, end, _math_error
+        )
     results = []
     messages: list[Params] = []
-    for query in queries:
-        query_id = query["Id"]
-        expression = query.get("Expression")
-        if expression is not None:
-            computed = _expression_series(query_id, expression, inputs)
-            series[query_id] = computed
-            periods[query_id] = query.get("Period") or min(periods.values(), default=60)
-            labels[query_id] = query.get("Label") or query_id
-        if not query.get("ReturnData", True):
+    for item in queries:
+        query_id = item["Id"]
+        if not item.get("ReturnData", True):
             continue
         points = sorted(((m, v) for m, v in series[query_id].items() if v == v), reverse=descending)
         results.append(
@@ -297,26 +221,53 @@ def get_metric_data(ctx: Context, params: Params) -> Params:
     return {"MetricDataResults": results, "Messages": messages}
 
 
-def _expression_series(
-    query_id: str, expression: str, inputs: metric_math.Inputs
-) -> dict[int, float]:
-    """The time series a metric-math expression gives; a number stands on every period the
-    queried metrics have."""
-    try:
-        value = metric_math.evaluate(expression, inputs)
-    except metric_math.MathError as exc:
-        raise errors.cloudwatch_validation(f"Error in expression {query_id}: {exc}") from None
-    if isinstance(value, list):
-        if len(value) != 1:
-            raise errors.cloudwatch_validation(
-                f"Error in expression {query_id}: the expression gives {len(value)} time "
-                "series where one was expected."
-            )
-        return value[0]
-    if isinstance(value, float):
-        moments = sorted({m for s in inputs.series.values() for m in s})
-        return dict.fromkeys(moments, value)
-    return value
+def _query_id(item: Params, number: int, ids: set[str]) -> str:
+    """The query's Id, once checked: present, well formed, unique (added to `ids`)."""
+    where = f"MetricDataQueries.member.{number}"
+    query_id = item.get("Id")
+    if not query_id:
+        raise missing(f"{where}.Id")
+    if not (query_id[0].islower() and query_id.replace("_", "a").isalnum()):
+        raise invalid(
+            f"The value {query_id} for parameter {where}.Id is invalid: it must start with "
+            "a lowercase letter and contain only letters, numbers and underscores."
+        )
+    if query_id in ids:
+        raise invalid(
+            f"The value {query_id} for parameter MetricDataQueries is invalid: Ids must be unique."
+        )
+    ids.add(query_id)
+    return str(query_id)
+
+
+def _checked_query(item: Params, number: int) -> str:
+    """Check one MetricDataQuery: exactly one of MetricStat and Expression, and a metric
+    named in full with a period and a statistic; its label."""
+    where = f"MetricDataQueries.member.{number}"
+    stat = item.get("MetricStat")
+    if (stat is None) == (item.get("Expression") is None):
+        raise combination(
+            f"Exactly one element of the parameters {where}.MetricStat and "
+            f"{where}.Expression must be specified."
+        )
+    if stat is None:
+        return str(item.get("Label") or item["Id"])
+    where += ".MetricStat"
+    metric = stat.get("Metric") or {}
+    _required(metric, "Namespace", f"{where}.Metric.Namespace")
+    name = _required(metric, "MetricName", f"{where}.Metric.MetricName")
+    _dimensions(metric.get("Dimensions") or [], f"{where}.Metric.Dimensions", 30)
+    _period(stat.get("Period"), f"{where}.Period")
+    statistic = stat.get("Stat")
+    if not statistic:
+        raise missing(f"{where}.Stat")
+    if statistic not in STATISTICS and not PERCENTILE.match(statistic):
+        raise invalid(f"The value {statistic} for parameter {where}.Stat is invalid.")
+    return str(item.get("Label") or name)
+
+
+def _math_error(query_id: str, error: metric_math.MathError) -> errors.ServiceError:
+    return errors.cloudwatch_validation(f"Error in expression {query_id}: {error}")
 
 
 # --- ListMetrics ----------------------------------------------------------------------------
