@@ -5,6 +5,7 @@ minutes or resolutions merge into one."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from opendynamo.engine.metrics import sketch
@@ -32,6 +33,24 @@ class Aggregate:
         key = sketch.bin_of(value)
         bins = self.bins
         bins[key] = bins.get(key, 0) + int(count)
+
+    def add_many(self, values: list[float]) -> None:
+        """Many samples at once (a flush's): the builtins do the summing, and each distinct
+        value is binned once."""
+        if not values:
+            return
+        self.sum += sum(values)
+        self.count += len(values)
+        low, high = min(values), max(values)
+        if low < self.low:
+            self.low = low
+        if high > self.high:
+            self.high = high
+        bins = self.bins
+        bin_of = sketch.bin_of
+        for value, count in Counter(values).items():
+            key = bin_of(value)
+            bins[key] = bins.get(key, 0) + count
 
     def add_summary(self, total: float, count: float, low: float, high: float) -> None:
         """A StatisticSet (PutMetricData): the samples are known only by their summary, so the

@@ -10,7 +10,8 @@ are engine/metrics/gauges'.
 
 from __future__ import annotations
 
-import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -60,27 +61,30 @@ class Usage(list[tuple[str, str | None, bool, float]]):
             self.append((table, index, write, units))
 
 
+Slot = tuple[str, str, str, tuple[str, ...], str | None, int]  # a request's group and minute
+Spent = tuple[str, str, str, str | None, bool, int]  # account, region, table, index, write, minute
+# Groups this many seconds past their minute are dropped once empty: no request adds to them.
+STALE = 180
+
+
 class Requests:
     """The answered requests of a worker, gathered per (account, region, operation, tables,
-    outcome, minute) until the housekeeper thread's flush turns them into samples (`drain`).
+    outcome, minute) until the housekeeper thread's flush turns them into samples.
 
-    The request path (`note`) only appends numbers to lists under a lock: it keeps no object
-    of its own per request. (It must not: tens of thousands of live tuples between flushes
-    would make every garbage collection walk them, which measured costlier than the rest of
-    the metrics together.)"""
+    No lock and nothing per request beyond numbers: `note` appends to the group's list (a
+    `setdefault` and an `append`, each atomic under the interpreter lock), and `drain` takes
+    what each list holds and deletes just that prefix (`del values[:n]`, atomic too), so
+    whatever a request thread appends meanwhile stays for the next drain. (Keeping an object
+    per request until the flush made every garbage collection walk them: that cost more than
+    the metrics themselves.)"""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._latencies: dict[
-            tuple[str, str, str, tuple[str, ...], str | None, int], list[float]
-        ] = {}
-        self._returned: dict[
-            tuple[str, str, str, tuple[str, ...], str | None, int], list[float]
-        ] = {}
-        self._units: dict[tuple[str, str, str, str | None, bool, int], list[float]] = {}
-        self._rare: list[
+        self.latencies: dict[Slot, list[float]] = {}
+        self.returned: dict[Slot, list[float]] = {}
+        self.units: dict[Spent, list[float]] = {}
+        self.rare: deque[
             tuple[str, str, str, int, tuple[str, str, int] | None, float, tuple[str, ...]]
-        ] = []
+        ] = deque()
 
     def note(
         self,
@@ -98,59 +102,63 @@ class Requests:
         consumed, and the tables a cancelled transaction names as conflicting."""
         minute = int(moment) // 60 * 60
         slot = (account, region, operation, tables, error, minute)
-        with self._lock:
-            latencies = self._latencies.get(slot)
-            if latencies is None:
-                self._latencies[slot] = [latency_ms]
-            else:
-                latencies.append(latency_ms)
-            if usage:
-                pending = self._units
-                for table, index, write, used in usage:
-                    spent = (account, region, table, index, write, minute)
-                    found = pending.get(spent)
-                    if found is None:
-                        pending[spent] = [used]
-                    else:
-                        found.append(used)
-            if usage.returned is not None:
-                returned = self._returned.get(slot)
-                if returned is None:
-                    self._returned[slot] = [float(usage.returned)]
-                else:
-                    returned.append(float(usage.returned))
-            if usage.stream is not None or conflicts:
-                returned_count = float(usage.returned or 0)
-                rare = (account, region, operation, minute, usage.stream, returned_count, conflicts)
-                self._rare.append(rare)
+        self.latencies.setdefault(slot, []).append(latency_ms)
+        if usage:
+            units = self.units
+            for table, index, write, used in usage:
+                units.setdefault((account, region, table, index, write, minute), []).append(used)
+        returned = usage.returned
+        if returned is not None:
+            self.returned.setdefault(slot, []).append(float(returned))
+        if usage.stream is not None or conflicts:
+            count = float(returned or 0)
+            self.rare.append((account, region, operation, minute, usage.stream, count, conflicts))
 
-    def drain(self, recorder: Recorder) -> None:
+    def drain(self, recorder: Recorder, now: float | None = None) -> None:
         """Turn what was noted into samples of `recorder`."""
-        with self._lock:
-            latencies, self._latencies = self._latencies, {}
-            returned, self._returned = self._returned, {}
-            units, self._units = self._units, {}
-            rare, self._rare = self._rare, []
-        for (account, region, table, index, write, minute), values in units.items():
+        stale = (time.time() if now is None else now) - STALE
+        returned = {slot: _taken(values) for slot, values in _groups(self.returned, stale)}
+        for (account, region, table, index, write, minute), values in _groups(self.units, stale):
             name = "ConsumedWriteCapacityUnits" if write else "ConsumedReadCapacityUnits"
             if index is None:
                 key = series_key(account, region, name, ("TableName", table))
             else:
                 dims = (("GlobalSecondaryIndexName", index), ("TableName", table))
                 key = series_key(account, region, name, *dims)
-            recorder.extend(key, values, "Count", minute)
-        for slot, values in latencies.items():
+            recorder.extend(key, _taken(values), "Count", minute)
+        for slot, values in _groups(self.latencies, stale):
             account, region, operation, tables, error, minute = slot
             counts = returned.get(slot, [])
             _record_group(
-                recorder, account, region, operation, tables, error, values, counts, minute
+                recorder, account, region, operation, tables, error, _taken(values), counts, minute
             )
-        for account, region, operation, minute, stream, count, conflicts in rare:
+        rare = self.rare
+        for _ in range(len(rare)):
+            account, region, operation, minute, stream, count, conflicts = rare.popleft()
             if stream is not None:
                 _record_stream(recorder, account, region, operation, stream, count, minute)
             for table in conflicts:
                 conflict = series_key(account, region, "TransactionConflict", ("TableName", table))
                 recorder.add(conflict, 1.0, "Count", minute)
+
+
+def _groups(groups: dict[Any, list[float]], stale: float) -> list[tuple[Any, list[float]]]:
+    """The groups that hold values; a stale empty one is dropped (nothing adds to it now)."""
+    found = []
+    for slot, values in list(groups.items()):  # list(): a copy made in one step
+        if values:
+            found.append((slot, values))
+        elif slot[-1] < stale:
+            groups.pop(slot, None)
+    return found
+
+
+def _taken(values: list[float]) -> list[float]:
+    """What `values` holds now, removed from it; what other threads append meanwhile stays."""
+    count = len(values)
+    taken = values[:count]
+    del values[:count]
+    return taken
 
 
 # Series keys are made once per (account, region, metric, table, operation...) and then

@@ -93,8 +93,7 @@ class Recorder:
             aggregate = pending.get(slot)
             if aggregate is None:
                 aggregate = pending[slot] = Aggregate()
-            for value in values:
-                aggregate.add(value)
+            aggregate.add_many(values)
         now = time.time() if now is None else now
         touched: dict[SeriesKey, Aggregate] = {}
         latest: dict[SeriesKey, float] = {}
