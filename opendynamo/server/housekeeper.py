@@ -18,7 +18,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from opendynamo.engine import backups, catalog, directory, jobs, streams, tokens, ttl, tuning
+from opendynamo.engine import (
+    alarm_evaluation,
+    alarms,
+    backups,
+    catalog,
+    directory,
+    jobs,
+    streams,
+    tokens,
+    ttl,
+    tuning,
+)
 from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.metrics import gauges, series
@@ -64,7 +75,7 @@ class Duties:
         # across the machines of a fleet).
         self.owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
         self.purged = self.maintained = self.swept = 0.0
-        self.flushed = self.sampled = self.rolled = 0.0
+        self.flushed = self.sampled = self.rolled = self.evaluated = 0.0
 
     def tick(self) -> float:
         """One step of work when this process holds the lease; the pause before the next."""
@@ -111,6 +122,13 @@ class Duties:
             self.rolled = now
             days = self.tuned.metric_retention_days
             series.rollup(store, now, (days, *series.KEEP_DAYS[1:]))
+            with store.write() as txn:
+                alarms.trim_history(txn, now)
+        if now - self.evaluated >= self.tuned.alarm_interval:
+            self.evaluated = now
+            if recorder.pending:  # this process's own figures first, so the alarms see them
+                recorder.flush(store, now)
+            alarm_evaluation.evaluate_all(store, now)
 
     def safe_tick(self) -> float:
         """`tick`, with a failure logged (it is tried again after the pause)."""
