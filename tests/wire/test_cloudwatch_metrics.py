@@ -1,5 +1,6 @@
 """CloudWatch's metric operations over the wire, and DynamoDB's own metrics as a dashboard
-reads them: PutMetricData then GetMetricStatistics / GetMetricData (metric math) / ListMetrics
+reads them (and a fleet of two servers over PostgreSQL shows the same totals on both):
+PutMetricData then GetMetricStatistics / GetMetricData (metric math) / ListMetrics
 in each of CloudWatch's three protocols; AWS/DynamoDB's SuccessfulRequestLatency,
 ConsumedRead/WriteCapacityUnits, ConditionalCheckFailedRequests, UserErrors and
 ReturnedItemCount recorded by a two-worker server (whichever worker answers, the figures
@@ -10,6 +11,7 @@ what it did shows, and then asserts exact figures."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +19,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Backend, Server, unique_name
+from tests.postgres import Postgres
 from tests.wire.helpers import create_table, eventually, eventually_passes
 from tests.wire.test_cloudwatch_alarms import PROTOCOLS, cloudwatch_client
 
@@ -389,3 +393,43 @@ def test_metrics_off_records_none_of_dynamodbs(tmp_path: Path) -> None:
         assert cw.list_metrics(Namespace="AWS/DynamoDB", Dimensions=dims)["Metrics"] == []
     finally:
         server.stop()
+
+
+def test_a_fleet_shows_the_same_totals(postgres: Postgres, tmp_path: Path) -> None:
+    """Two servers over one PostgreSQL database: requests spread over both are counted once
+    each, and either server's CloudWatch API and /metrics answer the whole fleet's totals."""
+    url = postgres.database()
+    servers = [
+        Server(tmp_path / f"server-{n}", workers=1, extra_args=("--backend", url), env=FAST).start()
+        for n in range(2)
+    ]
+    try:
+        table = create_table(servers[0].client(), "fleet")
+        for number in range(10):
+            servers[number % 2].client().put_item(TableName=table, Item={"pk": {"S": str(number)}})
+        dims = {"TableName": table, "Operation": "PutItem"}
+
+        def counted(server: Server) -> float:
+            cw = server.client("cloudwatch")
+            return summed(cw, "AWS/DynamoDB", "SuccessfulRequestLatency", dims, "SampleCount")
+
+        eventually(lambda: counted(servers[0]) == 10, timeout=15)
+        assert counted(servers[1]) == 10
+
+        def scraped(server: Server) -> float:
+            with urllib.request.urlopen(server.endpoint + "/metrics", timeout=5) as reply:
+                text = reply.read().decode()
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if (
+                        sample.name == "opendynamo_requests_total"
+                        and sample.labels.get("table") == table
+                        and sample.labels.get("operation") == "PutItem"
+                    ):
+                        return float(sample.value)
+            return 0.0
+
+        assert scraped(servers[0]) == scraped(servers[1]) == 10
+    finally:
+        for server in servers:
+            server.stop()
