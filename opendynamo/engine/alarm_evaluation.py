@@ -111,6 +111,9 @@ def evaluate(txn: ReadTxn, account: str, region: str, alarm: Alarm, now: float) 
         return Verdict("INSUFFICIENT_DATA", f"Insufficient Data: {unknown} unknown.", data)
     breaching = [(start, value) for start, value in present if breaches(value, threshold)]
     count = len(breaching) + (missing if treat == "breaching" else 0)
+    if not present:  # breaching or notBreaching: the missing datapoints decide
+        state = "ALARM" if count >= needed else "OK"
+        return Verdict(state, _all_missing_reason(periods, treat), data)
     if count >= needed:
         return Verdict("ALARM", _reason(alarm, present, periods, count, label, True), data)
     return Verdict("OK", _reason(alarm, present, periods, count, label, False), data)
@@ -184,6 +187,15 @@ def _reason(
         f"were {relation} the threshold ({threshold!r}) (minimum {needed} {plural} for ALARM "
         "-> OK transition)."
     )
+
+
+def _all_missing_reason(periods: int, treat: str) -> str:
+    as_what = "Breaching" if treat == "breaching" else "NonBreaching"
+    if periods == 1:
+        received = "1 period and 1 missing datapoint was"
+    else:
+        received = f"{periods} periods and {periods} missing datapoints were"
+    return f"Threshold Crossed: no datapoints were received for {received} treated as [{as_what}]."
 
 
 def _reason_data(

@@ -125,6 +125,12 @@ def test_missing_data(cw: Any, treat: str, state: str) -> None:
     found = state_becomes(cw, name, state)
     if state == "INSUFFICIENT_DATA":  # no transition: the initial reason stays
         assert found["StateReason"] == "Unchecked: Initial alarm creation"
+    else:
+        as_what = "Breaching" if treat == "breaching" else "NonBreaching"
+        assert found["StateReason"] == (
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing "
+            f"datapoint was treated as [{as_what}]."
+        )
 
 
 def test_ignore_keeps_the_state(cw: Any) -> None:
