@@ -122,6 +122,7 @@ class Duties:
             self.rolled = now
             days = self.tuned.metric_retention_days
             series.rollup(store, now, (days, *series.KEEP_DAYS[1:]))
+            series.retire_totals(store, now)
             with store.write() as txn:
                 alarms.trim_history(txn, now)
         if now - self.evaluated >= self.tuned.alarm_interval:

@@ -121,3 +121,20 @@ def test_metric_math() -> None:
     for bad in ("m1 +", "m3", "SUM(m1", "m1 $ m2", "METRICS(m1)"):
         with pytest.raises(metric_math.MathError):
             metric_math.evaluate(bad, inputs)
+
+
+def test_idle_writers_totals_fold_into_one_row(store) -> None:  # type: ignore[no-untyped-def]
+    first, second = Recorder(), Recorder()
+    first.add(KEY, 1.0, "Count", T0)
+    second.add(KEY, 2.0, "Count", T0)
+    first.flush(store, T0)
+    second.flush(store, T0)
+    assert stored.retire_totals(store, T0 + 60) == 0  # not idle yet
+    assert stored.retire_totals(store, T0 + 7200) == 2
+    first.add(KEY, 4.0, "Count", T0 + 7200)  # a writer still alive starts a row afresh
+    first.flush(store, T0 + 7200)
+    with store.read() as txn:
+        totals = stored.totals(txn, KEY)
+        rows = list(txn.range(b"\x15", b"\x16"))
+    assert (totals.sum, totals.count) == (7.0, 3.0)
+    assert len(rows) == 2  # the retired writers' row and the live one's

@@ -107,7 +107,7 @@ class Recorder:
             for (key, minute), aggregate in sorted(pending.items(), key=_order):
                 stored.write_period(txn, key.id, 0, minute, self.writer, aggregate)
             for key, total in touched.items():
-                stored.add_totals(txn, key.id, self.writer, total)
+                stored.add_totals(txn, key.id, self.writer, total, now)
                 if latest[key] - self._seen.get(key, float("-inf")) < SEEN_REFRESH:
                     continue
                 have = stored.read_series(txn, key)

@@ -61,7 +61,10 @@ class Series:
     last: float
 
 
-# (resolution code, period seconds, the age after which it is rolled up into the next)
+# The writer that retired writers' totals are folded into, and after how long idle.
+RETIRED = bytes(16)
+RETIRE_AFTER = 3600.0
+# (resolution code, period seconds)
 RESOLUTIONS = ((0, 60), (1, 300), (2, 3600))
 KEEP_DAYS = (15, 63, 455)
 
@@ -149,14 +152,50 @@ def write_period(
     txn.put(key, orjson.dumps(aggregate.encode()))
 
 
-def add_totals(txn: WriteTxn, sid: bytes, writer: bytes, aggregate: Aggregate) -> None:
+def add_totals(txn: WriteTxn, sid: bytes, writer: bytes, aggregate: Aggregate, now: float) -> None:
+    """Add to the writer's running totals of the series (stored with when they last grew)."""
     key = layout.metric_totals_key(sid, writer)
-    raw = txn.get(key)
+    raw = txn.get(key)  # (a write transaction's read locks the row: see `retire_totals`)
     if raw is not None:
         stored = Aggregate.decode(orjson.loads(raw))
         stored.merge(aggregate)
         aggregate = stored
-    txn.put(key, orjson.dumps(aggregate.encode()))
+    txn.put(key, orjson.dumps([*aggregate.encode(), now]))
+
+
+def retire_totals(store: Store, now: float, idle: float = RETIRE_AFTER) -> int:
+    """Fold the running totals of writers idle for `idle` seconds (processes that stopped,
+    mostly: each start is a new writer) into one row per series, so that the rows a series
+    has stay few however often servers restart. A writer still alive that grows its totals
+    later starts a row afresh: its row's read locks it, so nothing is counted twice. How
+    many rows were folded."""
+    with store.read() as txn:
+        idle_rows = [
+            key
+            for key, raw in txn.range(layout.METRIC_TOTALS, prefix_end(layout.METRIC_TOTALS))
+            if key[-16:] != RETIRED and _updated(raw) < now - idle
+        ]
+    by_series: dict[bytes, list[bytes]] = {}
+    for key in idle_rows:
+        by_series.setdefault(key[1:17], []).append(key)
+    folded = 0
+    for sid, keys in by_series.items():
+        with store.write() as txn:
+            total = Aggregate()
+            for key in keys:
+                raw = txn.get(key)
+                if raw is not None and _updated(raw) < now - idle:
+                    total.merge(Aggregate.decode(orjson.loads(raw)))
+                    txn.delete(key)
+                    folded += 1
+            if total.count:
+                add_totals(txn, sid, RETIRED, total, now)
+    return folded
+
+
+def _updated(raw: bytes) -> float:
+    data = orjson.loads(raw)
+    return float(data[5]) if len(data) > 5 else 0.0
 
 
 def totals(txn: ReadTxn, key: SeriesKey) -> Aggregate:
@@ -191,12 +230,11 @@ def _rollup_series(txn: WriteTxn, sid: bytes, now: float, keep_days: tuple[int, 
         aged = list(txn.range(prefix, prefix + max(0, cutoff).to_bytes(8, "big")))
         if not aged:
             continue
-        moved: dict[tuple[int, bytes], Aggregate] = {}
+        moved: dict[int, Aggregate] = {}  # coarser periods hold every writer's sum in one row
         for row_key, raw in aged:
-            writer = row_key[-16:]
             start = layout.metric_data_start(row_key)
             if coarser:
-                slot = (start - start % coarser, writer)
+                slot = start - start % coarser
                 aggregate = Aggregate.decode(orjson.loads(raw))
                 have = moved.get(slot)
                 if have is None:
@@ -205,6 +243,6 @@ def _rollup_series(txn: WriteTxn, sid: bytes, now: float, keep_days: tuple[int, 
                     have.merge(aggregate)
             txn.delete(row_key)
             changed += 1
-        for (start, writer), aggregate in moved.items():
-            write_period(txn, sid, code + 1, start, writer, aggregate)
+        for start, aggregate in moved.items():
+            write_period(txn, sid, code + 1, start, RETIRED, aggregate)
     return changed
