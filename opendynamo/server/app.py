@@ -245,16 +245,16 @@ class App:
                 self._measure(request, (time.perf_counter() - started) * 1000)
 
     def _measure(self, request: Request, latency_ms: float) -> None:
-        """Queue the answered request for its metrics (engine/metrics/dynamodb)."""
+        """Note the answered request for its metrics (engine/metrics/dynamodb)."""
         identity, usage, table = request.identity, request.usage, request.table
         assert identity is not None and usage is not None
+        tables: str | tuple[str, ...]
         if table is not None and not table.startswith("arn:"):
-            tables: tuple[str, ...] = (table,)
+            tables = table
         else:
             tables = tuple(metered.tables_of(request.operation, request.data))
             if not tables and usage:
                 tables = tuple(dict.fromkeys(used[0] for used in usage))
-        conflicts = () if request.failure is None else _conflicting_tables(request)
         self.requests.note(
             identity.account,
             request.region or protocol.DEFAULT_REGION,
@@ -264,7 +264,7 @@ class App:
             latency_ms,
             usage,
             time.time(),
-            conflicts,
+            () if request.failure is None else _conflicting_tables(request),
         )
 
     def flush_metrics(self) -> None:

@@ -61,8 +61,11 @@ class Usage(list[tuple[str, str | None, bool, float]]):
             self.append((table, index, write, units))
 
 
-Slot = tuple[str, str, str, tuple[str, ...], str | None, int]  # a request's group and minute
-Spent = tuple[str, str, str, str | None, bool, int]  # account, region, table, index, write, minute
+# A request's group: account, region, operation, its table (or tables), error type, minute
+# (epoch minutes); and where its capacity went when not to its own table: account, region,
+# table, index, write, minute.
+Slot = tuple[str, str, str, str | tuple[str, ...], str | None, int]
+Spent = tuple[str, str, str, str | None, bool, int]
 # Groups this many seconds past their minute are dropped once empty: no request adds to them.
 STALE = 180
 
@@ -71,17 +74,18 @@ class Requests:
     """The answered requests of a worker, gathered per (account, region, operation, tables,
     outcome, minute) until the housekeeper thread's flush turns them into samples.
 
-    No lock and nothing per request beyond numbers: `note` appends to the group's list (a
-    `setdefault` and an `append`, each atomic under the interpreter lock), and `drain` takes
-    what each list holds and deletes just that prefix (`del values[:n]`, atomic too), so
-    whatever a request thread appends meanwhile stays for the next drain. (Keeping an object
-    per request until the flush made every garbage collection walk them: that cost more than
-    the metrics themselves.)"""
+    No lock and nothing kept per request beyond numbers: `note` appends the latency, and the
+    units the request consumed on its own table, to its group's lists (`setdefault` and
+    `append`, each atomic under the interpreter lock); `drain` takes what each list holds
+    and deletes just that prefix (`del values[:n]`, atomic too), so whatever a request
+    thread appends meanwhile stays for the next drain. (Keeping an object per request until
+    the flush made every garbage collection walk them: that cost more than the metrics.)"""
 
     def __init__(self) -> None:
-        self.latencies: dict[Slot, list[float]] = {}
+        # slot -> (latencies, read units, write units) of the table the request named
+        self.groups: dict[Slot, tuple[list[float], list[float], list[float]]] = {}
         self.returned: dict[Slot, list[float]] = {}
-        self.units: dict[Spent, list[float]] = {}
+        self.units: dict[Spent, list[float]] = {}  # units spent elsewhere (indexes, batches)
         self.rare: deque[
             tuple[str, str, str, int, tuple[str, str, int] | None, float, tuple[str, ...]]
         ] = deque()
@@ -91,22 +95,28 @@ class Requests:
         account: str,
         region: str,
         operation: str,
-        tables: tuple[str, ...],
+        tables: str | tuple[str, ...],
         error: str | None,
         latency_ms: float,
         usage: Usage,
         moment: float,
         conflicts: tuple[str, ...] = (),
     ) -> None:
-        """One answered request: its tables, error type (None: success), latency, what it
-        consumed, and the tables a cancelled transaction names as conflicting."""
-        minute = int(moment) // 60 * 60
+        """One answered request: its table (or tables), error type (None: success),
+        latency, what it consumed, and the tables a cancelled transaction names as
+        conflicting."""
+        minute = int(moment) // 60
         slot = (account, region, operation, tables, error, minute)
-        self.latencies.setdefault(slot, []).append(latency_ms)
-        if usage:
-            units = self.units
-            for table, index, write, used in usage:
-                units.setdefault((account, region, table, index, write, minute), []).append(used)
+        group = self.groups.get(slot)
+        if group is None:
+            group = self.groups.setdefault(slot, ([], [], []))
+        group[0].append(latency_ms)
+        for table, index, write, used in usage:
+            if index is None and table == tables:
+                group[2 if write else 1].append(used)
+            else:
+                spent = (account, region, table, index, write, minute)
+                self.units.setdefault(spent, []).append(used)
         returned = usage.returned
         if returned is not None:
             self.returned.setdefault(slot, []).append(float(returned))
@@ -116,30 +126,55 @@ class Requests:
 
     def drain(self, recorder: Recorder, now: float | None = None) -> None:
         """Turn what was noted into samples of `recorder`."""
-        stale = (time.time() if now is None else now) - STALE
+        stale = ((time.time() if now is None else now) - STALE) // 60
         returned = {slot: _taken(values) for slot, values in _groups(self.returned, stale)}
         for (account, region, table, index, write, minute), values in _groups(self.units, stale):
-            name = "ConsumedWriteCapacityUnits" if write else "ConsumedReadCapacityUnits"
-            if index is None:
-                key = series_key(account, region, name, ("TableName", table))
-            else:
-                dims = (("GlobalSecondaryIndexName", index), ("TableName", table))
-                key = series_key(account, region, name, *dims)
-            recorder.extend(key, _taken(values), "Count", minute)
-        for slot, values in _groups(self.latencies, stale):
+            _record_units(recorder, account, region, table, index, write, _taken(values), minute)
+        for slot, group in list(self.groups.items()):  # list(): a copy made in one step
+            latencies, reads, writes = group
+            if not latencies and not reads and not writes:
+                if slot[-1] < stale:
+                    self.groups.pop(slot, None)
+                continue
             account, region, operation, tables, error, minute = slot
+            named = (tables,) if isinstance(tables, str) else tables
+            for values, write in ((reads, False), (writes, True)):
+                if values:
+                    units = _taken(values)
+                    _record_units(recorder, account, region, named[0], None, write, units, minute)
             counts = returned.get(slot, [])
+            taken = _taken(latencies)
             _record_group(
-                recorder, account, region, operation, tables, error, _taken(values), counts, minute
+                recorder, account, region, operation, named, error, taken, counts, minute * 60
             )
         rare = self.rare
         for _ in range(len(rare)):
             account, region, operation, minute, stream, count, conflicts = rare.popleft()
+            moment = minute * 60
             if stream is not None:
-                _record_stream(recorder, account, region, operation, stream, count, minute)
+                _record_stream(recorder, account, region, operation, stream, count, moment)
             for table in conflicts:
                 conflict = series_key(account, region, "TransactionConflict", ("TableName", table))
-                recorder.add(conflict, 1.0, "Count", minute)
+                recorder.add(conflict, 1.0, "Count", moment)
+
+
+def _record_units(
+    recorder: Recorder,
+    account: str,
+    region: str,
+    table: str,
+    index: str | None,
+    write: bool,
+    values: list[float],
+    minute: int,
+) -> None:
+    name = "ConsumedWriteCapacityUnits" if write else "ConsumedReadCapacityUnits"
+    if index is None:
+        key = series_key(account, region, name, ("TableName", table))
+    else:
+        dims = (("GlobalSecondaryIndexName", index), ("TableName", table))
+        key = series_key(account, region, name, *dims)
+    recorder.extend(key, values, "Count", minute * 60)
 
 
 def _groups(groups: dict[Any, list[float]], stale: float) -> list[tuple[Any, list[float]]]:
