@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from opendynamo import errors
 from opendynamo.engine import (
     arns,
     backups,
+    capacity,
     catalog,
     exports,
     imports,
@@ -70,7 +72,16 @@ def mark(txn: WriteTxn, meta: TableMeta) -> None:
     txn.put(layout.job_key(meta.account, meta.region, meta.name), b"")
 
 
-def step(store: Store, batch: int | None = None, buckets: Buckets | None = None) -> bool:
+# Told the write units a backfill step spent on an index (OnlineIndexConsumedWriteCapacity).
+Backfilled = Callable[[TableMeta, str, float], None]
+
+
+def step(
+    store: Store,
+    batch: int | None = None,
+    buckets: Buckets | None = None,
+    backfilled: Backfilled | None = None,
+) -> bool:
     """Do one unit of pending work (a backfill batch, an index removal, a batch of a backup
     or a restore); False when there is none. A step that raises is logged and tried again;
     a job whose steps fail FAIL_AFTER times in a row ends FAILED, with the reason."""
@@ -85,7 +96,7 @@ def step(store: Store, batch: int | None = None, buckets: Buckets | None = None)
     for job in pending:
         _last = job
         try:
-            worked = _work(store, job, batch, buckets)
+            worked = _work(store, job, batch, buckets, backfilled)
         except Exception as exc:
             _failed(store, job, exc)
             return True
@@ -147,7 +158,13 @@ def _give_up_table_work(store: Store, job: bytes) -> None:
         txn.delete(job)
 
 
-def _work(store: Store, job: bytes, batch: int, buckets: Buckets | None = None) -> bool:
+def _work(
+    store: Store,
+    job: bytes,
+    batch: int,
+    buckets: Buckets | None = None,
+    backfilled: Backfilled | None = None,
+) -> bool:
     """One step of the job; False when it has to wait."""
     kind = job[len(layout.JOBS) : len(layout.JOBS) + 1]
     if kind == layout.BACKUP:
@@ -156,7 +173,7 @@ def _work(store: Store, job: bytes, batch: int, buckets: Buckets | None = None) 
         return exports.step(store, job, buckets, batch)
     if kind == layout.IMPORT:
         return imports.step(store, job, buckets, batch)
-    return _work_on(store, job, batch)
+    return _work_on(store, job, batch, backfilled)
 
 
 _last = layout.JOBS  # the job this process worked on last
@@ -191,7 +208,7 @@ def finish_backup(store: Store, arn: str) -> None:
     finish(store, layout.JOBS + layout.backup_key(ref.account, ref.region, ref.id))
 
 
-def _work_on(store: Store, job: bytes, batch: int) -> bool:
+def _work_on(store: Store, job: bytes, batch: int, backfilled: Backfilled | None) -> bool:
     """One step of a table's work; False when what there is has to wait."""
     with store.write() as txn:
         raw = txn.get(job[len(layout.JOBS) :])
@@ -206,7 +223,9 @@ def _work_on(store: Store, job: bytes, batch: int) -> bool:
                 _remove_index(txn, meta, index)
                 return True
             if index.status == "CREATING":
-                _backfill(txn, meta, index, batch)
+                units = _backfill(txn, meta, index, batch)
+                if backfilled is not None and units:
+                    backfilled(meta, index.name, units)
                 return True
         txn.delete(job)
         return True
@@ -226,9 +245,9 @@ def _remove_index(txn: WriteTxn, meta: TableMeta, index: IndexMeta) -> None:
     )
 
 
-def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> None:
+def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> float:
     """Index the next `batch` items after the cursor; the entries writes already made are left
-    as they are, so every item is indexed exactly once."""
+    as they are, so every item is indexed exactly once. The write units it spent."""
     prefix = layout.items_prefix(meta.uid_bytes)
     end = prefix_end(prefix)
     assert end is not None
@@ -237,6 +256,7 @@ def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> N
     )
     rows = list(txn.range(start, end, limit=batch))
     tally = stats.Tally()
+    units = 0.0
     for _, stored in rows:
         item = records.decode(stored)
         if not _indexable(meta, index, item):
@@ -248,6 +268,7 @@ def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> N
         size = records.size_of(stored) if entry is item else item_size(entry)
         txn.put(key, records.encode(entry, size, page_size(entry, meta.range_key)))
         tally.add(stats.entry_counter(txn, meta, index.number, key), 1, size)
+        units += capacity.write_units(size)
     tally.apply(txn)
     if len(rows) < batch:
         done = replace(index, status="ACTIVE", backfilling=False, backfill_cursor=None)
@@ -255,6 +276,7 @@ def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> N
         done = replace(index, backfill_cursor=rows[-1][0].hex())
     updated = tuple(done if i.name == index.name else i for i in meta.indexes)
     catalog.put_table(txn, catalog.replace(meta, indexes=updated))
+    return units
 
 
 def _indexable(meta: TableMeta, index: IndexMeta, item: Item) -> bool:

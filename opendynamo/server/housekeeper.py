@@ -89,7 +89,7 @@ class Duties:
         # Renewing the lease before every step keeps it while a long job runs.
         if not jobs.acquire_lease(store, self.owner):
             return self.interval
-        if jobs.step(store, self.batch, buckets=self.buckets):
+        if jobs.step(store, self.batch, buckets=self.buckets, backfilled=self._backfilled):
             return self.step_pause
         if now - self.swept >= self.ttl_interval:
             self.swept = now
@@ -112,6 +112,10 @@ class Duties:
                 directory.purge_expired_sessions(txn, now - SESSION_GRACE)
             tokens.sweep(store, now)
         return self.interval
+
+    def _backfilled(self, meta: TableMeta, index: str, units: float) -> None:
+        if self.recorder is not None:
+            gauges.backfilled(self.recorder, meta, index, units, time.time())
 
     def _metrics(self, store: Store, recorder: Recorder, now: float) -> None:
         """The lease holder's share of the metrics: the gauges, and coarsening aged data."""

@@ -433,3 +433,29 @@ def test_a_fleet_shows_the_same_totals(postgres: Postgres, tmp_path: Path) -> No
     finally:
         for server in servers:
             server.stop()
+
+
+def test_online_index_consumed_write_capacity(metered: Server) -> None:
+    ddb, cw = metered.client(), metered.client("cloudwatch")
+    table = create_table(ddb, "backfill")
+    for number in range(25):
+        ddb.put_item(TableName=table, Item={"pk": {"S": str(number)}, "g": {"S": "x"}})
+    ddb.update_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "byg",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+    index = {"TableName": table, "GlobalSecondaryIndexName": "byg"}
+    eventually(
+        lambda: summed(cw, "AWS/DynamoDB", "OnlineIndexConsumedWriteCapacity", index, "Sum")
+        == 25.0,
+        timeout=20,
+    )

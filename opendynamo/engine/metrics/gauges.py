@@ -87,3 +87,12 @@ def ttl_deleted(recorder: Recorder, meta: TableMeta, count: int, moment: float) 
         (("TableName", meta.name),),
     )
     recorder.add(key, float(count), "Count", moment)
+
+
+def backfilled(
+    recorder: Recorder, meta: TableMeta, index: str, units: float, moment: float
+) -> None:
+    """OnlineIndexConsumedWriteCapacity: the write units a backfill step spent on an index."""
+    dims = (("GlobalSecondaryIndexName", index), ("TableName", meta.name))
+    key = SeriesKey(meta.account, meta.region, NAMESPACE, "OnlineIndexConsumedWriteCapacity", dims)
+    recorder.add(key, units, "Count", moment)
