@@ -31,14 +31,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--instructions", action="store_true", help="count instructions")
     parser.add_argument("--auth", default="off", choices=("off", "iam"))
+    parser.add_argument("--operations", default=",".join(OPERATIONS))
     options = parser.parse_args()
     if options.instructions:
         options.rounds, options.requests = 1, min(options.requests, 250)
     measure = instructions if options.instructions else microseconds
     measure(REPO, options.auth, "GetItem", 10)  # compiles the bytecode first
     found: dict[tuple[str, str], list[float]] = {}
+    operations = options.operations.split(",")
     for round_number in range(options.rounds):
-        for operation in OPERATIONS:
+        for operation in operations:
             for metrics, settings in SETTINGS.items():
                 value = measure(REPO, options.auth, operation, options.requests, settings)
                 found.setdefault((operation, metrics), []).append(value)
@@ -47,7 +49,7 @@ def main() -> None:
     print(f"| request (--auth {options.auth}) | --metrics off {unit} | on {unit} | ratio |")
     print("|---|---|---|---|")
     shown = "{:,.0f}" if options.instructions else "{:.1f}"
-    for operation in OPERATIONS:
+    for operation in operations:
         off = statistics.median(found[(operation, "off")])
         on = statistics.median(found[(operation, "on")])
         print(f"| {operation} | {shown.format(off)} | {shown.format(on)} | {on / off:.3f} |")

@@ -218,13 +218,10 @@ class App:
             self._store.close()
 
     def _handle(self, request: Request) -> tuple[int, bytes]:
-        metering = self._metering
-        if metering:
-            request.usage = Usage()
-            started = time.perf_counter()
+        usage = request.usage = Usage() if self._metering else None
+        started = time.perf_counter()
         try:
             payload = self._dispatch(request)
-            usage = request.usage
             if usage is not None and usage.stream is not None:  # GetRecords' ReturnedBytes
                 usage.stream = (*usage.stream[:2], len(payload))
             return 200, payload
@@ -241,31 +238,21 @@ class App:
             return render.json_error(errors.internal_server_error(request.id))
         finally:
             self._record(request, "dynamodb")
-            if metering and request.identity is not None:
-                self._measure(request, (time.perf_counter() - started) * 1000)
-
-    def _measure(self, request: Request, latency_ms: float) -> None:
-        """Note the answered request for its metrics (engine/metrics/dynamodb)."""
-        identity, usage, table = request.identity, request.usage, request.table
-        assert identity is not None and usage is not None
-        tables: str | tuple[str, ...]
-        if table is not None and not table.startswith("arn:"):
-            tables = table
-        else:
-            tables = tuple(metered.tables_of(request.operation, request.data))
-            if not tables and usage:
-                tables = tuple(dict.fromkeys(used[0] for used in usage))
-        self.requests.note(
-            identity.account,
-            request.region or protocol.DEFAULT_REGION,
-            request.operation,
-            tables,
-            request.error,
-            latency_ms,
-            usage,
-            time.time(),
-            () if request.failure is None else _conflicting_tables(request),
-        )
+            identity = request.identity
+            if usage is not None and identity is not None:  # its metrics (engine/metrics)
+                failure = request.failure
+                self.requests.note(
+                    identity.account,
+                    request.region or protocol.DEFAULT_REGION,
+                    request.operation,
+                    request.table,
+                    request.error,
+                    (time.perf_counter() - started) * 1000,
+                    usage,
+                    time.time(),
+                    request.data,
+                    None if failure is None else failure.extra,
+                )
 
     def flush_metrics(self) -> None:
         """Write the metrics recorded so far (the housekeeper does so every few seconds)."""
@@ -554,21 +541,6 @@ class Request:
             if key == name:
                 return value
         return b""
-
-
-def _conflicting_tables(request: Request) -> tuple[str, ...]:
-    """The tables of a cancelled transaction's actions that conflicted with another one."""
-    failure, data = request.failure, request.data
-    assert failure is not None
-    reasons = (failure.extra or {}).get("CancellationReasons") or []
-    actions = (data or {}).get("TransactItems") or []
-    tables = []
-    for reason, action in zip(reasons, actions, strict=False):
-        if reason.get("Code") == "TransactionConflict" and isinstance(action, dict):
-            for member in action.values():
-                if isinstance(member, dict) and isinstance(member.get("TableName"), str):
-                    tables.append(metered.table_name(member["TableName"]))
-    return tuple(tables)
 
 
 def _unrecorded(accesses: list[Access]) -> None:

@@ -41,7 +41,7 @@ def request(
         index, write, count = units
         usage.consumed(table, index, write, count)
     requests = Requests()
-    requests.note(account, REGION, operation, (table,), error, latency, usage, moment)
+    requests.note(account, REGION, operation, table, error, latency, usage, moment)
     requests.drain(recorder)
 
 

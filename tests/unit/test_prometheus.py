@@ -59,7 +59,7 @@ def request(
     usage = metered.Usage()
     usage.consumed("books", None, operation == "PutItem", 1.0)
     requests = metered.Requests()  # as the server notes a request, and its flush drains it
-    requests.note(ACCOUNT, REGION, operation, ("books",), error, latency_ms, usage, T0)
+    requests.note(ACCOUNT, REGION, operation, "books", error, latency_ms, usage, T0)
     requests.drain(recorder)
 
 

@@ -47,9 +47,11 @@ class Aggregate:
         if high > self.high:
             self.high = high
         bins = self.bins
-        bin_of = sketch.bin_of
-        for value, count in Counter(values).items():
-            key = bin_of(value)
+        if low > sketch.SMALLEST:  # all positive (latencies, units): binned in one pass
+            keys = Counter(sketch.positive_bins(values))
+        else:
+            keys = Counter(map(sketch.bin_of, values))
+        for key, count in keys.items():
             bins[key] = bins.get(key, 0) + count
 
     def add_summary(self, total: float, count: float, low: float, high: float) -> None:

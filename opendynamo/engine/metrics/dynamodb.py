@@ -95,16 +95,25 @@ class Requests:
         account: str,
         region: str,
         operation: str,
-        tables: str | tuple[str, ...],
+        table: str | None,
         error: str | None,
         latency_ms: float,
         usage: Usage,
         moment: float,
-        conflicts: tuple[str, ...] = (),
+        body: Any = None,
+        cancelled: dict[str, Any] | None = None,
     ) -> None:
-        """One answered request: its table (or tables), error type (None: success),
-        latency, what it consumed, and the tables a cancelled transaction names as
-        conflicting."""
+        """One answered request: the TableName it gave (None: see its `body`), its error
+        type (None: success), latency and what it consumed; for a cancelled transaction,
+        the error's members (`cancelled`: its CancellationReasons name the conflicts)."""
+        tables: str | tuple[str, ...]
+        if table is not None and not table.startswith("arn:"):
+            tables = table
+        else:
+            tables = tuple(tables_of(operation, body))
+            if not tables and usage:
+                tables = tuple(dict.fromkeys(used[0] for used in usage))
+        conflicts = () if cancelled is None else conflicting_tables(cancelled, body)
         minute = int(moment) // 60
         slot = (account, region, operation, tables, error, minute)
         group = self.groups.get(slot)
@@ -309,6 +318,19 @@ def tables_of(operation: str, body: Any) -> list[str]:
                         found[table_name(member["TableName"])] = None
         return list(found)
     return []
+
+
+def conflicting_tables(cancelled: dict[str, Any], body: Any) -> tuple[str, ...]:
+    """The tables of a cancelled transaction's actions that conflicted with another one."""
+    reasons = cancelled.get("CancellationReasons") or []
+    actions = body.get("TransactItems") if isinstance(body, dict) else None
+    tables = []
+    for reason, action in zip(reasons, actions or [], strict=False):
+        if reason.get("Code") == "TransactionConflict" and isinstance(action, dict):
+            for member in action.values():
+                if isinstance(member, dict) and isinstance(member.get("TableName"), str):
+                    tables.append(table_name(member["TableName"]))
+    return tuple(tables)
 
 
 def table_name(given: str) -> str:

@@ -10,11 +10,12 @@ their own.
 from __future__ import annotations
 
 import math
+from math import ceil, log
 
 GAMMA = 1.02
 _LOG_GAMMA = math.log(GAMMA)
 ZERO = 1 << 40  # the bin of 0 (and of values too small to tell from it)
-_SMALLEST = 1e-9
+SMALLEST = 1e-9
 
 Bins = dict[int, int]
 
@@ -22,10 +23,16 @@ Bins = dict[int, int]
 def bin_of(value: float) -> int:
     """The bin of `value`: even keys for positive values, odd ones for negative ones."""
     magnitude = abs(value)
-    if magnitude < _SMALLEST:
+    if magnitude < SMALLEST:
         return ZERO
     index = math.ceil(math.log(magnitude) / _LOG_GAMMA)
     return index * 2 if value > 0 else index * 2 + 1
+
+
+def positive_bins(values: list[float]) -> list[int]:
+    """`bin_of` of many values all above SMALLEST, without a call per value."""
+    scale = 1 / _LOG_GAMMA
+    return [ceil(logarithm * scale) * 2 for logarithm in map(log, values)]
 
 
 def value_of(key: int) -> float:
