@@ -458,6 +458,14 @@ def alarm_not_found() -> ServiceError:
     return ServiceError("ResourceNotFound", "", 404)
 
 
+def tagged_resource_not_found() -> ServiceError:
+    """TagResource, UntagResource or ListTagsForResource of an ARN that names no alarm of the
+    caller's account and region: ResourceNotFoundException (404; the model's error of the
+    tagging operations, another code than SetAlarmState's ResourceNotFound) with no message,
+    which botocore shows as "Unknown" (what moto's tests pin, from AWS's answer)."""
+    return ServiceError("ResourceNotFoundException", "", 404)
+
+
 def invalid_next_token(token: str) -> ServiceError:
     return ServiceError(
         "InvalidNextToken", f"The value {token} for parameter NextToken is invalid."

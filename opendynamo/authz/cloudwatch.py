@@ -10,7 +10,10 @@ that is the resource asked for. The metric operations and DescribeAlarmsForMetri
 resource type ("*"). PutMetricAlarm's condition keys are the tags it sets and
 `cloudwatch:AlarmActions` (every action it names); it also asks for `cloudwatch:TagResource`
 when it sets tags, as the CloudWatch user guide requires ("Alarms and tagging").
-PutMetricData's condition key is `cloudwatch:namespace`.
+PutMetricData's condition key is `cloudwatch:namespace`. TagResource, UntagResource and
+ListTagsForResource act on the resource their ResourceARN names, as given (an ARN that names
+no alarm here is asked for too, and then answered ResourceNotFoundException); TagResource's
+condition keys are the tags it sets, UntagResource's `aws:TagKeys` the keys it removes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from opendynamo.storage.base import ReadTxn
 _TAGS = ("aws:RequestTag/${TagKey}", "aws:TagKeys")
 _RESOURCE_TAGS = ("aws:ResourceTag/${TagKey}",)
 ALL_ALARMS = "alarm:*"
+BY_ARN = "ResourceARN"  # the resource a tagging operation names by its ARN
+TAGGING = ("TagResource", "UntagResource", "ListTagsForResource")
 
 SPECS: dict[str, Spec] = {
     "PutMetricAlarm": Spec(
@@ -40,6 +45,11 @@ SPECS: dict[str, Spec] = {
     "SetAlarmState": Spec(("cloudwatch:SetAlarmState",), ("alarm",), _RESOURCE_TAGS),
     "EnableAlarmActions": Spec(("cloudwatch:EnableAlarmActions",), ("alarm",), _RESOURCE_TAGS),
     "DisableAlarmActions": Spec(("cloudwatch:DisableAlarmActions",), ("alarm",), _RESOURCE_TAGS),
+    "TagResource": Spec(("cloudwatch:TagResource",), (BY_ARN,), (*_TAGS, *_RESOURCE_TAGS)),
+    "UntagResource": Spec(
+        ("cloudwatch:UntagResource",), (BY_ARN,), ("aws:TagKeys", *_RESOURCE_TAGS)
+    ),
+    "ListTagsForResource": Spec(("cloudwatch:ListTagsForResource",), (BY_ARN,), _RESOURCE_TAGS),
     "PutMetricData": Spec(("cloudwatch:PutMetricData",), ("*",), ("cloudwatch:namespace",)),
     "GetMetricData": Spec(("cloudwatch:GetMetricData",), ("*",)),
     "GetMetricStatistics": Spec(("cloudwatch:GetMetricStatistics",), ("*",)),
@@ -53,6 +63,8 @@ def accesses(
     """The permissions `operation` needs. With `txn`, named alarms that exist carry their
     tags (aws:ResourceTag/…); without one (nothing is decided by policy) they do not."""
     action = f"cloudwatch:{operation}"
+    if operation in TAGGING:
+        return [_tagging(txn, account, region, operation, params)]
     names = _alarm_names(operation, params)
     if names is None:
         every = ALL_ALARMS in SPECS[operation].resources
@@ -66,6 +78,23 @@ def accesses(
         arn = alarms.alarm_arn(account, region, params["AlarmName"])
         needed.append(Access("cloudwatch:TagResource", arn, None, _request_tags(params)))
     return needed
+
+
+def _tagging(
+    txn: ReadTxn | None, account: str, region: str, operation: str, params: dict[str, Any]
+) -> Access:
+    """The one access of a tagging operation: on its ResourceARN, with the alarm's tags when
+    it names one of this account and region."""
+    arn = str(params["ResourceARN"])
+    context: dict[str, Any] = {}
+    if operation == "TagResource":
+        context = _request_tags(params)
+    elif operation == "UntagResource":
+        context = {"aws:TagKeys": sorted(set(map(str, params["TagKeys"])))}
+    name = alarms.name_in_arn(arn, account, region)
+    if name is not None:
+        context |= _resource_tags(txn, account, region, name)
+    return Access(f"cloudwatch:{operation}", arn, None, context)
 
 
 def _alarm_names(operation: str, params: dict[str, Any]) -> list[str] | None:

@@ -73,6 +73,7 @@ def markdown() -> str:
 _ALARM_RESOURCES = {
     "alarm": "alarm (each named)",
     cloudwatch.ALL_ALARMS: "`arn:aws:cloudwatch:<region>:<account>:alarm:*`",
+    cloudwatch.BY_ARN: "alarm (`ResourceARN`)",
 }
 
 

@@ -74,6 +74,13 @@ def alarm_arn(account: str, region: str, name: str) -> str:
     return f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
 
 
+def name_in_arn(arn: str, account: str, region: str) -> str | None:
+    """The name of the alarm `arn` names in this account and region; None for any other ARN
+    (another account's or region's alarm, a dashboard, a made-up string)."""
+    prefix = alarm_arn(account, region, "")
+    return arn[len(prefix) :] if arn.startswith(prefix) and len(arn) > len(prefix) else None
+
+
 def get(txn: ReadTxn, account: str, region: str, name: str) -> Alarm | None:
     raw = txn.get(layout.alarm_key(account, region, name))
     return None if raw is None else _decoded(raw)

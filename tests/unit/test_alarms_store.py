@@ -83,6 +83,21 @@ def test_names_with_colons_and_nul() -> None:
     assert len(_history(store, None)) == 2
 
 
+def test_the_alarm_an_arn_names() -> None:
+    """Only an alarm ARN of the namespace asked about names an alarm (the tagging operations
+    take ARNs); the name may hold colons."""
+    account, region = "111111111111", "us-east-1"
+    assert alarms.name_in_arn(alarms.alarm_arn(account, region, "a:b"), account, region) == "a:b"
+    for arn in (
+        alarms.alarm_arn(account, "eu-west-1", "a"),
+        alarms.alarm_arn("222222222222", region, "a"),
+        alarms.alarm_arn(account, region, ""),
+        f"arn:aws:cloudwatch::{account}:dashboard/a",
+        "a",
+    ):
+        assert alarms.name_in_arn(arn, account, region) is None
+
+
 def test_a_transition_writes_the_state_and_its_history() -> None:
     store = _store(_alarm("a"))
     with store.write() as txn:

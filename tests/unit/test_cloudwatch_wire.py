@@ -477,6 +477,7 @@ ERRORS = [
         400,
     ),
     (errors.alarm_not_found(), "ResourceNotFound", 404),
+    (errors.tagged_resource_not_found(), "ResourceNotFoundException", 404),
     (errors.cloudwatch_validation("1 validation error detected: …"), "ValidationException", 400),
     (errors.invalid_next_token("t"), "InvalidNextToken", 400),
     (errors.service_access_denied("User: x is not authorized"), None, 403),

@@ -9,7 +9,10 @@ over unknown names; SetAlarmState records a StateUpdate and, for the new state's
 Action items of actions that could not be delivered; ResourceNotFound (404, no message) for an
 unknown alarm; MissingParameter, InvalidParameterValue and ValidationError with CloudWatch's
 messages; InvalidAction for an operation not served; DescribeAlarms and DescribeAlarmHistory
-paged by NextToken; alarms per region; AccessDenied (403) under `--auth iam`.
+paged by NextToken; alarms per region; AccessDenied (403) under `--auth iam`. Tags by the
+alarm's ARN (TagResource, UntagResource, ListTagsForResource): ResourceNotFoundException (404,
+no message) for an ARN naming no alarm here, at most 50 tags, no `aws:` keys, and
+`cloudwatch:TagResource`/`UntagResource` decided with the request's and the alarm's tags.
 """
 
 from __future__ import annotations
@@ -264,6 +267,113 @@ def test_delete_alarms_passes_over_unknown_names(cw: Any) -> None:
     assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
     deleted = history(cw, name, HistoryItemType="ConfigurationUpdate")[0]
     assert deleted["HistorySummary"] == f'Alarm "{name}" deleted'
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+
+def tags_of(cw: Any, arn: str) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = cw.list_tags_for_resource(ResourceARN=arn)["Tags"]
+    return found
+
+
+def test_tags_of_an_alarm(cw: Any) -> None:
+    name = unique_name("tagged")
+    cw.put_metric_alarm(**alarm_params(name, Tags=[{"Key": "team", "Value": "data"}]))
+    alarm = the_alarm(cw, name)
+    arn = alarm["AlarmArn"]
+    assert "Tags" not in alarm
+    assert tags_of(cw, arn) == [{"Key": "team", "Value": "data"}]
+    cw.tag_resource(
+        ResourceARN=arn,
+        Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "ml"}],
+    )
+    assert tags_of(cw, arn) == [{"Key": "team", "Value": "ml"}, {"Key": "env", "Value": "prod"}]
+    cw.untag_resource(ResourceARN=arn, TagKeys=["team", "never-set"])
+    assert tags_of(cw, arn) == [{"Key": "env", "Value": "prod"}]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "empty", "Value": ""}])
+    assert tags_of(cw, arn)[-1] == {"Key": "empty", "Value": ""}
+    # Tags are no configuration: no history item, no new configuration time.
+    updated = "AlarmConfigurationUpdatedTimestamp"
+    assert the_alarm(cw, name)[updated] == alarm[updated]
+    assert len(history(cw, name)) == 1
+    # PutMetricAlarm of an existing alarm ignores its Tags (CloudWatch's rule).
+    cw.put_metric_alarm(**alarm_params(name, Tags=[{"Key": "other", "Value": "x"}]))
+    assert [tag["Key"] for tag in tags_of(cw, arn)] == ["env", "empty"]
+
+
+def test_tags_of_an_alarm_without_any(cw: Any) -> None:
+    name = unique_name("untagged")
+    cw.put_metric_alarm(**alarm_params(name))
+    arn = the_alarm(cw, name)["AlarmArn"]
+    assert tags_of(cw, arn) == []
+    cw.untag_resource(ResourceARN=arn, TagKeys=["absent"])
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": "v"}])
+    assert tags_of(cw, arn) == [{"Key": "k", "Value": "v"}]
+    cw.delete_alarms(AlarmNames=[name])
+    assert refusal(cw.list_tags_for_resource, ResourceARN=arn) == (
+        "ResourceNotFoundException",
+        "",
+        404,
+    )
+
+
+def test_tagging_an_unknown_resource(cw: Any) -> None:
+    """ResourceNotFoundException (404, no message) for any ARN that names no alarm of the
+    caller's account and region."""
+    name = unique_name("elsewhere")
+    cw.put_metric_alarm(**alarm_params(name))
+    arns = [
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:no-{name}",
+        f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:{name}",
+        f"arn:aws:cloudwatch:{REGION}:111122223333:alarm:{name}",
+        f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{name}",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:",
+        "not an arn",
+    ]
+    tags = [{"Key": "k", "Value": "v"}]
+    not_found = ("ResourceNotFoundException", "", 404)
+    for arn in arns:
+        assert refusal(cw.tag_resource, ResourceARN=arn, Tags=tags) == not_found
+        assert refusal(cw.untag_resource, ResourceARN=arn, TagKeys=["k"]) == not_found
+        assert refusal(cw.list_tags_for_resource, ResourceARN=arn) == not_found
+
+
+def test_tagging_refusals(cw: Any) -> None:
+    name = unique_name("limits")
+    cw.put_metric_alarm(**alarm_params(name))
+    arn = the_alarm(cw, name)["AlarmArn"]
+    long_key = "k" * 129
+    assert refusal(cw.tag_resource, ResourceARN=arn, Tags=[{"Key": long_key, "Value": "v"}]) == (
+        "ValidationError",
+        f"1 validation error detected: Value '{long_key}' at 'tags.1.member.key' failed to "
+        "satisfy constraint: Member must have length less than or equal to 128",
+        400,
+    )
+    reserved = refusal(cw.tag_resource, ResourceARN=arn, Tags=[{"Key": "AWS:x", "Value": "v"}])
+    assert reserved == (
+        "InvalidParameterValue",
+        "The value AWS:x for parameter Tags.member.1.Key is invalid. Tag keys beginning with "
+        "aws: are reserved for AWS use.",
+        400,
+    )
+    fifty = [{"Key": f"k{i}", "Value": str(i)} for i in range(50)]
+    too_many = "A CloudWatch resource can have at most 50 tags; the request would give it 51."
+    assert refusal(
+        cw.tag_resource, ResourceARN=arn, Tags=[*fifty, {"Key": "one-more", "Value": "v"}]
+    ) == ("InvalidParameterValue", too_many, 400)
+    cw.tag_resource(ResourceARN=arn, Tags=fifty)
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "k0", "Value": "changed"}])  # still 50
+    one_more = refusal(cw.tag_resource, ResourceARN=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert one_more == ("InvalidParameterValue", too_many, 400)
+    assert len(tags_of(cw, arn)) == 50
+    missing = refusal(cw.untag_resource, ResourceARN=arn, TagKeys=[])
+    assert missing == ("MissingParameter", "The parameter TagKeys is required.", 400)
+    created = refusal(
+        cw.put_metric_alarm,
+        **alarm_params(unique_name("many"), Tags=[*fifty, {"Key": "x", "Value": "y"}]),
+    )
+    assert created == ("InvalidParameterValue", too_many, 400)
 
 
 # --- listings ---------------------------------------------------------------------------------
@@ -609,3 +719,47 @@ def test_alarm_arns_and_condition_keys_decide(iam_server: Server, models: Path) 
     refused = refusal(client.delete_alarms, AlarmNames=[mine, other])
     assert refused[0] == "AccessDenied" and f"alarm:{other}" in refused[1]
     client.delete_alarms(AlarmNames=[mine])
+
+
+def test_tagging_is_authorized_on_the_alarm_and_its_tags(iam_server: Server, models: Path) -> None:
+    team = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:team-*"
+    tagging = ["cloudwatch:TagResource", "cloudwatch:UntagResource"]
+    _, creds = user_with(
+        iam_server,
+        {
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:ListTagsForResource", *tagging],
+            "Resource": team,
+        },
+        {
+            "Effect": "Deny",
+            "Action": "cloudwatch:UntagResource",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/locked": "yes"}},
+        },
+        {
+            "Effect": "Deny",
+            "Action": "cloudwatch:TagResource",
+            "Resource": "*",
+            "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["owner"]}},
+        },
+    )
+    client = cloudwatch_client(iam_server, "json", models, **creds)
+    name = unique_name("team-")
+    arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+    client.put_metric_alarm(**alarm_params(name, Tags=[{"Key": "locked", "Value": "yes"}]))
+    assert tags_of(client, arn) == [{"Key": "locked", "Value": "yes"}]
+    code, message, status = refusal(client.untag_resource, ResourceARN=arn, TagKeys=["locked"])
+    assert (code, status) == ("AccessDenied", 403)
+    assert f"cloudwatch:UntagResource on resource: {arn}" in message
+    assert "explicit deny" in message
+    owner = [{"Key": "owner", "Value": "me"}]
+    assert refusal(client.tag_resource, ResourceARN=arn, Tags=owner)[0] == "AccessDenied"
+    client.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "dev"}])
+    other = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{unique_name('other-')}"
+    code, message, _ = refusal(client.list_tags_for_resource, ResourceARN=other)
+    assert code == "AccessDenied" and f"on resource: {other}" in message
+    root = cloudwatch_client(iam_server, "json", models, **ROOT)
+    root.untag_resource(ResourceARN=arn, TagKeys=["locked"])
+    client.untag_resource(ResourceARN=arn, TagKeys=["env"])
+    assert tags_of(client, arn) == []

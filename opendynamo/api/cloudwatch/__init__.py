@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api.cloudwatch import alarms, history, metrics
+from opendynamo.api.cloudwatch import alarms, history, metrics, tags
 from opendynamo.api.request.context import Context
 
 Operation = Callable[[Context, dict[str, Any]], dict[str, Any] | None]
@@ -27,6 +27,9 @@ OPERATIONS: dict[str, Operation] = {
     "EnableAlarmActions": alarms.enable_alarm_actions,
     "DisableAlarmActions": alarms.disable_alarm_actions,
     "DescribeAlarmHistory": history.describe_alarm_history,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
     "PutMetricData": metrics.put_metric_data,
     "GetMetricData": metrics.get_metric_data,
     "GetMetricStatistics": metrics.get_metric_statistics,

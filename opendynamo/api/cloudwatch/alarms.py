@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
-from opendynamo.api.cloudwatch import alarm_rules, tokens
+from opendynamo.api.cloudwatch import alarm_rules, tags, tokens
 from opendynamo.api.request.context import Context
 from opendynamo.engine import alarms
 
@@ -37,6 +37,8 @@ _TIMESTAMPS = (
 
 def put_metric_alarm(ctx: Context, params: Params) -> Result:
     alarm_rules.check(params)
+    if params.get("Tags"):  # a key given twice keeps its last value, as TagResource's
+        params = {**params, "Tags": tags.tag_list(tags.check_tags(params["Tags"]))}
     now = ctx.store.now()
     with ctx.store.write() as txn:
         previous = alarms.get(txn, ctx.account, ctx.region, params["AlarmName"])
