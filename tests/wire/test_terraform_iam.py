@@ -15,57 +15,20 @@ DescribeTimeToLive and DescribeContinuousBackups, both served. Skipped without t
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Backend, Server
+from tests.wire.terraform import Terraform, skip_without_terraform
 
 ROOT_KEY = "AKIAROOTTERRAFORM001"
 ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTERRAFORM1"
 ROOT = {"aws_access_key_id": ROOT_KEY, "aws_secret_access_key": ROOT_SECRET}
 TABLE = "tf-users"
-TERRAFORM = shutil.which("terraform") or "/usr/local/bin/terraform"
-MIRROR = Path(os.environ.get("OPENDYNAMO_TF_MIRROR", "/opt/tf-plugins"))
-TIMEOUT = 180  # seconds, per terraform command
-
-CLI_CONFIG = """provider_installation {
-  filesystem_mirror {
-    path    = "MIRROR"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct { exclude = ["registry.terraform.io/hashicorp/aws"] }
-}
-"""
-
-PROVIDER = """
-terraform {
-  required_providers { aws = { source = "hashicorp/aws" } }
-}
-variable "endpoint" { type = string }
-variable "access_key" { type = string }
-variable "secret_key" { type = string }
-provider "aws" {
-  region                  = "us-east-1"
-  access_key              = var.access_key
-  secret_key              = var.secret_key
-  skip_metadata_api_check = true
-  skip_region_validation  = true
-  endpoints {
-    iam      = var.endpoint
-    sts      = var.endpoint
-    dynamodb = var.endpoint
-  }
-}
-"""
+SERVICES = ("iam", "sts", "dynamodb")
 
 IAM = """
 variable "actions" { type = list(string) }
@@ -143,45 +106,7 @@ resource "aws_dynamodb_table" "t" {
 """
 
 
-@dataclass
-class Terraform:
-    """A terraform working directory against the module's server; `variables` go to tfvars."""
-
-    workdir: Path
-    env: dict[str, str]
-    server: Server
-    variables: dict[str, Any]
-
-    @classmethod
-    def init(cls, base: Path, config: str, server: Server) -> Terraform:
-        (base / "main.tf").write_text(PROVIDER + config)
-        (base / "cli.tfrc").write_text(CLI_CONFIG.replace("MIRROR", str(MIRROR)))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
-        env |= {"HOME": str(base), "TF_CLI_CONFIG_FILE": str(base / "cli.tfrc")}
-        env |= {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
-        keys = {"endpoint": server.endpoint, "access_key": ROOT_KEY, "secret_key": ROOT_SECRET}
-        tf = cls(base, env, server, keys)
-        tf.run("init")
-        return tf
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        (self.workdir / "terraform.tfvars.json").write_text(json.dumps(self.variables))
-        color = ["-no-color"] if args[0] in ("init", "plan", "apply", "destroy") else []
-        done = subprocess.run(
-            [TERRAFORM, *args, *color], cwd=self.workdir, env=self.env, text=True,
-            capture_output=True, timeout=TIMEOUT,
-        )  # fmt: skip
-        if check:
-            assert done.returncode == 0, f"terraform {args[0]}:\n{done.stdout[-3000:]}{done.stderr}"
-        return done
-
-    def outputs(self) -> dict[str, Any]:
-        raw = json.loads(self.run("output", "-json").stdout)
-        return {name: entry["value"] for name, entry in raw.items()}
-
-    def client(self, service: str, **creds: Any) -> Any:
-        return self.server.client(service, **(creds or ROOT))
-
+class IamTerraform(Terraform):
     def alice(self, service: str = "dynamodb") -> Any:
         """A client with the access key Terraform made for tf-alice."""
         out = self.outputs()
@@ -191,10 +116,7 @@ class Terraform:
 
 @pytest.fixture(scope="module")
 def tf_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
-    if not Path(TERRAFORM).is_file():
-        pytest.skip("terraform binary not found (PATH or /usr/local/bin/terraform)")
-    if not (MIRROR / "registry.terraform.io/hashicorp/aws").is_dir():
-        pytest.skip(f"no hashicorp/aws provider in the filesystem mirror {MIRROR}")
+    skip_without_terraform()
     args = ["--auth", "iam", "--root-access-key-id", ROOT_KEY]
     args += ["--root-secret-access-key", ROOT_SECRET, *backend()]
     srv = Server(tmp_path_factory.mktemp("tf-data"), workers=2, extra_args=tuple(args)).start()
@@ -210,8 +132,9 @@ def tf_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Ite
 
 
 @pytest.fixture(scope="module")
-def tf(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    tf = Terraform.init(tmp_path_factory.mktemp("tf-iam"), IAM, tf_server)
+def tf(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> IamTerraform:
+    base = tmp_path_factory.mktemp("tf-iam")
+    tf = IamTerraform.init(base, IAM, tf_server, SERVICES, **ROOT)
     tf.variables |= {
         "actions": ["dynamodb:PutItem", "dynamodb:GetItem"],
         "managed_actions": ["dynamodb:DescribeTable"],
@@ -232,7 +155,7 @@ def code_of(call: Any, **params: Any) -> str:
     return str(excinfo.value.response["Error"]["Code"])
 
 
-def _apply_creates_the_iam_resources(tf: Terraform) -> None:
+def _apply_creates_the_iam_resources(tf: IamTerraform) -> None:
     tf.run("apply", "-auto-approve")
     iam = tf.client("iam")
     user = iam.get_user(UserName="tf-alice")["User"]
@@ -250,7 +173,7 @@ def _apply_creates_the_iam_resources(tf: Terraform) -> None:
     assert iam.list_role_policies(RoleName="tf-reader")["PolicyNames"] == ["read"]
 
 
-def _new_user_writes_only_its_own_partition(tf: Terraform) -> None:
+def _new_user_writes_only_its_own_partition(tf: IamTerraform) -> None:
     ddb = tf.alice()
     ddb.put_item(TableName=TABLE, Item=key("tf-alice"))
     assert ddb.get_item(TableName=TABLE, Key=key("tf-alice"))["Item"] == key("tf-alice")
@@ -258,7 +181,7 @@ def _new_user_writes_only_its_own_partition(tf: Terraform) -> None:
     assert ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "ACTIVE"  # managed
 
 
-def _role_trusting_the_user_can_be_assumed(tf: Terraform) -> None:
+def _role_trusting_the_user_can_be_assumed(tf: IamTerraform) -> None:
     role = tf.outputs()["role_arn"]
     creds = tf.alice("sts").assume_role(RoleArn=role, RoleSessionName="tf")["Credentials"]
     ddb = tf.client(
@@ -271,12 +194,7 @@ def _role_trusting_the_user_can_be_assumed(tf: Terraform) -> None:
     assert code_of(ddb.put_item, TableName=TABLE, Item=key("tf-alice")) == "AccessDeniedException"
 
 
-def _plan_shows_no_drift(tf: Terraform) -> None:
-    done = tf.run("plan", "-detailed-exitcode", check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-
-
-def _inline_policy_and_tags_update(tf: Terraform) -> None:
+def _inline_policy_and_tags_update(tf: IamTerraform) -> None:
     tf.variables["actions"] = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
     tf.variables["tags"] = {"team": "ml"}  # TagUser + UntagUser
     tf.run("apply", "-auto-approve")
@@ -287,7 +205,7 @@ def _inline_policy_and_tags_update(tf: Terraform) -> None:
     assert code_of(ddb.delete_item, TableName=TABLE, Key=key("tf-bob")) == "AccessDeniedException"
 
 
-def _managed_policy_update(tf: Terraform) -> None:
+def _managed_policy_update(tf: IamTerraform) -> None:
     before = tf.variables["managed_actions"]
     tf.variables["managed_actions"] = ["dynamodb:DescribeTable", "dynamodb:Query"]
     try:
@@ -300,13 +218,13 @@ def _managed_policy_update(tf: Terraform) -> None:
         tf.variables["managed_actions"] = before
 
 
-def _role_removal(tf: Terraform) -> None:
+def _role_removal(tf: IamTerraform) -> None:
     tf.variables["with_role"] = False
     tf.run("apply", "-auto-approve")
     assert code_of(tf.client("iam").get_role, RoleName="tf-reader") == "NoSuchEntity"
 
 
-def _destroy_removes_everything(tf: Terraform) -> None:
+def _destroy_removes_everything(tf: IamTerraform) -> None:
     iam = tf.client("iam")
     tf.run("destroy", "-auto-approve")
     assert tf.run("state", "list").stdout == ""
@@ -319,13 +237,13 @@ def _destroy_removes_everything(tf: Terraform) -> None:
     assert tf.client("dynamodb").describe_table(TableName=TABLE)["Table"]["TableName"] == TABLE
 
 
-def test_iam_configuration_lifecycle(tf: Terraform) -> None:
+def test_iam_configuration_lifecycle(tf: IamTerraform) -> None:
     """The steps of one configuration's life, in order (a test each would let xdist run them
     on different workers, each with a configuration of its own that was never applied)."""
     _apply_creates_the_iam_resources(tf)
     _new_user_writes_only_its_own_partition(tf)
     _role_trusting_the_user_can_be_assumed(tf)
-    _plan_shows_no_drift(tf)
+    tf.plan_shows_no_drift()
     _inline_policy_and_tags_update(tf)
     _managed_policy_update(tf)
     _role_removal(tf)
@@ -335,9 +253,10 @@ def test_iam_configuration_lifecycle(tf: Terraform) -> None:
 def test_dynamodb_table_resource(
     tf_server: Server, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    tf = Terraform.init(tmp_path_factory.mktemp("tf-table"), TABLE_RESOURCE, tf_server)
+    base = tmp_path_factory.mktemp("tf-table")
+    tf = Terraform.init(base, TABLE_RESOURCE, tf_server, SERVICES, **ROOT)
     tf.run("apply", "-auto-approve")
-    assert tf.run("plan", "-detailed-exitcode", check=False).returncode == 0
+    tf.plan_shows_no_drift()
     tf.run("destroy", "-auto-approve")
     ddb = tf.client("dynamodb")
     assert code_of(ddb.describe_table, TableName="tf-made-table") == "ResourceNotFoundException"
