@@ -22,7 +22,7 @@ the test reads, name each operation). Later SDK releases speak JSON 1.0 or CBOR,
 server answers too.
 
 Skipped without the terraform binary and the provider in a filesystem mirror
-(OPENDYNAMO_TF_MIRROR, default /opt/tf-plugins). About two minutes per backend.
+(OPENDYNAMO_TF_MIRROR, default /opt/tf-plugins). About two minutes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Backend, Server
+from tests.conftest import Server
 from tests.wire.terraform import Terraform, skip_without_terraform
 
 ROOT_KEY = "AKIAROOTTFCLOUDWATCH"
@@ -129,10 +129,12 @@ resource "aws_cloudwatch_metric_alarm" "read_usage" {
 
 
 @pytest.fixture(scope="module")
-def tf_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Server]:
+def tf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """On SQLite only: alarms are rows like any other, and test_cloudwatch_alarms runs every
+    alarm operation on both backends; this test is about what the provider calls."""
     skip_without_terraform()
     args = ["--auth", "iam", "--root-access-key-id", ROOT_KEY]
-    args += ["--root-secret-access-key", ROOT_SECRET, "--log-level", "debug", *backend()]
+    args += ["--root-secret-access-key", ROOT_SECRET, "--log-level", "debug"]
     srv = Server(tmp_path_factory.mktemp("tf-cw-data"), workers=2, extra_args=tuple(args)).start()
     try:
         yield srv
