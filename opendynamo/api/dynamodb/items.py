@@ -42,8 +42,9 @@ def get_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) ->
     size = 0 if raw is None else items.stored_size(raw)
     units = capacity.read_units(size, consistent)
     throughput.charge_read(ctx, meta, units)
-    if ctx.usage is not None:
-        ctx.usage.consumed(meta.name, None, False, units)
+    usage = ctx.usage
+    if usage is not None:  # (the hot path: appended as `Usage.consumed` would)
+        usage.append((meta.name, None, False, units))
     used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
     if raw is not None and compiled.projection is None:
         # The stored JSON is the wire form: answer with it as it is.

@@ -47,8 +47,8 @@ class Aggregate:
         if high > self.high:
             self.high = high
         bins = self.bins
-        if low > sketch.SMALLEST:  # all positive (latencies, units): binned in one pass
-            keys = Counter(sketch.positive_bins(values))
+        if low > sketch.SMALLEST:  # all positive (latencies, units): counted bin by bin
+            keys = sketch.positive_bins(values, low, high)
         else:
             keys = Counter(map(sketch.bin_of, values))
         for key, count in keys.items():

@@ -107,14 +107,14 @@ class Requests:
         type (None: success), latency and what it consumed; for a cancelled transaction,
         the error's members (`cancelled`: its CancellationReasons name the conflicts)."""
         tables: str | tuple[str, ...]
-        if table is not None and not table.startswith("arn:"):
+        if table is not None and ":" not in table:  # a name, not an ARN
             tables = table
         else:
             tables = tuple(tables_of(operation, body))
             if not tables and usage:
                 tables = tuple(dict.fromkeys(used[0] for used in usage))
         conflicts = () if cancelled is None else conflicting_tables(cancelled, body)
-        minute = int(moment) // 60
+        minute = int(moment // 60)
         slot = (account, region, operation, tables, error, minute)
         group = self.groups.get(slot)
         if group is None:
