@@ -240,18 +240,25 @@ class App:
             self._record(request, "dynamodb")
             identity = request.identity
             if usage is not None and identity is not None:  # its metrics (engine/metrics)
-                failure = request.failure
+                table, failure = request.table, request.failure
+                tables: str | tuple[str, ...]
+                conflicts: tuple[str, ...] = ()
+                if table is not None and ":" not in table and failure is None:
+                    tables = table  # the common case: one table, by name
+                else:
+                    tables = metered.tables_named(request.operation, table, request.data, usage)
+                    if failure is not None and failure.extra:
+                        conflicts = metered.conflicting_tables(failure.extra, request.data)
                 self.requests.note(
                     identity.account,
                     request.region or protocol.DEFAULT_REGION,
                     request.operation,
-                    request.table,
+                    tables,
                     request.error,
                     (time.perf_counter() - started) * 1000,
                     usage,
                     time.time(),
-                    request.data,
-                    None if failure is None else failure.extra,
+                    conflicts,
                 )
 
     def flush_metrics(self) -> None:

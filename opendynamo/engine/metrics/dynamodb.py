@@ -86,6 +86,8 @@ class Requests:
         self.groups: dict[Slot, tuple[list[float], list[float], list[float]]] = {}
         self.returned: dict[Slot, list[float]] = {}
         self.units: dict[Spent, list[float]] = {}  # units spent elsewhere (indexes, batches)
+        # The group the last request went to, with what it was for (see `note`).
+        self._last: tuple[Any, ...] = (None,) * 7
         self.rare: deque[
             tuple[str, str, str, int, tuple[str, str, int] | None, float, tuple[str, ...]]
         ] = deque()
@@ -95,30 +97,35 @@ class Requests:
         account: str,
         region: str,
         operation: str,
-        table: str | None,
+        tables: str | tuple[str, ...],
         error: str | None,
         latency_ms: float,
         usage: Usage,
         moment: float,
-        body: Any = None,
-        cancelled: dict[str, Any] | None = None,
+        conflicts: tuple[str, ...] = (),
     ) -> None:
-        """One answered request: the TableName it gave (None: see its `body`), its error
-        type (None: success), latency and what it consumed; for a cancelled transaction,
-        the error's members (`cancelled`: its CancellationReasons name the conflicts)."""
-        tables: str | tuple[str, ...]
-        if table is not None and ":" not in table:  # a name, not an ARN
-            tables = table
-        else:
-            tables = tuple(tables_of(operation, body))
-            if not tables and usage:
-                tables = tuple(dict.fromkeys(used[0] for used in usage))
-        conflicts = () if cancelled is None else conflicting_tables(cancelled, body)
+        """One answered request: the table it named (or its tables: `tables_named`), its
+        error type (None: success), latency, what it consumed, and the tables a cancelled
+        transaction names as conflicting."""
         minute = int(moment // 60)
-        slot = (account, region, operation, tables, error, minute)
-        group = self.groups.get(slot)
-        if group is None:
-            group = self.groups.setdefault(slot, ([], [], []))
+        # Requests come in runs on one table and operation: the last one's group is checked
+        # first (cheaper than making and hashing the group's key).
+        last = self._last
+        if (
+            last[0] == tables
+            and last[1] == operation
+            and last[2] == minute
+            and last[3] == error
+            and last[4] == account
+            and last[5] == region
+        ):
+            group = last[6]
+        else:
+            slot = (account, region, operation, tables, error, minute)
+            group = self.groups.get(slot)
+            if group is None:
+                group = self.groups.setdefault(slot, ([], [], []))
+            self._last = (tables, operation, minute, error, account, region, group)
         group[0].append(latency_ms)
         for table, index, write, used in usage:
             if index is None and table == tables:
@@ -128,6 +135,7 @@ class Requests:
                 self.units.setdefault(spent, []).append(used)
         returned = usage.returned
         if returned is not None:
+            slot = (account, region, operation, tables, error, minute)
             self.returned.setdefault(slot, []).append(float(returned))
         if usage.stream is not None or conflicts:
             count = float(returned or 0)
@@ -318,6 +326,17 @@ def tables_of(operation: str, body: Any) -> list[str]:
                         found[table_name(member["TableName"])] = None
         return list(found)
     return []
+
+
+def tables_named(operation: str, table: str | None, body: Any, usage: Usage) -> tuple[str, ...]:
+    """The tables a request named: its TableName (or ARN's), its batch's or transaction's
+    tables, or (a PartiQL statement) those it consumed capacity on."""
+    if table is not None and ":" not in table:
+        return (table,)
+    tables = tuple(tables_of(operation, body))
+    if not tables and usage:
+        tables = tuple(dict.fromkeys(used[0] for used in usage))
+    return tables
 
 
 def conflicting_tables(cancelled: dict[str, Any], body: Any) -> tuple[str, ...]:
