@@ -45,6 +45,7 @@ class IndexMeta:
     decreases_today: int = 0
     on_demand: dict[str, Any] | None = None
     warm_throughput: dict[str, Any] | None = None
+    insights: dict[str, Any] | None = None  # a GSI's Contributor Insights: engine/insights
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IndexMeta:
@@ -107,6 +108,10 @@ class TableMeta:
     pitr: dict[str, Any] | None = None  # point-in-time recovery: engine/backups.Recovery
     restore: dict[str, Any] | None = None  # a restore filling the table: engine/backups
     ttl: dict[str, Any] | None = None  # Time to Live: engine/ttl
+    insights: dict[str, Any] | None = None  # Contributor Insights of the table: engine/insights
+    # Whether the table or one of its GSIs has Contributor Insights on: the one test every
+    # read and write makes before noting the keys it touched (engine/insights keeps it true).
+    tracks_keys: bool = False
 
     @property
     def uid_bytes(self) -> bytes:
@@ -209,11 +214,18 @@ def put_table(txn: WriteTxn, meta: TableMeta) -> None:
 
 def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
     """Delete the table's row and everything stored under its uid: items, index entries,
-    counters, item collection sizes, throughput buckets and change log (its point-in-time
-    snapshots go with it: engine/backups)."""
+    counters, item collection sizes, throughput buckets, Contributor Insights' keys and change
+    log (its point-in-time snapshots go with it: engine/backups)."""
     txn.delete(layout.catalog_key(meta.account, meta.region, meta.name))
     uid = meta.uid_bytes
-    kinds = (layout.ITEMS, layout.INDEX, layout.STATS, layout.COLLECTION, layout.THROTTLE)
+    kinds = (
+        layout.ITEMS,
+        layout.INDEX,
+        layout.STATS,
+        layout.COLLECTION,
+        layout.THROTTLE,
+        layout.INSIGHTS,
+    )
     for kind in (*kinds, layout.CHANGES):
         prefix = kind + uid
         end = prefix_end(prefix)

@@ -44,6 +44,9 @@ class Tuning:
     metrics_gauge_interval: float = 60.0  # seconds between samples of the gauges
     metric_retention_days: int = 15  # days one-minute datapoints are kept (then five-minute)
     alarm_interval: float = 60.0  # seconds between evaluations of the alarms
+    # Contributor Insights (engine/insights, engine/metrics/contributors)
+    insights_transition: float = 0.0  # seconds a table or GSI stays ENABLING / DISABLING
+    insights_top_keys: int = 100  # keys a worker keeps per rule and minute (the heaviest)
 
 
 current = Tuning()

@@ -34,6 +34,9 @@ METRIC_DATA = b"\x12"  # + series id (16) + resolution (1) + start (8) + writer 
 METRIC_TOTALS = b"\x15"  # + series id (16) + writer (16) -> the writer's totals of the series
 ALARM = b"\x13"  # ALARM + account + 0 + region + 0 + alarm name -> the alarm (JSON)
 ALARM_HISTORY = b"\x14"  # + account + 0 + region + 0 + alarm_name_key + stamp + n -> item
+# Contributor Insights (engine/metrics/contributors): each writer's top keys of one rule of a
+# table or GSI in one minute.
+INSIGHTS = b"\x16"  # + table uid (16) + index number (2) + rule (1) + minute (8) + writer (16)
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -254,3 +257,18 @@ def history_stamp(key: bytes) -> int:
 def history_sequence(key: bytes) -> int:
     """The sequence number of a history key among the entries of its microsecond."""
     return int.from_bytes(key[-2:], "big")
+
+
+def insights_prefix(table_uid: bytes, number: int, rule: int) -> bytes:
+    """The rows of one Contributor Insights rule of a table (`number` 0) or of its index
+    `number`: they sort by minute, then writer."""
+    return INSIGHTS + table_uid + number.to_bytes(2, "big") + bytes((rule,))
+
+
+def insights_key(table_uid: bytes, number: int, rule: int, minute: int, writer: bytes) -> bytes:
+    return insights_prefix(table_uid, number, rule) + minute.to_bytes(8, "big") + writer
+
+
+def insights_minute(key: bytes) -> int:
+    """The minute (epoch seconds) of an INSIGHTS key."""
+    return int.from_bytes(key[_UID_END + 3 : _UID_END + 11], "big")

@@ -32,7 +32,7 @@ from opendynamo.engine import (
 )
 from opendynamo.engine.buckets import Buckets
 from opendynamo.engine.catalog import TableMeta
-from opendynamo.engine.metrics import gauges, series
+from opendynamo.engine.metrics import contributors, gauges, series
 from opendynamo.engine.metrics.recorder import Recorder
 from opendynamo.engine.tuning import Tuning
 from opendynamo.storage.base import Store
@@ -127,6 +127,7 @@ class Duties:
             days = self.tuned.metric_retention_days
             series.rollup(store, now, (days, *series.KEEP_DAYS[1:]))
             series.retire_totals(store, now)
+            contributors.expire(store, now - days * 86400)
             with store.write() as txn:
                 alarms.trim_history(txn, now)
         if now - self.evaluated >= self.tuned.alarm_interval:

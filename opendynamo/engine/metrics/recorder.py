@@ -14,8 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from opendynamo.engine.metrics import contributors
 from opendynamo.engine.metrics import series as stored
 from opendynamo.engine.metrics.aggregate import Aggregate
+from opendynamo.engine.metrics.contributors import Contributors
 from opendynamo.engine.metrics.series import Series, SeriesKey
 from opendynamo.storage.base import Store
 
@@ -39,6 +41,8 @@ class Recorder:
         self._seen: dict[SeriesKey, float] = {}  # when each series' catalog row was written
         # Called first by each flush: sources of samples queued elsewhere (answered requests).
         self.drains: list[Callable[[], object]] = []
+        # Contributor Insights' keys, flushed with the metrics (engine/metrics/contributors).
+        self.contributors = Contributors()
 
     def add(self, key: SeriesKey, value: float, unit: str, moment: float) -> None:
         """One sample of `key`, at `moment` (epoch seconds)."""
@@ -77,17 +81,19 @@ class Recorder:
 
     @property
     def pending(self) -> bool:
-        return bool(self._samples or self._summaries or self.drains)
+        return bool(self._samples or self._summaries or self.drains) or self.contributors.pending
 
     def flush(self, store: Store, now: float | None = None) -> int:
-        """Write what was recorded since the last flush; how many periods were written."""
+        """Write what was recorded since the last flush; how many periods (of a series or of
+        a Contributor Insights rule) were written."""
         for drain in self.drains:
             drain()
         with self._lock:
             samples, self._samples = self._samples, {}
             pending, self._summaries = self._summaries, {}
             units = dict(self._units)
-        if not samples and not pending:
+        keys = self.contributors.take()
+        if not samples and not pending and not keys:
             return 0
         for slot, values in samples.items():
             aggregate = pending.get(slot)
@@ -114,7 +120,8 @@ class Recorder:
                 last = max(min(latest[key], now), have.last if have is not None else 0.0)
                 stored.write_series(txn, Series(key, units.get(key, "None"), last))
                 self._seen[key] = last
-        return len(pending)
+            contributors.write(txn, keys, self.writer)
+        return len(pending) + len(keys)
 
 
 def _order(entry: tuple[tuple[SeriesKey, int], Aggregate]) -> tuple[bytes, int]:
