@@ -15,7 +15,7 @@ import orjson
 
 from opendynamo import errors, expr
 from opendynamo.api.dynamodb.items import collection_metrics
-from opendynamo.api.request import throughput
+from opendynamo.api.request import insights, throughput
 from opendynamo.api.request.context import Context
 from opendynamo.api.request.expressions import compile_request
 from opendynamo.engine import capacity, catalog, items, stats
@@ -49,6 +49,8 @@ def batch_get_item(ctx: Context, body: Body) -> Body:
     unprocessed: Body = {}
     used: dict[str, float] = {}
     budget = MAX_RESPONSE_BYTES
+    # Contributor Insights' reads (units None: throttled), noted once the reading is over.
+    noted: list[tuple[TableMeta, Item, float | None]] = []
     with ctx.store.read() as txn:
         metas = {get.name: catalog.get_table(txn, ctx.table(get.name)) for get in gets}
         encoded = {
@@ -63,15 +65,24 @@ def batch_get_item(ctx: Context, body: Body) -> Body:
                 size = 0 if raw is None else items.stored_size(raw)
                 if allowance <= 0 or size > budget:
                     _leave_unprocessed(unprocessed, get, get.keys[index:])
+                    if meta.tracks_keys and allowance <= 0:
+                        noted.extend((meta, left, None) for left in get.keys[index:])
                     break
                 budget -= size
                 units = capacity.read_units(size, get.consistent)
                 allowance -= units
                 used[get.name] = used.get(get.name, 0.0) + units
+                if meta.tracks_keys:
+                    noted.append((meta, get.keys[index], units))
                 if raw is not None:
                     item = items.decode_item(raw)
                     projection = get.compiled.projection
                     found.append(item if projection is None else expr.project(item, projection))
+    for table, item_key, spent in noted:
+        if spent is None:
+            insights.throttled(ctx, table, None, item_key)
+        else:
+            insights.read(ctx, table, item_key, spent)
     if not used and unprocessed:
         raise throughput.exceeded(metas[next(iter(unprocessed))], throughput.READ)
     for name, units in used.items():
@@ -119,6 +130,7 @@ class WriteRequest:
     request: Body  # as sent: echoed back in UnprocessedItems
     encoded_key: bytes
     item: Item | None  # None: delete
+    key: Item  # the key, or the item to put
 
 
 def batch_write_item(ctx: Context, body: Body) -> Body:
@@ -128,6 +140,8 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     unprocessed: dict[str, list[Body]] = {}
     collections: dict[str, list[Body]] = {}
     index_used: dict[str, dict[str, float]] = {}
+    # Contributor Insights' (an outcome None: throttled), noted once the transaction is over.
+    noted: list[tuple[TableMeta, WriteRequest, items.WriteOutcome | None, float]] = []
     with ctx.store.write() as txn:
         metas, planned = _plan_writes(ctx, txn, requests)
         # Claim every item first, in one global order (see transact), and write counters last.
@@ -137,6 +151,8 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             meta = metas[write.table]
             if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
                 unprocessed.setdefault(write.table, []).append(write.request)
+                if meta.tracks_keys:
+                    noted.append((meta, write, None, 0.0))
                 continue
             outcome = items.write(
                 txn,
@@ -148,6 +164,8 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)
             used[write.table] = used.get(write.table, 0.0) + units
+            if meta.tracks_keys:
+                noted.append((meta, write, outcome, units))
             per_index = index_used.setdefault(write.table, {})
             for name, index_units in outcome.index_units.items():
                 per_index[name] = per_index.get(name, 0.0) + index_units
@@ -155,6 +173,11 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             if metrics is not None:
                 collections.setdefault(write.table, []).append(metrics)
         tally.apply(txn)
+    for table, element, done, spent in noted:
+        if done is None:
+            insights.throttled(ctx, table, None, element.key)
+        else:
+            insights.written(ctx, table, element.key, done, spent)
     if planned and not used:
         raise throughput.exceeded(metas[planned[0].table], throughput.WRITE)
     result: Body = {"UnprocessedItems": unprocessed}
@@ -216,7 +239,7 @@ def _plan_writes(
         if (name, encoded) in seen:
             raise errors.validation(DUPLICATES)
         seen.add((name, encoded))
-        planned.append(WriteRequest(name, request, encoded, item))
+        planned.append(WriteRequest(name, request, encoded, item, key))
     return metas, planned
 
 

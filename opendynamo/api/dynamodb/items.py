@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from opendynamo import errors, expr
-from opendynamo.api.request import throughput
+from opendynamo.api.request import insights, throughput
 from opendynamo.api.request.context import Context
 from opendynamo.api.request.expressions import compile_request
 from opendynamo.engine import capacity, catalog, items
@@ -31,13 +31,14 @@ from opendynamo.storage.base import WriteTxn
 
 def get_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
     key = normalize_item(body["Key"])
+    noted = compiled is None  # PartiQL's statements count for no Contributor Insights
     if compiled is None:
         compiled = compile_request(body, "GetItem")
     consistent = bool(body.get("ConsistentRead"))
     with ctx.store.read() as txn:
         meta = catalog.get_table(txn, ctx.table(body["TableName"]))
         encoded = key_from_param(meta, key)
-        throughput.admit(ctx, txn, meta, throughput.READ)
+        throughput.admit(ctx, txn, meta, throughput.READ, key if noted else None)
         raw = items.get_raw(txn, meta, encoded)
     size = 0 if raw is None else items.stored_size(raw)
     units = capacity.read_units(size, consistent)
@@ -45,6 +46,8 @@ def get_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) ->
     usage = ctx.usage
     if usage is not None:  # (the hot path: appended as `Usage.consumed` would)
         usage.append((meta.name, None, False, units))
+    if meta.tracks_keys and noted:
+        insights.read(ctx, meta, key, units)
     used = capacity.consumed(meta.name, units, body.get("ReturnConsumedCapacity"))
     if raw is not None and compiled.projection is None:
         # The stored JSON is the wire form: answer with it as it is.
@@ -68,12 +71,14 @@ def put_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) ->
         compiled=compile_request(body, "PutItem") if compiled is None else compiled,
         produce=lambda old: item,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
+        key=item if compiled is None else None,
     )
     return _reply(ctx, body, write, ())
 
 
 def update_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body:
     key = normalize_item(body["Key"])
+    noted = key if compiled is None else None
     if compiled is None:
         compiled = compile_request(body, "UpdateItem")
     update = compiled.update
@@ -91,6 +96,7 @@ def update_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None)
         produce=produce,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
         size_error="Item size to update has exceeded the maximum allowed size",
+        key=noted,
     )
     return _reply(ctx, body, write, expr.update_paths(update) if update is not None else ())
 
@@ -104,6 +110,7 @@ def delete_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None)
         compiled=compile_request(body, "DeleteItem") if compiled is None else compiled,
         produce=lambda old: None,
         on_failure=body.get("ReturnValuesOnConditionCheckFailure"),
+        key=key if compiled is None else None,
     )
     return _reply(ctx, body, write, ())
 
@@ -112,7 +119,9 @@ def delete_item(ctx: Context, body: Body, compiled: expr.Compiled | None = None)
 class ItemWrite:
     """One validated item write, ready to run inside a storage transaction: where the item is
     (`locate` checks the key against the table's schema), the condition to hold on the old item,
-    and the pure function from the old item to the new one (None deletes)."""
+    and the pure function from the old item to the new one (None deletes). `key`, the item's
+    key (or a put's item), is given by the requests Contributor Insights counts (not
+    PartiQL's)."""
 
     table_name: str
     locate: Callable[[TableMeta], bytes]
@@ -120,6 +129,7 @@ class ItemWrite:
     produce: Callable[[Item | None], Item | None]
     on_failure: str | None = None
     size_error: str = "Item size has exceeded the maximum allowed size"
+    key: Item | None = None
 
 
 def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta, WriteOutcome]:
@@ -130,7 +140,7 @@ def run_write(ctx: Context, txn: WriteTxn, write: ItemWrite) -> tuple[TableMeta,
     if update is not None:
         check_key_untouched(meta, update)
         check_index_keys_updated(meta, update)
-    throughput.admit(ctx, txn, meta, throughput.WRITE)
+    throughput.admit(ctx, txn, meta, throughput.WRITE, write.key)
 
     def mutation(old: Item | None) -> Item | None:
         _check_condition(write.compiled, old, write.on_failure)
@@ -155,6 +165,8 @@ def _reply(ctx: Context, body: Body, write: ItemWrite, paths: Any) -> Body:
     result = _attributes(body.get("ReturnValues"), outcome.old, outcome.new, paths)
     if ctx.usage is not None:
         note_write(ctx, meta, outcome)
+    if meta.tracks_keys and write.key is not None:
+        insights.written(ctx, meta, write.key, outcome, write_units(outcome))
     used = write_capacity(meta, outcome, body.get("ReturnConsumedCapacity"))
     if used is not None:
         result["ConsumedCapacity"] = used

@@ -15,19 +15,21 @@ import orjson
 
 from opendynamo import errors, expr
 from opendynamo.api.dynamodb import ranges
-from opendynamo.api.request import throughput
+from opendynamo.api.request import insights, throughput
 from opendynamo.api.request.common import INVALID_START, segments, start_key
 from opendynamo.api.request.context import Context
 from opendynamo.api.request.expressions import compile_request
 from opendynamo.engine import capacity, catalog, indexes, items, reads
+from opendynamo.engine.catalog import IndexMeta
 from opendynamo.engine.keyrange import KeyRange
 from opendynamo.engine.keys import key_from_param
 from opendynamo.engine.sources import Source
-from opendynamo.model.values import Body, Item
+from opendynamo.model.values import AttributeValue, Body, Item
 from opendynamo.storage.base import ReadTxn
 
 
 def query(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
+    noted = compiled is None  # PartiQL's statements count for no Contributor Insights
     if compiled is None:
         compiled = compile_request(body, "Query")
     start = start_key(body)
@@ -49,8 +51,19 @@ def query(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Bo
         _check_filter(source, compiled)
         select = _effective_select(source, select)
         _check_index_projection(source, select, compiled)
-        read = _read(ctx, txn, source, body, compiled, select, key_range, reverse=not forward)
-    return _reply(ctx, source, body, compiled, read, select)
+        partition = plan.hash_values if noted else None
+        read = _read(
+            ctx,
+            txn,
+            source,
+            body,
+            compiled,
+            select,
+            key_range,
+            reverse=not forward,
+            partition=partition,
+        )
+    return _reply(ctx, source, body, compiled, read, select, partition)
 
 
 def scan(ctx: Context, body: Body, compiled: expr.Compiled | None = None) -> Body | bytes:
@@ -103,9 +116,11 @@ def _read(
     *,
     reverse: bool,
     bounds: tuple[bytes, ...] = (),
+    partition: list[AttributeValue] | None = None,
 ) -> Read:
-    """The page of `key_range` (`bounds`: of the partitions a Scan's range crosses)."""
-    throughput.admit(ctx, txn, source.meta, throughput.READ)
+    """The page of `key_range` (`bounds`: of the partitions a Scan's range crosses; a
+    Query's `partition` counts for Contributor Insights if it is throttled)."""
+    throughput.admit(ctx, txn, source.meta, throughput.READ, partition, _insights_index(source))
     page = reads.read_page(
         txn,
         key_range,
@@ -258,6 +273,7 @@ def _reply(
     compiled: expr.Compiled,
     read: Read,
     select: str,
+    partition: list[AttributeValue] | None = None,
 ) -> Body | bytes:
     meta, page = source.meta, read.page
     consistent = bool(body.get("ConsistentRead"))
@@ -287,6 +303,10 @@ def _reply(
         result["LastEvaluatedKey"] = {name: last[name] for name in source.start_key_names}
     if ctx.usage is not None:
         _note(ctx, source, index_units, table_units, result["Count"])
+    if meta.tracks_keys and partition is not None:
+        index = _insights_index(source)
+        units = index_units if index is not None else index_units + table_units
+        insights.queried(ctx, meta, index, partition, units)
     used = _consumed(source, body, index_units, table_units)
     if used is not None:
         result["ConsumedCapacity"] = used
@@ -310,6 +330,13 @@ def _note(ctx: Context, source: Source, read_units: float, fetch_units: float, c
         usage.consumed(name, None, False, fetch_units)
     else:
         usage.consumed(name, None, False, read_units + fetch_units)
+
+
+def _insights_index(source: Source) -> IndexMeta | None:
+    """The GSI a Query counts for in Contributor Insights; None for the table (a local
+    index's partition is its table's)."""
+    index = source.index
+    return index if index is not None and index.is_global else None
 
 
 def _consumed(source: Source, body: Body, read_units: float, fetch_units: float) -> Body | None:

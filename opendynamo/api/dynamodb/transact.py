@@ -24,7 +24,7 @@ from opendynamo.api.dynamodb.items import (
     check_key_untouched,
     collection_metrics,
 )
-from opendynamo.api.request import throughput
+from opendynamo.api.request import insights, throughput
 from opendynamo.api.request.common import refuse_legacy
 from opendynamo.api.request.context import Context
 from opendynamo.engine import capacity, catalog, indexes, items, stats, tokens
@@ -76,16 +76,21 @@ class Planned:
 
 
 def transact_write_items(ctx: Context, body: Body) -> Body:
-    return write_actions(ctx, [_validate(entry) for entry in body["TransactItems"]], body)
+    actions = [_validate(entry) for entry in body["TransactItems"]]
+    return write_actions(ctx, actions, body, counted=True)
 
 
-def write_actions(ctx: Context, actions: list[Action], body: Body) -> Body:
+def write_actions(
+    ctx: Context, actions: list[Action], body: Body, *, counted: bool = False
+) -> Body:
     """Run validated actions as one transaction. `body`, the request they came from, gives
     ClientRequestToken, ReturnConsumedCapacity and ReturnItemCollectionMetrics; a retry with
-    the token must repeat it exactly."""
+    the token must repeat it exactly. `counted`: the writes count for Contributor Insights
+    (PartiQL's do not)."""
     token = body.get("ClientRequestToken")
     fingerprint = _fingerprint(body)
     mode = body.get("ReturnConsumedCapacity")
+    written: list[tuple[Planned, items.WriteOutcome, float]] = []
     with ctx.store.write() as txn:
         if token is not None:
             replay = _replay(ctx, txn, token, fingerprint)
@@ -95,18 +100,21 @@ def write_actions(ctx: Context, actions: list[Action], body: Body) -> Body:
         if any(p.reason["Code"] != "None" for p in planned):
             raise cancelled([p.reason for p in planned])
         _check_aggregate(sum(item_size(p.new) for p in planned if p.new is not None))
-        result = _apply(ctx, txn, planned, mode, body.get("ReturnItemCollectionMetrics"))
+        metrics_mode = body.get("ReturnItemCollectionMetrics")
+        result = _apply(ctx, txn, planned, mode, metrics_mode, written if counted else None)
         if token is not None:
             remembered = {"hash": fingerprint, "result": result}
             tokens.remember(
                 txn, ctx.account, ctx.region, "transaction", token, remembered, time.time()
             )
+    for plan, outcome, units in written:
+        insights.written(ctx, plan.meta, plan.action.key, outcome, units)
     return result
 
 
 def transact_get_items(ctx: Context, body: Body) -> Body:
     gets = [_validate_get(entry) for entry in body["TransactItems"]]
-    return read_items(ctx, gets, body.get("ReturnConsumedCapacity"))
+    return read_items(ctx, gets, body.get("ReturnConsumedCapacity"), counted=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +126,13 @@ class Get:
     compiled: expr.Compiled
 
 
-def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
+def read_items(ctx: Context, gets: list[Get], mode: str | None, *, counted: bool = False) -> Body:
     """Read every item of `gets` in one snapshot; `mode` is ReturnConsumedCapacity. Each item
     costs 2 read units per 4 KB, charged to its table once the snapshot is read; a table
-    without read capacity left cancels the transaction."""
+    without read capacity left cancels the transaction. `counted`: the reads count for
+    Contributor Insights (PartiQL's do not)."""
     responses: list[Body] = []
+    read: list[tuple[TableMeta, Item, float]] = []
     used: dict[str, float] = {}
     metas: dict[str, TableMeta] = {}
     located: list[tuple[Get, TableMeta, bytes]] = []
@@ -141,7 +151,10 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
         for get, meta, encoded in located:
             raw = items.get_raw(txn, meta, encoded)
             size = 0 if raw is None else items.stored_size(raw)
-            used[get.table] = used.get(get.table, 0.0) + 2 * capacity.read_units(size, True)
+            units = 2 * capacity.read_units(size, True)
+            used[get.table] = used.get(get.table, 0.0) + units
+            if meta.tracks_keys and counted:
+                read.append((meta, get.key, units))
             if raw is None:
                 responses.append({})
                 continue
@@ -153,6 +166,8 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None) -> Body:
             responses.append({"Item": item})
     for table, units in used.items():
         throughput.charge_read(ctx, metas[table], units)
+    for meta, key, units in read:
+        insights.read(ctx, meta, key, units)
     result: Body = {"Responses": responses}
     throughput.note(ctx, used, False)
     consumed = _consumed(used, mode)
@@ -318,8 +333,15 @@ def _produce(action: Action, old: Item | None) -> Item | None:
 
 
 def _apply(
-    ctx: Context, txn: WriteTxn, planned: list[Planned], mode: str | None, metrics_mode: str | None
+    ctx: Context,
+    txn: WriteTxn,
+    planned: list[Planned],
+    mode: str | None,
+    metrics_mode: str | None,
+    written: list[tuple[Planned, items.WriteOutcome, float]] | None = None,
 ) -> Body:
+    """Write the planned actions; each write of a table Contributor Insights counts is added
+    to `written` when given."""
     used: dict[str, float] = {}
     collections: dict[str, list[Body]] = {}
     tally = stats.Tally()  # counters: each written once, after every item
@@ -334,6 +356,8 @@ def _apply(
         units = 2 * capacity.write_units(max(outcome.old_size, outcome.new_size))
         throughput.charge(ctx, txn, meta, throughput.WRITE, units)
         used[meta.name] = used.get(meta.name, 0.0) + units
+        if written is not None and meta.tracks_keys:
+            written.append((plan, outcome, units))
         metrics = collection_metrics(meta, outcome, metrics_mode)
         if metrics is not None:
             collections.setdefault(meta.name, []).append(metrics)

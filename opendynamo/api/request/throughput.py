@@ -3,9 +3,12 @@ active only when the server enforces capacity."""
 
 from __future__ import annotations
 
+from opendynamo import errors
+from opendynamo.api.request import insights
 from opendynamo.api.request.context import Context
 from opendynamo.engine import throttle
-from opendynamo.engine.catalog import TableMeta
+from opendynamo.engine.catalog import IndexMeta, TableMeta
+from opendynamo.model.values import AttributeValue, Item
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
 READ = throttle.READ
@@ -19,10 +22,24 @@ def enforced(ctx: Context, meta: TableMeta) -> bool:
     return ctx.enforce_capacity and meta.billing_mode == "PROVISIONED"
 
 
-def admit(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> None:
-    """ProvisionedThroughputExceededException when the table's bucket is empty."""
+def admit(
+    ctx: Context,
+    txn: ReadTxn,
+    meta: TableMeta,
+    kind: bytes,
+    key: Item | list[AttributeValue] | None = None,
+    index: IndexMeta | None = None,
+) -> None:
+    """ProvisionedThroughputExceededException when the table's bucket is empty. A request
+    for the item at `key` (or, a list, a Query of that partition of the table or of `index`)
+    that is refused counts for Contributor Insights' most throttled keys."""
     if enforced(ctx, meta):
-        throttle.admit(txn, meta, kind)
+        try:
+            throttle.admit(txn, meta, kind)
+        except errors.DynamoError:
+            if meta.tracks_keys and key is not None:
+                insights.throttled(ctx, meta, index, key)
+            raise
 
 
 def has_capacity(ctx: Context, txn: ReadTxn, meta: TableMeta, kind: bytes) -> bool:
