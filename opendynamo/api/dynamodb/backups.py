@@ -248,6 +248,7 @@ def _restored_indexes(source: TableMeta, body: Body, billing: str) -> tuple[Inde
             status="ACTIVE",
             backfilling=False,
             backfill_cursor=None,
+            insights=None,  # a restored table starts without Contributor Insights
             read_capacity=0 if billing == "PAY_PER_REQUEST" else index.read_capacity or 1,
             write_capacity=0 if billing == "PAY_PER_REQUEST" else index.write_capacity or 1,
         )

@@ -15,6 +15,7 @@ from opendynamo.authz.dynamodb.reader import Reader
 from opendynamo.authz.dynamodb.specs import (
     ARN_ACTIONS,
     CROSS_ACCOUNT,
+    INDEX_ACTIONS,
     ITEM_OPERATIONS,
     OWNED_ACTIONS,
     TABLE_ACTIONS,
@@ -89,5 +90,9 @@ def _accesses(ctx: Context, reader: Reader, operation: str, body: Body) -> Itera
         yield from resources.restore(ctx, operation, body)
     elif operation in TABLE_ACTIONS:
         yield resources.table(ctx, reader, operation, body)
+    elif operation in INDEX_ACTIONS:
+        yield resources.table_or_index(ctx, operation, body)
+    elif operation == "ListContributorInsights":
+        yield resources.listing(ctx, operation, body)
     else:
         yield Access(f"dynamodb:{operation}", "*")

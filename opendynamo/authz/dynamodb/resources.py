@@ -26,6 +26,21 @@ def table(ctx: Context, reader: Reader, operation: str, body: Body) -> Access:
     return Access(f"dynamodb:{operation}", table.arn, table, context)
 
 
+def table_or_index(ctx: Context, operation: str, body: Body) -> Access:
+    """A table, or with IndexName one of its indexes (asked on the index's ARN)."""
+    table = ref(ctx, body["TableName"])
+    index = body.get("IndexName")
+    arn = table.arn if index is None else table.index_arn(str(index))
+    return Access(f"dynamodb:{operation}", arn, table)
+
+
+def listing(ctx: Context, operation: str, body: Body) -> Access:
+    """An account-wide listing (asked on "*") that may name one table to list: the
+    operation then reaches that table, so it is the access's target."""
+    name = body.get("TableName")
+    return Access(f"dynamodb:{operation}", "*", None if name is None else ref(ctx, name))
+
+
 def tagged_resource(ctx: Context, reader: Reader, operation: str, body: Body) -> Access:
     """Tags and resource policies: on the table the ARN names, as its standard ARN (a
     malformed ARN is refused by the operation, after authorization decided on it as

@@ -88,6 +88,13 @@ SPECS: dict[str, Spec] = {
     "ListImports": Spec(("dynamodb:ListImports",), ("*",)),
     "UpdateTimeToLive": Spec(("dynamodb:UpdateTimeToLive",), ("table",), _TAGGED),
     "DescribeTimeToLive": Spec(("dynamodb:DescribeTimeToLive",), ("table",), _TAGGED),
+    "UpdateContributorInsights": Spec(
+        ("dynamodb:UpdateContributorInsights",), _TABLE_OR_INDEX, _TAGGED
+    ),
+    "DescribeContributorInsights": Spec(
+        ("dynamodb:DescribeContributorInsights",), _TABLE_OR_INDEX, _TAGGED
+    ),
+    "ListContributorInsights": Spec(("dynamodb:ListContributorInsights",), ("*",)),
     "PutResourcePolicy": Spec(("dynamodb:PutResourcePolicy",), ("table",), _TAGGED),
     "GetResourcePolicy": Spec(("dynamodb:GetResourcePolicy",), ("table",), _TAGGED),
     "DeleteResourcePolicy": Spec(("dynamodb:DeleteResourcePolicy",), ("table",), _TAGGED),
@@ -139,6 +146,8 @@ OWNED_ACTIONS: dict[str, tuple[str, Kind]] = {
     "DescribeStream": ("StreamArn", "stream"),
     "GetShardIterator": ("StreamArn", "stream"),
 }
+# Operations on a table or, with IndexName, on one of its indexes (the index's ARN).
+INDEX_ACTIONS = frozenset({"UpdateContributorInsights", "DescribeContributorInsights"})
 ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 TRANSACT_ACTIONS = {
     "Put": "PutItem",
