@@ -506,3 +506,9 @@ def cloudwatch_failure(request_id: str) -> ServiceError:
     return ServiceError(
         "InternalServiceError", f"Internal failure (request id {request_id})", 500, False
     )
+
+
+def insight_rule_not_found(name: str) -> ServiceError:
+    """GetInsightRuleReport on a rule the account does not have (HTTP 404, as CloudWatch's
+    model declares ResourceNotFoundException). CloudWatch's wording is not recorded."""
+    return ServiceError("ResourceNotFoundException", f"Rule {name} does not exist.", 404)
