@@ -38,12 +38,16 @@ def test_a_hostile_key_stream_keeps_memory_bounded_and_the_heavy_keys() -> None:
         key = "hot" if step % 4 == 0 else f"k{rng.randrange(1_000_000)}"
         top.add((key,), 1.0, 100)
         exact[key] = exact.get(key, 0.0) + 1
-    assert len(top.values) <= 100
+    assert len(top.values) <= 200  # trimmed in batches, to the capacity, from twice it
     assert top.events == 20_000 and top.total == 20_000.0
     heaviest = max(top.values, key=top.values.__getitem__)
     assert heaviest == ("hot",)
     # Space-saving overcounts by at most the key's noted error, never undercounts.
     assert exact["hot"] <= top.values[("hot",)] <= exact["hot"] + top.errors.get(("hot",), 0.0)
+    for keys, value in top.values.items():
+        assert exact[keys[0]] <= value <= exact[keys[0]] + top.errors.get(keys, 0.0)
+    top.trim(100)
+    assert len(top.values) == 100 and ("hot",) in top.values
 
 
 def test_counts_are_exact_until_the_sketch_is_full() -> None:

@@ -3,13 +3,15 @@ contributed most (ConsumedThroughputUnits for the rules of most accessed keys, T
 for those of most throttled keys), kept in memory by each worker and flushed into the store
 beside its metrics (`Recorder.flush`).
 
-Memory is bounded whatever keys the requests bring: each (rule, minute) keeps at most
+Memory is bounded whatever keys the requests bring: each (rule, minute) keeps at most twice
 `tuning.insights_top_keys` keys in a space-saving sketch (Metwally, Agrawal and El Abbadi,
-"Efficient computation of frequent and top-k elements in data streams"): a key that finds the
-sketch full takes the place of the lightest one and inherits its value, noted as the key's
-possible overcount. Every key whose true value exceeds the lightest kept one is in the sketch,
-so the heaviest contributors are exact or nearly so, and the minute's totals (events, sum,
-smallest and largest event) are exact.
+"Efficient computation of frequent and top-k elements in data streams"), trimmed in batches:
+when it holds twice its capacity it keeps the heaviest half, and a key that enters after a
+trim starts from the heaviest value let go (noted as its possible overcount), since no key
+outside the sketch can have more. So no key is ever undercounted, every key heavier than
+what was let go is kept, and the minute's totals (events, sum, smallest and largest event)
+are exact. Trimming in batches costs a sort every `capacity` new keys instead of a scan for
+the lightest key at each one.
 
 Rows (`layout.INSIGHTS`): table uid + index number + rule + minute + writer. Each writer owns
 its rows, so workers and fleet servers never contend; a reader merges the writers of a minute.
@@ -44,7 +46,7 @@ class TopKeys:
     """The heaviest keys of one rule in one minute (or more minutes merged), and the totals
     of every event counted, kept or not."""
 
-    __slots__ = ("values", "errors", "events", "total", "low", "high", "entered")
+    __slots__ = ("values", "errors", "events", "total", "low", "high", "entered", "floor")
 
     def __init__(self) -> None:
         self.values: dict[Keys, float] = {}
@@ -54,6 +56,7 @@ class TopKeys:
         self.low = math.inf
         self.high = -math.inf
         self.entered = 0  # keys that found a place: the kept ones and those let go since
+        self.floor = 0.0  # the heaviest value let go: what a key outside may have had
 
     def add(self, keys: Keys, value: float, capacity: int) -> None:
         self.events += 1
@@ -68,14 +71,12 @@ class TopKeys:
             values[keys] = have + value
             return
         self.entered += 1
-        if len(values) < capacity:
-            values[keys] = value
-            return
-        lightest = min(values, key=values.__getitem__)
-        floor = values.pop(lightest)
-        self.errors.pop(lightest, None)
+        floor = self.floor
         values[keys] = floor + value
-        self.errors[keys] = floor
+        if floor:
+            self.errors[keys] = floor
+        if len(values) > 2 * capacity:
+            self.trim(capacity)
 
     def merge(self, other: TopKeys) -> None:
         """Add `other`'s counts (another writer's, or another minute's) to these. Distinct
@@ -95,8 +96,9 @@ class TopKeys:
         """Keep the `capacity` heaviest keys (the totals keep counting every event)."""
         if len(self.values) <= capacity:
             return
-        kept = sorted(self.values.items(), key=lambda entry: entry[1], reverse=True)[:capacity]
-        self.values = dict(kept)
+        ranked = sorted(self.values.items(), key=lambda entry: entry[1], reverse=True)
+        self.floor = max(self.floor, ranked[capacity][1])
+        self.values = dict(ranked[:capacity])
         self.errors = {keys: e for keys, e in self.errors.items() if keys in self.values}
 
     @property
