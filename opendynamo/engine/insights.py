@@ -219,8 +219,10 @@ def queried(
     units: float,
     moment: float,
 ) -> None:
-    """A Query of one partition of the table (or of a GSI `index`) that consumed `units`:
-    one event of the partition on the most accessed partition keys."""
+    """A Query of one partition of the table (or of its index `index`) that consumed
+    `units`: one event of the partition on the most accessed partition keys (a local index's
+    partition is its table's)."""
+    index = _global(index)
     setting = meta.insights if index is None else index.insights
     if _accessed(setting):
         keys = tuple(_text(value) for value in partition)
@@ -242,7 +244,8 @@ def throttled(
     moment: float,
 ) -> None:
     """A request refused for want of capacity: the item at `key`, or (a list) the partition
-    of a Query, of the table or of the GSI `index`, on the most throttled keys."""
+    of a Query, of the table or of its index `index`, on the most throttled keys."""
+    index = _global(index)
     setting = meta.insights if index is None else index.insights
     if not _on(setting):
         return
@@ -258,6 +261,11 @@ def throttled(
     counts.add(uid, number, THROTTLED_PARTITION, partition, 1.0, moment)
     if item is not None:
         counts.add(uid, number, THROTTLED_ITEM, item, 1.0, moment)
+
+
+def _global(index: IndexMeta | None) -> IndexMeta | None:
+    """The GSI a request on `index` counts for; None (the table) for a local index."""
+    return index if index is not None and index.is_global else None
 
 
 def _accessed_keys(
@@ -281,12 +289,17 @@ def _accessed_keys(
 def _keys(meta: TableMeta, index: IndexMeta | None, item: Item) -> tuple[Keys, Keys | None] | None:
     """(partition keys, partition and sort keys or None without a sort key) of `item` in the
     table or GSI; None when it lacks one of them."""
-    hash_keys, range_keys = key_names(meta, index)
     try:
-        partition = tuple(_text(item[name]) for name in hash_keys)
-        if not range_keys:
+        partition: Keys
+        if index is None:  # the common case, spelt out: a key or two
+            partition = (_text(item[meta.hash_key]),)
+            if meta.range_key is None:
+                return partition, None
+            return partition, (partition[0], _text(item[meta.range_key]))
+        partition = tuple(_text(item[name]) for name in index.hash_keys)
+        if not index.range_keys:
             return partition, None
-        return partition, partition + tuple(_text(item[name]) for name in range_keys)
+        return partition, partition + tuple(_text(item[name]) for name in index.range_keys)
     except KeyError:
         return None
 

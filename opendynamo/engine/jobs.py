@@ -25,6 +25,7 @@ from opendynamo.engine import (
     exports,
     imports,
     indexes,
+    insights,
     records,
     stats,
     tuning,
@@ -237,12 +238,15 @@ def _remove_index(txn: WriteTxn, meta: TableMeta, index: IndexMeta) -> None:
     assert end is not None
     txn.delete_range(prefix, end)
     txn.delete_range(*layout.stats_range(meta.uid_bytes, index.number))
+    counted = layout.insights_index_prefix(meta.uid_bytes, index.number)
+    counted_end = prefix_end(counted)
+    assert counted_end is not None
+    txn.delete_range(counted, counted_end)
     remaining = tuple(i for i in meta.indexes if i.name != index.name)
     used = set(meta.key_names).union(*(i.key_names for i in remaining))
     definitions = [d for d in meta.attribute_definitions if d["AttributeName"] in used]
-    catalog.put_table(
-        txn, catalog.replace(meta, indexes=remaining, attribute_definitions=definitions)
-    )
+    kept = catalog.replace(meta, indexes=remaining, attribute_definitions=definitions)
+    catalog.put_table(txn, catalog.replace(kept, tracks_keys=insights.tracking(kept)))
 
 
 def _backfill(txn: WriteTxn, meta: TableMeta, index: IndexMeta, batch: int) -> float:

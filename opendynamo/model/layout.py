@@ -259,10 +259,15 @@ def history_sequence(key: bytes) -> int:
     return int.from_bytes(key[-2:], "big")
 
 
+def insights_index_prefix(table_uid: bytes, number: int) -> bytes:
+    """The Contributor Insights rows of a table (`number` 0) or of its index `number`."""
+    return INSIGHTS + table_uid + number.to_bytes(2, "big")
+
+
 def insights_prefix(table_uid: bytes, number: int, rule: int) -> bytes:
     """The rows of one Contributor Insights rule of a table (`number` 0) or of its index
     `number`: they sort by minute, then writer."""
-    return INSIGHTS + table_uid + number.to_bytes(2, "big") + bytes((rule,))
+    return insights_index_prefix(table_uid, number) + bytes((rule,))
 
 
 def insights_key(table_uid: bytes, number: int, rule: int, minute: int, writer: bytes) -> bytes:

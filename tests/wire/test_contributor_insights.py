@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from opendynamo.engine import catalog
 from opendynamo.engine.catalog import TableMeta
@@ -397,6 +398,46 @@ def test_a_global_index_counts_its_writes_and_queries(counting: Server) -> None:
     )  # 0.5 read units, eventually consistent
     flushed(counting, table, contributors.ACCESSED_PARTITION, [(("x",), 3.5)], index="ByG")
     assert top(counting, table, contributors.ACCESSED_PARTITION) == []  # the table is off
+
+
+def test_a_deleted_global_index_leaves_no_rule_nor_count(counting: Server) -> None:
+    ddb = counting.client()
+    table = create_table(ddb, "dropped", gsi=("ByG", "g"))
+    update(ddb, table, ENABLE, IndexName="ByG")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "1"}, "g": {"S": "x"}})
+    flushed(counting, table, contributors.ACCESSED_PARTITION, [(("x",), 3.0)], index="ByG")
+    assert counting.data_dir is not None
+    store = open_store(str(counting.data_dir))
+    try:
+        number = _index_number(_meta(store, table), "ByG")
+    finally:
+        store.close()
+    ddb.update_table(
+        TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "ByG"}}]
+    )
+    gone = (
+        "ResourceNotFoundException",
+        f"Requested resource not found: Index: ByG not found for table: {table}",
+    )
+
+    def index_gone() -> bool:
+        try:
+            describe(ddb, table, IndexName="ByG")
+        except ClientError as exc:
+            return (exc.response["Error"]["Code"], exc.response["Error"]["Message"]) == gone
+        return False
+
+    eventually(index_gone, 20, 0.1)
+    store = open_store(str(counting.data_dir))
+    try:
+        meta = _meta(store, table)
+        assert meta.tracks_keys is False
+        now = datetime.now(UTC).timestamp()
+        with store.read() as txn:
+            rows = contributors.minutes(txn, meta.uid_bytes, number, 0, 0, now + 60)
+        assert rows == []
+    finally:
+        store.close()
 
 
 def test_throttled_requests_count_on_the_throttled_rules(counting: Server) -> None:

@@ -20,7 +20,6 @@ from opendynamo.api.request.common import INVALID_START, segments, start_key
 from opendynamo.api.request.context import Context
 from opendynamo.api.request.expressions import compile_request
 from opendynamo.engine import capacity, catalog, indexes, items, reads
-from opendynamo.engine.catalog import IndexMeta
 from opendynamo.engine.keyrange import KeyRange
 from opendynamo.engine.keys import key_from_param
 from opendynamo.engine.sources import Source
@@ -120,7 +119,7 @@ def _read(
 ) -> Read:
     """The page of `key_range` (`bounds`: of the partitions a Scan's range crosses; a
     Query's `partition` counts for Contributor Insights if it is throttled)."""
-    throughput.admit(ctx, txn, source.meta, throughput.READ, partition, _insights_index(source))
+    throughput.admit(ctx, txn, source.meta, throughput.READ, partition, source.index)
     page = reads.read_page(
         txn,
         key_range,
@@ -304,9 +303,9 @@ def _reply(
     if ctx.usage is not None:
         _note(ctx, source, index_units, table_units, result["Count"])
     if meta.tracks_keys and partition is not None:
-        index = _insights_index(source)
-        units = index_units if index is not None else index_units + table_units
-        insights.queried(ctx, meta, index, partition, units)
+        on_index = source.index is not None and source.index.is_global
+        units = index_units if on_index else index_units + table_units
+        insights.queried(ctx, meta, source.index, partition, units)
     used = _consumed(source, body, index_units, table_units)
     if used is not None:
         result["ConsumedCapacity"] = used
@@ -330,13 +329,6 @@ def _note(ctx: Context, source: Source, read_units: float, fetch_units: float, c
         usage.consumed(name, None, False, fetch_units)
     else:
         usage.consumed(name, None, False, read_units + fetch_units)
-
-
-def _insights_index(source: Source) -> IndexMeta | None:
-    """The GSI a Query counts for in Contributor Insights; None for the table (a local
-    index's partition is its table's)."""
-    index = source.index
-    return index if index is not None and index.is_global else None
 
 
 def _consumed(source: Source, body: Body, read_units: float, fetch_units: float) -> Body | None:
