@@ -29,6 +29,7 @@ _RESOURCE_TAGS = ("aws:ResourceTag/${TagKey}",)
 ALL_ALARMS = "alarm:*"
 BY_ARN = "ResourceARN"  # the resource a tagging operation names by its ARN
 TAGGING = ("TagResource", "UntagResource", "ListTagsForResource")
+INSIGHT_RULE = "insight-rule"  # arn:aws:cloudwatch:<region>:<account>:insight-rule/<name>
 
 SPECS: dict[str, Spec] = {
     "PutMetricAlarm": Spec(
@@ -54,6 +55,8 @@ SPECS: dict[str, Spec] = {
     "GetMetricData": Spec(("cloudwatch:GetMetricData",), ("*",)),
     "GetMetricStatistics": Spec(("cloudwatch:GetMetricStatistics",), ("*",)),
     "ListMetrics": Spec(("cloudwatch:ListMetrics",), ("*",)),
+    "DescribeInsightRules": Spec(("cloudwatch:DescribeInsightRules",), ("*",)),
+    "GetInsightRuleReport": Spec(("cloudwatch:GetInsightRuleReport",), (INSIGHT_RULE,)),
 }
 
 
@@ -65,6 +68,9 @@ def accesses(
     action = f"cloudwatch:{operation}"
     if operation in TAGGING:
         return [_tagging(txn, account, region, operation, params)]
+    if operation == "GetInsightRuleReport":
+        rule = f"arn:aws:cloudwatch:{region}:{account}:insight-rule/{params['RuleName']}"
+        return [Access(action, rule)]
     names = _alarm_names(operation, params)
     if names is None:
         every = ALL_ALARMS in SPECS[operation].resources

@@ -74,6 +74,7 @@ _ALARM_RESOURCES = {
     "alarm": "alarm (each named)",
     cloudwatch.ALL_ALARMS: "`arn:aws:cloudwatch:<region>:<account>:alarm:*`",
     cloudwatch.BY_ARN: "alarm (`ResourceARN`)",
+    cloudwatch.INSIGHT_RULE: "insight rule (named)",
 }
 
 

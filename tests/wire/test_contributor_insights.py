@@ -478,7 +478,6 @@ def test_the_setting_survives_a_restart(tmp_path: Path) -> None:
 # --- CloudWatch's view ------------------------------------------------------------------------
 
 
-@pytest.mark.skip(reason="needs the CloudWatch routing")
 def test_cloudwatch_reports_the_rules(counting: Server) -> None:
     ddb = counting.client()
     cloudwatch = counting.client("cloudwatch")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opendynamo.api.cloudwatch import alarms, history, metrics, tags
+from opendynamo.api.cloudwatch import alarms, history, insights, metrics, tags
 from opendynamo.api.request.context import Context
 
 Operation = Callable[[Context, dict[str, Any]], dict[str, Any] | None]
@@ -34,4 +34,6 @@ OPERATIONS: dict[str, Operation] = {
     "GetMetricData": metrics.get_metric_data,
     "GetMetricStatistics": metrics.get_metric_statistics,
     "ListMetrics": metrics.list_metrics,
+    "DescribeInsightRules": insights.describe_insight_rules,
+    "GetInsightRuleReport": insights.get_insight_rule_report,
 }
