@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from opendynamo import generated
 from opendynamo.authz import cloudwatch, dynamodb, iam
 from opendynamo.authz.access import GLOBAL_KEYS
 
@@ -80,14 +81,11 @@ _ALARM_RESOURCES = {
 
 def section(readme: str) -> str:
     """The generated part of the README as it stands."""
-    return readme.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+    return generated.section(readme, START, END)
 
 
 def rewrite(path: Path) -> None:
-    text = path.read_text()
-    before, rest = text.split(START, 1)
-    _, after = rest.split(END, 1)
-    path.write_text(f"{before}{START}\n{markdown()}{END}{after}")
+    generated.rewrite(path, START, END, markdown)
 
 
 if __name__ == "__main__":

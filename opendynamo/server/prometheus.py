@@ -31,6 +31,7 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 
+from opendynamo import generated
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.exports import Export
 from opendynamo.engine.imports import Import
@@ -402,14 +403,11 @@ def _twin(exported: Exported) -> str:
 
 def section(readme: str) -> str:
     """The generated part of the README as it stands."""
-    return readme.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+    return generated.section(readme, START, END)
 
 
 def rewrite(path: Path) -> None:
-    text = path.read_text()
-    before, rest = text.split(START, 1)
-    _, after = rest.split(END, 1)
-    path.write_text(f"{before}{START}\n{markdown()}{END}{after}")
+    generated.rewrite(path, START, END, markdown)
 
 
 if __name__ == "__main__":

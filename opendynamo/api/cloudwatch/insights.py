@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from opendynamo import errors
+from opendynamo.api.cloudwatch.metrics import missing, window
 from opendynamo.api.request.context import Context
 from opendynamo.engine import catalog, insights
 from opendynamo.engine.insights import Rule
@@ -48,10 +49,6 @@ ORDER_BY = ("Sum", "Maximum")
 invalid = errors.invalid_parameter_value
 
 
-def missing(name: str) -> errors.ServiceError:
-    return errors.missing_parameter([name])
-
-
 def describe_insight_rules(ctx: Context, params: Params) -> Params:
     limit = params.get("MaxResults")
     if limit is None:
@@ -71,7 +68,7 @@ def get_insight_rule_report(ctx: Context, params: Params) -> Params:
     name = params.get("RuleName")
     if not name:
         raise missing("RuleName")
-    start, end = _window(params)
+    start, end = window(params)
     period = params.get("Period")
     if period is None:
         raise missing("Period")
@@ -162,17 +159,6 @@ def _datapoint(period: Period, metrics: list[str]) -> Params:
     for metric in metrics:
         point[metric] = values[metric]
     return point
-
-
-def _window(params: Params) -> tuple[float, float]:
-    if params.get("StartTime") is None:
-        raise missing("StartTime")
-    if params.get("EndTime") is None:
-        raise missing("EndTime")
-    start, end = params["StartTime"].timestamp(), params["EndTime"].timestamp()
-    if start >= end:
-        raise invalid("The parameter StartTime must be less than the parameter EndTime.")
-    return start, end
 
 
 def _time(moment: int) -> datetime:

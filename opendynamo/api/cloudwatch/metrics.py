@@ -147,7 +147,7 @@ def get_metric_statistics(ctx: Context, params: Params) -> Params:
     namespace = _required(params, "Namespace")
     name = _required(params, "MetricName")
     dims = _dimensions(params.get("Dimensions") or [], "Dimensions", 30)
-    start, end = _window(params)
+    start, end = window(params)
     period = _period(params.get("Period"), "Period")
     statistics = list(params.get("Statistics") or [])
     extended = list(params.get("ExtendedStatistics") or [])
@@ -186,7 +186,7 @@ def get_metric_data(ctx: Context, params: Params) -> Params:
         raise missing("MetricDataQueries")
     if len(queries) > 500:
         raise invalid("The collection MetricDataQueries must not have a size greater than 500.")
-    start, end = _window(params)
+    start, end = window(params)
     descending = params.get("ScanBy", "TimestampDescending") != "TimestampAscending"
     ids: set[str] = set()
     labels: dict[str, str] = {}
@@ -415,7 +415,8 @@ def _period(value: Any, where: str) -> int:
     return period
 
 
-def _window(params: Params) -> tuple[float, float]:
+def window(params: Params) -> tuple[float, float]:
+    """(StartTime, EndTime) in epoch seconds, both given and in order."""
     if params.get("StartTime") is None:
         raise missing("StartTime")
     if params.get("EndTime") is None:
