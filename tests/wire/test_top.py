@@ -134,6 +134,10 @@ def test_text_frame_names_tables_and_operations(
     assert "\x1b[" not in text  # no styling when standard output is not a terminal
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_runs_frame_after_frame_until_interrupted(
     top_server: Server, traffic: tuple[str, str]
 ) -> None:
@@ -142,6 +146,8 @@ def test_runs_frame_after_frame_until_interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=os.environ | ENV,
+        # xdist's workers ignore SIGINT, and a child inherits that: Ctrl-C as in a terminal.
+        preexec_fn=_interruptible,
     )
     try:
         assert process.stdout is not None
