@@ -4,8 +4,10 @@
 For each metric alarm it reads the statistic (or percentile) of its metric, or the series of
 its metric-math query with ReturnData, over the alarm's evaluation range: the
 `EvaluationPeriods` most recent periods of `Period` seconds, the newest being the period under
-way. A datapoint breaches when it compares with `Threshold` as `ComparisonOperator` says; the
-alarm is ALARM when at least `DatapointsToAlarm` (default: all) of them breach, OK otherwise.
+way once it has data (before that, the last whole period, so that a minute's end does not
+hide what happened in it). A datapoint breaches when it compares with `Threshold` as
+`ComparisonOperator` says; the alarm is ALARM when at least `DatapointsToAlarm` (default:
+all) of them breach, OK otherwise.
 Periods without data count as `TreatMissingData` says (CloudWatch's "Configuring how
 CloudWatch alarms treat missing data"):
 
@@ -97,6 +99,8 @@ def evaluate(txn: ReadTxn, account: str, region: str, alarm: Alarm, now: float) 
     periods = int(alarm["EvaluationPeriods"])
     needed = int(alarm.get("DatapointsToAlarm") or periods)
     newest = int(now) - int(now) % period
+    if newest not in values:  # nothing yet in the period under way: end at the last whole one
+        newest -= period
     starts = [newest - period * back for back in range(periods - 1, -1, -1)]
     present = [(start, values[start]) for start in starts if start in values]
     missing = periods - len(present)
@@ -128,7 +132,7 @@ def _datapoints(
     if queries:
         chosen = next(q for q in queries if q.get("ReturnData", True))
         period = int(chosen.get("Period") or chosen.get("MetricStat", {}).get("Period") or 60)
-        start = int(now) - int(now) % period - period * (span - 1)
+        start = int(now) - int(now) % period - period * span
         series, _ = query.evaluate_queries(
             txn, account, region, queries, start, now + 1, _math_failure
         )
@@ -142,7 +146,7 @@ def _datapoints(
         str(alarm["MetricName"]),
         query.dimensions_of(alarm.get("Dimensions") or []),
     )
-    start = int(now) - int(now) % period - period * (span - 1)
+    start = int(now) - int(now) % period - period * span
     found = query.values(txn, key, statistic, start, now + 1, period, alarm.get("Unit"))
     least = _least_samples(alarm, statistic)
     return period, {m: value for m, (value, count) in found.items() if count >= least}, statistic

@@ -138,3 +138,32 @@ def test_idle_writers_totals_fold_into_one_row(store) -> None:  # type: ignore[n
         rows = list(txn.range(b"\x15", b"\x16"))
     assert (totals.sum, totals.count) == (7.0, 3.0)
     assert len(rows) == 2  # the retired writers' row and the live one's
+
+
+def test_alarm_evaluation_across_a_minute_boundary(store) -> None:  # type: ignore[no-untyped-def]
+    """The period under way counts once it has data; until then the last whole one does, so
+    throttles at the end of a minute are not hidden by the next minute's start."""
+    from opendynamo.engine.alarm_evaluation import evaluate
+
+    recorder = Recorder()
+    recorder.add(KEY, 3.0, "Count", T0 + 50)
+    recorder.flush(store, T0 + 50)
+    alarm = {
+        "AlarmName": "a",
+        "Namespace": KEY.namespace,
+        "MetricName": KEY.name,
+        "Dimensions": [{"Name": "Host", "Value": "a"}],
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 0.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+        "StateValue": "OK",
+    }
+    with store.read() as txn:
+        states = [
+            evaluate(txn, KEY.account, KEY.region, alarm, now)
+            for now in (T0 + 55, T0 + 65, T0 + 125)
+        ]
+    assert [verdict.state for verdict in states if verdict is not None] == ["ALARM", "ALARM", "OK"]
