@@ -145,15 +145,18 @@ class App:
         method = incoming.method
         if method == "GET":
             return self._get(request)
+        target = request.header(b"x-amz-target")
         if method == "POST":
-            smithy, target = request.header(b"smithy-protocol"), request.header(b"x-amz-target")
-            to_cloudwatch = cloudwatch.protocol_of(request.path, smithy, target)
+            path = request.path  # CBOR is told by its path and header, JSON by its target
+            cbor = path.startswith(cloudwatch.CBOR_PATH)
+            smithy = request.header(b"smithy-protocol") if cbor else b""
+            to_cloudwatch = cloudwatch.protocol_of(path, smithy, target)
             if to_cloudwatch is not None:
                 return self._handle_cloudwatch(request, to_cloudwatch)
         content_type = request.header(b"content-type").split(b";")[0].strip()
         # A DynamoDB target makes a DynamoDB request whatever its content type says (curl
         # -d sends a form's): with a body not typed JSON, DynamoDB's 404, never IAM's XML.
-        to_dynamodb = request.header(b"x-amz-target").startswith(protocol.TARGET_PREFIXES)
+        to_dynamodb = target.startswith(protocol.TARGET_PREFIXES)
         if method == "POST" and content_type == FORM_TYPE and not to_dynamodb:
             if _scope_service(request) == "monitoring":
                 return self._handle_cloudwatch(request, "query")
