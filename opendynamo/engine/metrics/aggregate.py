@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, Protocol, TypeVar
 
 from opendynamo.engine.metrics import sketch
 
+Key = TypeVar("Key", bound=Hashable)
 PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,10})?|100)$")
 
 
@@ -30,13 +32,11 @@ class Aggregate:
             self.low = value
         if value > self.high:
             self.high = value
-        key = sketch.bin_of(value)
-        bins = self.bins
-        bins[key] = bins.get(key, 0) + int(count)
+        sketch.add(self.bins, value, int(count))
 
     def add_many(self, values: list[float]) -> None:
-        """Many samples at once (a flush's): the builtins do the summing, and each distinct
-        value is binned once."""
+        """Many samples at once (a flush's): the builtins do the summing, and positive
+        samples are binned after one sort (`sketch.positive_bins`)."""
         if not values:
             return
         self.sum += sum(values)
@@ -46,13 +46,10 @@ class Aggregate:
             self.low = low
         if high > self.high:
             self.high = high
-        bins = self.bins
         if low > sketch.SMALLEST:  # all positive (latencies, units): counted bin by bin
-            keys = sketch.positive_bins(values, low, high)
+            sketch.merge(self.bins, sketch.positive_bins(values, low, high))
         else:
-            keys = Counter(map(sketch.bin_of, values))
-        for key, count in keys.items():
-            bins[key] = bins.get(key, 0) + count
+            sketch.merge(self.bins, Counter(map(sketch.bin_of, values)))
 
     def add_summary(self, total: float, count: float, low: float, high: float) -> None:
         """A StatisticSet (PutMetricData): the samples are known only by their summary, so the
@@ -99,6 +96,23 @@ class Aggregate:
         out.sum, out.count, out.low, out.high = (float(v) for v in data[:4])
         out.bins = sketch.decode(data[4])
         return out
+
+
+class Mergeable(Protocol):
+    def merge(self, other: Any, /) -> None: ...
+
+
+Found = TypeVar("Found", bound=Mergeable)
+
+
+def gather(found: dict[Key, Found], key: Key, value: Found) -> None:
+    """Add `value` under `key`: the first one as it is, the next ones merged into it (the
+    rows of several writers, or of several periods, that make one figure)."""
+    have = found.get(key)
+    if have is None:
+        found[key] = value
+    else:
+        have.merge(value)
 
 
 def merged(aggregates: list[Aggregate]) -> Aggregate:

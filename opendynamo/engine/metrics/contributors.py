@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from opendynamo.engine import tuning
+from opendynamo.engine.metrics.aggregate import gather
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
@@ -195,13 +196,7 @@ def minutes(
     for row_key, raw in txn.range(
         prefix + first.to_bytes(8, "big"), prefix + last.to_bytes(8, "big")
     ):
-        minute = layout.insights_minute(row_key)
-        top = TopKeys.decode(orjson.loads(raw))
-        have = found.get(minute)
-        if have is None:
-            found[minute] = top
-        else:
-            have.merge(top)
+        gather(found, layout.insights_minute(row_key), TopKeys.decode(orjson.loads(raw)))
     return sorted(found.items())
 
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import orjson
 
-from opendynamo.engine.metrics.aggregate import Aggregate
+from opendynamo.engine.metrics.aggregate import Aggregate, gather
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
@@ -129,12 +129,7 @@ def periods(txn: ReadTxn, key: SeriesKey, start: float, end: float) -> list[tupl
             moment = layout.metric_data_start(row_key)
             if not start <= moment < end and not (moment < start < moment + period):
                 continue
-            aggregate = Aggregate.decode(orjson.loads(raw))
-            have = found.get(moment)
-            if have is None:
-                found[moment] = aggregate
-            else:
-                have.merge(aggregate)
+            gather(found, moment, Aggregate.decode(orjson.loads(raw)))
     return sorted(found.items())
 
 
@@ -144,23 +139,24 @@ def write_period(
     """Add `aggregate` to the writer's row of one period (the writer's rows are its own:
     nothing else writes them, so reading and writing back loses nothing)."""
     key = layout.metric_data_key(sid, code, start, writer)
-    raw = txn.get(key)
-    if raw is not None:
-        stored = Aggregate.decode(orjson.loads(raw))
-        stored.merge(aggregate)
-        aggregate = stored
-    txn.put(key, orjson.dumps(aggregate.encode()))
+    txn.put(key, orjson.dumps(_with_stored(txn, key, aggregate).encode()))
 
 
 def add_totals(txn: WriteTxn, sid: bytes, writer: bytes, aggregate: Aggregate, now: float) -> None:
     """Add to the writer's running totals of the series (stored with when they last grew)."""
     key = layout.metric_totals_key(sid, writer)
-    raw = txn.get(key)  # (a write transaction's read locks the row: see `retire_totals`)
-    if raw is not None:
-        stored = Aggregate.decode(orjson.loads(raw))
-        stored.merge(aggregate)
-        aggregate = stored
-    txn.put(key, orjson.dumps([*aggregate.encode(), now]))
+    # (A write transaction's read locks the row: see `retire_totals`.)
+    txn.put(key, orjson.dumps([*_with_stored(txn, key, aggregate).encode(), now]))
+
+
+def _with_stored(txn: WriteTxn, key: bytes, aggregate: Aggregate) -> Aggregate:
+    """`aggregate` added to what the row `key` holds, if anything."""
+    raw = txn.get(key)
+    if raw is None:
+        return aggregate
+    stored = Aggregate.decode(orjson.loads(raw))
+    stored.merge(aggregate)
+    return stored
 
 
 def retire_totals(store: Store, now: float, idle: float = RETIRE_AFTER) -> int:
@@ -234,13 +230,7 @@ def _rollup_series(txn: WriteTxn, sid: bytes, now: float, keep_days: tuple[int, 
         for row_key, raw in aged:
             start = layout.metric_data_start(row_key)
             if coarser:
-                slot = start - start % coarser
-                aggregate = Aggregate.decode(orjson.loads(raw))
-                have = moved.get(slot)
-                if have is None:
-                    moved[slot] = aggregate
-                else:
-                    have.merge(aggregate)
+                gather(moved, start - start % coarser, Aggregate.decode(orjson.loads(raw)))
             txn.delete(row_key)
             changed += 1
         for start, aggregate in moved.items():
