@@ -41,6 +41,8 @@ class Settings:
     ttl_interval: float = 60.0  # seconds between Time to Live sweeps
     metrics: bool = True  # record DynamoDB's CloudWatch metrics (--metrics off: not)
     prometheus: str = ""  # who may read /metrics: public, loopback, off; "" for by --auth
+    console: bool = True  # the web console under /console (--console off: not served)
+    console_session_hours: float = 12.0  # a console session's lifetime
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (`OPENDYNAMO_` + the field's name in capitals),

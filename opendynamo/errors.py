@@ -512,3 +512,54 @@ def insight_rule_not_found(name: str) -> ServiceError:
     """GetInsightRuleReport on a rule the account does not have (HTTP 404, as CloudWatch's
     model declares ResourceNotFoundException). CloudWatch's wording is not recorded."""
     return ServiceError("ResourceNotFoundException", f"Rule {name} does not exist.", 404)
+
+
+# --- the console's own answers (`server/console`): its sign-in and session, in JSON ------------
+
+CONSOLE = "opendynamo.console"
+
+
+def console_sign_in_failed() -> DynamoError:
+    """A wrong user, password or key: one message whichever it was (as AWS's sign-in page)."""
+    return DynamoError(
+        "SignInFailed",
+        "Your authentication information is incorrect. Please try again.",
+        namespace=CONSOLE,
+        status=401,
+    )
+
+
+def console_too_many_attempts(minutes: int) -> DynamoError:
+    return DynamoError(
+        "TooManyAttempts",
+        f"Too many failed sign-in attempts. Wait {minutes} minutes and try again.",
+        namespace=CONSOLE,
+        status=429,
+    )
+
+
+def console_not_signed_in() -> DynamoError:
+    return DynamoError(
+        "NotSignedIn",
+        "Your console session has ended. Sign in again.",
+        namespace=CONSOLE,
+        status=401,
+    )
+
+
+def console_password_reset_required() -> DynamoError:
+    return DynamoError(
+        "PasswordResetRequired",
+        "You must change your password before you continue.",
+        namespace=CONSOLE,
+        status=403,
+    )
+
+
+def console_forbidden(reason: str) -> DynamoError:
+    """A state-changing request without the session's CSRF token or from another origin."""
+    return DynamoError("Forbidden", reason, namespace=CONSOLE, status=403)
+
+
+def console_bad_request(message: str) -> DynamoError:
+    return DynamoError("BadRequest", message, namespace=CONSOLE, status=400)

@@ -129,6 +129,22 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     "this machine, or nobody. [default: public with --auth off, else loopback]",
 )
 @click.option(
+    "--console",
+    envvar="OPENDYNAMO_CONSOLE",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="Serve the web console under /console.",
+)
+@click.option(
+    "--console-session-hours",
+    envvar="OPENDYNAMO_CONSOLE_SESSION_HOURS",
+    type=click.FloatRange(min=0.01, max=24 * 30),
+    default=12.0,
+    show_default=True,
+    help="How long a console sign-in lasts before the browser must sign in again.",
+)
+@click.option(
     "--export-dir",
     envvar="OPENDYNAMO_EXPORT_DIR",
     default="",
@@ -180,6 +196,8 @@ def serve(
     ttl_interval: float,
     metrics: str,
     prometheus: str | None,
+    console: str,
+    console_session_hours: float,
     export_dir: str,
     s3_endpoint: str,
     export_encryption_key_file: str,
@@ -233,6 +251,8 @@ def serve(
         ttl_interval=ttl_interval,
         metrics=metrics == "on",
         prometheus=prometheus or "",
+        console=console == "on",
+        console_session_hours=console_session_hours,
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process

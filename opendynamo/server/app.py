@@ -55,6 +55,7 @@ from opendynamo.server import (
 from opendynamo.server.audit import AuditLog
 from opendynamo.server.auth import Authority
 from opendynamo.server.body import decoded, parse_json
+from opendynamo.server.console import Caller, Console
 from opendynamo.server.http import MAX_BODY_BYTES, Incoming, Reply
 from opendynamo.server.prometheus import Exporter
 from opendynamo.storage.base import Conflict, LockTimeout, Store
@@ -83,6 +84,13 @@ class App:
         if settings.metrics:
             self.recorder.drains.append(functools.partial(self.requests.drain, self.recorder))
         self.exporter = Exporter(lambda: self.store, settings.prometheus_access)
+        self.console = (
+            Console(
+                lambda: self.authority, self._answer, self._record, settings.console_session_hours
+            )
+            if settings.console
+            else None
+        )
 
     @property
     def store(self) -> Store:
@@ -126,8 +134,14 @@ class App:
 
     def _respond(self, request: Request) -> Reply:
         """The answer; for a browser's request (an Origin header) with DynamoDB's CORS
-        headers, and compressed when it is large and the client accepts a compressed one."""
-        reply = self._cross_origin(request) if request.header(b"origin") else self._answer(request)
+        headers, and compressed when it is large and the client accepts a compressed one. The
+        console's paths answer no other origin."""
+        if request.path.startswith("/console") and self.console is not None:
+            reply = self.console.answer(request)
+        elif request.header(b"origin"):
+            reply = self._cross_origin(request)
+        else:
+            reply = self._answer(request)
         if len(reply.body) > encoding.COMPRESS_ABOVE:
             return encoding.compressed(reply, request.headers)
         return reply
@@ -310,6 +324,13 @@ class App:
         return result if isinstance(result, bytes) else orjson.dumps(result)
 
     def _authenticate(self, request: Request, service: str) -> tuple[Identity, sigv4.Credential]:
+        """The caller: a signature's, or a console session's (`server/console`)."""
+        caller = request.console
+        if caller is not None:
+            identity = caller.identity
+            credential = sigv4.Credential(identity.access_key, "", caller.region, service, None)
+            request.identity, request.region = identity, caller.region
+            return identity, credential
         identity, credential = self.authority.authenticate(
             request.method, request.path, request.query, request.headers, request.body, service
         )
@@ -347,7 +368,7 @@ class App:
         namespace = awsquery.IAM_NAMESPACE
         service = "iam"
         try:
-            off = self.authority.mode == "off"
+            off = self.authority.mode == "off" and request.console is None
             scope = sigv4.scope_of(request.headers, request.query) if off else None
             service = scope.service if scope else _scope_service(request)
             namespace = awsquery.STS_NAMESPACE if service == "sts" else awsquery.IAM_NAMESPACE
@@ -464,6 +485,7 @@ class App:
             },
             resources=request.resources,
             error_code=request.error,
+            console=request.console is not None or source == "signin",
         )
 
     def _get(self, request: Request) -> Reply:
@@ -519,6 +541,7 @@ class Request:
         "usage",
         "data",
         "failure",
+        "console",
     )
 
     def __init__(self, incoming: Incoming, request_id: str) -> None:
@@ -541,6 +564,7 @@ class Request:
         self.usage: Usage | None = None  # what the operation consumed, with metrics on
         self.data: Any = None  # the decoded body of a DynamoDB request
         self.failure: errors.DynamoError | None = None  # a cancelled transaction, for metrics
+        self.console: Caller | None = None  # a console session's call (server/console)
 
     def saw(self, accesses: list[Access]) -> None:
         """Note the resources the request touches (authorization tells), for the audit."""
@@ -560,7 +584,9 @@ def _unrecorded(accesses: list[Access]) -> None:
 def _scope_service(request: Request) -> str:
     """The service a Query-protocol request is signed for (iam, sts or monitoring): its
     credential scope; iam when it names no other (or cannot be read: IAM's path then answers
-    the signature's error)."""
+    the signature's error). A console call names its service in its path."""
+    if request.console is not None:
+        return request.console.service
     try:
         credential = sigv4.scope_of(request.headers, request.query)
     except errors.DynamoError:

@@ -38,6 +38,7 @@ class AuditLog:
         identity: dict[str, Any] | None,
         resources: Sequence[str],
         error_code: str | None,
+        console: bool = False,
     ) -> None:
         event = {
             "eventTime": datetime.fromtimestamp(time.time(), UTC)
@@ -56,6 +57,8 @@ class AuditLog:
             else "Allow",
             "errorCode": error_code,
         }
+        if console:  # CloudTrail's mark of a call made from the console
+            event["sessionCredentialFromConsole"] = "true"
         os.write(self._fd, orjson.dumps(event) + b"\n")
 
     def close(self) -> None:

@@ -78,11 +78,16 @@ class Authority:
 
         credential = sigv4.verify(method, path, query, headers, body, secret_for, service=service)
         identity = found["identity"]
-        _check_session(identity, credential.session_token)
+        check_session_token(identity, credential.session_token)
         return identity, credential
 
+    def principal(self, access_key: str) -> tuple[Identity, str] | None:
+        """(identity, secret access key) of an active key, or None (the console's sign-in
+        with a key pair, and each request of a session made by one)."""
+        return self._principals.lookup(self.store, access_key)
 
-def _check_session(identity: Identity, token: str | None) -> None:
+
+def check_session_token(identity: Identity, token: str | None) -> None:
     """Session credentials need their own token (a temporary key without its X-Amz-Security-Token is
     refused as DynamoDB refuses it; docs/compatibility.md)."""
     if identity.token_digest is None:

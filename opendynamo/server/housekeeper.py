@@ -23,6 +23,7 @@ from opendynamo.engine import (
     alarms,
     backups,
     catalog,
+    console_sessions,
     directory,
     jobs,
     streams,
@@ -110,6 +111,7 @@ class Duties:
             self.purged = now
             with store.write() as txn:
                 directory.purge_expired_sessions(txn, now - SESSION_GRACE)
+                console_sessions.purge_expired(txn, now)
             tokens.sweep(store, now)
         return self.interval
 

@@ -171,6 +171,24 @@ def resolve(txn: ReadTxn, access_key: str, row: Mapping[str, Any]) -> Identity |
     )
 
 
+def console_user(txn: ReadTxn, account: str, user_name: str, user_id: str) -> Identity | None:
+    """The identity of a user signed in to the console with a password (no access key); None
+    when the user is gone or was made again under the same name."""
+    user = directory.get_entity(txn, account, "user", user_name.lower())
+    if user is None or user["UserId"] != user_id:
+        return None
+    return Identity(
+        account,
+        user["Arn"],
+        user["UserId"],
+        "user",
+        "",
+        name=user["UserName"],
+        policies=user_policies(txn, account, user),
+        tags=_tags(user),
+    )
+
+
 def _role_session(txn: ReadTxn, access_key: str, row: Mapping[str, Any]) -> Identity | None:
     account = row["Account"]
     role = directory.get_entity(txn, account, "role", row["RoleName"].lower())
