@@ -139,7 +139,7 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 @click.option(
     "--console-session-hours",
     envvar="OPENDYNAMO_CONSOLE_SESSION_HOURS",
-    type=click.FloatRange(min=0.01, max=24 * 30),
+    type=click.FloatRange(min=1 / 3600, max=24 * 30),
     default=12.0,
     show_default=True,
     help="How long a console sign-in lasts before the browser must sign in again.",

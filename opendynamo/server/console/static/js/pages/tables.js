@@ -2,11 +2,36 @@
 // indexes, stream, PITR and TTL. Counts come from DescribeTable (never from a scan).
 
 import { dynamodb } from "../api.js";
-import { clear, dataTable, errorBox, formatBytes, formatNumber, h, pageHeader } from "../ui.js";
+import { clear, dataTable, errorBox, field, formatBytes, formatNumber, h, pageHeader } from "../ui.js";
 
 const DESCRIBE_AT_ONCE = 8;
 
 export async function render(main) {
+  const create = h("a", { class: "button primary", href: "#/create-table" }, "Create table");
+  let names;
+  try {
+    names = await listTables();
+  } catch (error) {
+    // Without dynamodb:ListTables a user may still hold rights on tables it knows by name.
+    clear(main, pageHeader("Tables", create), errorBox(error), openByName());
+    return;
+  }
+  const described = await describeAll(names);
+  // A table the identity may not describe is not shown, only counted: IAM decides what a
+  // person sees, as DynamoDB decides what each call may read.
+  const denied = described.filter((row) => row.error && row.error.type === "AccessDeniedException");
+  const rows = described.filter((row) => !denied.includes(row));
+  clear(
+    main,
+    pageHeader("Tables", create),
+    h("p", { class: "muted" }, `${rows.length} table${rows.length === 1 ? "" : "s"} in this region.`,
+      denied.length ? ` ${denied.length} more you are not allowed to describe.` : ""),
+    tableList(rows),
+    openByName(),
+  );
+}
+
+async function listTables() {
   const names = [];
   let start;
   do {
@@ -14,27 +39,39 @@ export async function render(main) {
     names.push(...page.TableNames);
     start = page.LastEvaluatedTableName;
   } while (start);
-  const rows = await describeAll(names);
-  const create = h("a", { class: "button primary", href: "#/create-table" }, "Create table");
-  clear(
-    main,
-    pageHeader("Tables", create),
-    h("p", { class: "muted" }, `${names.length} table${names.length === 1 ? "" : "s"} in this region.`),
-    dataTable(
-      [
-        { key: "name", heading: "Name", render: (row) => h("a", { href: `#/tables/${encodeURIComponent(row.name)}` }, row.name) },
-        { key: "status", heading: "Status", render: (row) => statusBadge(row) },
-        { key: "items", heading: "Items", render: (row) => (row.error ? "" : formatNumber(row.table.ItemCount)) },
-        { key: "size", heading: "Size", render: (row) => (row.error ? "" : formatBytes(row.table.TableSizeBytes)) },
-        { key: "billing", heading: "Capacity", render: (row) => (row.error ? "" : capacityText(row.table)) },
-        { key: "indexes", heading: "Indexes", render: (row) => (row.error ? "" : indexText(row.table)) },
-        { key: "stream", heading: "Stream", render: (row) => (row.error ? "" : streamText(row.table)) },
-        { key: "pitr", heading: "PITR", render: (row) => row.pitr },
-        { key: "ttl", heading: "TTL", render: (row) => row.ttl },
-      ],
-      rows,
-      { empty: "No tables yet in this region." },
-    ),
+  return names;
+}
+
+function openByName() {
+  const name = h("input", { name: "table", required: true, spellcheck: "false", autocomplete: "off" });
+  const form = h(
+    "form",
+    { class: "row open-table", "aria-label": "Open a table by name" },
+    field("Open a table by name", name),
+    h("button", { type: "submit" }, "Open"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.hash = `#/tables/${encodeURIComponent(name.value.trim())}`;
+  });
+  return form;
+}
+
+function tableList(rows) {
+  return dataTable(
+    [
+      { key: "name", heading: "Name", render: (row) => h("a", { href: `#/tables/${encodeURIComponent(row.name)}` }, row.name) },
+      { key: "status", heading: "Status", render: (row) => statusBadge(row) },
+      { key: "items", heading: "Items", render: (row) => (row.error ? "" : formatNumber(row.table.ItemCount)) },
+      { key: "size", heading: "Size", render: (row) => (row.error ? "" : formatBytes(row.table.TableSizeBytes)) },
+      { key: "billing", heading: "Capacity", render: (row) => (row.error ? "" : capacityText(row.table)) },
+      { key: "indexes", heading: "Indexes", render: (row) => (row.error ? "" : indexText(row.table)) },
+      { key: "stream", heading: "Stream", render: (row) => (row.error ? "" : streamText(row.table)) },
+      { key: "pitr", heading: "PITR", render: (row) => row.pitr },
+      { key: "ttl", heading: "TTL", render: (row) => row.ttl },
+    ],
+    rows,
+    { empty: "No tables yet in this region." },
   );
 }
 
