@@ -89,6 +89,15 @@ def _recorded(console: Console, name: str) -> set[str]:
     return {m["MetricName"] for m in metrics}
 
 
+def _latency_operations(console: Console, name: str) -> set[str]:
+    metrics = console.client("cloudwatch").list_metrics(
+        Namespace="AWS/DynamoDB",
+        MetricName="SuccessfulRequestLatency",
+        Dimensions=[{"Name": "TableName", "Value": name}],
+    )["Metrics"]
+    return {d["Value"] for m in metrics for d in m["Dimensions"] if d["Name"] == "Operation"}
+
+
 def _open_monitoring(console: Console, name: str, viewport: tuple[int, int] = (1280, 800)) -> Any:
     """The table's Monitoring tab. pages/table.js (another page) hosts it; where that page is
     not there yet, the module is mounted into the console's main area as the tab mounts it."""
@@ -153,6 +162,12 @@ def test_charts_draw_the_tables_metrics(metered_console: Console) -> None:
     assert throttles.get_by_text("No throttled requests in this time range.").is_visible()
     assert throttles.locator("canvas").count() == 0
     assert page.locator('[data-counter="ItemCount"]').inner_text() == "12"
+    # A new operation shows after a refresh (the page refreshes itself every minute).
+    metered_console.client().scan(TableName=name)
+    eventually(lambda: "Scan" in _latency_operations(metered_console, name), timeout=15)
+    page.get_by_role("button", name="Refresh").click()
+    eventually(lambda: "Scan" in _series(page, "latency-average"))
+    assert "Scan" in _series(page, "returned-items")
     # The figures as a table, for whoever cannot see the chart.
     _chart(page, "errors").get_by_text("Data table").click()
     cells = _chart(page, "errors").get_by_role("table", name="Errors").inner_text()

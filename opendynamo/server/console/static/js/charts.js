@@ -54,7 +54,8 @@ export function timeChart(spec) {
     element: section,
     update(times, columns, hasData, points) {
       state.data = { times, columns };
-      section.chartData = { times, series: spec.series.map((s, i) => ({ label: s.label, values: columns[i] })) };
+      const series = spec.series.map((s, i) => ({ label: s.label, values: columns[i] }));
+      section.chartData = { times, series };
       section.dataset.points = String(points);
       const showPlot = hasData && spec.series.length > 0;
       plot.hidden = !showPlot;
@@ -186,14 +187,21 @@ function fillTable(target, spec, data) {
     );
   }
   if (rows.length === 0) {
-    rows.push(h("tr", {}, h("td", { colspan: String(spec.series.length + 1) }, "Only zeros in this time range.")));
+    const span = String(spec.series.length + 1);
+    rows.push(h("tr", {}, h("td", { colspan: span }, "Only zeros in this time range.")));
   }
   clear(
     target,
     h(
       "div",
       { class: "table-wrap" },
-      h("table", { class: "data" }, h("caption", { class: "sr" }, spec.title), h("thead", {}, head), h("tbody", {}, rows)),
+      h(
+        "table",
+        { class: "data" },
+        h("caption", { class: "sr" }, spec.title),
+        h("thead", {}, head),
+        h("tbody", {}, rows),
+      ),
     ),
   );
 }

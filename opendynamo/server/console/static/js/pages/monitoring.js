@@ -10,7 +10,7 @@
 import { cloudwatch, dynamodb } from "../api.js";
 import { timeChart } from "../charts.js";
 import { capacityText } from "./tables.js";
-import { clear, errorBox, field, formatBytes, formatNumber, h, select } from "../ui.js";
+import { clear, errorBox, field, formatBytes, formatNumber, h, select, uid } from "../ui.js";
 
 const NAMESPACE = "AWS/DynamoDB";
 // [value, label, seconds, period]: periods keep a chart at or under ~360 points.
@@ -45,7 +45,7 @@ function monitoringPage(tableName) {
     RANGES.map(([value, label]) => [value, label]),
     RANGES.some(([value]) => value === remembered) ? remembered : "1h",
   );
-  const auto = h("input", { type: "checkbox", id: `auto-refresh-${Date.now()}`, checked: true });
+  const auto = h("input", { type: "checkbox", id: uid("auto-refresh"), checked: true });
   const refreshButton = h("button", { type: "button" }, "Refresh");
   const status = h("p", { class: "muted monitoring-status" });
   const problems = h("div", {});
@@ -70,7 +70,7 @@ function monitoringPage(tableName) {
       counters,
     ),
   );
-  const state = { tableName, range, auto, status, problems, counters, charts, shown: new Map(), busy: false };
+  const state = { tableName, range, auto, status, problems, counters, charts, shown: new Map() };
   const refresh = () => refreshPage(state);
   range.addEventListener("change", () => {
     sessionStorage.setItem(RANGE_KEY, range.value);
@@ -92,24 +92,29 @@ function schedule(element, state) {
   }, REFRESH_MS);
 }
 
+// One refresh at a time; one asked for meanwhile (another time range) runs when it ends.
 async function refreshPage(state) {
-  if (state.busy) return;
+  if (state.busy) {
+    state.again = true;
+    return;
+  }
   state.busy = true;
   state.status.textContent = "Loading…";
   try {
-    const [described, listed] = await Promise.all([
-      dynamodb("DescribeTable", { TableName: state.tableName }),
-      listTableMetrics(state.tableName),
-    ]);
+    const table = (await dynamodb("DescribeTable", { TableName: state.tableName })).Table;
+    showCounters(state.counters, table);
+    await showCharts(state, table, await listTableMetrics(state.tableName));
     clear(state.problems);
-    showCounters(state.counters, described.Table);
-    await showCharts(state, described.Table, listed);
     state.status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
   } catch (error) {
     clear(state.problems, errorBox(error));
     state.status.textContent = "";
   } finally {
     state.busy = false;
+  }
+  if (state.again) {
+    state.again = false;
+    await refreshPage(state);
   }
 }
 
@@ -158,7 +163,9 @@ export function inventory(metrics) {
   const provisioned = new Set();
   for (const metric of metrics) {
     const dims = Object.fromEntries((metric.Dimensions || []).map((d) => [d.Name, d.Value]));
-    if (dims.Operation && operations[metric.MetricName]) operations[metric.MetricName].add(dims.Operation);
+    // Per table and operation only (GetRecords' stream figures also name a StreamLabel).
+    const perOperation = dims.Operation && Object.keys(dims).length === 2;
+    if (perOperation && operations[metric.MetricName]) operations[metric.MetricName].add(dims.Operation);
     if (dims.GlobalSecondaryIndexName) indexes.add(dims.GlobalSecondaryIndexName);
     if (metric.MetricName.startsWith("Provisioned")) provisioned.add(dims.GlobalSecondaryIndexName || "");
   }
@@ -197,26 +204,8 @@ export function chartSpecs(tableName, table, found) {
   const specs = [
     capacitySpec("read", "Read capacity", "Read", onTable, provisioned),
     capacitySpec("write", "Write capacity", "Write", onTable, provisioned),
-    {
-      key: "latency-average",
-      title: "Latency (average)",
-      unit: "ms",
-      note: "SuccessfulRequestLatency, average per operation.",
-      empty: "No successful requests in this time range.",
-      series: found.operations.SuccessfulRequestLatency.map((op) =>
-        gauge("SuccessfulRequestLatency", byOperation(op), "Average", op),
-      ),
-    },
-    {
-      key: "latency-p99",
-      title: "Latency (p99)",
-      unit: "ms",
-      note: "SuccessfulRequestLatency, 99th percentile per operation.",
-      empty: "No successful requests in this time range.",
-      series: found.operations.SuccessfulRequestLatency.map((op) =>
-        gauge("SuccessfulRequestLatency", byOperation(op), "p99", op),
-      ),
-    },
+    latencySpec("average", "Average", "average", found, byOperation),
+    latencySpec("p99", "p99", "99th percentile", found, byOperation),
     {
       key: "throttles",
       title: "Throttled requests",
@@ -236,7 +225,9 @@ export function chartSpecs(tableName, table, found) {
       note: "UserErrors counts the whole account and region, not this table alone.",
       empty: "No errors in this time range.",
       series: [
-        ...found.operations.SystemErrors.map((op) => count("SystemErrors", byOperation(op), `SystemErrors: ${op}`)),
+        ...found.operations.SystemErrors.map((op) =>
+          count("SystemErrors", byOperation(op), `SystemErrors: ${op}`),
+        ),
         count("ConditionalCheckFailedRequests", onTable, "ConditionalCheckFailedRequests"),
         count("UserErrors", [], "UserErrors (whole account)", { dashed: true }),
       ],
@@ -257,16 +248,32 @@ export function chartSpecs(tableName, table, found) {
   return specs;
 }
 
+function latencySpec(key, stat, words, found, byOperation) {
+  return {
+    key: `latency-${key}`,
+    title: `Latency (${key})`,
+    unit: "ms",
+    note: `SuccessfulRequestLatency, ${words} per operation.`,
+    empty: "No successful requests in this time range.",
+    series: found.operations.SuccessfulRequestLatency.map((op) =>
+      gauge("SuccessfulRequestLatency", byOperation(op), stat, op),
+    ),
+  };
+}
+
 function capacitySpec(key, title, kind, dims, provisioned) {
   const series = [count(`Consumed${kind}CapacityUnits`, dims, `Consumed`, { perSecond: true })];
   if (provisioned) {
-    series.push(gauge(`Provisioned${kind}CapacityUnits`, dims, "Average", "Provisioned", { dashed: true, colour: "#5f6b7a" }));
+    const line = { dashed: true, colour: "#5f6b7a" };
+    series.push(gauge(`Provisioned${kind}CapacityUnits`, dims, "Average", "Provisioned", line));
   }
   return {
     key: `capacity-${key}`,
     title,
     unit: "units/s",
-    note: `Consumed${kind}CapacityUnits per period, as an average per second${provisioned ? `, and Provisioned${kind}CapacityUnits` : ""}.`,
+    note:
+      `Consumed${kind}CapacityUnits per period, as an average per second` +
+      (provisioned ? `, and Provisioned${kind}CapacityUnits.` : "."),
     empty: `No ${key} capacity consumed in this time range.`,
     series,
   };
@@ -278,8 +285,9 @@ function indexSpec(index, dims, provisioned) {
     count("ConsumedWriteCapacityUnits", dims, "Consumed write", { perSecond: true }),
   ];
   if (provisioned) {
-    series.push(gauge("ProvisionedReadCapacityUnits", dims, "Average", "Provisioned read", { dashed: true }));
-    series.push(gauge("ProvisionedWriteCapacityUnits", dims, "Average", "Provisioned write", { dashed: true }));
+    const line = { dashed: true };
+    series.push(gauge("ProvisionedReadCapacityUnits", dims, "Average", "Provisioned read", line));
+    series.push(gauge("ProvisionedWriteCapacityUnits", dims, "Average", "Provisioned write", line));
   }
   return {
     key: `index-${index}`,
