@@ -70,7 +70,7 @@ function keyForm() {
     "form",
     { class: "stack", "aria-label": "Sign in with an access key" },
     field("Access key ID", h("input", { name: "AccessKeyId", required: true, autocomplete: "username", spellcheck: "false" })),
-    field("Secret access key", h("input", { name: "SecretAccessKey", type: "password", required: true, autocomplete: "current-password" })),
+    field("Secret access key", h("input", { name: "SecretAccessKey", type: "password", required: true, autocomplete: "off" })),
     field("Session token", h("input", { name: "SessionToken", type: "password", autocomplete: "off" }), "Only for temporary credentials."),
   );
 }
