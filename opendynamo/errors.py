@@ -389,6 +389,22 @@ def service_access_denied(message: str) -> ServiceError:
     return ServiceError("AccessDenied", message, 403)
 
 
+def password_policy_violation() -> ServiceError:
+    """A new console password that breaks the account's password policy (or, with none set,
+    AWS's default rules), or repeats one of the user's last passwords."""
+    return ServiceError(
+        "PasswordPolicyViolation", "Password does not conform to the account password policy.", 400
+    )
+
+
+def invalid_user_type(message: str) -> ServiceError:
+    return ServiceError("InvalidUserType", message, 400)
+
+
+def entity_temporarily_unmodifiable(message: str) -> ServiceError:
+    return ServiceError("EntityTemporarilyUnmodifiable", message, 409)
+
+
 def missing_action() -> ServiceError:
     return ServiceError("MissingAction", "Missing Action")
 

@@ -1,7 +1,8 @@
 """The directory: identities kept in the store (access keys, users, groups, roles, managed
-policies), as JSON rows under `layout.DIRECTORY`.
+policies, an account's password policy), as JSON rows under `layout.DIRECTORY`.
 
-The rows are plain dictionaries; what they mean (IAM's rules) is `api/iam`'s. Every change
+The rows are plain dictionaries; what they mean (IAM's rules) is `api/iam`'s, and for console
+passwords `engine/passwords`'. Every change
 bumps one generation counter, so a worker can keep resolved identities in memory and check
 with a single read per request that none of them changed.
 """
@@ -107,3 +108,22 @@ def entities(txn: ReadTxn, account: str, kind: str) -> Iterator[Row]:
     prefix = _entity_prefix(account, kind)
     for _, raw in txn.range(prefix, prefix_end(prefix)):
         yield orjson.loads(raw)
+
+
+# --- an account's own rows (kind "account") ---------------------------------------------------
+
+# An account's rows of kind "account": "root" (its root user's access keys) and its password
+# policy (`engine/passwords`). A user's login profile is a member of the user's own row.
+PASSWORD_POLICY = "password-policy"
+
+
+def get_password_policy(txn: ReadTxn, account: str) -> Row | None:
+    return get_entity(txn, account, "account", PASSWORD_POLICY)
+
+
+def put_password_policy(txn: WriteTxn, account: str, row: Row) -> None:
+    put_entity(txn, account, "account", PASSWORD_POLICY, row)
+
+
+def delete_password_policy(txn: WriteTxn, account: str) -> None:
+    delete_entity(txn, account, "account", PASSWORD_POLICY)
