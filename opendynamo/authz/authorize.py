@@ -56,6 +56,7 @@ def iam_request(
         raise errors.unrecognized_client()
     with ctx.store.read() as txn:
         target = iam.resolve(txn, identity, action, params)
+        identity = iam.with_account_grants(txn, identity, action)
     needed = iam.accesses(identity, action, params, target)
     _decide(mode, identity, needed, context, record, errors.service_access_denied)
     return target

@@ -2,7 +2,8 @@
 
 Each served action is declared once in `IAM_SPECS`/`STS_SPECS`: the kind of entity it acts on
 (a user, group, role or managed policy), the one parameter that names it, whether the caller
-itself is meant when that parameter is absent, and its condition keys. `resolve` reads the
+itself is meant when that parameter is absent (or always, for ChangePassword), and its
+condition keys; the account's password policy is no entity (resource "*"). `resolve` reads the
 decoded request by that declaration alone and returns the `Entity` the action was authorized
 on; the operation receives it (`Context.target`) and never reads a name of its own, so a
 stray `PolicyArn` or `GroupName` can neither change the decision nor the entity acted on.
@@ -10,25 +11,26 @@ stray `PolicyArn` or `GroupName` can neither change the decision nor the entity 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api.iam.common import Entity, EntityKind, name, path, required
+from opendynamo.api.iam.common import NON_USER, Entity, EntityKind, name, path, required
 from opendynamo.api.iam.sts import role_arn_parts
 from opendynamo.authz.access import Access, Spec, tag_keys
-from opendynamo.authz.policy.identity import Identity, managed_owner_and_name
-from opendynamo.engine import directory
+from opendynamo.authz.policy.identity import Identity, compiled, managed_owner_and_name
+from opendynamo.authz.policy.managed import AWS_MANAGED
+from opendynamo.engine import directory, passwords
 from opendynamo.storage.base import ReadTxn
-
-NON_USER = "Must specify userName when calling with non-User credentials"
 
 
 @dataclass(frozen=True, slots=True)
 class IamSpec:
     """How an IAM action names its entity: `member` (and its wire `field` and longest
-    length), `caller` when an absent member means the calling user; `listing` for
-    account-wide listings (no entity; AWS names the resource `<kind>/<path prefix>`)."""
+    length), `caller` when an absent member means the calling user (with no member: always
+    the calling user). Without a member nor `caller`, no entity: a listing (AWS names the
+    resource `<kind>/<path prefix>`), or with `account` a setting of the account ("*")."""
 
     kind: EntityKind
     member: str | None
@@ -37,10 +39,11 @@ class IamSpec:
     caller: bool = False
     keys: tuple[str, ...] = ()
     creates: bool = False
+    account: bool = False
 
     @property
     def spec(self) -> Spec:
-        if self.member is None:
+        if self.member is None and not self.caller:
             return Spec((), ("*",), self.keys)
         return Spec((), (self.kind,), self.keys + _RESOURCE_KEYS.get(self.kind, ()))
 
@@ -70,6 +73,10 @@ def _policy(**more: Any) -> IamSpec:
     return IamSpec("policy", "PolicyArn", "policyArn", **more)
 
 
+# The account's password policy: no entity, so the kind only fills the field.
+_ACCOUNT = IamSpec("user", None, account=True)
+
+
 IAM_SPECS: dict[str, IamSpec] = {
     "CreateUser": _user(longest=64, keys=_TAGS, creates=True),
     "GetUser": _user(caller=True),
@@ -82,6 +89,11 @@ IAM_SPECS: dict[str, IamSpec] = {
     "ListAccessKeys": _user(caller=True),
     "UpdateAccessKey": _user(caller=True),
     "DeleteAccessKey": _user(caller=True),
+    "CreateLoginProfile": _user(longest=64, caller=True),
+    "GetLoginProfile": _user(longest=64, caller=True),
+    "UpdateLoginProfile": _user(longest=64),
+    "DeleteLoginProfile": _user(longest=64, caller=True),
+    "ChangePassword": IamSpec("user", None, caller=True),
     "CreateGroup": _group(creates=True),
     "GetGroup": _group(),
     "ListGroups": IamSpec("group", None),
@@ -125,7 +137,13 @@ IAM_SPECS: dict[str, IamSpec] = {
     "UpdateAssumeRolePolicy": _role(),
     "DeleteRole": _role(),
     "ListInstanceProfilesForRole": _role(),
+    "GetAccountPasswordPolicy": _ACCOUNT,
+    "UpdateAccountPasswordPolicy": _ACCOUNT,
+    "DeleteAccountPasswordPolicy": _ACCOUNT,
 }
+# What an account's password policy with AllowUsersToChangePassword lets each of its IAM users
+# do beside their own policies (`with_account_grants`).
+OWN_PASSWORD_ACTIONS = frozenset({"ChangePassword", "GetAccountPasswordPolicy"})
 ASSUME_ROLE_KEYS = (
     "sts:RoleSessionName",
     "sts:ExternalId",
@@ -151,7 +169,7 @@ def resolve(txn: ReadTxn, who: Identity, action: str, params: dict[str, Any]) ->
     spec = IAM_SPECS[action]
     account = who.account
     if spec.member is None:
-        return None
+        return _own_user(txn, who) if spec.caller else None
     if spec.kind == "policy":
         if spec.creates:
             policy_name = name(params, "PolicyName", "policyName", 128)
@@ -184,6 +202,27 @@ def _caller(txn: ReadTxn, who: Identity) -> Entity:
     raise errors.invalid_input(NON_USER)
 
 
+def _own_user(txn: ReadTxn, who: Identity) -> Entity:
+    """The calling IAM user, for an action only a user can take on itself (ChangePassword):
+    InvalidUserType for root and for a role session."""
+    if who.name is None:
+        raise errors.invalid_user_type("Only IAM users can change their own password.")
+    return _caller(txn, who)
+
+
+def with_account_grants(txn: ReadTxn, who: Identity, action: str) -> Identity:
+    """The caller with what its account grants beside its own policies: under a password
+    policy with AllowUsersToChangePassword, every IAM user may change its own password and
+    read the policy, as if IAMUserChangePassword were attached to it (AWS applies it at the
+    account level). Explicit denies in the user's policies still refuse."""
+    if action not in OWN_PASSWORD_ACTIONS or who.kind != "user":
+        return who
+    if not passwords.rules(txn, who.account).users_may_change:
+        return who
+    grant = compiled(AWS_MANAGED["IAMUserChangePassword"])
+    return dataclasses.replace(who, policies=(*who.policies, grant))
+
+
 def _policy_row(txn: ReadTxn, account: str, arn: str) -> dict[str, Any] | None:
     owner, policy_name = managed_owner_and_name(arn)
     if owner != account:
@@ -198,6 +237,8 @@ def accesses(
     """The one permission an IAM action needs: `iam:<Action>` on its entity (or, for a
     listing, on `<kind>/<PathPrefix>` as IAM names it), with the action's condition keys."""
     spec = IAM_SPECS[action]
+    if target is None and spec.account:
+        return [Access(f"iam:{action}", "*", None)]
     if target is None:
         prefix = str(params.get("PathPrefix", "/"))
         if spec.kind == "policy":

@@ -48,7 +48,11 @@ def markdown() -> str:
         "|---|---|---|---|",
     ]
     for action, declared in iam.IAM_SPECS.items():
-        if declared.member is None:
+        if declared.account:
+            on, named = "`*`", "—"
+        elif declared.member is None and declared.caller:
+            on, named = declared.kind, "the calling user, always"
+        elif declared.member is None:
             on, named = f"`arn:aws:iam::<account>:{declared.kind}<PathPrefix>`", "—"
             if declared.kind == "policy":
                 on = "`policy path <PathPrefix>`"

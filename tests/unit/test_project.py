@@ -165,6 +165,7 @@ def test_readme_lists_exactly_the_iam_and_sts_actions() -> None:
         "AmazonDynamoDBReadOnlyAccess",
         "IAMFullAccess",
         "IAMReadOnlyAccess",
+        "IAMUserChangePassword",
         "Policy",
     }
     assert listed == set(IAM_OPERATIONS) | set(STS_OPERATIONS)

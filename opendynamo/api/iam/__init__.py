@@ -6,7 +6,7 @@ The README's list of supported IAM and STS actions is checked against these tabl
 
 from __future__ import annotations
 
-from opendynamo.api.iam import entities, policies, sts, versions
+from opendynamo.api.iam import entities, logins, policies, sts, versions
 from opendynamo.api.request.context import QueryHandler
 
 IAM_OPERATIONS: dict[str, QueryHandler] = {
@@ -21,6 +21,11 @@ IAM_OPERATIONS: dict[str, QueryHandler] = {
     "ListAccessKeys": entities.list_access_keys,
     "UpdateAccessKey": entities.update_access_key,
     "DeleteAccessKey": entities.delete_access_key,
+    "CreateLoginProfile": logins.create_login_profile,
+    "GetLoginProfile": logins.get_login_profile,
+    "UpdateLoginProfile": logins.update_login_profile,
+    "DeleteLoginProfile": logins.delete_login_profile,
+    "ChangePassword": logins.change_password,
     "CreateGroup": entities.create_group,
     "GetGroup": entities.get_group,
     "ListGroups": entities.list_groups,
@@ -64,6 +69,9 @@ IAM_OPERATIONS: dict[str, QueryHandler] = {
     "UpdateAssumeRolePolicy": policies.update_assume_role_policy,
     "DeleteRole": policies.delete_role,
     "ListInstanceProfilesForRole": policies.list_instance_profiles_for_role,
+    "GetAccountPasswordPolicy": logins.get_account_password_policy,
+    "UpdateAccountPasswordPolicy": logins.update_account_password_policy,
+    "DeleteAccountPasswordPolicy": logins.delete_account_password_policy,
 }
 
 STS_OPERATIONS: dict[str, QueryHandler] = {

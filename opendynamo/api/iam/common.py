@@ -23,6 +23,7 @@ Result = dict[str, Any] | None
 Operation = Callable[[Context, Params], Result]
 
 NAME_PATTERN = r"[\w+=,.@-]+"
+NON_USER = "Must specify userName when calling with non-User credentials"
 _NAME_RE = re.compile(NAME_PATTERN)
 _PATH_RE = re.compile(r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
 

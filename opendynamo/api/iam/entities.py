@@ -1,7 +1,8 @@
 """The IAM API, part one: users, their access keys and tags, and groups (AWS Query protocol;
 `server/awsquery` decodes the form and renders the XML). Policies and roles are in
-`api/iam_policies`. Rows live in the directory (`engine/directory`); names are unique without
-regard to case, as IAM's are, so rows are keyed by the lower-cased name.
+`api/iam/policies`, login profiles and the password policy in `api/iam/logins`. Rows live in
+the directory (`engine/directory`); names are unique without regard to case, as IAM's are,
+so rows are keyed by the lower-cased name.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from opendynamo.api.iam.common import (
     target,
 )
 from opendynamo.api.request.context import Context
-from opendynamo.engine import directory
+from opendynamo.engine import directory, passwords
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
 MAX_ACCESS_KEYS = 2
@@ -41,6 +42,8 @@ ROOT = "root"  # the account's own row (kind "account"): its root access keys
 
 def user_view(row: dict[str, Any], with_tags: bool = False) -> dict[str, Any]:
     view = {key: row[key] for key in ("Path", "UserName", "UserId", "Arn", "CreateDate")}
+    if row.get("PasswordLastUsed"):  # the last console sign-in (`engine/passwords`)
+        view["PasswordLastUsed"] = row["PasswordLastUsed"]
     if with_tags and row.get("Tags"):
         view["Tags"] = row["Tags"]
     return view
@@ -90,6 +93,8 @@ def delete_user(ctx: Context, params: Params) -> Result:
     account = caller(ctx).account
     with ctx.store.write() as txn:
         row = entity(txn, account, "user", user_name)
+        if passwords.login_profile(row) is not None:
+            raise errors.delete_conflict("Cannot delete entity, must delete login profile first.")
         if row.get("AccessKeys"):
             raise errors.delete_conflict("Cannot delete entity, must delete access keys first.")
         check_no_policies(row)

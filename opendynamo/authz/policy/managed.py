@@ -27,10 +27,26 @@ def _allow(actions: list[str] | str) -> str:
     return orjson.dumps({"Version": "2012-10-17", "Statement": [statement]}).decode()
 
 
+# AWS's IAMUserChangePassword: a user's own password and the account's password policy.
+_CHANGE_OWN_PASSWORD = orjson.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:ChangePassword"],
+                "Resource": ["arn:aws:iam::*:user/${aws:username}"],
+            },
+            {"Effect": "Allow", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"},
+        ],
+    }
+).decode()
+
 AWS_MANAGED: dict[str, str] = {
     "AdministratorAccess": _allow("*"),
     "AmazonDynamoDBFullAccess": _allow(["dynamodb:*", "iam:GetRole", "iam:ListRoles"]),
     "AmazonDynamoDBReadOnlyAccess": _allow(_READ_ONLY_DYNAMODB),
     "IAMFullAccess": _allow("iam:*"),
     "IAMReadOnlyAccess": _allow(["iam:Generate*", "iam:Get*", "iam:List*", "iam:Simulate*"]),
+    "IAMUserChangePassword": _CHANGE_OWN_PASSWORD,
 }
