@@ -572,6 +572,15 @@ def console_password_reset_required() -> DynamoError:
     )
 
 
+def console_password_expired() -> DynamoError:
+    return DynamoError(
+        "PasswordExpired",
+        "Your password has expired. Ask your administrator to set a new one.",
+        namespace=CONSOLE,
+        status=403,
+    )
+
+
 def console_forbidden(reason: str) -> DynamoError:
     """A state-changing request without the session's CSRF token or from another origin."""
     return DynamoError("Forbidden", reason, namespace=CONSOLE, status=403)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Backend, Server, creds_of, unique_name
+from tests.conftest import Backend, Server, creds_of, stored_bytes, unique_name
 from tests.wire.helpers import eventually
 from tests.wire.http import AMZ_JSON, Reply, send
 
@@ -379,3 +379,77 @@ def test_console_off_serves_nothing_under_console(tmp_path: Path) -> None:
         assert send(server, "GET", "/console/api/session").status == 404
     finally:
         server.stop()
+
+
+# --- IAM users with passwords --------------------------------------------------------------------
+
+PASSWORD = "Correct-Horse-7"
+
+
+def password_user(env: Env, policy: str | None, reset: bool = False) -> str:
+    name, _ = new_user(env, policy)
+    env.iam.create_login_profile(UserName=name, Password=PASSWORD, PasswordResetRequired=reset)
+    return name
+
+
+def signed_in_with_password(env: Env, name: str, password: str = PASSWORD) -> tuple[Browser, Any]:
+    reply = sign_in(env.server, Account=ACCOUNT, UserName=name, Password=password)
+    assert reply.status == 200, reply.body
+    cookie = reply.headers["set-cookie"].split(";")[0]
+    return Browser(env.server, cookie, reply.json()["Csrf"]), reply.json()
+
+
+def test_a_user_signs_in_with_its_password_and_acts_as_itself(env: Env) -> None:
+    own = new_table(env)
+    name = password_user(env, only_table_policy(own))
+    wrong = sign_in(env.server, Account=ACCOUNT, UserName=name, Password="Correct-Horse-8")
+    assert wrong.status == 401 and wrong.json()["__type"] == "opendynamo.console#SignInFailed"
+    browser, described = signed_in_with_password(env, name.upper())  # names ignore case
+    assert described["Identity"] == {
+        "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        "Account": ACCOUNT,
+        "UserName": name,
+        "Type": "User",
+    }
+    assert described["ResetRequired"] is False
+    assert browser.call("DynamoDB_20120810.DescribeTable", {"TableName": own}).status == 200
+    assert browser.call("DynamoDB_20120810.ListTables", {}).status == 400  # not in its policy
+    assert "PasswordLastUsed" in env.iam.get_user(UserName=name)["User"]
+    env.iam.delete_login_profile(UserName=name)
+    env.iam.delete_user_policy(UserName=name, PolicyName="p")
+    for key in env.iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+        env.iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    env.iam.delete_user(UserName=name)
+    gone = browser.call("DynamoDB_20120810.DescribeTable", {"TableName": own})
+    assert gone.status == 401  # the user is gone, and its session with it
+
+
+def test_a_password_that_must_change_allows_nothing_else_until_changed(env: Env) -> None:
+    own = new_table(env)
+    name = password_user(env, only_table_policy(own), reset=True)
+    env.iam.attach_user_policy(
+        UserName=name, PolicyArn="arn:aws:iam::aws:policy/IAMUserChangePassword"
+    )
+    browser, described = signed_in_with_password(env, name)
+    assert described["ResetRequired"] is True
+    held = browser.call("DynamoDB_20120810.DescribeTable", {"TableName": own})
+    assert held.status == 403
+    assert held.json()["message"] == "You must change your password before you continue."
+    assert browser.iam("ListUsers").status == 403
+    weak = browser.iam("ChangePassword", OldPassword=PASSWORD, NewPassword="short")
+    assert weak.status == 400 and b"PasswordPolicyViolation" in weak.body
+    changed = browser.iam("ChangePassword", OldPassword=PASSWORD, NewPassword="Battery-Staple-9")
+    assert changed.status == 200, changed.body
+    assert browser.call("DynamoDB_20120810.DescribeTable", {"TableName": own}).status == 200
+    assert sign_in(env.server, Account=ACCOUNT, UserName=name, Password=PASSWORD).status == 401
+    signed_in_with_password(env, name, "Battery-Staple-9")
+
+
+def test_no_password_or_hash_is_ever_answered_or_stored_in_the_clear(env: Env) -> None:
+    name = password_user(env, None)
+    browser, _ = signed_in_with_password(env, name)
+    user = env.iam.get_user(UserName=name)["User"]
+    profile = env.iam.get_login_profile(UserName=name)["LoginProfile"]
+    assert PASSWORD not in json.dumps([user, profile], default=str)
+    assert "scrypt" not in json.dumps([user, profile], default=str)
+    assert not any(PASSWORD.encode() in blob for blob in stored_bytes(env.server))

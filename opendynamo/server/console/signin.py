@@ -116,6 +116,10 @@ def _by_password(
     account = fields["Account"] or DEFAULT_ACCOUNT
     with authority.store.read() as txn:
         checked = passwords.check_sign_in(txn, account, fields["UserName"], fields["Password"], now)
+        if not checked.ok and checked.reset_required:
+            # The right password, expired under the policy's HardExpiry: only an
+            # administrator can set a new one (UpdateLoginProfile).
+            raise errors.console_password_expired()
         if not checked.ok or checked.user is None:
             return None
         identity = console_user(txn, account, checked.user["UserName"], checked.user["UserId"])
