@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import ROOT_KEY, ROOT_SECRET, Console, screenshot, sign_in_with_key
+from tests.browser.conftest import (
+    ROOT_KEY,
+    ROOT_SECRET,
+    Console,
+    screenshot,
+    sign_in_with_key,
+    sign_in_with_password,
+)
+from tests.conftest import unique_name
 
 
 def test_open_console_needs_no_sign_in(open_console: Console) -> None:
@@ -47,3 +55,26 @@ def _session_cookie(page: Any) -> dict[str, Any]:
     cookies = [c for c in page.context.cookies() if c["name"] == "opendynamo-console"]
     assert len(cookies) == 1
     return dict(cookies[0])
+
+
+def test_a_user_signs_in_with_a_password_it_must_change_first(iam_console: Console) -> None:
+    iam = iam_console.client("iam")
+    name = unique_name("u")
+    iam.create_user(UserName=name)
+    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/IAMUserChangePassword")
+    iam.attach_user_policy(
+        UserName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
+    )
+    iam.create_login_profile(UserName=name, Password="First-Password-1", PasswordResetRequired=True)
+    page = iam_console.page()
+    sign_in_with_password(page, name, "First-Password-1")
+    page.get_by_role("heading", name="Change your password").wait_for()
+    page.get_by_label("Current password").fill("First-Password-1")
+    page.get_by_label("New password", exact=True).fill("Second-Password-2")
+    page.get_by_label("Confirm new password").fill("Second-Password-2")
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_role("heading", name="Tables").wait_for()
+    assert page.locator("#identity").inner_text() == f"arn:aws:iam::000000000000:user/{name}"
+    profile = iam.get_login_profile(UserName=name)["LoginProfile"]
+    assert profile["PasswordResetRequired"] is False
+    assert page.errors == []
