@@ -7,6 +7,7 @@ through the wire with boto3, so the page is shown to do what its form says."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -243,6 +244,9 @@ def test_watch_a_streams_newest_records(open_console: Console) -> None:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     ddb.put_item(TableName=name, Item={"pk": {"S": "before"}})  # written before watching: not shown
+    _wait_readable(
+        open_console.client("dynamodbstreams"), ddb.describe_table(TableName=name)["Table"]
+    )
     page = open_console.page(f"#/tables/{name}/exports")
     page.get_by_role("button", name="Watch newest records").click()
     expect(page.get_by_text("Watching for new records…")).to_be_visible()
@@ -265,3 +269,21 @@ def test_watch_a_streams_newest_records(open_console: Console) -> None:
     )
     assert re.search("DISABLED", page.locator("section.stream").inner_text())
     assert page.errors == []
+
+
+def _wait_readable(streams: Any, table: dict[str, Any]) -> None:
+    """Until the stream's first record can be read (a change becomes readable a moment after
+    it is made), so that LATEST is after it."""
+    arn = table["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        answer = streams.get_records(ShardIterator=iterator)
+        if answer["Records"]:
+            return
+        iterator = answer["NextShardIterator"]
+        time.sleep(0.1)
+    raise AssertionError("the stream's record did not become readable")

@@ -6,11 +6,7 @@ import { backupList } from "./backup_list.js";
 
 export async function render(main) {
   const list = backupList(null);
-  clear(
-    main,
-    pageHeader("Backups"),
-    h("p", { class: "muted" }, "Every backup of this region, newest first. A table's Backups tab makes new ones and restores it to a point in time."),
-    list.node,
-  );
+  const intro = "Every backup of this region, newest first. A table's Backups tab makes new ones and restores it to a point in time.";
+  clear(main, h("div", { class: "tables-ui" }, pageHeader("Backups"), h("p", { class: "muted" }, intro), list.node));
   await list.refresh();
 }

@@ -30,7 +30,7 @@ export async function render(main) {
       await create(form, parts, progress);
     });
   });
-  clear(main, pageHeader("Create table"), form, progress);
+  clear(main, h("div", { class: "tables-ui" }, pageHeader("Create table"), form, progress));
 }
 
 function formParts() {

@@ -4,7 +4,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, dataTable, errorBox, field, formatBytes, formatNumber, formatTime, h, notice, pageHeader, select } from "../ui.js";
-import { FormError, badge, checkName, markInvalid, poller } from "./poll.js";
+import { FormError, badge, checkName, markInvalid, poller, s3Url } from "./poll.js";
 import { attributeDefinitions, billingInput, editorList, gsiEditor, keyInput } from "./table_form.js";
 
 const SHOWN = 25; // ListImports answers newest first; the newest page is shown
@@ -14,9 +14,13 @@ export async function render(main) {
   const watch = poller(list, 1000, () => drawImports(list));
   clear(
     main,
-    pageHeader("Imports from S3"),
-    h("section", {}, h("h2", {}, "Imports"), list),
-    h("section", {}, h("h2", {}, "Import a new table from S3"), importForm(watch)),
+    h(
+      "div",
+      { class: "tables-ui" },
+      pageHeader("Imports from S3"),
+      h("section", {}, h("h2", {}, "Imports"), list),
+      h("section", {}, h("h2", {}, "Import a new table from S3"), importForm(watch)),
+    ),
   );
   await watch();
 }
@@ -44,7 +48,7 @@ async function drawImports(list) {
         { key: "start", heading: "Started", render: (i) => formatTime(i.StartTime) },
         { key: "table", heading: "Table", render: tableLink },
         { key: "status", heading: "Status", render: (i) => badge(i.ImportStatus) },
-        { key: "source", heading: "Source", render: (i) => `s3://${i.S3BucketSource.S3Bucket}/${i.S3BucketSource.S3KeyPrefix || ""}` },
+        { key: "source", heading: "Source", render: (i) => s3Url(i.S3BucketSource.S3Bucket, i.S3BucketSource.S3KeyPrefix) },
         ["InputFormat", "Format"],
         { key: "processed", heading: "Processed", render: (i) => `${formatNumber(i.ProcessedItemCount)} (${formatBytes(i.ProcessedSizeBytes)})` },
         { key: "imported", heading: "Imported", render: (i) => formatNumber(i.ImportedItemCount) },

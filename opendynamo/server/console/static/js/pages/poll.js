@@ -50,6 +50,12 @@ export function poller(node, ms, step) {
   };
 }
 
+/** An S3 location for a table cell, whole in its tooltip when the cell cuts it short. */
+export function s3Url(bucket, prefix) {
+  const text = `s3://${bucket}/${prefix || ""}`;
+  return h("span", { title: text }, text);
+}
+
 /** A status as a coloured badge (console.css colours DynamoDB's statuses by name). */
 export function badge(status) {
   const text = String(status || "");

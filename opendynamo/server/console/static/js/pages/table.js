@@ -16,7 +16,8 @@ const TABS = {
 };
 
 export async function render(main, [name, tab = "overview"]) {
-  const container = h("div", { class: `tab-body tab-${tab}` });
+  // Monitoring's charts style themselves; tables-ui scopes this page's own styles.
+  const container = h("div", { class: tab === "monitoring" ? "tab-body" : `tab-body tables-ui tab-${tab}` });
   if (tab === "monitoring") {
     clear(main, header(name, null), tableTabs(name, tab), container);
     const m = await import("./monitoring.js");

@@ -3,7 +3,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, dataTable, errorBox, field, formatBytes, formatNumber, formatTime, h, notice, select } from "../ui.js";
-import { FormError, badge, epochOfInput, markInvalid, poller } from "./poll.js";
+import { FormError, badge, epochOfInput, markInvalid, poller, s3Url } from "./poll.js";
 import { streamSection } from "./table_stream.js";
 
 const SHOWN = 25; // the newest exports shown, each with its DescribeExport
@@ -56,9 +56,9 @@ async function drawExports(list, tableArn) {
       [
         { key: "start", heading: "Started", render: (e) => formatTime(e.StartTime) },
         { key: "status", heading: "Status", render: (e) => badge(e.ExportStatus) },
-        { key: "type", heading: "Type", render: (e) => (e.ExportType === "INCREMENTAL_EXPORT" ? "Incremental" : "Full") },
+        { key: "type", heading: "Type", render: exportType },
         ["ExportFormat", "Format"],
-        { key: "to", heading: "Destination", render: (e) => `s3://${e.S3Bucket}/${e.S3Prefix || ""}` },
+        { key: "to", heading: "Destination", render: (e) => s3Url(e.S3Bucket, e.S3Prefix) },
         { key: "items", heading: "Items", render: (e) => (e.ItemCount === undefined ? "" : formatNumber(e.ItemCount)) },
         { key: "size", heading: "Billed size", render: (e) => (e.BilledSizeBytes === undefined ? "" : formatBytes(e.BilledSizeBytes)) },
         { key: "outcome", heading: "Ended", render: outcome },
@@ -69,6 +69,13 @@ async function drawExports(list, tableArn) {
     older,
   );
   return described.some((e) => e.ExportStatus === "IN_PROGRESS");
+}
+
+/** Full (as of its export time) or incremental (its window). */
+function exportType(e) {
+  if (e.ExportType !== "INCREMENTAL_EXPORT") return `Full, as of ${formatTime(e.ExportTime)}`;
+  const spec = e.IncrementalExportSpecification || {};
+  return `Incremental, ${formatTime(spec.ExportFromTime)} to ${formatTime(spec.ExportToTime)}`;
 }
 
 function outcome(description) {
