@@ -257,7 +257,7 @@ def test_watch_a_streams_newest_records(open_console: Console) -> None:
     )
     expect(records).to_contain_text('{"pk":"watched","n":7}')
     assert "before" not in records.inner_text()
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop watching").click()
     expect(page.get_by_role("button", name="Watch newest records")).to_be_visible()
 
     # Turning the stream off goes through UpdateTable.

@@ -3,7 +3,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, confirm, dataTable, errorBox, formatBytes, formatTime, h, notice } from "../ui.js";
-import { badge, poller } from "./poll.js";
+import { badge, poller } from "./common.js";
 import { restoreForm } from "./restore.js";
 
 /** Every backup, following LastEvaluatedBackupArn; of one table when `tableName` is given. */

@@ -4,7 +4,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, errorBox, field, h, pageHeader, select } from "../ui.js";
-import { FormError, badge, checkName, markInvalid, repeat } from "./poll.js";
+import { FormError, badge, checkName, markInvalid, repeat } from "./common.js";
 import {
   TABLE_CLASSES, VIEW_TYPES, attributeDefinitions, billingInput, editorList, gsiEditor, keyInput, lsiEditor,
   tagsEditor,

@@ -4,7 +4,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, dataTable, errorBox, field, formatBytes, formatNumber, formatTime, h, notice, pageHeader, select } from "../ui.js";
-import { FormError, badge, checkName, markInvalid, poller, s3Url } from "./poll.js";
+import { FormError, badge, checkName, markInvalid, poller, s3Url } from "./common.js";
 import { attributeDefinitions, billingInput, editorList, gsiEditor, keyInput } from "./table_form.js";
 
 const SHOWN = 25; // ListImports answers newest first; the newest page is shown

@@ -3,7 +3,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, errorBox, field, h, select } from "../ui.js";
-import { badge, checkName, markInvalid, repeat } from "./poll.js";
+import { badge, checkName, markInvalid, repeat } from "./common.js";
 import { capacityInputs } from "./table_form.js";
 
 /** The new table's name and an optional billing override; `value()` is the part of a

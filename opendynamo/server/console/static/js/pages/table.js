@@ -5,7 +5,7 @@
 import { dynamodb } from "../api.js";
 import { tableTabs } from "../table_tabs.js";
 import { busy, clear, confirm, errorBox, h, notice } from "../ui.js";
-import { badge } from "./poll.js";
+import { badge } from "./common.js";
 
 const TABS = {
   overview: "./table_overview.js",

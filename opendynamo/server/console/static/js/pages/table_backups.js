@@ -3,7 +3,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, errorBox, field, formatTime, h, notice } from "../ui.js";
-import { FormError, badge, checkName, epochOfInput, localInputValue, markInvalid } from "./poll.js";
+import { FormError, badge, checkName, epochOfInput, localInputValue, markInvalid } from "./common.js";
 import { backupList } from "./backup_list.js";
 import { restoreForm } from "./restore.js";
 
@@ -88,6 +88,14 @@ async function drawPitr(section, tableName) {
   );
 }
 
+/** The inputs hold whole milliseconds: an end of the window, cut to them, would fall just
+ * outside it, so a time within a millisecond of an end is that end. */
+function snapToEnds(epoch, earliest, latest) {
+  if (Math.abs(epoch - earliest) < 0.001) return earliest;
+  if (Math.abs(epoch - latest) < 0.001) return latest;
+  return epoch;
+}
+
 /** "Restore to a point in time": a range between the earliest and latest restorable times and
  * a date-and-time input kept in step with it, or the latest restorable time. */
 function timeline(tableName, pitr, reload) {
@@ -130,7 +138,7 @@ function timeline(tableName, pitr, reload) {
     } else {
       const epoch = epochOfInput(when.value);
       if (Number.isNaN(epoch)) throw new FormError("Choose a date and time to restore to.", when);
-      body.RestoreDateTime = epoch;
+      body.RestoreDateTime = snapToEnds(epoch, earliest, latest);
     }
     return dynamodb("RestoreTableToPointInTime", body);
   };

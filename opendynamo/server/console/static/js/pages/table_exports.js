@@ -3,7 +3,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, dataTable, errorBox, field, formatBytes, formatNumber, formatTime, h, notice, select } from "../ui.js";
-import { FormError, badge, epochOfInput, markInvalid, poller, s3Url } from "./poll.js";
+import { FormError, badge, epochOfInput, markInvalid, poller, s3Url } from "./common.js";
 import { streamSection } from "./table_stream.js";
 
 const SHOWN = 25; // the newest exports shown, each with its DescribeExport

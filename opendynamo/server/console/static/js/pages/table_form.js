@@ -3,7 +3,7 @@
 // {node, value()}: `value()` answers the wire shape or throws a FormError naming the control.
 
 import { field, h, select } from "../ui.js";
-import { FormError, checkName, positiveInteger } from "./poll.js";
+import { FormError, checkName, positiveInteger } from "./common.js";
 
 export const KEY_TYPES = [["S", "String"], ["N", "Number"], ["B", "Binary"]];
 export const VIEW_TYPES = [

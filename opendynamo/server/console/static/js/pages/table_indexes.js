@@ -7,7 +7,7 @@
 
 import { cloudwatch, dynamodb } from "../api.js";
 import { busy, clear, confirm, dataTable, formatBytes, formatNumber, h, notice } from "../ui.js";
-import { badge, markInvalid, poller } from "./poll.js";
+import { badge, markInvalid, poller } from "./common.js";
 import { attributeDefinitions, gsiEditor, keysText, projectionText } from "./table_form.js";
 import { capacityText } from "./tables.js";
 

@@ -3,7 +3,7 @@
 
 import { dynamodb } from "../api.js";
 import { clear, dataTable, errorBox, formatBytes, formatNumber, formatTime, h } from "../ui.js";
-import { badge, poller } from "./poll.js";
+import { badge, poller } from "./common.js";
 import { keysText } from "./table_form.js";
 import { capacityText } from "./tables.js";
 

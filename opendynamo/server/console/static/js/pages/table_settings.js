@@ -4,7 +4,7 @@
 
 import { dynamodb } from "../api.js";
 import { busy, clear, dataTable, errorBox, field, h, notice, select } from "../ui.js";
-import { FormError, markInvalid } from "./poll.js";
+import { FormError, markInvalid } from "./common.js";
 import { TABLE_CLASSES, capacityInputs } from "./table_form.js";
 import { listTags } from "./table_overview.js";
 

@@ -4,7 +4,7 @@
 
 import { dynamodb, streams } from "../api.js";
 import { busy, clear, dataTable, errorBox, field, formatTime, h, notice, select } from "../ui.js";
-import { badge, itemText, repeat } from "./poll.js";
+import { badge, itemText, repeat } from "./common.js";
 import { VIEW_TYPES } from "./table_form.js";
 
 const KEPT = 100; // records shown; older ones scroll away
@@ -43,7 +43,7 @@ function draw(section, table) {
 
 function watcher(streamArn) {
   const start = h("button", { type: "button", class: "primary" }, "Watch newest records");
-  const stop = h("button", { type: "button" }, "Stop");
+  const stop = h("button", { type: "button" }, "Stop watching");
   stop.hidden = true;
   const state = h("p", { class: "muted", "aria-live": "polite" });
   const out = h("div", { class: "stream-records" });

@@ -1,5 +1,6 @@
 // What the pages of tables, backups, exports and imports share: waiting on background work
-// (a page polls only while it is shown), status badges, and times as the browser shows them.
+// (a page polls only while it is shown), status badges, times as the browser shows them,
+// checks of a form before it is sent, and attribute values in a short readable form.
 
 import { h } from "../ui.js";
 
