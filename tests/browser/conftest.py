@@ -92,7 +92,9 @@ def sign_in_with_key(page: Any, key: str, secret: str) -> None:
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
-def sign_in_with_password(page: Any, user: str, password: str, account: str = "000000000000") -> None:
+def sign_in_with_password(
+    page: Any, user: str, password: str, account: str = "000000000000"
+) -> None:
     page.wait_for_selector("section.signin")
     page.get_by_label("Account ID").fill(account)
     page.get_by_label("IAM user name").fill(user)

@@ -43,7 +43,9 @@ def test_root_signs_in_with_its_keys_and_out_again(iam_console: Console) -> None
     page.locator("section.signin").wait_for()
     # The old cookie, presented again, is refused: the session ended on the server.
     context = page.context
-    context.add_cookies([{"name": cookie["name"], "value": cookie["value"], "url": iam_console.url}])
+    context.add_cookies(
+        [{"name": cookie["name"], "value": cookie["value"], "url": iam_console.url}]
+    )
     status = page.evaluate(
         "fetch('/console/api/session').then(r => r.json()).then(b => b.SignedIn)"
     )

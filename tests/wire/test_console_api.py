@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Backend, Server, creds_of, stored_bytes, unique_name
 from tests.wire.helpers import eventually
@@ -64,7 +66,9 @@ class Browser:
         return send(self.server, "POST", "/console/api/dynamodb", json.dumps(body).encode(), sent)
 
     def iam(self, action: str, **params: str) -> Reply:
-        form = "&".join([f"Action={action}", "Version=2010-05-08"] + [f"{k}={v}" for k, v in params.items()])
+        form = "&".join(
+            [f"Action={action}", "Version=2010-05-08"] + [f"{k}={v}" for k, v in params.items()]
+        )
         headers = {
             "Cookie": self.cookie,
             "X-CSRF-Token": self.csrf,
@@ -185,7 +189,10 @@ def test_an_api_call_needs_the_session_and_its_csrf_token(env: Env) -> None:
     assert forged.status == 403
     assert forged.json()["message"] == "The request lacks this session's CSRF token."
     other = signed_in(env.server, ROOT_KEY, ROOT_SECRET)  # another session's token
-    assert browser.call("DynamoDB_20120810.ListTables", {}, **{"X-CSRF-Token": other.csrf}).status == 403
+    assert (
+        browser.call("DynamoDB_20120810.ListTables", {}, **{"X-CSRF-Token": other.csrf}).status
+        == 403
+    )
     no_cookie = Browser(env.server, "", browser.csrf).call("DynamoDB_20120810.ListTables", {})
     assert no_cookie.status == 401
     assert no_cookie.json()["__type"] == "opendynamo.console#NotSignedIn"
@@ -193,7 +200,11 @@ def test_an_api_call_needs_the_session_and_its_csrf_token(env: Env) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}],
+    [
+        {"Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
 )
 def test_requests_from_another_origin_are_refused(env: Env, headers: dict[str, str]) -> None:
     browser = signed_in(env.server, ROOT_KEY, ROOT_SECRET)
@@ -245,7 +256,12 @@ def test_only_the_console_files_are_served(env: Env, path: str) -> None:
 def test_a_console_file_is_revalidated_by_its_etag(env: Env) -> None:
     first = send(env.server, "GET", "/console/static/js/app.js")
     assert first.status == 200 and first.headers["content-type"].startswith("text/javascript")
-    again = send(env.server, "GET", "/console/static/js/app.js", headers={"If-None-Match": first.headers["etag"]})
+    again = send(
+        env.server,
+        "GET",
+        "/console/static/js/app.js",
+        headers={"If-None-Match": first.headers["etag"]},
+    )
     assert again.status == 304 and again.body == b""
 
 
@@ -258,7 +274,9 @@ def test_a_limited_user_reaches_only_its_table(env: Env) -> None:
     browser = signed_in(env.server, creds["aws_access_key_id"], creds["aws_secret_access_key"])
     put = browser.call("DynamoDB_20120810.PutItem", {"TableName": own, "Item": {"pk": {"S": "a"}}})
     assert put.status == 200
-    refused = browser.call("DynamoDB_20120810.PutItem", {"TableName": other, "Item": {"pk": {"S": "a"}}})
+    refused = browser.call(
+        "DynamoDB_20120810.PutItem", {"TableName": other, "Item": {"pk": {"S": "a"}}}
+    )
     assert refused.status == 400
     assert refused.json()["Message"] == (
         f"User: arn:aws:iam::{ACCOUNT}:user/{user} is not authorized to perform: "
@@ -321,7 +339,9 @@ def test_console_calls_and_sign_ins_are_audited_as_from_the_console(env: Env) ->
     logins = [e for e in events() if e["eventName"] == "ConsoleLogin"]
     assert {e["eventSource"] for e in logins} == {"signin.amazonaws.com"}
     assert any(e["errorCode"] == "SignInFailed" for e in logins)
-    assert any(e["errorCode"] is None and e["userIdentity"]["arn"].endswith(":root") for e in logins)
+    assert any(
+        e["errorCode"] is None and e["userIdentity"]["arn"].endswith(":root") for e in logins
+    )
     assert all(ROOT_SECRET not in json.dumps(e) for e in events())
     sdk = [e for e in events() if e["eventName"] == "CreateTable"]
     assert sdk and all("sessionCredentialFromConsole" not in e for e in sdk)
@@ -453,3 +473,43 @@ def test_no_password_or_hash_is_ever_answered_or_stored_in_the_clear(env: Env) -
     assert PASSWORD not in json.dumps([user, profile], default=str)
     assert "scrypt" not in json.dumps([user, profile], default=str)
     assert not any(PASSWORD.encode() in blob for blob in stored_bytes(env.server))
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "AccessKeyId",
+                    "SecretAccessKey",
+                    "UserName",
+                    "Password",
+                    "Account",
+                    "Region",
+                    "SessionToken",
+                ]
+            ),
+            st.one_of(
+                st.text(max_size=600), st.integers(), st.none(), st.lists(st.text(max_size=3))
+            ),
+        ).map(lambda form: json.dumps(form).encode()),
+    ),
+    cookie=st.binary(max_size=120).map(
+        lambda raw: raw.decode("latin-1").replace("\r", "").replace("\n", "")
+    ),
+)
+def test_no_sign_in_or_cookie_makes_the_console_fail(env: Env, body: bytes, cookie: str) -> None:
+    headers = {"Content-Type": "application/json", "Cookie": "opendynamo-console=" + cookie}
+    signed = send(env.server, "POST", "/console/api/signin", body, headers)
+    assert 400 <= signed.status < 500 or signed.status == 200
+    called = send(
+        env.server, "POST", "/console/api/dynamodb", body, {**headers, "X-CSRF-Token": cookie}
+    )
+    assert called.status in (400, 401, 403)  # 400: a header the HTTP parser refuses
