@@ -513,3 +513,20 @@ def test_no_sign_in_or_cookie_makes_the_console_fail(env: Env, body: bytes, cook
         env.server, "POST", "/console/api/dynamodb", body, {**headers, "X-CSRF-Token": cookie}
     )
     assert called.status in (400, 401, 403)  # 400: a header the HTTP parser refuses
+
+
+def test_without_sign_in_only_an_ip_or_localhost_host_is_answered(tmp_path: Path) -> None:
+    """A page of a DNS name rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host."""
+    server = Server(tmp_path).start()
+    try:
+        for host, status in [
+            ("127.0.0.1:8000", 200),
+            ("localhost:8000", 200),
+            ("[::1]:8000", 200),
+            ("evil.example:8000", 403),
+            ("127.0.0.1.nip.io", 403),
+        ]:
+            reply = send(server, "GET", "/console/api/session", headers={"Host": host})
+            assert reply.status == status, host
+    finally:
+        server.stop()

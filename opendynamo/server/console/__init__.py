@@ -16,6 +16,7 @@ session's CSRF token.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +93,13 @@ class Console:
                 return _not_found(request)
             return self._asset(request, path[len(PREFIX) + 1 :] or "index.html")
         name = path[len(API) :]
+        if self._authority().mode == "off" and not _addressed_by_ip(request.header(b"host")):
+            # Without sign-in, a page of a rebound DNS name (DNS rebinding) would look
+            # same-origin; such a page cannot name the server by its IP address.
+            raise errors.console_forbidden(
+                "Without sign-in (--auth off) the console answers only when addressed as "
+                "localhost or by IP address."
+            )
         if name == "session" and method == "GET":
             return self._session(request)
         if method != "POST":
@@ -242,6 +250,20 @@ def _check_origin(request: Request) -> None:
         expected = request.scheme.encode() + b"://" + request.header(b"host")
         if origin != expected:
             raise errors.console_forbidden("The console answers requests from its own pages only.")
+
+
+def _addressed_by_ip(host: bytes) -> bool:
+    """Whether a Host header names an IP address or localhost (not a DNS name)."""
+    if host.startswith(b"["):
+        return True  # an IPv6 literal
+    name = host.decode("latin-1").rsplit(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _secure(request: Request) -> bool:
