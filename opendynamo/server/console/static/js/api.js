@@ -65,7 +65,10 @@ function errorOf(text, status) {
   try {
     const body = JSON.parse(trimmed);
     const type = String(body.__type || "Error").split("#").pop();
-    return new ApiError(type, body.message || body.Message || "", status);
+    const error = new ApiError(type, body.message || body.Message || "", status);
+    // ReturnValuesOnConditionCheckFailure=ALL_OLD: the item as it is now, beside the error.
+    if (body.Item) error.item = body.Item;
+    return error;
   } catch (err) {
     return new ApiError("Error", trimmed || `HTTP ${status}`, status);
   }
