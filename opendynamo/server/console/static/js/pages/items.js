@@ -14,6 +14,7 @@ const FIRST_PAGE_SIZE = 25;
 // loads, only later.
 const MODULES = [
   "../items/values.js",
+  "../items/controls.js",
   "../items/expressions.js",
   "../items/save_plan.js",
   "../items/transfer.js",
