@@ -10,30 +10,21 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-import boto3
 from botocore.exceptions import ClientError
 
-IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a file: bench/ is found from the checkout
+
+from bench.console import FLAGS, chromium, client, serving  # noqa: E402
+
+IMAGES = REPO / "docs" / "images"
 TABLE = "orders"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_table(ddb: object) -> None:
@@ -109,68 +100,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=8)
     args = parser.parse_args()
-    chromium = os.environ.get("OPENDYNAMO_CHROMIUM") or shutil.which("chromium")
-    if not chromium:
-        raise SystemExit("needs Chromium: apt-get install chromium")
+    executable = chromium()
     from playwright.sync_api import sync_playwright
 
     IMAGES.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="console-shots-") as tmp:
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "opendynamo",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                tmp,
-                "--workers",
-                "1",
-                "--log-level",
-                "warning",
-            ],
-            start_new_session=True,
-            env={
-                **os.environ,
-                "OPENDYNAMO_METRICS_FLUSH_INTERVAL": "1",
-                "OPENDYNAMO_METRICS_GAUGE_INTERVAL": "10",
-            },
-        )
-        try:
-            endpoint = f"http://127.0.0.1:{port}"
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(endpoint + "/", timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            ddb = boto3.client(
-                "dynamodb",
-                endpoint_url=endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="AKIDSHOTS",
-                aws_secret_access_key="x",
-            )
-            make_table(ddb)
-            traffic(ddb, args.minutes)
-            time.sleep(3)  # the last flush
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                page.goto(f"{endpoint}/console/#/tables/{TABLE}/monitoring")
-                page.wait_for_selector("main canvas")
-                page.wait_for_timeout(500)
-                page.screenshot(path=str(IMAGES / "console-monitoring.png"))
-                page.goto(f"{endpoint}/console/#/tables/{TABLE}/items")
-                page.wait_for_selector("main table.data tbody input[type=checkbox]")
-                page.screenshot(path=str(IMAGES / "console-items.png"))
-                browser.close()
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
+    quick_metrics = {
+        "OPENDYNAMO_METRICS_FLUSH_INTERVAL": "1",
+        "OPENDYNAMO_METRICS_GAUGE_INTERVAL": "10",
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="console-shots-") as tmp,
+        serving(tmp, env=quick_metrics) as endpoint,
+    ):
+        ddb = client(endpoint)
+        make_table(ddb)
+        traffic(ddb, args.minutes)
+        time.sleep(3)  # the last flush
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{endpoint}/console/#/tables/{TABLE}/monitoring")
+            page.wait_for_selector("main canvas")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(IMAGES / "console-monitoring.png"))
+            page.goto(f"{endpoint}/console/#/tables/{TABLE}/items")
+            page.wait_for_selector("main table.data tbody input[type=checkbox]")
+            page.screenshot(path=str(IMAGES / "console-items.png"))
+            browser.close()
     print(f"wrote {IMAGES / 'console-monitoring.png'} and {IMAGES / 'console-items.png'}")
 
 

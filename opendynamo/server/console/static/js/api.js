@@ -182,6 +182,18 @@ export function setRegion(region) {
   sessionStorage.setItem("opendynamo-region", region);
 }
 
+/** The names of every table of the region (ListTables, all pages). */
+export async function tableNames() {
+  const names = [];
+  let start;
+  do {
+    const page = await dynamodb("ListTables", start ? { ExclusiveStartTableName: start } : {});
+    names.push(...page.TableNames);
+    start = page.LastEvaluatedTableName;
+  } while (start);
+  return names;
+}
+
 /** Every page of a paginated DynamoDB call, following LastEvaluatedKey (or another token). */
 export async function* pages(operation, body, tokenIn = "ExclusiveStartKey", tokenOut = "LastEvaluatedKey") {
   let request = { ...body };

@@ -18,7 +18,7 @@ import {
 const PROJECTION_HINT = "Names separated by commas; empty shows all. Key attributes are always shown.";
 export const PAGE_SIZES = [10, 25, 50, 100, 250, 500, 1000];
 const TYPE_NAMES = { S: "string", N: "number", B: "binary, base64" };
-const VALUE_TYPES = [
+export const VALUE_TYPES = [
   ["S", "String"],
   ["N", "Number"],
   ["B", "Binary (base64)"],

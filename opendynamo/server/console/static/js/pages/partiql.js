@@ -2,22 +2,15 @@
 // table (columns = attributes found) or as DynamoDB JSON, "Load more" following NextToken, the
 // session's statement history (sessionStorage, newest first) and templates for a chosen table.
 
-import { dynamodb } from "../api.js";
+import { dynamodb, tableNames } from "../api.js";
 import { itemsTable } from "../items/grid.js";
+import { VALUE_TYPES } from "../items/query_form.js";
 import { chosen, radios } from "../items/controls.js";
 import { formatJson, typedValue } from "../items/values.js";
 import { busy, clear, field, h, select } from "../ui.js";
 
 const HISTORY_KEY = "opendynamo-partiql-history";
 const HISTORY_MAX = 50;
-const PARAM_TYPES = [
-  ["S", "String"],
-  ["N", "Number"],
-  ["B", "Binary (base64)"],
-  ["BOOL", "Boolean"],
-  ["NULL", "Null"],
-  ["JSON", "DynamoDB JSON value"],
-];
 
 export async function render(main) {
   new PartiqlPage(main).show();
@@ -87,7 +80,7 @@ class PartiqlPage {
 
   addParam(type = "S", value = "") {
     const n = this.params.length + 1;
-    const param = { type: select(PARAM_TYPES, type), value: h("input", { spellcheck: "false", value }) };
+    const param = { type: select(VALUE_TYPES, type), value: h("input", { spellcheck: "false", value }) };
     const remove = h("button", { type: "button", class: "link", "aria-label": `Remove parameter ${n}` }, "Remove");
     param.element = h("div", { class: "param-row", role: "group", "aria-label": `Parameter ${n}` },
       field(`Parameter ${n} type`, param.type), field(`Parameter ${n} value`, param.value), remove);
@@ -228,13 +221,7 @@ class PartiqlPage {
 }
 
 async function listTables(selectElement) {
-  const names = [];
-  let start;
-  do {
-    const page = await dynamodb("ListTables", start ? { ExclusiveStartTableName: start } : {});
-    names.push(...page.TableNames);
-    start = page.LastEvaluatedTableName;
-  } while (start);
+  const names = await tableNames();
   selectElement.dataset.loaded = "yes";
   selectElement.replaceChildren(
     ...(names.length ? names.map((n) => h("option", { value: n }, n)) : [h("option", { value: "" }, "No tables")]),

@@ -1,7 +1,7 @@
 // The table list: every table of the region with its status, item count, size, billing mode,
 // indexes, stream, PITR and TTL. Counts come from DescribeTable (never from a scan).
 
-import { dynamodb } from "../api.js";
+import { dynamodb, tableNames } from "../api.js";
 import { clear, dataTable, errorBox, field, formatBytes, formatNumber, h, pageHeader } from "../ui.js";
 
 const DESCRIBE_AT_ONCE = 8;
@@ -10,7 +10,7 @@ export async function render(main) {
   const create = h("a", { class: "button primary", href: "#/create-table" }, "Create table");
   let names;
   try {
-    names = await listTables();
+    names = await tableNames();
   } catch (error) {
     // Without dynamodb:ListTables a user may still hold rights on tables it knows by name.
     clear(main, pageHeader("Tables", create), errorBox(error), openByName());
@@ -29,17 +29,6 @@ export async function render(main) {
     tableList(rows),
     openByName(),
   );
-}
-
-async function listTables() {
-  const names = [];
-  let start;
-  do {
-    const page = await dynamodb("ListTables", start ? { ExclusiveStartTableName: start } : {});
-    names.push(...page.TableNames);
-    start = page.LastEvaluatedTableName;
-  } while (start);
-  return names;
 }
 
 function openByName() {
