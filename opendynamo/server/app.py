@@ -142,7 +142,7 @@ class App:
             reply = self._cross_origin(request)
         else:
             reply = self._answer(request)
-        if len(reply.body) > encoding.COMPRESS_ABOVE:
+        if len(reply.body) > encoding.COMPRESS_ABOVE and not _encoded(reply):
             return encoding.compressed(reply, request.headers)
         return reply
 
@@ -575,6 +575,11 @@ class Request:
             if key == name:
                 return value
         return b""
+
+
+def _encoded(reply: Reply) -> bool:
+    """Whether a reply is compressed already (the console's files are, once per process)."""
+    return any(name == b"Content-Encoding" for name, _ in reply.headers)
 
 
 def _unrecorded(accesses: list[Access]) -> None:

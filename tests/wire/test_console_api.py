@@ -5,6 +5,7 @@ expiry, IAM deciding each call, the audit trail, and `--console off`."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from collections.abc import Iterator
@@ -530,3 +531,19 @@ def test_without_sign_in_only_an_ip_or_localhost_host_is_answered(tmp_path: Path
             assert reply.status == status, host
     finally:
         server.stop()
+
+
+def test_console_files_go_gzipped_once_to_a_browser_that_accepts_it(env: Env) -> None:
+    plain = send(env.server, "GET", "/console/static/vendor/uplot/uPlot.esm.js")
+    zipped = send(
+        env.server,
+        "GET",
+        "/console/static/vendor/uplot/uPlot.esm.js",
+        headers={"Accept-Encoding": "gzip, deflate, br"},
+    )
+    assert "content-encoding" not in plain.headers
+    assert (
+        zipped.headers["content-encoding"] == "gzip" and zipped.headers["vary"] == "Accept-Encoding"
+    )
+    assert gzip.decompress(zipped.body) == plain.body  # compressed once, not twice
+    assert zipped.headers["etag"] == plain.headers["etag"]

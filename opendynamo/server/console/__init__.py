@@ -28,7 +28,7 @@ from opendynamo import errors
 from opendynamo.authz.policy.identity import Identity
 from opendynamo.engine import console_sessions
 from opendynamo.engine.console_sessions import Session
-from opendynamo.server import awsquery, render
+from opendynamo.server import awsquery, encoding, render
 from opendynamo.server.auth import Authority
 from opendynamo.server.body import parse_json
 from opendynamo.server.console import assets, sessions, signin
@@ -121,11 +121,18 @@ class Console:
         )
         if found is None:
             return _not_found(request)
-        content_type, body, etag = found
-        headers = ((b"ETag", etag), (b"Cache-Control", b"no-cache"))
-        if request.header(b"if-none-match") == etag:
-            return Reply(304, content_type, b"", request.id, headers)
-        return Reply(200, content_type, body, request.id, headers)
+        headers: tuple[tuple[bytes, bytes], ...] = (
+            (b"ETag", found.etag),
+            (b"Cache-Control", b"no-cache"),
+            (b"Vary", b"Accept-Encoding"),
+        )
+        if request.header(b"if-none-match") == found.etag:
+            return Reply(304, found.content_type, b"", request.id, headers)
+        accept = request.header(b"accept-encoding")
+        if found.gzipped is not None and accept and encoding.preferred(accept) == b"gzip":
+            headers += ((b"Content-Encoding", b"gzip"),)
+            return Reply(200, found.content_type, found.gzipped, request.id, headers)
+        return Reply(200, found.content_type, found.body, request.id, headers)
 
     # --- signing in and out ------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ connections to this origin only, forbids framing (clickjacking) and inline scrip
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,10 +36,18 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Asset:
+    content_type: bytes
+    body: bytes
+    etag: bytes
+    gzipped: bytes | None  # the body gzipped once, when that makes it smaller
+
+
 @lru_cache(maxsize=256)
-def asset(relative: str) -> tuple[bytes, bytes, bytes] | None:
-    """(content type, body, ETag) of a file under static/, or None: only plain names of the
-    known types, never a path that leaves the folder."""
+def asset(relative: str) -> Asset | None:
+    """A file under static/, or None: only plain names of the known types, never a path that
+    leaves the folder. Read and gzipped once per process."""
     parts = relative.split("/")
     if not relative or any(part in ("", ".", "..") or part.startswith(".") for part in parts):
         return None
@@ -47,4 +57,5 @@ def asset(relative: str) -> tuple[bytes, bytes, bytes] | None:
         return None
     body = path.read_bytes()
     etag = b'"' + hashlib.sha256(body).hexdigest()[:20].encode() + b'"'
-    return content_type, body, etag
+    gzipped = gzip.compress(body, 9, mtime=0)
+    return Asset(content_type, body, etag, gzipped if len(gzipped) < len(body) else None)
