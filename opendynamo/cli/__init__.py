@@ -9,6 +9,7 @@ import click
 
 from opendynamo.cli import admin, tools, top
 from opendynamo.cli import serve as serving
+from opendynamo.cli.design import design
 from opendynamo.config import tuning_from_env
 from opendynamo.engine import tuning
 
@@ -35,6 +36,7 @@ for command in (
     admin.rekey,
     tools.streams,
     tools.decrypt_export,
+    design,
     top.top,
 ):
     main.add_command(command)
