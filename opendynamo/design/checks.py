@@ -115,12 +115,12 @@ class Checker:
                 self.error(where, f"expected an object ({what})")
         return found
 
-    def unique(self, names: list[tuple[str, str | None]], what: str) -> None:
+    def unique(self, names: list[tuple[str, Any]], what: str) -> None:
         """Report each (path, name) whose name an earlier one already has."""
         first: dict[str, str] = {}
         for path, name in names:
-            if name is None:
-                continue
+            if not isinstance(name, str):
+                continue  # reported where the name is read
             if name in first:
                 self.error(path, f"{what} {name!r} is used twice (first at {first[name]})")
             else:

@@ -226,15 +226,13 @@ def _check_local_keys(
     where = child(path, "LocalSecondaryIndexes")
     if indexes and len(keys) == 1:
         c.error(where, "local secondary indexes need a table with a sort key")
-    for position, index in enumerate(node.get("LocalSecondaryIndexes") or []):
-        found = next(
-            (i for i in indexes if isinstance(index, dict) and i.name == index.get("IndexName")),
-            None,
-        )
-        if found is None:
-            continue
-        if found.partition_key != (keys[0],) or len(found.sort_key) != 1:
+    given = node.get("LocalSecondaryIndexes")
+    for position, index in enumerate(given if isinstance(given, list) else []):
+        name = index.get("IndexName") if isinstance(index, dict) else None
+        found = next((i for i in indexes if i.name == name), None)
+        if found is not None and (found.partition_key != (keys[0],) or len(found.sort_key) != 1):
             c.error(
                 child(child(where, position), "KeySchema"),
-                f'a local index is keyed by the table\'s partition key "{keys[0].name}" (HASH) and one sort key (RANGE)',
+                f'a local index is keyed by the table\'s partition key "{keys[0].name}" (HASH) '
+                "and one sort key (RANGE)",
             )

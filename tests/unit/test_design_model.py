@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opendynamo.design.model import (
     Attribute,
@@ -412,3 +414,48 @@ def test_json_paths_quote_names_a_dotted_path_would_garble() -> None:
 )
 def test_dynamodb_json_values(value: Any, valid: bool) -> None:
     assert is_value(value) is valid
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 5) | st.sampled_from(["", "S", "N", "x", "PK"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["S", "N", "a"]), inner, max_size=2),
+    max_leaves=6,
+)  # fmt: skip
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    members = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
+    for key, value in members:
+        found += _paths(value, (*path, key))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["shop.json", "library_v2.json", "devices_v1.json", "orders_cfn.json"]),
+    st.lists(st.tuples(st.integers(min_value=1), JSON, st.booleans()), min_size=1, max_size=3),
+)
+def test_whatever_a_file_holds_the_readers_report_and_never_raise(
+    name: str, edits: list[tuple[int, Any, bool]]
+) -> None:
+    """Any member of a model replaced by any JSON value, or removed: problems, no exception."""
+    edited = document(name)
+    for position, value, remove in edits:
+        paths = _paths(edited)[1:]
+        *parents, key = paths[position % len(paths)]
+        node = edited
+        for step in parents:
+            node = node[step]
+        if remove and isinstance(node, dict):
+            del node[key]
+        else:
+            node[key] = value
+    model, problems = read_model(json.loads(json.dumps(edited)))
+    assert model is not None or any(not problem.warning for problem in problems)
