@@ -1,5 +1,6 @@
 """The `opendynamo` command: `serve` (cli/serve), the offline administration of a store
-(cli/admin), client tools (cli/tools) and a view of the busiest tables (cli/top)."""
+(cli/admin), client tools (cli/tools), a view of the busiest tables (cli/top) and designs kept
+as code (cli/design)."""
 
 from __future__ import annotations
 
