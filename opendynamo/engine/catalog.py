@@ -4,11 +4,21 @@ A table's row lives at `layout.catalog_key(account, region, name)`. Each worker 
 the parsed rows it has seen, keyed by the raw bytes: every request still reads the row inside its
 own transaction (so changes made by other processes are seen at once), but parses it only when
 it changed.
+
+Transient statuses (`--delay-transient-statuses`): a table or index that a request created,
+updated or deleted may be held in the status DynamoDB shows meanwhile (`transition`: CREATING,
+UPDATING or DELETING) until `ready_at`. Nothing wakes up when that time comes: the status is
+evaluated whenever the table is described or used (`status_at`), against the server's clock
+(`time.time()`: on one machine the store's clock; across a fleet the hold ends a clock skew
+early or late, which a development aid can afford, and a store clock read per request cannot
+be). A deleted table's row stays as a tombstone, status DELETING and without data, until its
+`ready_at`; then it is gone to every reader, and the housekeeper removes the row.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +56,23 @@ class IndexMeta:
     on_demand: dict[str, Any] | None = None
     warm_throughput: dict[str, Any] | None = None
     insights: dict[str, Any] | None = None  # a GSI's Contributor Insights: engine/insights
+    transition: str | None = None  # the status shown until ready_at (module docstring)
+    ready_at: float | None = None
+
+    def status_at(self, now: float) -> str:
+        """The status DynamoDB shows at `now`: a held transition, else the stored status."""
+        if self.ready_at is not None and now < self.ready_at and self.transition:
+            return self.transition
+        return self.status
+
+    @property
+    def shown_status(self) -> str:
+        return self.status if self.ready_at is None else self.status_at(time.time())
+
+    @property
+    def held(self) -> bool:
+        """Whether a transition still holds it (`--delay-transient-statuses`)."""
+        return self.ready_at is not None and time.time() < self.ready_at
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IndexMeta:
@@ -59,7 +86,7 @@ class IndexMeta:
 
     @property
     def readable(self) -> bool:
-        return self.status in ("ACTIVE", "UPDATING")
+        return self.shown_status in ("ACTIVE", "UPDATING")
 
     @property
     def maintained(self) -> bool:
@@ -112,6 +139,23 @@ class TableMeta:
     # Whether the table or one of its GSIs has Contributor Insights on: the one test every
     # read and write makes before noting the keys it touched (engine/insights keeps it true).
     tracks_keys: bool = False
+    transition: str | None = None  # the status shown until ready_at (module docstring)
+    ready_at: float | None = None
+
+    def status_at(self, now: float) -> str:
+        """The status DynamoDB shows at `now`: a held transition, else the stored status."""
+        if self.ready_at is not None and now < self.ready_at and self.transition:
+            return self.transition
+        return self.status
+
+    @property
+    def shown_status(self) -> str:
+        return self.status if self.ready_at is None else self.status_at(time.time())
+
+    @property
+    def tombstone(self) -> bool:
+        """A deleted table shown DELETING for a while: it has no data left."""
+        return self.status == "DELETING"
 
     @property
     def uid_bytes(self) -> bytes:
@@ -179,11 +223,19 @@ def decode(key: bytes, raw: bytes) -> TableMeta:
     return meta
 
 
+def gone(meta: TableMeta, now: float) -> bool:
+    """Whether `meta` is a tombstone whose DELETING has ended: no table, to every reader."""
+    return meta.status == "DELETING" and (meta.ready_at is None or now >= meta.ready_at)
+
+
 def find_table(txn: ReadTxn, account: str, region: str, name: str) -> TableMeta | None:
     """The table's metadata, or None when no such table exists in the namespace."""
     key = layout.catalog_key(account, region, name)
     raw = txn.guard(key)
-    return None if raw is None else decode(key, raw)
+    if raw is None:
+        return None
+    meta = decode(key, raw)
+    return None if meta.status == "DELETING" and gone(meta, time.time()) else meta
 
 
 def find(txn: ReadTxn, ref: TableRef) -> TableMeta | None:
@@ -192,9 +244,13 @@ def find(txn: ReadTxn, ref: TableRef) -> TableMeta | None:
 
 
 def get_table(txn: ReadTxn, ref: TableRef) -> TableMeta:
-    """The table for a data-plane request: ResourceNotFoundException when missing."""
+    """The table for a data-plane request: ResourceNotFoundException when missing, and, as
+    DynamoDB answers, while it is not ACTIVE (a restore still filling it, or a table held
+    CREATING or DELETING); a table being UPDATING serves data."""
     meta = find(txn, ref)
-    if meta is None or meta.status == "CREATING":  # a restore is still filling it
+    if meta is None or meta.status != "ACTIVE":
+        raise errors.resource_not_found()
+    if meta.ready_at is not None and meta.shown_status in ("CREATING", "DELETING"):
         raise errors.resource_not_found()
     return meta
 
@@ -234,18 +290,21 @@ def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
 
 
 def tables_in(txn: ReadTxn, account: str, region: str) -> Iterator[TableMeta]:
-    """Every table of one (account, region), in name order."""
+    """Every table of one (account, region), in name order (a deleted one shown DELETING is
+    no longer one)."""
     prefix = layout.namespace_prefix(account, region)
     for key, raw in txn.range(prefix, prefix_end(prefix)):
-        yield decode(key, raw)
+        meta = decode(key, raw)
+        if not meta.tombstone:
+            yield meta
 
 
 def every_table(store: Store) -> list[TableMeta]:
-    """Every table of the store, in every namespace (for the housekeeper's passes)."""
+    """Every table of the store, in every namespace (for the housekeeper's passes; deleted
+    tables shown DELETING have nothing to work on)."""
     with store.read() as txn:
-        return [
-            decode(key, raw) for key, raw in txn.range(layout.CATALOG, prefix_end(layout.CATALOG))
-        ]
+        rows = txn.range(layout.CATALOG, prefix_end(layout.CATALOG))
+        return [meta for meta in (decode(key, raw) for key, raw in rows) if not meta.tombstone]
 
 
 def table_id(uid: str) -> str:
@@ -256,11 +315,25 @@ def table_id(uid: str) -> str:
 def list_table_names(
     txn: ReadTxn, account: str, region: str, after: str | None, limit: int
 ) -> list[str]:
-    """Up to `limit` table names of the namespace in name order, after `after` when given."""
+    """Up to `limit` table names of the namespace in name order, after `after` when given;
+    a deleted table is listed while it shows DELETING, as DynamoDB lists it."""
     prefix = layout.namespace_prefix(account, region)
     start = prefix if after is None else prefix + after.encode() + b"\x00"
     end = prefix[:-1] + b"\x01"
-    return [key[len(prefix) :].decode() for key, _ in txn.range(start, end, limit=limit)]
+    names: list[str] = []
+    now = time.time()
+    while len(names) < limit:
+        wanted = limit - len(names)
+        rows = list(txn.range(start, end, limit=wanted))
+        names += [key[len(prefix) :].decode() for key, raw in rows if not _gone(key, raw, now)]
+        if len(rows) < wanted:
+            break
+        start = rows[-1][0] + b"\x00"
+    return names
+
+
+def _gone(key: bytes, raw: bytes, now: float) -> bool:
+    return b'"status":"DELETING"' in raw and gone(decode(key, raw), now)
 
 
 def replace(meta: TableMeta, **changes: Any) -> TableMeta:

@@ -219,15 +219,26 @@ def _work_on(store: Store, job: bytes, batch: int, backfilled: Backfilled | None
         meta = catalog.decode(job[len(layout.JOBS) :], raw)
         if meta.restore is not None:
             return backups.restore_step(txn, meta, batch)
+        if meta.tombstone:  # a deleted table shown DELETING: its row goes once that ends
+            if not catalog.gone(meta, time.time()):
+                return False
+            txn.delete(job[len(layout.JOBS) :])
+            txn.delete(job)
+            return True
+        waiting = False
         for index in meta.indexes:
-            if index.status == "DELETING":
+            if index.status == "DELETING" and index.held:
+                waiting = True  # shown DELETING (--delay-transient-statuses) a while yet
+            elif index.status == "DELETING":
                 _remove_index(txn, meta, index)
                 return True
-            if index.status == "CREATING":
+            elif index.status == "CREATING":
                 units = _backfill(txn, meta, index, batch)
                 if backfilled is not None and units:
                     backfilled(meta, index.name, units)
                 return True
+        if waiting:
+            return False
         txn.delete(job)
         return True
 

@@ -29,7 +29,7 @@ def _source_table(txn: ReadTxn, ctx: Context, name: str) -> TableMeta:
     """The table a backup or recovery operation names; one being restored counts as
     missing."""
     meta = catalog.find(txn, ctx.table(name))
-    if meta is None or meta.status == "CREATING":
+    if meta is None or meta.status != "ACTIVE":  # being restored, or deleted
         raise errors.table_not_found_exception(name)
     return meta
 
@@ -413,7 +413,7 @@ def restore_table_to_point_in_time(ctx: Context, body: Body) -> Body:
     target = ctx.table(body["TargetTableName"])
     with ctx.store.write() as txn:
         source = catalog.find(txn, ctx.table(arn or name or ""))
-        if source is None or source.status == "CREATING":
+        if source is None or source.status != "ACTIVE":
             raise errors.table_not_found_exception(name)
         if source.pitr is None:
             raise errors.point_in_time_recovery_unavailable(source.name)

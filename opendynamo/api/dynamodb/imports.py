@@ -41,7 +41,7 @@ def import_table(ctx: Context, body: Body) -> Body:
                 return {"ImportTableDescription": describe(earlier)}
         tables.check_name_free(txn, meta)
         source = dict(body["S3BucketSource"])
-        source.setdefault("S3BucketOwner", ctx.account)
+        source.setdefault("S3BucketOwner", ctx.owner)
         ctx.bucket(txn, source["S3Bucket"], source["S3BucketOwner"])
         catalog.put_table(txn, meta)
         request = {name: value for name, value in body.items() if value is not None}

@@ -228,8 +228,9 @@ def _describe_one(
         projection["NonKeyAttributes"] = list(index.non_key_attributes)
     out: Body = {"IndexName": index.name, "KeySchema": schema, "Projection": projection}
     if index.is_global:
-        out["IndexStatus"] = status_override or index.status
-        if index.status == "CREATING":
+        shown = index.shown_status
+        out["IndexStatus"] = status_override or shown
+        if shown == "CREATING":
             out["Backfilling"] = index.backfilling
         out["ProvisionedThroughput"] = provisioned.describe(index)
         if index.on_demand is not None:
@@ -238,7 +239,7 @@ def _describe_one(
         out["WarmThroughput"] = {
             "ReadUnitsPerSecond": warm.get("ReadUnitsPerSecond", 12000),
             "WriteUnitsPerSecond": warm.get("WriteUnitsPerSecond", 4000),
-            "Status": "ACTIVE" if index.status == "ACTIVE" else "UPDATING",
+            "Status": "ACTIVE" if shown == "ACTIVE" else "UPDATING",
         }
     out["IndexSizeBytes"] = size
     out["ItemCount"] = count
@@ -298,7 +299,7 @@ def apply_updates(meta: TableMeta, body: Body, now: float) -> TableMeta:
 
 def _busy(meta: TableMeta, except_name: str | None = None) -> bool:
     return any(
-        index.status in ("CREATING", "DELETING")
+        index.shown_status in ("CREATING", "DELETING")
         for index in meta.indexes
         if index.name != except_name
     )

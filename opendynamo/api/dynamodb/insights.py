@@ -37,9 +37,9 @@ def update_contributor_insights(ctx: Context, body: Body) -> Body:
     with ctx.store.write() as txn:
         meta = _table(ctx, txn, body["TableName"])
         index = _index(meta, index_name)
-        if enable and meta.status == "CREATING":
+        if enable and meta.shown_status != "ACTIVE":
             raise errors.validation(NOT_ACTIVE.format("TableStatus"))
-        if enable and index is not None and index.status != "ACTIVE":
+        if enable and index is not None and index.shown_status != "ACTIVE":
             raise errors.validation(NOT_ACTIVE.format("IndexStatus"))
         setting = meta.insights if index is None else index.insights
         changed, answered = insights.updated(

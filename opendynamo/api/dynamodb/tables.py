@@ -3,7 +3,8 @@ DeleteTable, DescribeLimits and DescribeEndpoints.
 
 Tables become ACTIVE as soon as CreateTable returns (DynamoDB Local does the same); the
 responses still show the transitional statuses DynamoDB answers with (CREATING, UPDATING,
-DELETING), so clients that wait on them behave as against AWS.
+DELETING), so clients that wait on them behave as against AWS. With
+`--delay-transient-statuses` they stay in them for a while, as on AWS (api/dynamodb/transient).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api.dynamodb import index_defs, provisioned, tags
+from opendynamo.api.dynamodb import index_defs, provisioned, tags, transient
 from opendynamo.api.request.context import Context
 from opendynamo.engine import backups, catalog, jobs, stats, streams
 from opendynamo.engine.catalog import IndexMeta, TableMeta
@@ -23,7 +24,7 @@ MAX_TABLES_PER_PAGE = 100
 
 
 def create_table(ctx: Context, body: Body) -> Body:
-    meta = build_table(ctx, body)
+    meta = transient.created(build_table(ctx, body), ctx.transient_seconds)
     with ctx.store.write() as txn:
         check_name_free(txn, meta)
         catalog.put_table(txn, meta)
@@ -79,7 +80,7 @@ def check_name_free(txn: ReadTxn, meta: TableMeta) -> None:
     """ResourceInUseException when the new table's name is taken in its namespace."""
     name = meta.name
     existing = catalog.find_table(txn, meta.account, meta.region, name)
-    if existing is not None and existing.status == "CREATING":  # being restored
+    if existing is not None and existing.restore is not None:  # being restored
         raise errors.resource_in_use(
             f"Attempt to change a resource which is still in use: Table is being used: {name}"
         )
@@ -123,32 +124,38 @@ def delete_table(ctx: Context, body: Body) -> Body:
     name = body["TableName"]
     with ctx.store.write() as txn:
         meta = catalog.describe_target(txn, ctx.table(name))
+        if meta.tombstone:  # DynamoDB answers a second DeleteTable as the first
+            return {"TableDescription": _deleted_description(txn, meta)}
         if meta.deletion_protection:
             raise errors.validation(
                 "Resource cannot be deleted as it is currently protected against deletion. "
                 "Disable deletion protection first."
             )
-        if meta.status == "CREATING":
-            raise errors.resource_in_use(
-                f"Attempt to change a resource which is still in use: Table is being created: "
-                f"{name}"
-            )
+        transient.check_changeable(meta)
         if any(holder not in ("pitr", streams.HOLDER) for holder in meta.change_log):
             raise errors.resource_in_use(
                 "Attempt to change a resource which is still in use: Table is being backed up: "
                 f"{name}"
             )
-        if any(index.status != "ACTIVE" for index in meta.indexes):
+        if any(index.shown_status != "ACTIVE" for index in meta.indexes):
             raise errors.resource_in_use(
                 "Attempt to change a resource which is still in use: Cannot delete table while "
                 "indexes are being created, updated, or deleted."
             )
-        count, size = stats.read(txn, meta)
-        description = describe(meta, status="DELETING", item_count=count, size=size, txn=txn)
-        description = {k: description[k] for k in DELETED_MEMBERS if k in description}
+        description = _deleted_description(txn, meta)
         backups.drop_recovery(txn, meta)
         catalog.remove_table(txn, meta)
+        tombstone = transient.deleted(meta, ctx.transient_seconds)
+        if tombstone is not None:
+            catalog.put_table(txn, tombstone)
+            jobs.mark(txn, tombstone)  # the housekeeper removes it once it is gone
     return {"TableDescription": description}
+
+
+def _deleted_description(txn: ReadTxn, meta: TableMeta) -> Body:
+    count, size = stats.read(txn, meta)
+    description = describe(meta, status="DELETING", item_count=count, size=size, txn=txn)
+    return {k: description[k] for k in DELETED_MEMBERS if k in description}
 
 
 # What DeleteTable's TableDescription keeps of DescribeTable's: no creation time, keys,
@@ -171,9 +178,12 @@ def update_table(ctx: Context, body: Body) -> Body:
     now = ctx.store.now()
     with ctx.store.write() as txn:
         meta = catalog.describe_target(txn, ctx.table(body["TableName"]))
-        if meta.status == "CREATING":
+        if meta.restore is not None:
             raise errors.table_not_found(meta.name)
+        transient.check_changeable(meta)
         updated = streams.hold(_apply_table_update(ctx, meta, body, now))
+        table_level = any(body.get(m) is not None for m in UPDATE_MEMBERS if m not in INDEXES)
+        updated = transient.updated(meta, updated, ctx.transient_seconds, table_level)
         catalog.put_table(txn, updated)
         if any(index.status in ("CREATING", "DELETING") for index in updated.indexes):
             jobs.mark(txn, updated)
@@ -234,7 +244,7 @@ def describe(
         "AttributeDefinitions": meta.attribute_definitions,
         "TableName": meta.name,
         "KeySchema": meta.key_schema,
-        "TableStatus": status or meta.status,
+        "TableStatus": status or meta.shown_status,
         "CreationDateTime": meta.created,
         "ProvisionedThroughput": throughput,
         "TableSizeBytes": size,
@@ -398,6 +408,7 @@ def _check_defined_once(definitions: list[str]) -> None:
         seen.add(name)
 
 
+INDEXES = ("GlobalSecondaryIndexUpdates",)
 UPDATE_MEMBERS = (
     "ProvisionedThroughput",
     "BillingMode",

@@ -179,7 +179,7 @@ def _resource(
     meta = None
     if ref.region == ctx.region and ref.account == ctx.account:
         meta = catalog.find(txn, ref)
-    if meta is not None and meta.status == "CREATING":  # a restore is still filling it
+    if meta is not None and meta.status != "ACTIVE":  # a restore is filling it, or deleted
         raise errors.table_not_found(ref.name)
     if meta is None:
         raise not_found or _arn_not_found(arn)

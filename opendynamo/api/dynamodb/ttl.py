@@ -50,6 +50,6 @@ def describe_time_to_live(ctx: Context, body: Body) -> Body:
 
 def _table(txn: ReadTxn, ctx: Context, name: str) -> TableMeta:
     meta = catalog.find(txn, ctx.table(name))
-    if meta is None or meta.status == "CREATING":
+    if meta is None or meta.status != "ACTIVE":  # being restored, or deleted
         raise errors.table_not_found(name)
     return meta

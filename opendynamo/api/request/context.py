@@ -103,6 +103,16 @@ class Context:
     target: Any = None  # IAM and STS: the entity the action was authorized on (`authz/iam`)
     usage: Usage | None = None  # where the operation notes what it consumed, for the metrics
     recorder: Recorder | None = None  # the worker's metrics (PutMetricData records there)
+    # --delay-transient-statuses: how long tables and indexes stay CREATING, UPDATING or
+    # DELETING after the request that changes them (0: they are ACTIVE at once).
+    transient_seconds: float = 0.0
+
+    @property
+    def owner(self) -> str:
+        """The caller's own account, which owns buckets: the namespace's account, except
+        under `--namespace key-region`, where a key's tables live in an account of its own
+        (server/namespaces) while its buckets stay its real account's."""
+        return self.account if self.identity is None else self.identity.account
 
     def table(self, name: str) -> TableRef:
         """The table `name` (a name or a table ARN) names, once authorization covered it."""
@@ -118,7 +128,7 @@ class Context:
         S3BucketOwner, else the caller's account), AccessDeniedException."""
         ref = buckets.bucket(txn, name)
         self.grants.require(ref)
-        if ref.owner != (expected_owner or self.account):
+        if ref.owner != (expected_owner or self.owner):
             raise errors.access_denied(
                 "Access Denied (Service: Amazon S3; Status Code: 403; Error Code: AccessDenied; "
                 f"Bucket: {name}; the bucket is not owned by the account given as S3BucketOwner)"
