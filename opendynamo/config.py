@@ -43,6 +43,9 @@ class Settings:
     prometheus: str = ""  # who may read /metrics: public, loopback, off; "" for by --auth
     console: bool = True  # the web console under /console (--console off: not served)
     console_session_hours: float = 12.0  # a console session's lifetime
+    namespace: str = "region"  # shared, region or key-region: server/namespaces
+    delay_transient_statuses: float = 0.0  # seconds tables and indexes stay CREATING etc.
+    cors: str = ""  # comma-separated origins that get CORS headers; "" for every origin
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (`OPENDYNAMO_` + the field's name in capitals),

@@ -20,6 +20,7 @@ from opendynamo.cli.common import (
     warn_if_shared,
 )
 from opendynamo.config import AUTH_MODES, Settings
+from opendynamo.server.namespaces import MODES as NAMESPACES
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -167,6 +168,32 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     "file (at least 16 bytes); imports read them with it.",
 )
 @click.option(
+    "--namespace",
+    envvar="OPENDYNAMO_NAMESPACE",
+    type=click.Choice(NAMESPACES),
+    default="region",
+    show_default=True,
+    help="Where tables live: one set per region (as AWS), one for every key and region "
+    "(shared: DynamoDB Local's -sharedDb), or one per access key and region (key-region: "
+    "DynamoDB Local's default; needs --auth off).",
+)
+@click.option(
+    "--delay-transient-statuses",
+    envvar="OPENDYNAMO_DELAY_TRANSIENT_STATUSES",
+    type=click.FloatRange(min=0, max=3600),
+    default=0.0,
+    show_default=True,
+    help="Seconds a created, updated or deleted table or index stays CREATING, UPDATING or "
+    "DELETING, as on AWS (0: ACTIVE at once).",
+)
+@click.option(
+    "--cors",
+    envvar="OPENDYNAMO_CORS",
+    default="*",
+    show_default=True,
+    help="Comma-separated origins whose browser requests get CORS headers ('*': every one).",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(exists=True, dir_okay=False),
     help="Serve HTTPS: certificate (PEM).",
@@ -201,6 +228,9 @@ def serve(
     export_dir: str,
     s3_endpoint: str,
     export_encryption_key_file: str,
+    namespace: str,
+    delay_transient_statuses: float,
+    cors: str,
     tls_cert: str | None,
     tls_key: str | None,
 ) -> None:
@@ -208,6 +238,7 @@ def serve(
     from opendynamo.server import worker
 
     auth = _auth_mode(host, auth)
+    _check_namespace(namespace, auth)
     if root_secret_access_key_file:
         if root_secret_access_key:
             raise click.UsageError(
@@ -253,6 +284,9 @@ def serve(
         prometheus=prometheus or "",
         console=console == "on",
         console_session_hours=console_session_hours,
+        namespace=namespace,
+        delay_transient_statuses=delay_transient_statuses,
+        cors="" if cors.strip() == "*" else cors,
     )
     if in_memory:
         workers = 1  # an in-memory store lives in one process
@@ -288,6 +322,18 @@ def _auth_mode(host: str, auth: str | None) -> str:
             "(or --auth off, to serve without authentication on purpose)"
         )
     return "off"
+
+
+def _check_namespace(namespace: str, auth: str) -> None:
+    """`key-region` keys tables by access key, as DynamoDB Local does with any credentials;
+    with verified keys tables belong to accounts (IAM policies name them by account, and a
+    role's session keys change every hour), so the two do not go together."""
+    if namespace == "key-region" and auth != "off":
+        raise click.UsageError(
+            f"--namespace key-region gives every access key tables of its own, which needs "
+            f"--auth off; with --auth {auth} tables belong to accounts: use --namespace region "
+            "or shared"
+        )
 
 
 def _check_installed(module: str, option: str) -> None:

@@ -48,6 +48,7 @@ from opendynamo.server import (
     cors,
     encoding,
     housekeeper,
+    namespaces,
     protocol,
     render,
     sigv4,
@@ -84,6 +85,7 @@ class App:
         if settings.metrics:
             self.recorder.drains.append(functools.partial(self.requests.drain, self.recorder))
         self.exporter = Exporter(lambda: self.store, settings.prometheus_access)
+        self.origins = cors.Origins(settings.cors)
         self.console = (
             Console(
                 lambda: self.authority, self._answer, self._record, settings.console_session_hours
@@ -122,15 +124,25 @@ class App:
         request = Request(incoming, protocol.new_request_id())
         reply = self._respond(request)
         log.debug(
-            "%s %s %s %d %.2f ms %s",
+            "%s %s %s %d %.2f ms %s%s",
             request.operation or incoming.method,
             request.table or "-",
             request.error or "OK",
             reply.status,
             (time.perf_counter() - started) * 1000,
             request.id,
+            self._landed(request),
         )
         return reply
+
+    def _landed(self, request: Request) -> str:
+        """Where a request's tables were looked for (the debug line's end): the answer to
+        "my tables disappeared" is usually another access key or region."""
+        if request.namespace is None or request.identity is None:
+            return ""
+        account, region = request.namespace
+        key = request.identity.access_key
+        return " " + namespaces.describe(self.settings.namespace, key, account, region)
 
     def _respond(self, request: Request) -> Reply:
         """The answer; for a browser's request (an Origin header) with DynamoDB's CORS
@@ -139,20 +151,24 @@ class App:
         if request.path.startswith("/console") and self.console is not None:
             reply = self.console.answer(request)
         elif request.header(b"origin"):
-            reply = self._cross_origin(request)
+            allowed = self.origins.allowed(request.header(b"origin"))
+            reply = (
+                self._answer(request) if allowed is None else self._cross_origin(request, allowed)
+            )
         else:
             reply = self._answer(request)
         if len(reply.body) > encoding.COMPRESS_ABOVE and not _encoded(reply):
             return encoding.compressed(reply, request.headers)
         return reply
 
-    def _cross_origin(self, request: Request) -> Reply:
+    def _cross_origin(self, request: Request, allowed: cors.Headers) -> Reply:
         """A browser's preflight is answered here, before any authentication (browsers send
-        none); its other requests as any other, with the CORS headers added."""
+        none); its other requests as any other, with the origin's CORS headers added."""
         if request.method == "OPTIONS":
-            return Reply(200, b"text/plain", b"", request.id, cors.preflight(request.headers))
+            headers = cors.preflight(request.headers, allowed)
+            return Reply(200, b"text/plain", b"", request.id, headers)
         reply = self._answer(request)
-        return dataclasses.replace(reply, headers=(*reply.headers, *cors.ALLOWED))
+        return dataclasses.replace(reply, headers=(*reply.headers, *allowed))
 
     def _answer(self, request: Request) -> Reply:
         incoming = request.incoming
@@ -266,9 +282,10 @@ class App:
                     tables = metered.tables_named(request.operation, table, request.data, usage)
                     if failure is not None and failure.extra:
                         conflicts = metered.conflicting_tables(failure.extra, request.data)
+                account, region = request.namespace or (identity.account, request.region)
                 self.requests.note(
-                    identity.account,
-                    request.region or protocol.DEFAULT_REGION,
+                    account,
+                    region or protocol.DEFAULT_REGION,
                     request.operation,
                     tables,
                     request.error,
@@ -337,10 +354,19 @@ class App:
         request.identity, request.region = identity, credential.region
         return identity, credential
 
-    def _context(self, request: Request, identity: Identity, region: str) -> Context:
+    def _context(
+        self, request: Request, identity: Identity, region: str, namespaced: bool = True
+    ) -> Context:
+        """The operation's context, in the namespace the request lands in (`--namespace`:
+        server/namespaces); IAM and STS (`namespaced` False) act on the caller's account."""
+        account = identity.account
+        if namespaced:
+            mode = self.settings.namespace
+            account, region = namespaces.namespace(mode, account, identity.access_key, region)
+            request.namespace = account, region
         return Context(
             store=self.store,
-            account=identity.account,
+            account=account,
             region=region,
             request_id=request.id,
             endpoint=self.endpoint,
@@ -348,6 +374,7 @@ class App:
             identity=identity,
             sealer=self.authority.sealer,
             authorize=self.authority.authorizes,
+            transient_seconds=self.settings.delay_transient_statuses,
             grants=Grants.pending(),
             usage=request.usage,
             recorder=self.recorder,
@@ -398,7 +425,7 @@ class App:
         if handler is None:
             raise errors.invalid_action(action)
         identity, credential = self._authenticate(request, service)
-        ctx = self._context(request, identity, credential.region)
+        ctx = self._context(request, identity, credential.region, namespaced=False)
         decide = authorize.sts_request if service == "sts" else authorize.iam_request
         context = self._global_context(request)
         target = decide(self.authority.mode, ctx, action, params, context, self._saw(request))
@@ -542,6 +569,7 @@ class Request:
         "data",
         "failure",
         "console",
+        "namespace",
     )
 
     def __init__(self, incoming: Incoming, request_id: str) -> None:
@@ -565,6 +593,7 @@ class Request:
         self.data: Any = None  # the decoded body of a DynamoDB request
         self.failure: errors.DynamoError | None = None  # a cancelled transaction, for metrics
         self.console: Caller | None = None  # a console session's call (server/console)
+        self.namespace: tuple[str, str] | None = None  # (account, region) it landed in
 
     def saw(self, accesses: list[Access]) -> None:
         """Note the resources the request touches (authorization tells), for the audit."""

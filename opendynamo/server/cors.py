@@ -9,6 +9,11 @@ The values are DynamoDB's, as recorded against it by dynalite (`test/connection.
 ScyllaDB Alternator (`test/alternator/test_cors.py`, `alternator/server.cc`). DynamoDB does not
 expose `x-amz-crc32`: browsers undo a compressed answer's gzip before a script sees it, and
 the SDK would then check the checksum of the compressed bytes against the plain ones.
+
+`--cors ORIGINS` (DynamoDB Local's `-cors`) narrows "any origin" to a list: a listed origin's
+requests get the same headers with its own origin echoed (and `Vary: Origin`, so a cache
+keeps one answer per origin); any other origin is answered as a request without `Origin`,
+so a browser refuses the answer and its preflight (an `OPTIONS`, 404) fails.
 """
 
 from __future__ import annotations
@@ -26,13 +31,38 @@ _ECHOED = (
 )
 
 
-def preflight(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
-    """The headers of the answer to a preflight: any origin, the method and headers the
-    browser asks for (echoed as DynamoDB echoes them, when asked), cached for two days. A
-    value that could not be written back as one header line is not echoed."""
+Headers = tuple[tuple[bytes, bytes], ...]
+VARY = (b"Vary", b"Origin")
+
+
+class Origins:
+    """The origins that get CORS headers: every one (`--cors` not given, or `*` among them,
+    DynamoDB's behaviour) or those listed, compared as the browser sends them."""
+
+    __slots__ = ("listed",)
+
+    def __init__(self, text: str = "") -> None:
+        given = {origin.strip() for origin in text.split(",") if origin.strip()}
+        self.listed: frozenset[bytes] | None = (
+            None if not given or "*" in given else frozenset(o.encode() for o in given)
+        )
+
+    def allowed(self, origin: bytes) -> Headers | None:
+        """The headers every answer to `origin` carries, or None when it gets none."""
+        if self.listed is None:
+            return ALLOWED
+        if origin not in self.listed or b"\r" in origin or b"\n" in origin:
+            return None
+        return ((ALLOW_ORIGIN[0], origin), EXPOSE_HEADERS, VARY)
+
+
+def preflight(headers: list[tuple[bytes, bytes]], allowed: Headers = ALLOWED) -> Headers:
+    """The headers of the answer to a preflight: the origin's (`allowed`), the method and
+    headers the browser asks for (echoed as DynamoDB echoes them, when asked), cached for two
+    days. A value that could not be written back as one header line is not echoed."""
     echoed = []
-    for requested, allowed in _ECHOED:
+    for requested, granted in _ECHOED:
         value = next((value for name, value in headers if name == requested), b"")
         if value and b"\r" not in value and b"\n" not in value:
-            echoed.append((allowed, value))
-    return (*ALLOWED, *echoed, MAX_AGE)
+            echoed.append((granted, value))
+    return (*allowed, *echoed, MAX_AGE)
