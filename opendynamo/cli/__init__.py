@@ -1,6 +1,6 @@
-"""The `opendynamo` command: `serve` (cli/serve), the offline administration of a store
-(cli/admin), client tools (cli/tools), a view of the busiest tables (cli/top) and designs kept
-as code (cli/design)."""
+"""The `opendynamo` command: `serve` (cli/serve), DynamoDB Local's command line (cli/local),
+the offline administration of a store (cli/admin), client tools (cli/tools), a view of the
+busiest tables (cli/top) and designs kept as code (cli/design)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 
 import click
 
-from opendynamo.cli import admin, tools, top
+from opendynamo.cli import admin, local, tools, top
 from opendynamo.cli import serve as serving
 from opendynamo.cli.design import design
 from opendynamo.config import tuning_from_env
@@ -28,6 +28,7 @@ def main() -> None:
 
 for command in (
     serving.serve,
+    local.local,
     admin.migrate,
     admin.create_account,
     admin.create_bucket,

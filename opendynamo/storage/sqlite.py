@@ -317,6 +317,35 @@ def rekey(data_dir: str, key: bytes | None, new_key: bytes) -> None:
         conn.close()
 
 
+def optimize(data_dir: str, key: bytes | None) -> tuple[int, int] | None:
+    """Compact the store in `data_dir` before a server opens it (DynamoDB Local's
+    `-optimizeDbBeforeStartup`): the WAL folded into the file, the file rewritten without its
+    free pages (VACUUM) and the query planner's statistics refreshed (PRAGMA optimize). Its
+    size in bytes before and after; None when there is no store yet. Needs the store to
+    itself: a running server's lock makes it fail with apsw.BusyError."""
+    path = os.path.join(data_dir, "opendynamo.db")
+    if not os.path.exists(path):
+        return None
+    before = sum(_size(path + suffix) for suffix in ("", "-wal"))
+    conn = apsw.Connection(path)
+    try:
+        conn.set_busy_timeout(1000)
+        unlock(conn, path, key)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA optimize")
+    finally:
+        conn.close()
+    return before, sum(_size(path + suffix) for suffix in ("", "-wal"))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
 def open_store(
     data_dir: str | None,
     *,
