@@ -54,12 +54,19 @@ class Server:
         args = [sys.executable, "-m", "opendynamo", "serve", "--port", str(self.port)]
         args += ["--workers", str(self.workers), "--log-level", "warning"]
         args += ["--in-memory"] if self.data_dir is None else ["--data-dir", str(self.data_dir)]
-        args += self.extra_args
+        return self.start_command([*args, *self.extra_args], timeout)
+
+    def start_command(
+        self, args: list[str], timeout: float = 20.0, cwd: Path | None = None
+    ) -> Server:
+        """Run `args` (a command that serves on `self.port`, e.g. `opendynamo local`) as this
+        server, and wait until it answers."""
         self.log = tempfile.NamedTemporaryFile(prefix="opendynamo-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             args,
             stdout=self.log,
             stderr=self.log,
+            cwd=cwd,
             start_new_session=True,
             env={**os.environ, **(self.env or {})},
         )
