@@ -106,9 +106,10 @@ def local(args: tuple[str, ...]) -> None:
     for token in given.ignored:
         click.echo(f"ignored {token} (an option of the Java launcher)", err=True)
     click.echo(summary(given, port))
+    args = serve_args(given, port)
     if "optimizeDbBeforeStartup" in given.flags:
-        _optimize(given.values["dbPath"], given.passed)
-    serving.serve.main(serve_args(given, port), prog_name="opendynamo local")
+        _optimize(args)
+    serving.serve.main(args, prog_name="opendynamo local")
 
 
 def parse(args: list[str]) -> Given:
@@ -224,13 +225,17 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _optimize(data_dir: str, passed: list[str]) -> None:
+def _optimize(args: list[str]) -> None:
+    """Compact the SQLite store serve is about to open (its data directory and key as serve
+    reads them from `args` and the environment)."""
     from opendynamo.config import read_key_file
     from opendynamo.storage import sqlite
 
-    key_file = os.environ.get("OPENDYNAMO_ENCRYPTION_KEY_FILE", "")
-    if "--encryption-key-file" in passed[:-1]:
-        key_file = passed[passed.index("--encryption-key-file") + 1]
+    params = serving.serve.make_context("opendynamo local", list(args)).params
+    data_dir, key_file = params["data_dir"], params["encryption_key_file"]
+    if params["backend"]:
+        click.echo("-optimizeDbBeforeStartup: nothing to do on PostgreSQL", err=True)
+        return
     try:
         sizes = sqlite.optimize(data_dir, read_key_file(key_file) if key_file else None)
     except Exception as exc:  # a store in use, a wrong key: the start stops, with the reason
