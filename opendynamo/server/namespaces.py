@@ -20,6 +20,7 @@ IAM and STS are not namespaced: users, roles and keys belong to the caller's acc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Literal
 
@@ -39,6 +40,7 @@ def namespace(mode: str, account: str, access_key: str, region: str) -> tuple[st
     return key_account(access_key), region
 
 
+@functools.lru_cache(maxsize=4096)
 def key_account(access_key: str) -> str:
     """The account an access key stands for under `key-region`: twelve digits of a hash of
     the key, so every process of a server (and every restart) derives the same one."""
