@@ -106,10 +106,10 @@ def local(args: tuple[str, ...]) -> None:
     for token in given.ignored:
         click.echo(f"ignored {token} (an option of the Java launcher)", err=True)
     click.echo(summary(given, port))
-    args = serve_args(given, port)
+    serving_args = serve_args(given, port)
     if "optimizeDbBeforeStartup" in given.flags:
-        _optimize(args)
-    serving.serve.main(args, prog_name="opendynamo local")
+        _optimize(serving_args)
+    serving.serve.main(serving_args, prog_name="opendynamo local")
 
 
 def parse(args: list[str]) -> Given:
