@@ -48,7 +48,7 @@ def export_table_to_point_in_time(ctx: Context, body: Body) -> Body:
             if earlier is not None:
                 return {"ExportDescription": describe(earlier)}
         meta = catalog.find(txn, table)
-        if meta is None or meta.status == "CREATING":
+        if meta is None or meta.status != "ACTIVE":  # being restored, or deleted
             raise errors.table_not_found_exception(arn)
         ctx.bucket(txn, body["S3Bucket"], body.get("S3BucketOwner"))
         at = _instant(meta, body, now)
