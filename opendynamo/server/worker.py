@@ -18,12 +18,19 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from opendynamo.config import Settings, tuning_from_env
 from opendynamo.engine import tuning
 from opendynamo.server import http
+
+if TYPE_CHECKING:
+    import ssl
+
+    from opendynamo.server.app import App
 
 BACKLOG = 2048
 RESTART_PAUSE = 1.0  # seconds between restarts of a worker that keeps dying
@@ -120,27 +127,67 @@ async def _serve(sock: socket.socket, options: Options, parent: int | None = Non
             loop.add_signal_handler(signum, stop.set)
     settings = Settings.from_env()
     tuning.configure(tuning_from_env())
-    app = App(settings)
-    app.startup()
-    executor = None
-    if app.store.concurrent:  # requests wait on the database: answer them on threads
-        executor = ThreadPoolExecutor(settings.pg_pool_size, thread_name_prefix="opendynamo")
-        server = http.Server(app.respond, executor=executor)
-    else:
-        server = http.Server(app.respond, group=app.store, failed=app.commit_failed)
     tls = None
     if options.tls_cert and options.tls_key:
         tls = http.tls_context(options.tls_cert, options.tls_key)
-    listener = await loop.create_server(server.connection, sock=sock, ssl=tls, backlog=BACKLOG)
+    watch = None if parent is None else asyncio.create_task(_watch_parent(parent, stop))
+    try:
+        await serve_app(App(settings), sock, stop, tls)
+    finally:
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+
+
+async def serve_app(
+    app: App,
+    sock: socket.socket,
+    stop: asyncio.Event,
+    tls: ssl.SSLContext | None = None,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve `app` on `sock` (listening) until `stop` is set, with its housekeeper and the
+    connections' sweep beside it; then close the connections, the background work and the
+    store. `ready` is called once the socket is served. A worker process runs this, and so
+    does `opendynamo.embedded()` on a thread of the caller's process."""
+    loop = asyncio.get_running_loop()
+    executor = None
+    try:
+        app.startup()  # inside: a start that fails half-way still closes what it opened
+        if app.store.concurrent:  # requests wait on the database: answer them on threads
+            executor = ThreadPoolExecutor(
+                app.settings.pg_pool_size, thread_name_prefix="opendynamo"
+            )
+            server = http.Server(app.respond, executor=executor)
+        else:
+            server = http.Server(app.respond, group=app.store, failed=app.commit_failed)
+        listener = await loop.create_server(server.connection, sock=sock, ssl=tls, backlog=BACKLOG)
+        await _serve_until(app, listener, server, executor, stop, ready)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)  # the requests under way finish before the store closes
+        app.shutdown()
+
+
+async def _serve_until(
+    app: App,
+    listener: asyncio.Server,
+    server: http.Server,
+    executor: ThreadPoolExecutor | None,
+    stop: asyncio.Event,
+    ready: Callable[[], None] | None,
+) -> None:
+    """The background work beside the connections, until `stop`; then no new connection,
+    the open ones closed, and the background work ended."""
     app.exporter.connections = lambda: len(server.connections)
     background = [
         asyncio.create_task(server.sweep()),
         asyncio.create_task(app.housekeeping(executor)),
         asyncio.create_task(app.exporter.watch_loop()),
     ]
-    if parent is not None:
-        background.append(asyncio.create_task(_watch_parent(parent, stop)))
     try:
+        if ready is not None:
+            ready()
         await stop.wait()
     finally:
         listener.close()
@@ -148,9 +195,6 @@ async def _serve(sock: socket.socket, options: Options, parent: int | None = Non
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        if executor is not None:
-            executor.shutdown(wait=True)  # the requests under way finish before the store closes
-        app.shutdown()
 
 
 def _supervise(sockets: list[socket.socket], options: Options) -> None:
