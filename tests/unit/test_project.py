@@ -117,6 +117,7 @@ def test_api_never_touches_store_bytes() -> None:
         "opendynamo.authz.table",
         "opendynamo.engine.jobs",
         "opendynamo.cli",
+        "opendynamo.testing",
     ],
 )
 def test_each_entry_point_imports_on_its_own(module: str) -> None:
