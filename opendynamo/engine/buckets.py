@@ -18,17 +18,16 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from opendynamo.engine.directory import DEFAULT_ACCOUNT
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, WriteTxn
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SEALED = b"ODX1"  # the first bytes of an encrypted object (format 1)
 
@@ -70,7 +69,7 @@ class Directory:
 
     def __init__(self, root: str, key: bytes | None = None) -> None:
         self.root = Path(root)
-        self._aead = None if key is None else AESGCM(_derive(key))
+        self._aead = None if key is None else _cipher(key)
 
     def _bucket(self, bucket: str) -> Path:
         path = self.root / bucket
@@ -111,6 +110,8 @@ class Directory:
             return stored
         if self._aead is None:
             raise ObjectLocked(f"{bucket}/{key} is encrypted: give the export encryption key")
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(stored[4:16], stored[16:], f"{bucket}/{key}".encode())
         except InvalidTag:
@@ -171,10 +172,17 @@ class S3:
             token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
-def _derive(key: bytes) -> bytes:
-    return HKDF(
+def _cipher(key: bytes) -> AESGCM:
+    """AES-GCM under a key derived from `key` (cryptography is imported only for a directory
+    given a key)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"opendynamo export objects"
     ).derive(key)
+    return AESGCM(derived)
 
 
 # --- who owns a bucket ------------------------------------------------------------------

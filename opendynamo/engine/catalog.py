@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,6 +206,8 @@ class TableMeta:
 
 
 def new_uid() -> str:
+    import uuid  # here: its import costs a server's start more than it costs CreateTable
+
     return uuid.uuid4().hex
 
 
@@ -309,6 +310,8 @@ def every_table(store: Store) -> list[TableMeta]:
 
 def table_id(uid: str) -> str:
     """DynamoDB's TableId of a table uid: the uid as a UUID."""
+    import uuid
+
     return str(uuid.UUID(uid))
 
 

@@ -17,7 +17,6 @@ As in DynamoDB:
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import zlib
@@ -269,6 +268,8 @@ def _csv_items(request: Body, meta: TableMeta, data: bytes) -> Iterator[Any]:
     """CSV rows as items: key attributes (of the table and its global indexes) typed by
     AttributeDefinitions, every other column a string; an empty cell is no attribute."""
     options = (request.get("InputFormatOptions") or {}).get("Csv") or {}
+    import csv  # CSV imports alone need it
+
     rows = csv.reader(io.StringIO(data.decode()), delimiter=options.get("Delimiter", ","))
     header = options.get("HeaderList")
     if header is None:

@@ -13,11 +13,13 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from opendynamo.model import layout
 from opendynamo.storage.base import Store
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 _STORED_KEY = layout.META + b"secrets_key"
@@ -32,10 +34,21 @@ class Sealer:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ValueError("the secrets key must be 32 bytes")
-        self._aead = AESGCM(key)
+        self._key = key
+        self._cipher: AESGCM | None = None
         # A key of its own for MACs, so that no value is both encrypted and authenticated
         # under one key.
         self._mac_key = hmac.digest(key, b"opendynamo token MAC key", "sha256")
+
+    @property
+    def _aead(self) -> AESGCM:
+        """The cipher, made when a secret is first sealed or opened (cryptography is imported
+        then: a server whose callers never touch a secret, with --auth off, starts without)."""
+        if self._cipher is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._cipher = AESGCM(self._key)
+        return self._cipher
 
     def seal(self, secret: str, purpose: str) -> str:
         nonce = os.urandom(NONCE_BYTES)

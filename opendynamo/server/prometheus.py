@@ -21,15 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from prometheus_client import CollectorRegistry, ProcessCollector
-from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
+from typing import TYPE_CHECKING
 
 from opendynamo import generated
 from opendynamo.engine.catalog import TableMeta
@@ -40,6 +32,16 @@ from opendynamo.engine.metrics.aggregate import Aggregate
 from opendynamo.engine.metrics.series import SeriesKey
 from opendynamo.server.http import Reply
 from opendynamo.storage.base import Store
+
+if TYPE_CHECKING:  # prometheus-client is imported at the first scrape: a server never scraped
+    # (a test suite's) starts without it
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.metrics_core import (
+        CounterMetricFamily,
+        GaugeMetricFamily,
+        HistogramMetricFamily,
+        Metric,
+    )
 
 # Who may read /metrics: anyone who reaches the port, clients on the server's own machine, or
 # nobody (`--prometheus`; by default public with --auth off, loopback otherwise).
@@ -73,12 +75,18 @@ class Exported:
         return [*NAMESPACE_LABELS, *self.labels] if self.cloudwatch else list(self.labels)
 
     def counter(self) -> CounterMetricFamily:
+        from prometheus_client.metrics_core import CounterMetricFamily
+
         return CounterMetricFamily(self.name, self.documentation, labels=self.label_names)
 
     def gauge(self) -> GaugeMetricFamily:
+        from prometheus_client.metrics_core import GaugeMetricFamily
+
         return GaugeMetricFamily(self.name, self.documentation, labels=self.label_names)
 
     def histogram(self) -> HistogramMetricFamily:
+        from prometheus_client.metrics_core import HistogramMetricFamily
+
         return HistogramMetricFamily(self.name, self.documentation, labels=self.label_names)
 
 
@@ -203,16 +211,29 @@ class Exporter:
         self.access = access
         self.connections: Callable[[], int] | None = None
         self.lag = 0.0
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        self.registry.register(_StoreCollector(store))
-        self.registry.register(_WorkerCollector(self))
+        self._store = store
+        self._registry: CollectorRegistry | None = None
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The collectors, made at the first scrape."""
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry, ProcessCollector
+
+            registry = CollectorRegistry()
+            ProcessCollector(registry=registry)
+            registry.register(_StoreCollector(self._store))
+            registry.register(_WorkerCollector(self))
+            self._registry = registry
+        return self._registry
 
     def answer(self, client: str | None, accept: str, request_id: str) -> Reply:
         if self.access == "off":
             return Reply(404, b"text/plain", b"Not Found", request_id)
         if self.access == "loopback" and not _loopback(client):
             return Reply(403, b"text/plain", FORBIDDEN, request_id)
+        from prometheus_client.exposition import choose_encoder
+
         encode, content_type = choose_encoder(accept)
         return Reply(200, content_type.encode(), encode(self.registry), request_id)
 

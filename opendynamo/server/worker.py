@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import socket
@@ -198,6 +197,8 @@ async def _serve_until(
 
 
 def _supervise(sockets: list[socket.socket], options: Options) -> None:
+    import multiprocessing  # only a supervisor needs it (not a worker, nor embedded())
+
     context = multiprocessing.get_context("spawn")
     stopping = False
 

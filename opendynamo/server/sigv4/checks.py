@@ -6,7 +6,6 @@ and the scope they name (checks 8 and 9).
 
 from __future__ import annotations
 
-import email.utils
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +36,8 @@ def request_time(auth: Auth) -> datetime:
         except ValueError:
             pass
     elif auth.from_date_header:
+        import email.utils  # rarely needed: imported then, not at every server's start
+
         try:
             return email.utils.parsedate_to_datetime(auth.date).astimezone(UTC)
         except (TypeError, ValueError):
