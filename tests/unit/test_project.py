@@ -118,6 +118,8 @@ def test_api_never_touches_store_bytes() -> None:
         "opendynamo.engine.jobs",
         "opendynamo.cli",
         "opendynamo.testing",
+        "opendynamo.api.dynamodb.partiql",  # imported at the first statement, not at start
+        "opendynamo.authz.dynamodb.partiql",
     ],
 )
 def test_each_entry_point_imports_on_its_own(module: str) -> None:

@@ -1,5 +1,7 @@
 """DynamoDB's operations (target prefix DynamoDB_20120810), one module per family, and the
-operation table that routes a target to its handler.
+operation table that routes a target to its handler. PartiQL's operations are imported at
+their first call (`_partiql`): the PartiQL parser and planner are a tenth of a server's
+import, which a server's start, and every test suite that makes one, need not pay.
 
 The README's list of supported operations is checked against this table by a test.
 """
@@ -13,7 +15,6 @@ from opendynamo.api.dynamodb import (
     imports,
     insights,
     items,
-    partiql,
     query,
     resource_policies,
     tables,
@@ -21,9 +22,24 @@ from opendynamo.api.dynamodb import (
     transact,
     ttl,
 )
-from opendynamo.api.request.context import Handler
+from opendynamo.api.request.context import Context, Handler
 from opendynamo.api.request.shapes import KNOWN_OPERATIONS
 from opendynamo.api.streams import OPERATIONS as STREAMS_OPERATIONS
+from opendynamo.model.values import Body
+
+
+def _partiql(name: str) -> Handler:
+    """The handler `name` of `api.dynamodb.partiql`, imported when it is first called."""
+
+    def handler(ctx: Context, data: Body) -> Body | bytes:
+        from opendynamo.api.dynamodb import partiql
+
+        operation: Handler = getattr(partiql, name)
+        return operation(ctx, data)
+
+    handler.__name__ = handler.__qualname__ = name
+    return handler
+
 
 OPERATIONS: dict[str, Handler] = {
     "CreateTable": tables.create_table,
@@ -46,9 +62,9 @@ OPERATIONS: dict[str, Handler] = {
     "BatchWriteItem": batch.batch_write_item,
     "TransactWriteItems": transact.transact_write_items,
     "TransactGetItems": transact.transact_get_items,
-    "ExecuteStatement": partiql.execute_statement,
-    "BatchExecuteStatement": partiql.batch_execute_statement,
-    "ExecuteTransaction": partiql.execute_transaction,
+    "ExecuteStatement": _partiql("execute_statement"),
+    "BatchExecuteStatement": _partiql("batch_execute_statement"),
+    "ExecuteTransaction": _partiql("execute_transaction"),
     "CreateBackup": backups.create_backup,
     "DescribeBackup": backups.describe_backup,
     "ListBackups": backups.list_backups,

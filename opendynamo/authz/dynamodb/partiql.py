@@ -15,12 +15,19 @@ from opendynamo.api.request.context import Context
 from opendynamo.authz.access import Access
 from opendynamo.authz.dynamodb.keys import common, leading
 from opendynamo.authz.dynamodb.reader import Reader, ref
-from opendynamo.authz.dynamodb.specs import PARTIQL_ACTIONS
 from opendynamo.authz.policy.conditions import UNBOUNDED
 from opendynamo.model.values import Body
 from opendynamo.partiql import ast
 from opendynamo.partiql.values import bind_item, is_value
 from opendynamo.partiql.writes import RETURN_VALUES
+
+PARTIQL_ACTIONS: dict[type, str] = {
+    ast.Select: "PartiQLSelect",
+    ast.Exists: "PartiQLSelect",
+    ast.Insert: "PartiQLInsert",
+    ast.Update: "PartiQLUpdate",
+    ast.Delete: "PartiQLDelete",
+}
 
 
 def statements(ctx: Context, reader: Reader, operation: str, body: Body) -> Iterator[Access]:

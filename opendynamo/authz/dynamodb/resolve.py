@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from opendynamo.api.request.context import Context
 from opendynamo.api.streams import operations as streams
 from opendynamo.authz.access import Access, tag_keys
-from opendynamo.authz.dynamodb import items, partiql, resources
+from opendynamo.authz.dynamodb import items, resources
 from opendynamo.authz.dynamodb.reader import Reader
 from opendynamo.authz.dynamodb.specs import (
     ARN_ACTIONS,
@@ -72,6 +72,10 @@ def _accesses(ctx: Context, reader: Reader, operation: str, body: Body) -> Itera
     elif operation in ("TransactWriteItems", "TransactGetItems"):
         yield from items.transact(ctx, reader, operation, body["TransactItems"])
     elif operation in ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"):
+        # PartiQL's parser and planner are imported by the first statement (a server's start
+        # and a test suite without PartiQL never pay for them); so in api/dynamodb.
+        from opendynamo.authz.dynamodb import partiql
+
         yield from partiql.statements(ctx, reader, operation, body)
     elif operation in ARN_ACTIONS:
         yield resources.tagged_resource(ctx, reader, operation, body)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from opendynamo.authz.access import Spec
 from opendynamo.engine.arns import Kind
-from opendynamo.partiql import ast
 
 _ITEM = ("dynamodb:LeadingKeys", "dynamodb:Attributes", "dynamodb:ReturnConsumedCapacity")
 _WRITE = (*_ITEM, "dynamodb:ReturnValues")
@@ -154,11 +153,4 @@ TRANSACT_ACTIONS = {
     "Update": "UpdateItem",
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
-}
-PARTIQL_ACTIONS: dict[type, str] = {
-    ast.Select: "PartiQLSelect",
-    ast.Exists: "PartiQLSelect",
-    ast.Insert: "PartiQLInsert",
-    ast.Update: "PartiQLUpdate",
-    ast.Delete: "PartiQLDelete",
 }
