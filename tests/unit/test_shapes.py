@@ -831,6 +831,12 @@ def test_shapes_json_is_generated_from_the_installed_botocore() -> None:
     assert committed == module.build(), "run: python tools/gen_shapes.py"
 
 
+def test_every_operation_compiles() -> None:
+    """Each operation's checks are compiled at its first request: all of them compile."""
+    assert all(shapes.compiled(name) is not None for name in shapes.KNOWN_OPERATIONS)
+    assert shapes.compiled("NoSuchOperation") is None
+
+
 def test_every_model_operation_is_covered() -> None:
     botocore = pytest.importorskip("botocore.loaders")
     loader = botocore.Loader()

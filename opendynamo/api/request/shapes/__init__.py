@@ -16,7 +16,8 @@ ValidationException, checked before any handler runs (docs/architecture.md).
 Operation-specific cross-field rules (expressions vs. legacy parameters, AttributeValue
 contents, ...) are not here: handlers run them after this.
 
-Everything is compiled into closures at import time; the per-request cost is a walk over the
+Each operation's checks are compiled into closures at its first request (not all at import: a
+server's start would pay for every operation); then the per-request cost is a walk over the
 members that are present (type phase) and over the members that have constraints (rule phase).
 
 `model` loads the shape tree from `shapes.json`, `serialization` holds phase 1 (the type
@@ -31,15 +32,15 @@ from __future__ import annotations
 from opendynamo.api.request.shapes.messages import aggregate_message, constraint_message, render
 from opendynamo.api.request.shapes.model import DOC, SHAPES
 from opendynamo.api.request.shapes.serialization import CAST_MESSAGE
-from opendynamo.api.request.shapes.validate import KNOWN_OPERATIONS, OPERATIONS, validate_input
+from opendynamo.api.request.shapes.validate import KNOWN_OPERATIONS, compiled, validate_input
 
 __all__ = [
     "CAST_MESSAGE",
     "DOC",
     "KNOWN_OPERATIONS",
-    "OPERATIONS",
     "SHAPES",
     "aggregate_message",
+    "compiled",
     "constraint_message",
     "render",
     "validate_input",

@@ -53,10 +53,17 @@ class Operation:
                 )
 
 
-OPERATIONS: Final[dict[str, Operation]] = {
-    name: Operation(name, spec) for name, spec in DOC["operations"].items()
-}
-KNOWN_OPERATIONS: Final = frozenset(OPERATIONS)
+KNOWN_OPERATIONS: Final = frozenset(DOC["operations"])
+_COMPILED: dict[str, Operation] = {}
+
+
+def compiled(operation: str) -> Operation | None:
+    """The operation's validation, compiled at its first request (compiling every operation
+    at import cost each server's start milliseconds); None for an unknown operation."""
+    found = _COMPILED.get(operation)
+    if found is None and operation in KNOWN_OPERATIONS:
+        found = _COMPILED[operation] = Operation(operation, DOC["operations"][operation])
+    return found
 
 
 # ---------------------------------------------------------------------------- nulls
@@ -115,7 +122,7 @@ def validate_input(operation: str, body: Any, may_hold_null: bool = True) -> Non
     A null where a list element or map value belongs fails as "Member must not be null";
     `may_hold_null` False (the raw body has no `null`) skips looking for one.
     """
-    op = OPERATIONS.get(operation)
+    op = compiled(operation)
     if op is None:
         raise errors.unknown_operation()
     if type(body) is not dict:
