@@ -1,6 +1,7 @@
 """The pytest plugin (`opendynamo.testing`) as a user meets it: a small project of their own in
-a temporary directory — a module whose functions make their own `boto3.client("dynamodb")`,
-and tests that use the plugin's fixtures — run by `python -m pytest` in a subprocess.
+a temporary directory — the README's example (a module whose function makes its own
+`boto3.resource("dynamodb")`, and a test using the plugin's fixtures) and more tests of the
+same kind — run by `python -m pytest` in a subprocess.
 
 - Installed, the plugin loads without being named (its `pytest11` entry point, read from
   pyproject.toml and installed here as a distribution's metadata on the path).
@@ -15,6 +16,7 @@ and tests that use the plugin's fixtures — run by `python -m pytest` in a subp
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -22,58 +24,63 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-INVENTORY = """
-import boto3
+
+def readme_example(first_line: str) -> str:
+    """The README's code block (section "Testing your code with opendynamo") that starts with
+    `first_line`: the example runs here as it is printed there."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Testing your code with opendynamo")[1].split("\n## ")[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    found = [block for block in blocks if block.startswith(first_line)]
+    assert len(found) == 1, f"the README has no example starting {first_line!r}"
+    return found[0]
 
 
-def add(sku, count):
-    boto3.client("dynamodb").put_item(
-        TableName="inventory", Item={"sku": {"S": sku}, "count": {"N": str(count)}}
-    )
-
-
-def count(sku):
-    item = boto3.client("dynamodb").get_item(TableName="inventory", Key={"sku": {"S": sku}})
-    return int(item["Item"]["count"]["N"]) if "Item" in item else 0
-"""
-
-TEST_INVENTORY = """
-import os
-
-import inventory
-
-
-def make_table(client):
-    client.create_table(
+MAKE_TABLE = """
+def make_table(resource):
+    return resource.create_table(
         TableName="inventory",
         KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+"""
+
+# Each test creates the same table, in a region of its own; the code under test makes its own
+# resource, with no arguments.
+TEST_ISOLATION = (
+    """
+import os
+
+import inventory
+"""
+    + MAKE_TABLE
+    + """
+
+def test_one(dynamodb_resource):
+    table = make_table(dynamodb_resource)
+    inventory.add("pear", 1)
+    assert table.get_item(Key={"sku": "pear"})["Item"]["stock"] == 1
 
 
-def test_add(dynamodb_client):
-    make_table(dynamodb_client)
-    inventory.add("apple", 3)
-    assert inventory.count("apple") == 3
-
-
-def test_the_same_table_again_is_empty(dynamodb_client, dynamodb_region):
-    make_table(dynamodb_client)  # the other test's table is not in this test's region
-    assert inventory.count("apple") == 0
+def test_the_same_table_again_is_new(dynamodb_resource, dynamodb_client, dynamodb_region):
+    table = make_table(dynamodb_resource)  # ResourceInUseException if it saw test_one's
+    assert "Item" not in table.get_item(Key={"sku": "pear"})
     assert dynamodb_client.list_tables()["TableNames"] == ["inventory"]
     assert os.environ["AWS_DEFAULT_REGION"] == dynamodb_region
 
 
-def test_resource(dynamodb_resource, dynamodb_env):
-    assert dynamodb_env["AWS_ENDPOINT_URL_DYNAMODB"].startswith("http://127.0.0.1:")
-    assert list(dynamodb_resource.tables.all()) == []
+def test_env(dynamodb_env, dynamodb_endpoint):
+    assert dynamodb_env["AWS_ENDPOINT_URL_DYNAMODB"] == dynamodb_endpoint
+    assert dynamodb_endpoint.startswith("http://127.0.0.1:")
+    assert "AWS_PROFILE" not in os.environ
 
 
 def test_environment_is_put_back_after_the_tests():
     assert os.environ.get("AWS_DEFAULT_REGION") == "before"
     assert "AWS_ENDPOINT_URL_DYNAMODB" not in os.environ
 """
+)
 
 # Collected first (file order): nothing has asked for a fixture yet.
 TEST_A_PLAIN = """
@@ -87,25 +94,27 @@ def test_the_plugin_costs_nothing_unused():
     assert not [t for t in threading.enumerate() if t.name.startswith("opendynamo")]
 """
 
-TEST_FAILING = """
+TEST_FAILING = (
+    """
 import inventory
-
-
-def test_counts_what_was_never_added(dynamodb_client):
-    dynamodb_client.create_table(
-        TableName="inventory",
-        KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    assert inventory.count("pear") == 1
 """
+    + MAKE_TABLE
+    + """
+
+def test_counts_wrong(dynamodb_resource):
+    table = make_table(dynamodb_resource)
+    inventory.add("plum", 1)
+    assert table.get_item(Key={"sku": "plum"})["Item"]["stock"] == 2
+"""
+)
 
 
 def project(path: Path, **tests: str) -> Path:
-    """A user's project: `inventory.py` and the given test files."""
+    """A user's project: the README's `inventory.py` and `test_inventory.py`, and the given
+    test files."""
     path.mkdir()
-    (path / "inventory.py").write_text(INVENTORY)
+    (path / "inventory.py").write_text(readme_example("# inventory.py"))
+    (path / "test_inventory.py").write_text(readme_example("# test_inventory.py"))
     for name, text in tests.items():
         (path / f"{name}.py").write_text(text)
     return path
@@ -153,21 +162,22 @@ def run_pytest(
 
 def test_installed_plugin_loads_by_itself_and_isolates_tests(tmp_path: Path) -> None:
     site = installed_entry_point(tmp_path / "site")
-    user = project(tmp_path / "user", test_a_plain=TEST_A_PLAIN, test_inventory=TEST_INVENTORY)
+    user = project(tmp_path / "user", test_a_plain=TEST_A_PLAIN, test_isolation=TEST_ISOLATION)
     done = run_pytest(user, "-v", path=(site,))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "5 passed" in done.stdout
-    for test in ("test_add", "test_the_same_table_again_is_empty", "test_resource"):
-        assert f"test_inventory.py::{test} PASSED" in done.stdout
+    assert "6 passed" in done.stdout
+    assert "test_inventory.py::test_add_twice PASSED" in done.stdout
+    for test in ("test_one", "test_the_same_table_again_is_new", "test_env"):
+        assert f"test_isolation.py::{test} PASSED" in done.stdout
 
 
 def test_named_plugin_and_a_failing_test(tmp_path: Path) -> None:
-    user = project(tmp_path / "user", test_failing=TEST_FAILING, test_inventory=TEST_INVENTORY)
+    user = project(tmp_path / "user", test_failing=TEST_FAILING)
     done = run_pytest(user, "-p", "opendynamo.testing", autoload=False)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 4 passed" in done.stdout
-    assert "FAILED test_failing.py::test_counts_what_was_never_added" in done.stdout
-    assert "assert 0 == 1" in done.stdout
+    assert "1 failed, 1 passed" in done.stdout
+    assert "FAILED test_failing.py::test_counts_wrong" in done.stdout
+    assert "assert Decimal('1') == 2" in done.stdout
 
 
 def test_importing_the_plugin_imports_neither_boto3_nor_the_server() -> None:
@@ -184,7 +194,7 @@ def test_importing_the_plugin_imports_neither_boto3_nor_the_server() -> None:
 
 def test_without_the_plugin_its_fixtures_are_unknown(tmp_path: Path) -> None:
     """The fixtures come from the plugin alone (nothing else of opendynamo's provides them)."""
-    user = project(tmp_path / "user", test_inventory=TEST_INVENTORY)
-    done = run_pytest(user, "-p", "no:opendynamo.testing", "-k", "test_add")
+    user = project(tmp_path / "user")
+    done = run_pytest(user, "-p", "no:opendynamo.testing")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "fixture 'dynamodb_client' not found" in done.stdout
+    assert "fixture 'dynamodb_resource' not found" in done.stdout
