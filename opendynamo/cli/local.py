@@ -106,10 +106,7 @@ def local(args: tuple[str, ...]) -> None:
     for token in given.ignored:
         click.echo(f"ignored {token} (an option of the Java launcher)", err=True)
     click.echo(summary(given, port))
-    serving_args = serve_args(given, port)
-    if "optimizeDbBeforeStartup" in given.flags:
-        _optimize(serving_args)
-    serving.serve.main(serving_args, prog_name="opendynamo local")
+    serving.serve.main(serve_args(given, port), prog_name="opendynamo local")
 
 
 def parse(args: list[str]) -> Given:
@@ -207,6 +204,8 @@ def serve_args(given: Given, port: int) -> list[str]:
     args += ["--cors", given.values.get("cors", "*")]
     if "delayTransientStatuses" in given.flags:
         args += ["--delay-transient-statuses", f"{DELAY_SECONDS:g}"]
+    if "optimizeDbBeforeStartup" in given.flags:
+        args.append("--optimize-db-before-startup")
     return args + given.passed
 
 
@@ -223,22 +222,3 @@ def usage() -> str:
 
 def _bool(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _optimize(args: list[str]) -> None:
-    """Compact the SQLite store serve is about to open (its data directory and key as serve
-    reads them from `args` and the environment)."""
-    from opendynamo.config import read_key_file
-    from opendynamo.storage import sqlite
-
-    params = serving.serve.make_context("opendynamo local", list(args)).params
-    data_dir, key_file = params["data_dir"], params["encryption_key_file"]
-    if params["backend"]:
-        click.echo("-optimizeDbBeforeStartup: nothing to do on PostgreSQL", err=True)
-        return
-    try:
-        sizes = sqlite.optimize(data_dir, read_key_file(key_file) if key_file else None)
-    except Exception as exc:  # a store in use, a wrong key: the start stops, with the reason
-        raise click.ClickException(f"could not optimize the store in {data_dir}: {exc}") from None
-    if sizes is not None:
-        click.echo(f"optimized {data_dir}: {sizes[0]} bytes, now {sizes[1]}", err=True)

@@ -130,6 +130,12 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     "this machine, or nobody. [default: public with --auth off, else loopback]",
 )
 @click.option(
+    "--optimize-db-before-startup",
+    is_flag=True,
+    help="Compact the SQLite store (VACUUM, PRAGMA optimize) before serving: DynamoDB "
+    "Local's -optimizeDbBeforeStartup.",
+)
+@click.option(
     "--console",
     envvar="OPENDYNAMO_CONSOLE",
     type=click.Choice(["on", "off"]),
@@ -223,6 +229,7 @@ def serve(
     ttl_interval: float,
     metrics: str,
     prometheus: str | None,
+    optimize_db_before_startup: bool,
     console: str,
     console_session_hours: float,
     export_dir: str,
@@ -292,6 +299,8 @@ def serve(
         workers = 1  # an in-memory store lives in one process
     workers = workers or os.cpu_count() or 1
     check_data_dir(settings)
+    if optimize_db_before_startup:
+        _optimize(settings)
     if s3_endpoint:
         _check_installed("boto3", "--s3-endpoint")
     sock = _bind(host, port)
@@ -305,6 +314,24 @@ def serve(
         err=True,
     )
     worker.serve(sock, workers, worker.Options(log_level, tls_cert, tls_key))
+
+
+def _optimize(settings: Settings) -> None:
+    """Compact the SQLite store about to be served; there is nothing to compact in memory or
+    on PostgreSQL (said, not refused, as DynamoDB Local says nothing either)."""
+    from opendynamo.storage import sqlite
+
+    if settings.in_memory or settings.backend:
+        click.echo("--optimize-db-before-startup: nothing to do for this store", err=True)
+        return
+    try:
+        sizes = sqlite.optimize(settings.data_dir, settings.encryption_key())
+    except Exception as exc:  # a store in use, a wrong key: the start stops, with the reason
+        raise click.ClickException(
+            f"could not optimize the store in {settings.data_dir}: {exc}"
+        ) from None
+    if sizes is not None:
+        click.echo(f"optimized {settings.data_dir}: {sizes[0]} bytes, now {sizes[1]}", err=True)
 
 
 def _auth_mode(host: str, auth: str | None) -> str:

@@ -180,3 +180,23 @@ def test_db_path_and_optimize_keep_the_data(tmp_path: Path) -> None:
 def _tables(server: Server, access_key: str, region: str = "us-east-1") -> Any:
     client = server.client(region=region, aws_access_key_id=access_key, aws_secret_access_key="any")
     return client.list_tables()["TableNames"]
+
+
+def test_serve_compacts_the_store_before_serving_when_asked(tmp_path: Path) -> None:
+    """serve's long spelling of -optimizeDbBeforeStartup."""
+    server = Server(tmp_path).start()
+    try:
+        client = server.client()
+        name = create_table(client)
+        for number in range(200):
+            client.put_item(TableName=name, Item={"pk": {"S": f"{number:0200d}"}})
+        client.delete_table(TableName=name)
+    finally:
+        server.stop()
+    server = Server(tmp_path, extra_args=("--optimize-db-before-startup",)).start()
+    try:
+        sizes = re.search(rf"optimized {tmp_path}: (\d+) bytes, now (\d+)", server.output())
+        assert sizes is not None and int(sizes[2]) < int(sizes[1])
+        assert server.client().list_tables()["TableNames"] == []
+    finally:
+        server.stop()
