@@ -31,8 +31,28 @@ from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
 
 
+class Transitional:
+    """A table's or an index's status as shown: a transition held until `ready_at`
+    (`--delay-transient-statuses`), else the stored status."""
+
+    __slots__ = ()
+    status: str
+    transition: str | None
+    ready_at: float | None
+
+    def status_at(self, now: float) -> str:
+        """The status DynamoDB shows at `now`: a held transition, else the stored status."""
+        if self.ready_at is not None and now < self.ready_at and self.transition:
+            return self.transition
+        return self.status
+
+    @property
+    def shown_status(self) -> str:
+        return self.status if self.ready_at is None else self.status_at(time.time())
+
+
 @dataclass(frozen=True, slots=True)
-class IndexMeta:
+class IndexMeta(Transitional):
     """A secondary index of a table. `number` names its entries in the store (never reused
     within one incarnation of a table); key attribute types come from the table's
     AttributeDefinitions."""
@@ -57,16 +77,6 @@ class IndexMeta:
     insights: dict[str, Any] | None = None  # a GSI's Contributor Insights: engine/insights
     transition: str | None = None  # the status shown until ready_at (module docstring)
     ready_at: float | None = None
-
-    def status_at(self, now: float) -> str:
-        """The status DynamoDB shows at `now`: a held transition, else the stored status."""
-        if self.ready_at is not None and now < self.ready_at and self.transition:
-            return self.transition
-        return self.status
-
-    @property
-    def shown_status(self) -> str:
-        return self.status if self.ready_at is None else self.status_at(time.time())
 
     @property
     def held(self) -> bool:
@@ -94,7 +104,7 @@ class IndexMeta:
 
 
 @dataclass(frozen=True, slots=True)
-class TableMeta:
+class TableMeta(Transitional):
     """Everything DynamoDB describes about a table, plus our storage identity (`uid`)."""
 
     name: str
@@ -140,16 +150,6 @@ class TableMeta:
     tracks_keys: bool = False
     transition: str | None = None  # the status shown until ready_at (module docstring)
     ready_at: float | None = None
-
-    def status_at(self, now: float) -> str:
-        """The status DynamoDB shows at `now`: a held transition, else the stored status."""
-        if self.ready_at is not None and now < self.ready_at and self.transition:
-            return self.transition
-        return self.status
-
-    @property
-    def shown_status(self) -> str:
-        return self.status if self.ready_at is None else self.status_at(time.time())
 
     @property
     def tombstone(self) -> bool:
