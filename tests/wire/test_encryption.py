@@ -88,7 +88,11 @@ def test_written_plaintext_appears_in_no_file_on_disk(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert files_holding(data, MARKER) == []
-    assert (data / "opendynamo.db").stat().st_size > 100_000  # the items are in there
+    # The items are in there: in the file, or still in its WAL when the last connection to
+    # close was not the one that checkpoints (a worker stopped while another still held the
+    # file; seen once in CI with an 8 KB file and the items in the WAL).
+    stored = sum(path.stat().st_size for path in data.glob("opendynamo.db*"))
+    assert stored > 100_000
     again = Server(data, workers=1, extra_args=("--encryption-key-file", str(key))).start()
     try:
         assert count(again, table) == 200
