@@ -53,8 +53,6 @@ class Caller:
     identity: Identity
     region: str
     service: str
-    session_id: str
-    session: Session
 
 
 class Console:
@@ -174,8 +172,7 @@ class Console:
         authority = self._authority()
         session_id = sessions.cookie_value(request.header(b"cookie"))
         if session_id is not None:
-            if not sessions.csrf_matches(session_id, request.header(b"x-csrf-token")):
-                raise errors.console_forbidden("The request lacks this session's CSRF token.")
+            _check_csrf(request, session_id)
             with authority.store.write() as txn:
                 console_sessions.delete_session(txn, session_id)
         return _json(request, {"SignedIn": False}, (sessions.clear_cookie(_secure(request)),))
@@ -188,19 +185,19 @@ class Console:
         session = self._load(authority, session_id)
         if session_id is None or session is None:
             raise errors.console_not_signed_in()
-        if not sessions.csrf_matches(session_id, request.header(b"x-csrf-token")):
-            raise errors.console_forbidden("The request lacks this session's CSRF token.")
+        _check_csrf(request, session_id)
         identity = sessions.identity_of(authority, session)
         if identity is None:
             raise errors.console_not_signed_in()
         region = sessions.region_or(request.header(b"x-console-region"), session.region)
-        request.console = Caller(identity, region, service, session_id, session)
+        request.console = Caller(identity, region, service)
         if session.reset_required:
             self._check_reset(request, service)
         reply = self._call_api(request)
         if session.reset_required and reply.status == 200 and request.operation == "ChangePassword":
             with authority.store.write() as txn:
-                console_sessions.put_session(txn, session_id, _replace_reset(session))
+                unlocked = dataclasses.replace(session, reset_required=False)
+                console_sessions.put_session(txn, session_id, unlocked)
         return Reply(
             reply.status,
             reply.content_type,
@@ -223,10 +220,6 @@ class Console:
             raise errors.console_password_reset_required()
 
 
-def _replace_reset(session: Session) -> Session:
-    return dataclasses.replace(session, reset_required=False)
-
-
 def _described(
     mode: str, session_id: str, session: Session, identity: Identity
 ) -> dict[str, object]:
@@ -244,6 +237,11 @@ def _described(
         "ResetRequired": session.reset_required,
         "Csrf": sessions.csrf_token(session_id),
     }
+
+
+def _check_csrf(request: Request, session_id: str) -> None:
+    if not sessions.csrf_matches(session_id, request.header(b"x-csrf-token")):
+        raise errors.console_forbidden("The request lacks this session's CSRF token.")
 
 
 def _check_origin(request: Request) -> None:
