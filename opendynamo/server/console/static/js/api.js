@@ -104,10 +104,6 @@ export function iam(action, params) {
   return queryCall("iam", "2010-05-08", action, params);
 }
 
-export function sts(action, params) {
-  return queryCall("sts", "2011-06-15", action, params);
-}
-
 async function queryCall(service, version, action, params) {
   const form = new URLSearchParams({ Action: action, Version: version });
   for (const [name, value] of Object.entries(params || {})) {
@@ -192,15 +188,4 @@ export async function tableNames() {
     start = page.LastEvaluatedTableName;
   } while (start);
   return names;
-}
-
-/** Every page of a paginated DynamoDB call, following LastEvaluatedKey (or another token). */
-export async function* pages(operation, body, tokenIn = "ExclusiveStartKey", tokenOut = "LastEvaluatedKey") {
-  let request = { ...body };
-  for (;;) {
-    const answer = await dynamodb(operation, request);
-    yield answer;
-    if (!answer[tokenOut]) return;
-    request = { ...request, [tokenIn]: answer[tokenOut] };
-  }
 }
