@@ -148,6 +148,9 @@ class TableMeta(Transitional):
     # Whether the table or one of its GSIs has Contributor Insights on: the one test every
     # read and write makes before noting the keys it touched (engine/insights keeps it true).
     tracks_keys: bool = False
+    # A replica of a global table: the group every replica's row holds alike
+    # (engine/replication.Group), and this replica's own state in it.
+    replication: dict[str, Any] | None = None
     transition: str | None = None  # the status shown until ready_at (module docstring)
     ready_at: float | None = None
 
@@ -283,7 +286,7 @@ def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
         layout.THROTTLE,
         layout.INSIGHTS,
     )
-    for kind in (*kinds, layout.CHANGES):
+    for kind in (*kinds, layout.CHANGES, layout.VERSIONS):
         prefix = kind + uid
         end = prefix_end(prefix)
         assert end is not None

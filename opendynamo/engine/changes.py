@@ -29,7 +29,9 @@ from opendynamo.storage.base import ReadTxn, WriteTxn, prefix_end
 
 FORMAT = 1
 _HEADER = 6  # FORMAT, flags, length of the image before (4 bytes)
-_OLD, _NEW, _SERVICE = 1, 2, 4  # flags: an image before, an image after, made by the service
+# Flags: an image before, an image after, made by the service (Time to Live), and applied by
+# replication from another region's replica (engine/replication: never sent on again).
+_OLD, _NEW, _SERVICE, _REPLICATED = 1, 2, 4, 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Change:
     old: bytes | None  # the stored record (engine/records) before the change; None: no item
     new: bytes | None  # ... and after it
     service: bool = False  # made by DynamoDB itself (a deletion by Time to Live)
+    replicated: bool = False  # applied by replication from another region (engine/replication)
 
 
 def record(
@@ -48,17 +51,20 @@ def record(
     old: bytes | None,
     new: bytes | None,
     service: bool = False,
+    replicated: bool = False,
 ) -> None:
     """Log the change of one item (stored records before and after; None: absent) with the
     write's counters: the transaction appends it when it applies them."""
-    value = encode_images(old, new, service)
+    value = encode_images(old, new, service, replicated)
     tally.log.append((layout.changes_prefix(meta.uid_bytes), encoded_key, value))
 
 
-def encode_images(old: bytes | None, new: bytes | None, service: bool = False) -> bytes:
+def encode_images(
+    old: bytes | None, new: bytes | None, service: bool = False, replicated: bool = False
+) -> bytes:
     """A change record's value: the stored records before and after (None: absent)."""
     flags = (_OLD if old is not None else 0) | (_NEW if new is not None else 0)
-    flags |= _SERVICE if service else 0
+    flags |= (_SERVICE if service else 0) | (_REPLICATED if replicated else 0)
     before = old or b""
     return bytes((FORMAT, flags)) + len(before).to_bytes(4, "big") + before + (new or b"")
 
@@ -73,8 +79,15 @@ def decode_images(value: bytes) -> tuple[bytes | None, bytes | None]:
 
 def decode(key: bytes, value: bytes) -> Change:
     old, new = decode_images(value)
-    service = bool(value[1] & _SERVICE)
-    return Change(layout.change_stamp(key), layout.change_item_key(key), old, new, service)
+    flags = value[1]
+    return Change(
+        layout.change_stamp(key),
+        layout.change_item_key(key),
+        old,
+        new,
+        bool(flags & _SERVICE),
+        bool(flags & _REPLICATED),
+    )
 
 
 def bounds(table_uid: bytes, after: int, until: int) -> tuple[bytes, bytes]:

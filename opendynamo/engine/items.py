@@ -19,6 +19,9 @@ MAX_ITEM_BYTES = 400 * 1024
 SIZE_ERROR = "Item size has exceeded the maximum allowed size"
 
 Mutation = Callable[[Item | None], Item | None]
+# Where a replicated change comes from: the stamp of the write that made it (None: this
+# transaction's) and the region it was made in.
+Origin = tuple[int | None, str]
 
 # The stored-record helpers under the names the api layer uses.
 encode_item = records.encode
@@ -75,6 +78,7 @@ def write(
     size_error: str = SIZE_ERROR,
     tally: stats.Tally | None = None,
     service: bool = False,
+    origin: Origin | None = None,
 ) -> WriteOutcome:
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
@@ -82,10 +86,12 @@ def write(
     the wrong type is refused before anything is written. With a `tally`, the counters of
     the table and its indexes change there, for the caller to apply before the transaction
     ends (a batch or a transaction: every counter is then written once, and last). `service`
-    marks the change as DynamoDB's own (a deletion by Time to Live)."""
+    marks the change as DynamoDB's own (a deletion by Time to Live). `origin` marks a change
+    replication applies (engine/replication): it is logged as replicated (never sent on
+    again) and the item's version becomes the origin's."""
     if tally is None:
         tally = stats.Tally()
-        outcome = write(txn, meta, encoded_key, mutation, size_error, tally, service)
+        outcome = write(txn, meta, encoded_key, mutation, size_error, tally, service, origin)
         tally.apply(txn)
         return outcome
     key = storage_key(meta, encoded_key)
@@ -97,18 +103,36 @@ def write(
         if raw is None:
             return WriteOutcome(None, None, 0, 0)
         txn.delete(key)
-        if meta.change_log:
-            changes.record(tally, meta, encoded_key, raw, None, service)
+        if meta.change_log or meta.replication is not None:
+            _log(tally, meta, encoded_key, raw, None, service, origin)
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)
     stored = record(meta, new, new_size)
     txn.put(key, stored)
-    if meta.change_log and _changed(old, new, raw, stored):
-        changes.record(tally, meta, encoded_key, raw, stored)
+    if (meta.change_log or meta.replication is not None) and _changed(old, new, raw, stored):
+        _log(tally, meta, encoded_key, raw, stored, service, origin)
     counter = stats.item_counter(txn, meta, encoded_key)
     tally.add(counter, 0 if raw is not None else 1, new_size - old_size)
     return _follow(txn, meta, encoded_key, old, new, old_size, new_size, tally)
+
+
+def _log(
+    tally: stats.Tally,
+    meta: TableMeta,
+    encoded_key: bytes,
+    old: bytes | None,
+    new: bytes | None,
+    service: bool,
+    origin: Origin | None,
+) -> None:
+    """Log a change in the table's change log, and for a replica of a global table, make it
+    the item's version: the origin's, or this transaction's own in this region."""
+    if meta.change_log:
+        changes.record(tally, meta, encoded_key, old, new, service, origin is not None)
+    if meta.replication is not None:
+        stamp, region = origin or (None, meta.region)
+        tally.versions.append((layout.version_key(meta.uid_bytes, encoded_key), stamp, region))
 
 
 def _changed(old: Item | None, new: Item, raw: bytes | None, stored: bytes) -> bool:
@@ -129,8 +153,8 @@ def insert(
     stored = record(meta, item, size)
     if not txn.insert(storage_key(meta, encoded_key), stored):
         return None
-    if meta.change_log:
-        changes.record(tally, meta, encoded_key, None, stored)
+    if meta.change_log or meta.replication is not None:
+        _log(tally, meta, encoded_key, None, stored, False, None)
     tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
     return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
 

@@ -27,6 +27,7 @@ from opendynamo.engine import (
     indexes,
     insights,
     records,
+    replication,
     stats,
     tuning,
 )
@@ -219,6 +220,8 @@ def _work_on(store: Store, job: bytes, batch: int, backfilled: Backfilled | None
         meta = catalog.decode(job[len(layout.JOBS) :], raw)
         if meta.restore is not None:
             return backups.restore_step(txn, meta, batch)
+        if meta.replication is not None and "copy" in meta.replication:
+            return replication.copy_step(txn, meta, batch)
         if meta.tombstone:  # a deleted table shown DELETING: its row goes once that ends
             if not catalog.gone(meta, time.time()):
                 return False

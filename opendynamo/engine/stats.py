@@ -58,11 +58,14 @@ class Tally:
     change-log entries of those writes (engine/changes), appended together by `apply` under
     one stamp: the changes of one transaction share an instant."""
 
-    __slots__ = ("changes", "log")
+    __slots__ = ("changes", "log", "versions")
 
     def __init__(self) -> None:
         self.changes: dict[bytes, list[int]] = {}
         self.log: list[tuple[bytes, bytes, bytes]] = []
+        # Items of replicas written (engine/replication): (version key, stamp, region); a
+        # stamp of None is this transaction's own, known once the log is appended.
+        self.versions: list[tuple[bytes, int | None, str]] = []
 
     def add(self, counter: bytes, count_delta: int, size_delta: int) -> None:
         change = self.changes.get(counter)
@@ -76,11 +79,20 @@ class Tally:
         for counter, (count_delta, size_delta) in sorted(self.changes.items()):
             adjust(txn, counter, count_delta, size_delta)
         self.changes.clear()
+        stamp = None
         if self.log:
             # Last: stamped once every lock of the transaction is held (counters included),
             # so that only the commit lies between a change's stamp and its being seen.
-            txn.append(self.log)
+            stamp = txn.append(self.log)
             self.log = []
+        if self.versions:
+            for key, given, region in self.versions:
+                if given is None and stamp is None:
+                    stamp = txn.append([])
+                version = given if given is not None else stamp
+                assert version is not None
+                txn.put(key, version.to_bytes(8, "big") + region.encode())
+            self.versions = []
 
 
 def adjust(txn: WriteTxn, counter: bytes, count_delta: int, size_delta: int) -> None:

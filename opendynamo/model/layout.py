@@ -37,6 +37,11 @@ ALARM_HISTORY = b"\x14"  # + account + 0 + region + 0 + alarm_name_key + stamp +
 # Contributor Insights (engine/metrics/contributors): each writer's top keys of one rule of a
 # table or GSI in one minute.
 INSIGHTS = b"\x16"  # + table uid (16) + index number (2) + rule (1) + minute (8) + writer (16)
+# Global tables (engine/replication): the version of each item of a replica (its last change's
+# stamp and the region it was made in: last writer wins by it), kept after a delete; and the
+# replicas whose changes are sent to the others.
+VERSIONS = b"\x17"  # + table uid (16) + keycodec.encode_key -> stamp (8) + region (UTF-8)
+REPLICATION = b"\x18"  # + catalog key of a replica -> b"": its changes go to the other replicas
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -50,6 +55,7 @@ _HASH_AT = {
     INDEX[0]: _UID_END + 2,
     SNAPSHOT[0]: _UID_END,
     CHANGES[0]: _UID_END + _STAMP_SIZE,
+    VERSIONS[0]: _UID_END,
 }  # where a key's partition hash starts
 _COUNTER_KEY_SIZE = _UID_END + 2 + 1  # STATS + uid + index number + bucket
 
@@ -150,6 +156,15 @@ def change_item_key(key: bytes) -> bytes:
 
 def stamp_bytes(stamp: int) -> bytes:
     return stamp.to_bytes(_STAMP_SIZE, "big")
+
+
+def version_key(table_uid: bytes, encoded_key: bytes) -> bytes:
+    """The version of an item of a replica (engine/replication)."""
+    return VERSIONS + table_uid + encoded_key
+
+
+def replication_key(account: str, region: str, table_name: str) -> bytes:
+    return REPLICATION + catalog_key(account, region, table_name)
 
 
 def backup_prefix(account: str, region: str) -> bytes:

@@ -26,6 +26,7 @@ from opendynamo.engine import (
     console_sessions,
     directory,
     jobs,
+    replication,
     streams,
     tokens,
     ttl,
@@ -90,8 +91,14 @@ class Duties:
         # Renewing the lease before every step keeps it while a long job runs.
         if not jobs.acquire_lease(store, self.owner):
             return self.interval
+        # Global tables' changes go first, every tick: a long job does not hold them up.
+        sending = replication.replicate(
+            store, backups.clock_us(store), streams.settle_us(), observe=self._replicated
+        )
         if jobs.step(store, self.batch, buckets=self.buckets, backfilled=self._backfilled):
             return self.step_pause
+        if sending:
+            return 0.0
         if now - self.swept >= self.ttl_interval:
             self.swept = now
             counted = None
@@ -118,6 +125,12 @@ class Duties:
     def _backfilled(self, meta: TableMeta, index: str, units: float) -> None:
         if self.recorder is not None:
             gauges.backfilled(self.recorder, meta, index, units, time.time())
+
+    def _replicated(
+        self, meta: TableMeta, receiving: str, latencies: list[float], pending: int
+    ) -> None:
+        if self.recorder is not None:
+            gauges.replicated(self.recorder, meta, receiving, latencies, pending, time.time())
 
     def _metrics(self, store: Store, recorder: Recorder, now: float) -> None:
         """The lease holder's share of the metrics: the gauges, and coarsening aged data."""

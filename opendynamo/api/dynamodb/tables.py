@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.api.dynamodb import index_defs, provisioned, tags, transient
+from opendynamo.api.dynamodb import index_defs, provisioned, replicas, tags, transient
 from opendynamo.api.request.context import Context
 from opendynamo.engine import backups, catalog, jobs, stats, streams
 from opendynamo.engine.catalog import IndexMeta, TableMeta
@@ -132,6 +132,8 @@ def delete_table(ctx: Context, body: Body) -> Body:
                 "Disable deletion protection first."
             )
         transient.check_changeable(meta)
+        if meta.replication is not None:
+            meta = replicas.leave(txn, meta)
         if any(holder not in ("pitr", streams.HOLDER) for holder in meta.change_log):
             raise errors.resource_in_use(
                 "Attempt to change a resource which is still in use: Table is being backed up: "
@@ -181,6 +183,11 @@ def update_table(ctx: Context, body: Body) -> Body:
         if meta.restore is not None:
             raise errors.table_not_found(meta.name)
         transient.check_changeable(meta)
+        if replicas.requested(body):
+            updated = replicas.apply(ctx, txn, meta, body)
+            count, size = stats.read(txn, updated)
+            description = describe(updated, status="UPDATING", item_count=count, size=size, txn=txn)
+            return {"TableDescription": replicas.show_deleted(description, meta, body)}
         updated = streams.hold(_apply_table_update(ctx, meta, body, now))
         table_level = any(body.get(m) is not None for m in UPDATE_MEMBERS if m not in INDEXES)
         updated = transient.updated(meta, updated, ctx.transient_seconds, table_level)
@@ -271,6 +278,8 @@ def describe(
     restore = backups.summary_of(meta)
     if restore is not None:
         out["RestoreSummary"] = restore
+    if meta.replication is not None:
+        out.update(replicas.describe(meta, txn))
     return out
 
 
@@ -417,6 +426,7 @@ UPDATE_MEMBERS = (
     "GlobalSecondaryIndexUpdates",
     "SSESpecification",
     "ReplicaUpdates",
+    "GlobalTableWitnessUpdates",
     "TableClass",
     "DeletionProtectionEnabled",
     "OnDemandThroughput",
@@ -442,8 +452,8 @@ def _check_update_request(body: Body) -> None:
         raise errors.validation(NOTHING_TO_CHANGE)
     if no_index_updates:
         raise errors.invalid_parameters("List of GlobalSecondaryIndexUpdates is empty")
-    if body.get("ReplicaUpdates"):
-        raise errors.validation("ReplicaUpdates are not supported by this version of opendynamo")
+    if replicas.requested(body):
+        replicas.check_request(body)
     if body.get("GlobalSecondaryIndexUpdates"):
         index_defs.check_updates(body["GlobalSecondaryIndexUpdates"])
     if body.get("ProvisionedThroughput"):
@@ -533,4 +543,8 @@ def _stream_update(meta: TableMeta, spec: Body, now: float) -> Body | None:
             )
         if not enabled:  # never enabled, or disabled already
             raise errors.validation(f"Table has no stream to disable: TableName: {meta.name}")
+        if meta.replication is not None:
+            raise errors.invalid_parameters(
+                "Disabling Stream is not allowed for a Global Table replica."
+            )
     return _stream_state(spec, meta, now)

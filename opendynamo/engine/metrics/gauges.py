@@ -96,3 +96,23 @@ def backfilled(
     dims = (("GlobalSecondaryIndexName", index), ("TableName", meta.name))
     key = SeriesKey(meta.account, meta.region, NAMESPACE, "OnlineIndexConsumedWriteCapacity", dims)
     recorder.add(key, units, "Count", moment)
+
+
+def replicated(
+    recorder: Recorder,
+    meta: TableMeta,
+    receiving: str,
+    latencies: list[float],
+    pending: int,
+    moment: float,
+) -> None:
+    """ReplicationLatency (milliseconds, each change applied) and PendingReplicationCount of
+    a replica sending to the replica in `receiving`, in the sending replica's region."""
+    dims = (("ReceivingRegion", receiving), ("TableName", meta.name))
+    for name, values, unit in (
+        ("ReplicationLatency", latencies, "Milliseconds"),
+        ("PendingReplicationCount", [float(pending)], "Count"),
+    ):
+        key = SeriesKey(meta.account, meta.region, NAMESPACE, name, dims)
+        for value in values:
+            recorder.add(key, value, unit, moment)
