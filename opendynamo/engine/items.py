@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opendynamo import errors
-from opendynamo.engine import changes, indexes, records, stats, tuning
+from opendynamo.engine import catalog, changes, indexes, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import keycodec, layout, values
 from opendynamo.model.sizes import item_size, page_size
@@ -105,6 +105,8 @@ def write(
         txn.delete(key)
         if meta.change_log or meta.replication is not None:
             _log(tally, meta, encoded_key, raw, None, service, origin)
+            if origin is None and _strong(meta):
+                _mirror(txn, meta, encoded_key, None, tally, service)
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
     new_size = _checked_size(meta, new, size_error)
@@ -112,6 +114,8 @@ def write(
     txn.put(key, stored)
     if (meta.change_log or meta.replication is not None) and _changed(old, new, raw, stored):
         _log(tally, meta, encoded_key, raw, stored, service, origin)
+        if origin is None and _strong(meta):
+            _mirror(txn, meta, encoded_key, new, tally, service)
     counter = stats.item_counter(txn, meta, encoded_key)
     tally.add(counter, 0 if raw is not None else 1, new_size - old_size)
     return _follow(txn, meta, encoded_key, old, new, old_size, new_size, tally)
@@ -133,6 +137,32 @@ def _log(
     if meta.replication is not None:
         stamp, region = origin or (None, meta.region)
         tally.versions.append((layout.version_key(meta.uid_bytes, encoded_key), stamp, region))
+
+
+def _strong(meta: TableMeta) -> bool:
+    """Whether `meta` is a replica of a global table with strong consistency."""
+    group = (meta.replication or {}).get("group")
+    return group is not None and group.get("consistency") == "STRONG"
+
+
+def _mirror(
+    txn: WriteTxn,
+    meta: TableMeta,
+    encoded_key: bytes,
+    item: Item | None,
+    tally: stats.Tally,
+    service: bool,
+) -> None:
+    """Strong consistency (engine/replication): apply a write to every other replica in the
+    write's own transaction, with this transaction's version, before it is acknowledged."""
+    assert meta.replication is not None
+    for region in meta.replication["group"]["replicas"]:
+        if region == meta.region:
+            continue
+        other = catalog.find_table(txn, meta.account, region, meta.name)
+        if other is not None and not other.tombstone:
+            write(txn, other, encoded_key, replacing(item), SIZE_ERROR, tally, service,
+                  (None, meta.region))  # fmt: skip
 
 
 def _changed(old: Item | None, new: Item, raw: bytes | None, stored: bytes) -> bool:

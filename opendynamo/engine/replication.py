@@ -120,11 +120,17 @@ class Settings:
 
 
 def add_replica(
-    txn: WriteTxn, meta: TableMeta, region: str, settings: Settings, now_us: int
+    txn: WriteTxn,
+    meta: TableMeta,
+    region: str,
+    settings: Settings,
+    now_us: int,
+    **group_changes: Any,
 ) -> dict[str, TableMeta]:
     """Add a replica in `region` to `meta`'s table, CREATING until a job has filled it with
-    `meta`'s items (`copy_step`); every member starts sending its changes to it. Returns the
-    rows of the group as stored."""
+    `meta`'s items (`copy_step`); every member starts sending its changes to it (with
+    `group_changes` making the group strongly consistent: each write applies itself to every
+    replica instead). Returns the rows of the group as stored."""
     rows = members(txn, meta)
     shared = group(meta) or {
         "version": VERSION,
@@ -132,8 +138,11 @@ def add_replica(
         "consistency": "EVENTUAL",
         "witnesses": {},
     }
-    shared = {**shared, "replicas": {**shared["replicas"], region: "CREATING"}}
+    shared = {**shared, "replicas": {**shared["replicas"], region: "CREATING"}, **group_changes}
     for name, row in rows.items():
+        if shared["consistency"] == "STRONG":
+            rows[name] = _with_stream(row, now_us)
+            continue  # writes apply themselves to every replica: nothing to send
         # Whatever this member has not yet sent to the one the copy reads, it sends to the
         # new replica too: it may not reach the copy in time.
         since = now_us if name == meta.region else row.change_log.get(holder(meta.region), now_us)
@@ -221,9 +230,8 @@ def remove_replica(
         rows[name] = changes.release(txn, row, holder(region)) if holder(region) in (
             row.change_log) else row  # fmt: skip
     if removed is not None and delete:
-        backups.drop_recovery(txn, removed)
-        catalog.remove_table(txn, removed)
-    if removed is not None:
+        drop_replica_table(txn, removed)
+    elif removed is not None:
         txn.delete(layout.replication_key(removed.account, removed.region, removed.name))
     if len(left) <= 1 and not shared.get("witnesses"):
         for name, row in rows.items():
@@ -238,6 +246,13 @@ def remove_replica(
     else:
         save_group(txn, rows, {**shared, "replicas": left})
     return rows
+
+
+def drop_replica_table(txn: WriteTxn, meta: TableMeta) -> None:
+    """Delete a replica's table, as DeleteTable deletes a table."""
+    backups.drop_recovery(txn, meta)
+    catalog.remove_table(txn, meta)
+    txn.delete(layout.replication_key(meta.account, meta.region, meta.name))
 
 
 def set_status(txn: WriteTxn, meta: TableMeta, region: str, status: str) -> dict[str, TableMeta]:
@@ -328,7 +343,7 @@ def _activate(txn: WriteTxn, meta: TableMeta) -> None:
     its changes to every other replica."""
     now_us = txn.append([])
     assert meta.replication is not None
-    others = [region for region in regions(meta) if region != meta.region]
+    others = [] if strong(meta) else [r for r in regions(meta) if r != meta.region]
     state = {k: v for k, v in meta.replication.items() if k != "copy"}
     active = catalog.replace(
         meta,

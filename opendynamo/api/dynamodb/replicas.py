@@ -112,11 +112,20 @@ def apply(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body) -> TableMeta
             meta = replication.add_replica(txn, meta, region, settings, now_us)[meta.region]
         elif action == "Delete":
             _check_member(meta, region)
+            _check_protected(txn, meta, [region])
             meta = replication.remove_replica(txn, meta, region)[meta.region]
         else:
             _check_member(meta, region)
             meta = _update_replica(ctx, txn, meta, region, spec)
     return meta
+
+
+# Multi-Region strong consistency: three regions of one of these sets.
+STRONG_SETS = (
+    frozenset({"us-east-1", "us-east-2", "us-west-2"}),
+    frozenset({"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"}),
+    frozenset({"ap-northeast-1", "ap-northeast-2", "ap-northeast-3"}),
+)
 
 
 def _apply_strong(
@@ -127,7 +136,135 @@ def _apply_strong(
     witnesses: list[Body],
     consistency: str | None,
 ) -> TableMeta:
-    raise errors.validation("MultiRegionConsistency STRONG is not supported yet")
+    """A strongly consistent global table: made with its two other replicas (or one and a
+    witness) in one request, and taken apart the same way."""
+    actions = [(name, spec) for u in updates for name, spec in u.items() if spec]
+    if replication.strong(meta):
+        return _change_strong(ctx, txn, meta, actions, witnesses, consistency)
+    if witnesses and consistency != "STRONG":
+        raise errors.validation(
+            "MultiRegionConsistency must be set as STRONG when GlobalTableWitnessUpdates "
+            "parameter is present."
+        )
+    if replication.group(meta) is not None:
+        raise errors.validation(
+            "MultiRegionConsistency parameter is unsupported on existing global table"
+        )
+    if any(name != "Create" for name, _ in actions) or any("Create" not in w for w in witnesses):
+        raise errors.validation(
+            "Only Replica Create actions are supported when MultiRegionConsistency parameter is "
+            "provided."
+        )
+    creates = [spec for _, spec in actions]
+    witness = [w["Create"]["RegionName"] for w in witnesses]
+    if len(creates) + len(witness) != 2 or not creates:
+        raise errors.validation(
+            "Unsupported replica count for global tables with MultiRegionConsistency set to STRONG."
+        )
+    regions = [spec["RegionName"] for spec in creates]
+    for region in regions:
+        _check_region(meta, region, "Create")
+    if witness and witness[0] == meta.region:
+        raise errors.validation(
+            "Cannot add a witness in the same region as an existing replica when creating a "
+            "global table with MultiRegionConsistency set to STRONG."
+        )
+    if witness and witness[0] in regions or len(set(regions)) < len(regions):
+        raise errors.validation("Cannot target multiple regions with the same action")
+    _check_strong_regions(meta.region, [*regions, *witness])
+    _check_settled(meta)
+    if meta.local_indexes:
+        raise errors.invalid_parameters(
+            "Local secondary indexes are not supported for global tables with "
+            "MultiRegionConsistency set to STRONG"
+        )
+    if meta.ttl is not None and meta.ttl.get("enabled"):
+        raise errors.invalid_parameters(
+            "Time to Live is not supported for global tables with MultiRegionConsistency set "
+            "to STRONG"
+        )
+    now_us = txn.append([])
+    strong = {"consistency": "STRONG", "witnesses": {region: "ACTIVE" for region in witness}}
+    for spec in creates:
+        _check_can_add(txn, meta, spec["RegionName"])
+        settings = _settings(ctx, meta, spec)
+        rows = replication.add_replica(txn, meta, spec["RegionName"], settings, now_us, **strong)
+        meta = rows[meta.region]
+    return meta
+
+
+def _check_strong_regions(home: str, regions: list[str]) -> None:
+    chosen = next((s for s in STRONG_SETS if home in s), None)
+    unsupported = [r for r in [home, *regions] if chosen is None or r not in chosen]
+    if unsupported:
+        raise errors.validation(
+            "Unsupported Region(s) specified for global tables with MultiRegionConsistency set "
+            f"to STRONG: [{', '.join(unsupported)}]."
+        )
+
+
+def _change_strong(
+    ctx: Context,
+    txn: WriteTxn,
+    meta: TableMeta,
+    actions: list[tuple[str, Body]],
+    witnesses: list[Body],
+    consistency: str | None,
+) -> TableMeta:
+    """A strongly consistent group takes replica Updates, and Deletes only of every other
+    replica and the witness together (the table is then a table of its region alone)."""
+    if consistency is not None:
+        raise errors.validation(
+            "MultiRegionConsistency parameter is unsupported on existing global table"
+        )
+    if any(name == "Create" for name, _ in actions) or any("Create" in w for w in witnesses):
+        raise errors.validation(
+            "Cannot add replicas to a global table with strong MultiRegionConsistency"
+        )
+    _check_settled(meta)
+    shared = replication.group(meta)
+    assert shared is not None
+    deleted = [spec["RegionName"] for name, spec in actions if name == "Delete"]
+    gone = [w["Delete"]["RegionName"] for w in witnesses]
+    for region in deleted:
+        _check_region(meta, region, "Delete")
+        _check_member(meta, region)
+    unknown = [region for region in gone if region not in shared.get("witnesses", {})]
+    if unknown:
+        raise errors.validation(
+            "Update global table operation failed because one or more witnesses were not part "
+            "of the global table. Please retry the request without these witnesses: "
+            f"[{', '.join(unknown)}]."
+        )
+    if deleted or gone:
+        if set(shared.get("witnesses", {})) - set(gone):
+            raise errors.validation("Update table delete operation does not include all witnesses.")
+        if set(replication.regions(meta)) - {meta.region} - set(deleted):
+            raise errors.validation(STRONG_ONE_DELETE)
+        _check_protected(txn, meta, deleted)
+        rows = replication.members(txn, meta)
+        for region in deleted:
+            removed = rows[region]
+            replication.drop_replica_table(txn, removed)
+        rows = {meta.region: rows[meta.region]}
+        replication.save_group(txn, rows, None)
+        return rows[meta.region]
+    for name, spec in actions:
+        _check_region(meta, spec["RegionName"], name)
+        _check_member(meta, spec["RegionName"])
+        meta = _update_replica(ctx, txn, meta, spec["RegionName"], spec)
+    return meta
+
+
+def _check_protected(txn: ReadTxn, meta: TableMeta, regions: list[str]) -> None:
+    """A replica with deletion protection on cannot be deleted."""
+    for region in regions:
+        row = catalog.find_table(txn, meta.account, region, meta.name)
+        if row is not None and row.deletion_protection:
+            raise errors.validation(
+                f"Cannot delete table {meta.name} in region {region} because it has deletion "
+                "protection enabled. Disable deletion protection first."
+            )
 
 
 def _check_region(meta: TableMeta, region: str, action: str) -> None:
