@@ -14,10 +14,10 @@ from typing import Any
 from opendynamo import errors
 from opendynamo.api.dynamodb import index_defs, provisioned, replicas, tags, transient
 from opendynamo.api.request.context import Context
-from opendynamo.engine import backups, catalog, jobs, stats, streams
+from opendynamo.engine import backups, catalog, jobs, replication, stats, streams
 from opendynamo.engine.catalog import IndexMeta, TableMeta
 from opendynamo.model.values import Body
-from opendynamo.storage.base import ReadTxn
+from opendynamo.storage.base import ReadTxn, WriteTxn
 
 MAX_THROUGHPUT = 1_000_000_000_000
 MAX_TABLES_PER_PAGE = 100
@@ -194,10 +194,38 @@ def update_table(ctx: Context, body: Body) -> Body:
         catalog.put_table(txn, updated)
         if any(index.status in ("CREATING", "DELETING") for index in updated.indexes):
             jobs.mark(txn, updated)
+        if meta.replication is not None:
+            _update_replicas(ctx, txn, updated, body, now)
         count, size = stats.read(txn, updated)
         description = describe(updated, status="UPDATING", item_count=count, size=size, txn=txn)
     _show_index_updates(description, body)
     return {"TableDescription": description}
+
+
+# What a change to one replica of a global table changes in every replica (the rest, such as
+# deletion protection, is each replica's own).
+SYNCED = (
+    "AttributeDefinitions",
+    "GlobalSecondaryIndexUpdates",
+    "BillingMode",
+    "TableClass",
+    "OnDemandThroughput",
+)
+
+
+def _update_replicas(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body, now: float) -> None:
+    """Apply the group-wide part of an UpdateTable to the other replicas: their indexes are
+    built or removed each from its own items."""
+    synced = {member: body[member] for member in SYNCED if body.get(member) is not None}
+    if not set(synced) - {"AttributeDefinitions"}:
+        return
+    for region, row in replication.members(txn, meta).items():
+        if region == meta.region:
+            continue
+        other = _apply_table_update(ctx, row, synced, now)
+        catalog.put_table(txn, other)
+        if any(index.status in ("CREATING", "DELETING") for index in other.indexes):
+            jobs.mark(txn, other)
 
 
 def _show_index_updates(description: Body, body: Body) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opendynamo import errors
 from opendynamo.api.request.context import Context
-from opendynamo.engine import catalog, ttl, tuning
+from opendynamo.engine import catalog, replication, ttl, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model.values import Body
 from opendynamo.storage.base import ReadTxn
@@ -36,8 +36,15 @@ def update_time_to_live(ctx: Context, body: Body) -> Body:
             raise errors.validation(
                 "Time to live has been modified multiple times within a fixed interval"
             )
+        if enabled and replication.strong(meta):
+            raise errors.invalid_parameters(
+                "Time to Live is not supported for global tables with MultiRegionConsistency "
+                "set to STRONG"
+            )
         setting = {"attribute": attribute, "enabled": enabled, "changed": now}
-        catalog.put_table(txn, catalog.replace(meta, ttl=setting))
+        # A global table's Time to Live is the same in every replica.
+        for row in replication.members(txn, meta).values():
+            catalog.put_table(txn, catalog.replace(row, ttl=setting))
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
 
