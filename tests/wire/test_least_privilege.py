@@ -691,3 +691,34 @@ def test_the_audit_log_names_the_iam_entity(world: World) -> None:
     if world.mode == "iam":
         assert denied[-1]["resources"] == [{"ARN": f"arn:aws:iam::{ACCOUNT}:user/{target}"}]
     assert users["GetUser"]["resources"] == [{"ARN": f"arn:aws:iam::{ACCOUNT}:user/{name}"}]
+
+
+# --- global tables: a replica is asked for in its own region ---------------------------------
+
+
+def test_a_replica_is_authorized_in_its_own_region(world: World) -> None:
+    """Adding a replica asks for dynamodb:CreateTable, CreateTableReplica and the data-plane
+    writes on the replica's table in its region, and removing one DeleteTable and
+    DeleteTableReplica there; UpdateTable on the table alone adds nothing."""
+    iam_only(world)
+    name = create_table(world.root, "gt", billing="PAY_PER_REQUEST")
+    here = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/*"
+    _, local = world.user(allow("dynamodb:*", here))
+    create = [{"Create": {"RegionName": "eu-west-1"}}]
+    ddb = world.client(local)
+    message = refused(ddb.update_table, TableName=name, ReplicaUpdates=create)
+    assert f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/{name}" in message
+    assert "dynamodb:CreateTable" in message
+    assert "Replicas" not in world.root.describe_table(TableName=name)["Table"]
+    _, no_delete = world.user(allow("dynamodb:*"), deny("dynamodb:DeleteTableReplica"))
+    both = world.client(no_delete)
+    both.update_table(TableName=name, ReplicaUpdates=create)
+    replica = world.client(ROOT, region="eu-west-1")
+    eventually(lambda: replica.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE",
+               10, message="the replica did not become ACTIVE")  # fmt: skip
+    delete = [{"Delete": {"RegionName": "eu-west-1"}}]
+    assert "dynamodb:DeleteTableReplica" in refused(
+        both.update_table, TableName=name, ReplicaUpdates=delete
+    )
+    world.root.update_table(TableName=name, ReplicaUpdates=delete)
+    world.root.delete_table(TableName=name)

@@ -454,7 +454,6 @@ UPDATE_MEMBERS = (
     "GlobalSecondaryIndexUpdates",
     "SSESpecification",
     "ReplicaUpdates",
-    "GlobalTableWitnessUpdates",
     "TableClass",
     "DeletionProtectionEnabled",
     "OnDemandThroughput",

@@ -92,6 +92,8 @@ def _accesses(ctx: Context, reader: Reader, operation: str, body: Body) -> Itera
         yield from resources.import_(ctx, reader, body)
     elif operation in ("RestoreTableFromBackup", "RestoreTableToPointInTime"):
         yield from resources.restore(ctx, operation, body)
+    elif operation in ("UpdateTable", "UpdateTimeToLive"):
+        yield from resources.replicas(ctx, reader, operation, body)
     elif operation in TABLE_ACTIONS:
         yield resources.table(ctx, reader, operation, body)
     elif operation in INDEX_ACTIONS:

@@ -12,9 +12,13 @@ from typing import Any
 from opendynamo.api.request.context import Context
 from opendynamo.authz.access import Access, tag_keys
 from opendynamo.authz.dynamodb.reader import Reader, ref
-from opendynamo.authz.dynamodb.specs import RESTORED_TABLE_ACTIONS
+from opendynamo.authz.dynamodb.specs import (
+    REPLICA_CREATE_ACTIONS,
+    REPLICA_DELETE_ACTIONS,
+    RESTORED_TABLE_ACTIONS,
+)
 from opendynamo.engine import arns, exports
-from opendynamo.engine.arns import Kind
+from opendynamo.engine.arns import Kind, TableRef
 from opendynamo.model.values import Body
 
 
@@ -24,6 +28,35 @@ def table(ctx: Context, reader: Reader, operation: str, body: Body) -> Access:
     if operation == "CreateTable" and reader.full:
         context = _request_tags(body.get("Tags") or [])
     return Access(f"dynamodb:{operation}", table.arn, table, context)
+
+
+def replicas(ctx: Context, reader: Reader, operation: str, body: Body) -> Iterator[Access]:
+    """UpdateTable on the table, then, for each replica (or witness) it adds or removes, what
+    that asks for on the replica's table in its region; UpdateTimeToLive of a global table
+    asks for itself in every replica's region."""
+    yield table(ctx, reader, operation, body)
+    source = ref(ctx, body["TableName"])
+    if operation == "UpdateTimeToLive":
+        meta = reader.table(source) if reader.full else None
+        group = None if meta is None or meta.replication is None else meta.replication["group"]
+        for region in () if group is None else group["replicas"]:
+            if region != source.region:
+                yield _replica_access("dynamodb:UpdateTimeToLive", source, region)
+        return
+    updates = [*(body.get("ReplicaUpdates") or []), *(body.get("GlobalTableWitnessUpdates") or [])]
+    for update in updates:
+        for name, spec in update.items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("RegionName"), str):
+                continue  # refused by the operation
+            needed = {"Create": REPLICA_CREATE_ACTIONS, "Delete": REPLICA_DELETE_ACTIONS}.get(
+                name, ("dynamodb:UpdateTable",))  # fmt: skip
+            for action in needed:
+                yield _replica_access(action, source, spec["RegionName"])
+
+
+def _replica_access(action: str, source: TableRef, region: str) -> Access:
+    replica = TableRef(source.account, region, source.name)
+    return Access(action, replica.arn, replica, cross_account=False)
 
 
 def table_or_index(ctx: Context, operation: str, body: Body) -> Access:

@@ -27,11 +27,25 @@ RESTORED_TABLE_ACTIONS = tuple(
                    "BatchWriteItem")
 )  # fmt: skip
 
+# What adding a replica asks for on the new replica's table in its region, and removing one
+# (the developer guide's "Using IAM with global tables", version 2019.11.21); a replica is
+# never another account's.
+REPLICA_CREATE_ACTIONS = tuple(
+    f"dynamodb:{action}"
+    for action in ("CreateTable", "CreateTableReplica", "Scan", "Query", "UpdateItem",
+                   "PutItem", "GetItem", "DeleteItem", "BatchWriteItem")
+)  # fmt: skip
+REPLICA_DELETE_ACTIONS = ("dynamodb:DeleteTable", "dynamodb:DeleteTableReplica")
+
 SPECS: dict[str, Spec] = {
     "CreateTable": Spec(("dynamodb:CreateTable",), ("table",), _REQUEST_TAGS),
     "DescribeTable": Spec(("dynamodb:DescribeTable",), ("table",), _TAGGED),
     "ListTables": Spec(("dynamodb:ListTables",), ("*",)),
-    "UpdateTable": Spec(("dynamodb:UpdateTable",), ("table",), _TAGGED),
+    "UpdateTable": Spec(
+        ("dynamodb:UpdateTable", *REPLICA_CREATE_ACTIONS, *REPLICA_DELETE_ACTIONS),
+        ("table",),
+        _TAGGED,
+    ),
     "DeleteTable": Spec(("dynamodb:DeleteTable",), ("table",), _TAGGED),
     "DescribeLimits": Spec(("dynamodb:DescribeLimits",), ("*",)),
     "DescribeEndpoints": Spec(("dynamodb:DescribeEndpoints",), ("*",)),
