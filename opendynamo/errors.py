@@ -203,6 +203,16 @@ def transaction_conflict() -> DynamoError:
     return DynamoError("TransactionConflictException", "Transaction is ongoing for the item")
 
 
+def replicated_write_conflict() -> DynamoError:
+    """A write to a strongly consistent global table whose item another region's request is
+    changing (retryable)."""
+    return DynamoError(
+        "ReplicatedWriteConflictException",
+        "The request was rejected because one or more items in the request are being modified "
+        "by a request in another Region.",
+    )
+
+
 def transaction_canceled(reasons: list[dict[str, Any]]) -> DynamoError:
     """TransactionCanceledException with one reason per action, in request order."""
     codes = ", ".join(reason["Code"] for reason in reasons)

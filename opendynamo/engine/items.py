@@ -161,6 +161,8 @@ def _mirror(
             continue
         other = catalog.find_table(txn, meta.account, region, meta.name)
         if other is not None and not other.tombstone:
+            if not txn.try_lock([storage_key(other, encoded_key)]):
+                raise errors.replicated_write_conflict()  # another region's write has it
             write(txn, other, encoded_key, replacing(item), SIZE_ERROR, tally, service,
                   (None, meta.region))  # fmt: skip
 

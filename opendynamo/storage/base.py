@@ -85,6 +85,12 @@ class WriteTxn(ReadTxn, Protocol):
         take turns instead of deadlocking. Where writers take turns anyway, nothing to do."""
         ...
 
+    def try_lock(self, keys: list[bytes]) -> bool:
+        """Claim these keys now if no other transaction holds any of them; False (some may
+        then be claimed until the transaction ends) when one does. Where writers take turns,
+        always True."""
+        ...
+
 
 class Store(Protocol):
     """A handle on one database, used by one process (open one per worker)."""

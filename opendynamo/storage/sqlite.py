@@ -88,6 +88,9 @@ class SqliteTxn:
     def lock(self, keys: list[bytes]) -> None:
         pass  # one writer at a time
 
+    def try_lock(self, keys: list[bytes]) -> bool:
+        return True  # one writer at a time
+
     def delete_range(self, start: bytes, end: bytes) -> int:
         self._conn.execute("DELETE FROM kv WHERE k >= ? AND k < ?", (start, end))
         return int(self._conn.changes())

@@ -178,6 +178,11 @@ def _apply_strong(
             "Local secondary indexes are not supported for global tables with "
             "MultiRegionConsistency set to STRONG"
         )
+    if stats.read(txn, meta)[0]:
+        raise errors.invalid_parameters(
+            "A table must be empty to become a global table with MultiRegionConsistency set "
+            "to STRONG"
+        )
     if meta.ttl is not None and meta.ttl.get("enabled"):
         raise errors.invalid_parameters(
             "Time to Live is not supported for global tables with MultiRegionConsistency set "

@@ -27,7 +27,7 @@ from opendynamo.api.dynamodb.items import (
 from opendynamo.api.request import insights, throughput
 from opendynamo.api.request.common import refuse_legacy
 from opendynamo.api.request.context import Context
-from opendynamo.engine import capacity, catalog, indexes, items, stats, tokens
+from opendynamo.engine import capacity, catalog, indexes, items, replication, stats, tokens
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.keys import key_from_item, key_from_param
 from opendynamo.model.sizes import item_size
@@ -140,7 +140,7 @@ def read_items(ctx: Context, gets: list[Get], mode: str | None, *, counted: bool
     total_bytes = 0
     with ctx.store.read() as txn:  # one snapshot: every item as of the same moment
         for get in gets:
-            meta = catalog.get_table(txn, ctx.table(get.table))
+            meta = _not_strong(catalog.get_table(txn, ctx.table(get.table)))
             encoded = key_from_param(meta, get.key)
             if (get.table, encoded) in seen:
                 raise errors.validation(ONE_ITEM)
@@ -261,7 +261,7 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
     located: list[tuple[Action, TableMeta, bytes]] = []
     seen: set[tuple[str, bytes]] = set()
     for index, action in enumerate(actions):
-        meta = catalog.get_table(txn, ctx.table(action.table))
+        meta = _not_strong(catalog.get_table(txn, ctx.table(action.table)))
         try:
             encoded = _locate(meta, action)
         except errors.DynamoError as exc:
@@ -284,6 +284,17 @@ def _plan(ctx: Context, txn: WriteTxn, actions: list[Action]) -> list[Planned]:
     # take turns instead of deadlocking (a store with one writer at a time ignores this).
     items.lock(txn, [(meta, encoded) for _, meta, encoded in located])
     return [_judge(txn, action, meta, encoded) for action, meta, encoded in located]
+
+
+def _not_strong(meta: TableMeta) -> TableMeta:
+    """A transaction cannot use a replica of a global table with strong consistency (the
+    developer guide: such operations "will return an error")."""
+    if replication.strong(meta):
+        raise errors.validation(
+            "Transactions are not supported for global tables with MultiRegionConsistency set "
+            f"to STRONG: {meta.name}"
+        )
+    return meta
 
 
 def _locate(meta: TableMeta, action: Action) -> bytes:

@@ -48,6 +48,12 @@ def statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
             "(SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ordered",
             [_INT8_ARRAY_OID],
         ),
+        # Every lock it can take, in order; whether it took them all.
+        b"try_lock_many": (
+            "SELECT bool_and(pg_try_advisory_xact_lock(id)) FROM "
+            "(SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ordered",
+            [_INT8_ARRAY_OID],
+        ),
         b"put": (
             f"INSERT INTO {kv} (d, k, v) VALUES ($1, $2, $3) "
             f"ON CONFLICT {conflict_target} DO UPDATE SET v = EXCLUDED.v",

@@ -66,6 +66,17 @@ class PostgresTxn:
             self._session.lock(b"lock_many", [array.encode()], [0])
             self._locked.update(wanted)
 
+    def try_lock(self, keys: list[bytes]) -> bool:
+        wanted = sorted({_lock_id(key) for key in keys} - self._locked)
+        if not wanted:
+            return True
+        array = "{" + ",".join(map(str, wanted)) + "}"
+        taken = self._session.run(b"try_lock_many", [array.encode()], [0]).get_value(0, 0)
+        if taken not in (b"t", b"\x01"):
+            return False
+        self._locked.update(wanted)
+        return True
+
     def _lock(self, key: bytes) -> None:
         lock = _lock_id(key)
         if lock not in self._locked:
