@@ -473,3 +473,49 @@ def senders(txn: ReadTxn) -> Iterator[bytes]:
     """The catalog keys of every replica that sends its changes."""
     for key, _ in txn.range(layout.REPLICATION, _REPLICATION_END):
         yield key[1:]
+
+
+# --- forgetting the versions of deleted items ------------------------------------------------
+
+_forget_cursors: dict[bytes, bytes] = {}  # per replica's catalog key: the last version key seen
+
+
+def forget(store: Store, batch: int = 500) -> int:
+    """Remove, a batch per replica, the versions of deleted items that no replicated change
+    can still be older than: every other replica has sent this one everything up to a stamp
+    (its holder), so an older change can no longer arrive. How many were removed."""
+    removed = 0
+    with store.read() as txn:
+        sending = list(senders(txn))
+    for catalog_key in sending:
+        with store.write() as txn:
+            removed += _forget_batch(txn, catalog_key, batch)
+    return removed
+
+
+def _forget_batch(txn: WriteTxn, catalog_key: bytes, batch: int) -> int:
+    raw = txn.get(catalog_key)
+    meta = None if raw is None else catalog.decode(catalog_key, raw)
+    if meta is None or meta.replication is None or strong(meta):
+        return 0
+    horizon = None
+    for region, row in members(txn, meta).items():
+        if region != meta.region:
+            since = row.change_log.get(holder(meta.region))
+            if since is None:
+                return 0  # a replica that does not send yet (being filled)
+            horizon = since if horizon is None else min(horizon, since)
+    if horizon is None:
+        return 0
+    prefix = layout.VERSIONS + meta.uid_bytes
+    end = prefix_end(prefix)
+    start = _forget_cursors.get(catalog_key, prefix)
+    rows = list(txn.range(start, end, limit=batch))
+    _forget_cursors[catalog_key] = rows[-1][0] + b"\x00" if len(rows) == batch else prefix
+    removed = 0
+    for key, value in rows:
+        stamp = int.from_bytes(value[:8], "big")
+        if stamp < horizon and txn.get(items.storage_key(meta, key[len(prefix) :])) is None:
+            txn.delete(key)
+            removed += 1
+    return removed

@@ -114,6 +114,7 @@ class Duties:
             self.maintained = now
             backups.maintain(store, store.now())
             streams.maintain(store, backups.clock_us(store))
+            replication.forget(store)
         if now - self.purged > PURGE_EVERY:
             self.purged = now
             with store.write() as txn:
