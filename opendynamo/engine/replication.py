@@ -433,6 +433,9 @@ def _send(
             more = True
             reached = _whole_stamps(entries)
             entries = [change for change in entries if change.stamp <= reached]
+        # The receiving items in one order every writer shares (`WriteTxn.lock`), so that a
+        # multi-item write there and this batch take turns instead of deadlocking.
+        txn.lock([items.storage_key(dest, change.encoded_key) for change in entries])
         tally = stats.Tally()
         latencies = []
         for change in entries:
