@@ -246,6 +246,47 @@ def duplicate_item() -> DynamoError:
     return DynamoError("DuplicateItemException", "Duplicate primary key exists in table")
 
 
+# --- global tables, version 2017.11.29 -------------------------------------------------
+
+
+def global_table_already_exists(name: str) -> DynamoError:
+    return DynamoError(
+        "GlobalTableAlreadyExistsException", f"Global table with name: '{name}' already exists."
+    )
+
+
+def global_table_not_found(name: str, described: bool = False) -> DynamoError:
+    """DescribeGlobalTable's words (`described`), and the other operations' (live answers)."""
+    message = f"Global table with name: '{name}' does not exist."
+    return DynamoError(
+        "GlobalTableNotFoundException",
+        f"Global table not found: {message}" if described else message,
+    )
+
+
+def replica_already_exists(name: str, region: str) -> DynamoError:
+    return DynamoError(
+        "ReplicaAlreadyExistsException",
+        f"Replica already exists in region: '{region}' for global table: '{name}'.",
+    )
+
+
+def replica_not_found(name: str, region: str) -> DynamoError:
+    return DynamoError(
+        "ReplicaNotFoundException",
+        f"Replica does not exist in region: '{region}' for global table: '{name}'.",
+    )
+
+
+def global_table_member_not_found(name: str, region: str) -> DynamoError:
+    """TableNotFoundException: a global table's member that does not exist in its region."""
+    return DynamoError("TableNotFoundException", f"Table not found: {name} in region: {region}")
+
+
+def index_not_found_exception(index: str) -> DynamoError:
+    return DynamoError("IndexNotFoundException", f"Index not found: {index}")
+
+
 # --- backups, restores, exports and imports ---------------------------------------------
 
 

@@ -12,6 +12,7 @@ from opendynamo.api.dynamodb import (
     backups,
     batch,
     exports,
+    global_tables,
     imports,
     insights,
     items,
@@ -87,6 +88,12 @@ OPERATIONS: dict[str, Handler] = {
     "PutResourcePolicy": resource_policies.put_resource_policy,
     "GetResourcePolicy": resource_policies.get_resource_policy,
     "DeleteResourcePolicy": resource_policies.delete_resource_policy,
+    "CreateGlobalTable": global_tables.create_global_table,
+    "UpdateGlobalTable": global_tables.update_global_table,
+    "DescribeGlobalTable": global_tables.describe_global_table,
+    "ListGlobalTables": global_tables.list_global_tables,
+    "DescribeGlobalTableSettings": global_tables.describe_global_table_settings,
+    "UpdateGlobalTableSettings": global_tables.update_global_table_settings,
 }
 
 # DynamoDB operations that exist but are not served yet: answered with a clear

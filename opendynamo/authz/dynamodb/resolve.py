@@ -15,6 +15,7 @@ from opendynamo.authz.dynamodb.reader import Reader
 from opendynamo.authz.dynamodb.specs import (
     ARN_ACTIONS,
     CROSS_ACCOUNT,
+    GLOBAL_TABLE_ACTIONS,
     INDEX_ACTIONS,
     ITEM_OPERATIONS,
     OWNED_ACTIONS,
@@ -96,6 +97,8 @@ def _accesses(ctx: Context, reader: Reader, operation: str, body: Body) -> Itera
         yield from resources.replicas(ctx, reader, operation, body)
     elif operation in TABLE_ACTIONS:
         yield resources.table(ctx, reader, operation, body)
+    elif operation in GLOBAL_TABLE_ACTIONS:
+        yield from resources.global_table(ctx, reader, operation, body)
     elif operation in INDEX_ACTIONS:
         yield resources.table_or_index(ctx, operation, body)
     elif operation == "ListContributorInsights":

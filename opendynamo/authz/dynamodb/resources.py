@@ -17,7 +17,7 @@ from opendynamo.authz.dynamodb.specs import (
     REPLICA_DELETE_ACTIONS,
     RESTORED_TABLE_ACTIONS,
 )
-from opendynamo.engine import arns, exports
+from opendynamo.engine import arns, exports, legacy_globals
 from opendynamo.engine.arns import Kind, TableRef
 from opendynamo.model.values import Body
 
@@ -139,3 +139,30 @@ def import_(ctx: Context, reader: Reader, body: Body) -> Iterator[Access]:
     yield Access("s3:GetObject", f"{bucket.arn}/{prefix}*", bucket, resource_policy=bucket.policy)
     listing = {"s3:prefix": prefix} if reader.full else {}
     yield Access("s3:ListBucket", bucket.arn, bucket, listing, bucket.policy)
+
+
+def global_table(ctx: Context, reader: Reader, operation: str, body: Body) -> Iterator[Access]:
+    """A legacy global table (its ARN names no region), then the member tables the operation
+    adds, removes or changes: each region the request names and, when the decision reads the
+    store, every member the global table has (DynamoDB's developer guide: the permission is
+    needed on the global table and on each of its replicas)."""
+    action = f"dynamodb:{operation}"
+    name = str(body.get("GlobalTableName", ""))
+    yield Access(action, legacy_globals.arn(ctx.account, name))
+    if operation in ("DescribeGlobalTable", "DescribeGlobalTableSettings"):
+        return
+    named = [
+        *(replica.get("RegionName") for replica in body.get("ReplicationGroup") or []),
+        *(
+            (update.get("Create") or update.get("Delete") or {}).get("RegionName")
+            for update in body.get("ReplicaUpdates") or []
+        ),
+        *(replica.get("RegionName") for replica in body.get("ReplicaSettingsUpdate") or []),
+    ]
+    regions = dict.fromkeys(str(region) for region in named if region)
+    if reader.full and operation != "CreateGlobalTable":
+        members = legacy_globals.find(reader.txn, ctx.account, name) or {}
+        regions.update(dict.fromkeys(members))
+    for region in regions:
+        table = TableRef(ctx.account, region, name)
+        yield Access(action, table.arn, table._replace(given=table.arn))

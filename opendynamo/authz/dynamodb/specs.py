@@ -19,6 +19,9 @@ _REQUEST_TAGS = ("aws:RequestTag/${TagKey}", "aws:TagKeys")
 _PARTIQL = (*_WRITE, "dynamodb:Select", "dynamodb:FullTableScan")
 _PARTIQL_ACTIONS = ("dynamodb:PartiQL{Select,Insert,Update,Delete}",)
 _TABLE_OR_INDEX = ("table", "index")
+# A legacy global table (`arn:aws:dynamodb::<account>:global-table/<name>`) and its member
+# tables in each region the request names or the global table has.
+_GLOBAL_TABLE_AND_TABLES = ("global-table", "table")
 # What a restore also asks for on the table it makes and fills (the developer guide's "read
 # and write permissions on the target table").
 RESTORED_TABLE_ACTIONS = tuple(
@@ -111,6 +114,16 @@ SPECS: dict[str, Spec] = {
     "PutResourcePolicy": Spec(("dynamodb:PutResourcePolicy",), ("table",), _TAGGED),
     "GetResourcePolicy": Spec(("dynamodb:GetResourcePolicy",), ("table",), _TAGGED),
     "DeleteResourcePolicy": Spec(("dynamodb:DeleteResourcePolicy",), ("table",), _TAGGED),
+    "CreateGlobalTable": Spec(("dynamodb:CreateGlobalTable",), _GLOBAL_TABLE_AND_TABLES),
+    "UpdateGlobalTable": Spec(("dynamodb:UpdateGlobalTable",), _GLOBAL_TABLE_AND_TABLES),
+    "DescribeGlobalTable": Spec(("dynamodb:DescribeGlobalTable",), ("global-table",)),
+    "ListGlobalTables": Spec(("dynamodb:ListGlobalTables",), ("*",)),
+    "DescribeGlobalTableSettings": Spec(
+        ("dynamodb:DescribeGlobalTableSettings",), ("global-table",)
+    ),
+    "UpdateGlobalTableSettings": Spec(
+        ("dynamodb:UpdateGlobalTableSettings",), _GLOBAL_TABLE_AND_TABLES
+    ),
     "ListStreams": Spec(("dynamodb:ListStreams",), ("*",)),
     "DescribeStream": Spec(("dynamodb:DescribeStream",), ("stream",)),
     "GetShardIterator": Spec(("dynamodb:GetShardIterator",), ("stream",)),
@@ -159,6 +172,16 @@ OWNED_ACTIONS: dict[str, tuple[str, Kind]] = {
     "DescribeStream": ("StreamArn", "stream"),
     "GetShardIterator": ("StreamArn", "stream"),
 }
+# Global tables, version 2017.11.29 (legacy).
+GLOBAL_TABLE_ACTIONS = frozenset(
+    {
+        "CreateGlobalTable",
+        "UpdateGlobalTable",
+        "DescribeGlobalTable",
+        "DescribeGlobalTableSettings",
+        "UpdateGlobalTableSettings",
+    }
+)
 # Operations on a table or, with IndexName, on one of its indexes (the index's ARN).
 INDEX_ACTIONS = frozenset({"UpdateContributorInsights", "DescribeContributorInsights"})
 ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
