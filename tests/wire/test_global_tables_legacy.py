@@ -110,6 +110,10 @@ def test_create_describe_and_replicate(client: Callable[[str], Any]) -> None:
     put(other, name, "from-other")
     eventually(lambda: read(other, name, "from-home"), timeout=5)
     assert eventually(lambda: read(home, name, "from-other"), timeout=5)["v"] == {"S": "from-other"}
+    # DeleteTable of a member takes it out; the other stays a global table, of one.
+    other.delete_table(TableName=name)
+    left = home.describe_global_table(GlobalTableName=name)["GlobalTableDescription"]
+    assert regions_of(left) == {HOME}
 
 
 def test_update_adds_and_removes_members(client: Callable[[str], Any]) -> None:
@@ -139,6 +143,11 @@ def test_update_adds_and_removes_members(client: Callable[[str], Any]) -> None:
     eventually(lambda: read(third, name, "b") and read(home, name, "d"), timeout=5)
     assert read(other, name, "b") is None and read(other, name, "d") is None
     assert read(home, name, "c") is None and read(third, name, "c") is None
+    # Its replicas change through UpdateGlobalTable, not UpdateTable's ReplicaUpdates.
+    create = [{"Create": {"RegionName": "eu-central-1"}}]
+    code, _ = refused(lambda: home.update_table(TableName=name, ReplicaUpdates=create))
+    assert code == "ValidationException"
+    assert name not in client("eu-central-1").list_tables()["TableNames"]
 
     for region in (HOME, THIRD):
         home.update_global_table(

@@ -9,7 +9,7 @@ from typing import Any
 
 from opendynamo import errors
 from opendynamo.api.request.context import Context
-from opendynamo.engine import catalog, changes, replication, stats
+from opendynamo.engine import catalog, changes, legacy_globals, replication, stats
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model.values import Body
 from opendynamo.storage.base import ReadTxn, WriteTxn
@@ -90,6 +90,11 @@ def apply(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body) -> TableMeta
     witnesses = body.get("GlobalTableWitnessUpdates") or []
     consistency = body.get("MultiRegionConsistency")
     creates = [u["Create"] for u in updates if u.get("Create")]
+    if legacy_globals.is_legacy(meta):
+        raise errors.validation(
+            "The table is a replica of a global table of version 2017.11.29: its replicas "
+            "are changed with UpdateGlobalTable"
+        )
     if consistency == "STRONG" or witnesses or replication.strong(meta):
         return _apply_strong(ctx, txn, meta, updates, witnesses, consistency)
     if consistency is not None and not creates:
@@ -486,6 +491,11 @@ def leave(txn: WriteTxn, meta: TableMeta) -> TableMeta:
         )
     if replication.strong(meta):
         raise errors.validation(STRONG_ONE_DELETE)
+    if legacy_globals.is_legacy(meta):  # the others stay a global table, even of one
+        legacy_globals.remove(txn, replication.members(txn, meta), meta.region)
+        found = catalog.find_table(txn, meta.account, meta.region, meta.name)
+        assert found is not None
+        return found
     replication.remove_replica(txn, meta, meta.region, delete=False)
     found = catalog.find_table(txn, meta.account, meta.region, meta.name)
     assert found is not None
