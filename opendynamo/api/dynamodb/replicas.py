@@ -117,7 +117,7 @@ def apply(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body) -> TableMeta
             meta = replication.add_replica(txn, meta, region, settings, now_us)[meta.region]
         elif action == "Delete":
             _check_member(meta, region)
-            _check_protected(txn, meta, [region])
+            check_protected(txn, meta, [region])
             meta = replication.remove_replica(txn, meta, region)[meta.region]
         else:
             _check_member(meta, region)
@@ -251,7 +251,7 @@ def _change_strong(
             raise errors.validation("Update table delete operation does not include all witnesses.")
         if set(replication.regions(meta)) - {meta.region} - set(deleted):
             raise errors.validation(STRONG_ONE_DELETE)
-        _check_protected(txn, meta, deleted)
+        check_protected(txn, meta, deleted)
         rows = replication.members(txn, meta)
         for region in deleted:
             removed = rows[region]
@@ -266,7 +266,7 @@ def _change_strong(
     return meta
 
 
-def _check_protected(txn: ReadTxn, meta: TableMeta, regions: list[str]) -> None:
+def check_protected(txn: ReadTxn, meta: TableMeta, regions: list[str]) -> None:
     """A replica with deletion protection on cannot be deleted."""
     for region in regions:
         row = catalog.find_table(txn, meta.account, region, meta.name)

@@ -126,6 +126,8 @@ def delete_table(ctx: Context, body: Body) -> Body:
         meta = catalog.describe_target(txn, ctx.table(name))
         if meta.tombstone:  # DynamoDB answers a second DeleteTable as the first
             return {"TableDescription": _deleted_description(txn, meta)}
+        if meta.deletion_protection and meta.replication is not None:
+            replicas.check_protected(txn, meta, [meta.region])  # in a replica's words
         if meta.deletion_protection:
             raise errors.validation(
                 "Resource cannot be deleted as it is currently protected against deletion. "
