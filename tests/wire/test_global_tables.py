@@ -505,9 +505,6 @@ def test_deletion_protection_is_each_replicas_own(server: Server) -> None:
     assert regions_listed(describe_table(east, name)) == [OTHER]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="product answers a regional table's message for a protected replica"
-)
 def test_protected_replica_delete_table_message(server: Server) -> None:
     west = server.client(region=OTHER)
     name = protected_replica(server)
