@@ -291,6 +291,11 @@ def apply_image(
     if current is not None and current >= version:
         return False
     image = None if stored is None else records.decode(stored)
+    if image is None and items.get_raw(txn, dest, encoded_key) is None:
+        # Nothing to delete here; the delete's version is kept all the same, so that an older
+        # write arriving after it loses to it.
+        tally.versions.append((layout.version_key(dest.uid_bytes, encoded_key), *version))
+        return False
     try:
         items.write(txn, dest, encoded_key, items.replacing(image), tally=tally,
                     service=service, origin=version)  # fmt: skip
