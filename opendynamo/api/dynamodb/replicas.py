@@ -393,6 +393,10 @@ def describe(meta: TableMeta, txn: ReadTxn | None) -> Body:
     shared = replication.group(meta)
     if shared is None:
         return {}
+    if shared["version"] == legacy_globals.VERSION:
+        # A legacy member names its version only: its group is DescribeGlobalTable's (and
+        # Terraform's provider reads Replicas as the table's own replica blocks).
+        return {"GlobalTableVersion": shared["version"]}
     rows = replication.members(txn, meta) if txn is not None else {meta.region: meta}
     replicas = []
     for region, status in shared["replicas"].items():
