@@ -319,6 +319,13 @@ def skip_unless_served(call: Callable[[], Any], what: str) -> None:
             )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="DescribeTable of a 2017.11.29 member lists the other members under Replicas, which "
+    "the provider reads into aws_dynamodb_table's replica blocks: the plan wants to remove them, "
+    "and destroy sends UpdateTable ReplicaUpdates Delete for them after UpdateGlobalTable has "
+    "dissolved the group (ValidationException '... were not part of the global table')",
+)
 def test_legacy_global_table(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Two tables of one name made through two provider configurations (us-east-1 and an
     `aws.eu` alias), joined by `aws_dynamodb_global_table`: CreateGlobalTable, then
