@@ -319,13 +319,6 @@ def skip_unless_served(call: Callable[[], Any], what: str) -> None:
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DescribeTable of a 2017.11.29 member lists the other members under Replicas, which "
-    "the provider reads into aws_dynamodb_table's replica blocks: the plan wants to remove them, "
-    "and destroy sends UpdateTable ReplicaUpdates Delete for them after UpdateGlobalTable has "
-    "dissolved the group (ValidationException '... were not part of the global table')",
-)
 def test_legacy_global_table(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Two tables of one name made through two provider configurations (us-east-1 and an
     `aws.eu` alias), joined by `aws_dynamodb_global_table`: CreateGlobalTable, then
@@ -402,9 +395,9 @@ def test_multi_region_strong_consistency(
     """A table in us-east-1 with STRONG replicas in us-east-2 and us-west-2 (the provider sends
     both Creates in one UpdateTable with MultiRegionConsistency STRONG), planned again and
     destroyed."""
-    skip_unless_strong_is_served(tf_server)
     if provider_version() < (6, 3):
         pytest.skip("hashicorp/aws before 6.3.0 (the mirror's) has no replica.consistency_mode")
+    skip_unless_strong_is_served(tf_server)
     tf = init(tf_server, tmp_path_factory.mktemp("tf-strong"), STRONG)
     tf.must("apply", "-auto-approve")
     for region in (HOME, "us-east-2", "us-west-2"):
