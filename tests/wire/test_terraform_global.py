@@ -24,15 +24,15 @@ Each Terraform command costs ten seconds or more of the provider's CPU (its sche
 server answers in milliseconds, and every waiter finishes on its first poll), so each test runs
 as few commands as it can, on one backend (SQLite; the provider's calls are the same on
 PostgreSQL, where every other wire test runs too): one `terraform init` directory per test.
-The legacy and strong-consistency tests skip, saying why, while the server or the mirrored
-provider lacks what they need. Skipped without the terraform binary and the provider in a
+The strong-consistency test skips, saying why, while the mirrored provider lacks what it
+needs. Skipped without the terraform binary and the provider in a
 filesystem mirror (OPENDYNAMO_TF_MIRROR, default /opt/tf-plugins).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,6 @@ resource "aws_dynamodb_global_table" "g" {
   replica { region_name = "us-east-1" }
   replica { region_name = "eu-west-1" }
 }
-output "arn" { value = aws_dynamodb_global_table.g.arn }
 """
 )
 
@@ -253,6 +252,7 @@ def _apply_creates_two_replicas(tf: GlobalTerraform) -> None:
     code, message = refused(lambda: ddb(srv, HOME).delete_table(TableName="tf-global"))
     assert code == "ValidationException" and "deletion protection" in message.lower()
     replicates(srv, "tf-global", HOME, "ap-southeast-2")
+    _legacy_group_is_active(srv)
 
 
 def _plan_shows_no_drift_once_the_stream_is_declared(tf: GlobalTerraform) -> None:
@@ -288,14 +288,24 @@ def _destroy_removes_every_region(tf: GlobalTerraform) -> None:
     assert tf.run("state", "list").stdout == ""
     for region in (HOME, "eu-west-1", "us-west-2", "ap-southeast-2"):
         assert gone(tf.server, region, "tf-global"), region
+    # The legacy global table went first (UpdateGlobalTable deleting each replica, then
+    # DescribeGlobalTable until GlobalTableNotFoundException), then its tables.
+    code, _ = refused(
+        lambda: ddb(tf.server, HOME).describe_global_table(GlobalTableName="tf-legacy")
+    )
+    assert code == "GlobalTableNotFoundException"
+    for region in (HOME, "eu-west-1"):
+        assert gone(tf.server, region, "tf-legacy"), region
 
 
-def test_table_with_replica_blocks(
+def test_replica_blocks_and_a_legacy_global_table(
     tf_server: Server, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """One configuration's life, in order (tests of their own would each need the previous
-    steps' state)."""
-    tf = init(tf_server, tmp_path_factory.mktemp("tf-replicas"), REPLICAS)
+    steps' state): a table with replica blocks, and beside it the legacy
+    `aws_dynamodb_global_table` over two tables made through provider aliases (one
+    configuration, so that the provider's cost per command is paid once for both)."""
+    tf = init(tf_server, tmp_path_factory.mktemp("tf-replicas"), REPLICAS + LEGACY)
     _apply_creates_two_replicas(tf)
     _plan_shows_no_drift_once_the_stream_is_declared(tf)
     _apply_moves_a_replica_and_unprotects(tf)
@@ -305,50 +315,16 @@ def test_table_with_replica_blocks(
 # --------------------------------------------------------------------------- legacy (2017.11.29)
 
 
-def skip_unless_served(call: Callable[[], Any], what: str) -> None:
-    """Skip when the server does not know the operation `call` makes."""
-    try:
-        call()
-    except ClientError as exc:
-        error = exc.response["Error"]
-        if error["Code"] == "UnknownOperationException" or "not supported" in error.get(
-            "Message", ""
-        ):
-            pytest.skip(
-                f"the server does not serve {what} yet: {error['Code']} {error.get('Message', '')}"
-            )
-
-
-def test_legacy_global_table(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Two tables of one name made through two provider configurations (us-east-1 and an
-    `aws.eu` alias), joined by `aws_dynamodb_global_table`: CreateGlobalTable, then
-    DescribeGlobalTable until ACTIVE (and on every refresh); destroy is UpdateGlobalTable
-    deleting every replica, DescribeGlobalTable until GlobalTableNotFoundException, then the
-    tables' DeleteTable."""
-    skip_unless_served(
-        lambda: ddb(tf_server, HOME).list_global_tables(), "global tables version 2017.11.29"
-    )
-    tf = init(tf_server, tmp_path_factory.mktemp("tf-legacy"), LEGACY)
-    done = tf.run("apply", "-auto-approve", check=False)
-    if done.returncode and "2017.11.29 is not supported" in done.stdout + done.stderr:
-        tf.must("destroy", "-auto-approve")
-        pytest.skip("the server refuses CreateGlobalTable (version 2017.11.29), as AWS now does")
-    assert done.returncode == 0, f"{done.stdout[-3000:]}{done.stderr}\n{requests(tf_server)}"
-    described = ddb(tf_server, HOME).describe_global_table(GlobalTableName="tf-legacy")
+def _legacy_group_is_active(srv: Server) -> None:
+    """`aws_dynamodb_global_table` joined the two `tf-legacy` tables: CreateGlobalTable,
+    then DescribeGlobalTable until ACTIVE."""
+    described = ddb(srv, HOME).describe_global_table(GlobalTableName="tf-legacy")
     group = described["GlobalTableDescription"]
     assert group["GlobalTableStatus"] == "ACTIVE"
     assert sorted(r["RegionName"] for r in group["ReplicationGroup"]) == ["eu-west-1", "us-east-1"]
     assert group["GlobalTableArn"].endswith(":global-table/tf-legacy")
-    assert tf.outputs()["arn"] == group["GlobalTableArn"]
-    replicates(tf_server, "tf-legacy", "eu-west-1", HOME)
-    tf.plan_shows_no_drift()
-    tf.must("destroy", "-auto-approve")
-    code, _ = refused(
-        lambda: ddb(tf_server, HOME).describe_global_table(GlobalTableName="tf-legacy")
-    )
-    assert code == "GlobalTableNotFoundException"
-    for region in (HOME, "eu-west-1"):
-        assert gone(tf_server, region, "tf-legacy"), region
+    assert "Replicas" not in table(srv, HOME, "tf-legacy")  # a member lists no replica blocks
+    replicates(srv, "tf-legacy", "eu-west-1", HOME)
 
 
 # --------------------------------------------------------------------------- MultiRegionConsistency
