@@ -235,7 +235,7 @@ def _threshold_and_tags_update(tf: Terraform) -> None:
 
 
 def _destroy_removes_the_alarms(tf: Terraform) -> None:
-    tf.run("destroy", "-auto-approve")
+    tf.destroy()
     assert tf.run("state", "list").stdout == ""
     assert alarms_by_name(tf) == {}
     with pytest.raises(ClientError) as excinfo:
