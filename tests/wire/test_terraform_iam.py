@@ -8,8 +8,12 @@ membership resources, a role with a trust and an inline policy, a managed policy
 user) is applied, checked with boto3 using the key Terraform made, planned again (exit 0: every
 read round-trips what was written), updated and destroyed.
 
-An `aws_dynamodb_table` is applied, planned again (exit 0) and destroyed too: its reads send
-DescribeTimeToLive and DescribeContinuousBackups, both served. Skipped without the terraform binary and the provider in a filesystem mirror
+An `aws_dynamodb_table` is part of the configuration, so it is applied, planned again (exit 0)
+and destroyed too: its reads send DescribeTimeToLive and DescribeContinuousBackups, both served.
+(It had a configuration and a test of its own; sharing the IAM one saves an init, an apply, a
+plan and a destroy: some 40 s, nearly all of it the provider loading its schema.)
+
+Skipped without the terraform binary and the provider in a filesystem mirror
 (OPENDYNAMO_TF_MIRROR, default /opt/tf-plugins).
 """
 
@@ -29,6 +33,7 @@ ROOT_KEY = "AKIAROOTTERRAFORM001"
 ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTERRAFORM1"
 ROOT = {"aws_access_key_id": ROOT_KEY, "aws_secret_access_key": ROOT_SECRET}
 TABLE = "tf-users"
+MADE_TABLE = "tf-made-table"  # TABLE_RESOURCE's
 SERVICES = ("iam", "sts", "dynamodb")
 
 IAM = """
@@ -138,7 +143,7 @@ def tf_server(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres) -> I
 @pytest.fixture(scope="module")
 def tf(tf_server: Server, tmp_path_factory: pytest.TempPathFactory) -> IamTerraform:
     base = tmp_path_factory.mktemp("tf-iam")
-    tf = IamTerraform.init(base, IAM, tf_server, SERVICES, **ROOT)
+    tf = IamTerraform.init(base, IAM + TABLE_RESOURCE, tf_server, SERVICES, **ROOT)
     tf.variables |= {
         "actions": ["dynamodb:PutItem", "dynamodb:GetItem"],
         "managed_actions": ["dynamodb:DescribeTable"],
@@ -175,6 +180,11 @@ def _apply_creates_the_iam_resources(tf: IamTerraform) -> None:
     attached = iam.list_attached_user_policies(UserName="tf-alice")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["tf-describe"]
     assert iam.list_role_policies(RoleName="tf-reader")["PolicyNames"] == ["read"]
+    made = tf.client("dynamodb").describe_table(TableName=MADE_TABLE)["Table"]
+    assert (made["TableStatus"], made["KeySchema"]) == (
+        "ACTIVE",
+        [{"AttributeName": "UserId", "KeyType": "HASH"}],
+    )
 
 
 def _new_user_writes_only_its_own_partition(tf: IamTerraform) -> None:
@@ -198,39 +208,30 @@ def _role_trusting_the_user_can_be_assumed(tf: IamTerraform) -> None:
     assert code_of(ddb.put_item, TableName=TABLE, Item=key("tf-alice")) == "AccessDeniedException"
 
 
-def _inline_policy_and_tags_update(tf: IamTerraform) -> None:
+def _updates(tf: IamTerraform) -> None:
+    """One apply of three independent changes (each apply costs some 15 s of the provider
+    loading its schema, whatever it changes): the inline policy and the tags, the managed
+    policy (a new default version), and the role's removal."""
     tf.variables["actions"] = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
     tf.variables["tags"] = {"team": "ml"}  # TagUser + UntagUser
+    tf.variables["managed_actions"] = ["dynamodb:DescribeTable", "dynamodb:Query"]
+    tf.variables["with_role"] = False
     tf.run("apply", "-auto-approve")
-    tags = tf.client("iam").get_user(UserName="tf-alice")["User"]["Tags"]
+    iam = tf.client("iam")
+    tags = iam.get_user(UserName="tf-alice")["User"]["Tags"]
     assert tags == [{"Key": "team", "Value": "ml"}]
     ddb = tf.alice()
     ddb.delete_item(TableName=TABLE, Key=key("tf-alice"))
     assert code_of(ddb.delete_item, TableName=TABLE, Key=key("tf-bob")) == "AccessDeniedException"
-
-
-def _managed_policy_update(tf: IamTerraform) -> None:
-    before = tf.variables["managed_actions"]
-    tf.variables["managed_actions"] = ["dynamodb:DescribeTable", "dynamodb:Query"]
-    try:
-        tf.run("apply", "-auto-approve")
-        iam = tf.client("iam")
-        (attached,) = iam.list_attached_user_policies(UserName="tf-alice")["AttachedPolicies"]
-        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-        assert policy["DefaultVersionId"] == "v2"
-    finally:  # leave the managed policy out of the later steps
-        tf.variables["managed_actions"] = before
-
-
-def _role_removal(tf: IamTerraform) -> None:
-    tf.variables["with_role"] = False
-    tf.run("apply", "-auto-approve")
-    assert code_of(tf.client("iam").get_role, RoleName="tf-reader") == "NoSuchEntity"
+    (attached,) = iam.list_attached_user_policies(UserName="tf-alice")["AttachedPolicies"]
+    policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+    assert policy["DefaultVersionId"] == "v2"
+    assert code_of(iam.get_role, RoleName="tf-reader") == "NoSuchEntity"
 
 
 def _destroy_removes_everything(tf: IamTerraform) -> None:
     iam = tf.client("iam")
-    tf.run("destroy", "-auto-approve")
+    tf.destroy()
     assert tf.run("state", "list").stdout == ""
     for user_name in ("tf-alice", "tf-bob"):
         assert code_of(iam.get_user, UserName=user_name) == "NoSuchEntity"
@@ -238,7 +239,9 @@ def _destroy_removes_everything(tf: IamTerraform) -> None:
         assert code_of(iam.get_group, GroupName=group) == "NoSuchEntity"
     assert iam.list_policies(Scope="Local")["Policies"] == []
     assert iam.list_roles()["Roles"] == []
-    assert tf.client("dynamodb").describe_table(TableName=TABLE)["Table"]["TableName"] == TABLE
+    ddb = tf.client("dynamodb")
+    assert ddb.describe_table(TableName=TABLE)["Table"]["TableName"] == TABLE
+    assert code_of(ddb.describe_table, TableName=MADE_TABLE) == "ResourceNotFoundException"
 
 
 def test_iam_configuration_lifecycle(tf: IamTerraform) -> None:
@@ -248,19 +251,5 @@ def test_iam_configuration_lifecycle(tf: IamTerraform) -> None:
     _new_user_writes_only_its_own_partition(tf)
     _role_trusting_the_user_can_be_assumed(tf)
     tf.plan_shows_no_drift()
-    _inline_policy_and_tags_update(tf)
-    _managed_policy_update(tf)
-    _role_removal(tf)
+    _updates(tf)
     _destroy_removes_everything(tf)
-
-
-def test_dynamodb_table_resource(
-    tf_server: Server, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    base = tmp_path_factory.mktemp("tf-table")
-    tf = Terraform.init(base, TABLE_RESOURCE, tf_server, SERVICES, **ROOT)
-    tf.run("apply", "-auto-approve")
-    tf.plan_shows_no_drift()
-    tf.run("destroy", "-auto-approve")
-    ddb = tf.client("dynamodb")
-    assert code_of(ddb.describe_table, TableName="tf-made-table") == "ResourceNotFoundException"
