@@ -284,7 +284,7 @@ def _apply_moves_a_replica_and_unprotects(tf: GlobalTerraform) -> None:
 
 
 def _destroy_removes_every_region(tf: GlobalTerraform) -> None:
-    tf.must("destroy", "-auto-approve")
+    tf.must("destroy", "-auto-approve", "-refresh=false")
     assert tf.run("state", "list").stdout == ""
     for region in (HOME, "eu-west-1", "us-west-2", "ap-southeast-2"):
         assert gone(tf.server, region, "tf-global"), region
@@ -382,6 +382,6 @@ def test_multi_region_strong_consistency(
         assert described["MultiRegionConsistency"] == "STRONG"
     assert replica_regions(tf_server, "tf-strong") == {"us-east-2": "ACTIVE", "us-west-2": "ACTIVE"}
     tf.plan_shows_no_drift()
-    tf.must("destroy", "-auto-approve")
+    tf.must("destroy", "-auto-approve", "-refresh=false")
     for region in (HOME, "us-east-2", "us-west-2"):
         assert gone(tf_server, region, "tf-strong"), region
