@@ -77,6 +77,10 @@ class Duties:
         # across the machines of a fleet).
         self.owner = os.getpid().to_bytes(4, "big") + os.urandom(12)
         self.purged = self.maintained = self.swept = 0.0
+        # Seconds the last tick spent sending global tables' changes: work that writes make,
+        # as requests are, so it earns no rest (else replication falls behind for as long as
+        # writes keep coming).
+        self.replicating = 0.0
         self.flushed = self.sampled = self.rolled = self.evaluated = 0.0
 
     def tick(self) -> float:
@@ -92,9 +96,11 @@ class Duties:
         if not jobs.acquire_lease(store, self.owner):
             return self.interval
         # Global tables' changes go first, every tick: a long job does not hold them up.
+        started = time.perf_counter()
         sending = replication.replicate(
             store, backups.clock_us(store), streams.settle_us(), observe=self._replicated
         )
+        self.replicating = time.perf_counter() - started
         if jobs.step(store, self.batch, buckets=self.buckets, backfilled=self._backfilled):
             return self.step_pause
         if sending:
@@ -200,9 +206,11 @@ class Thread(threading.Thread):
         try:
             while not self._stopping.is_set():
                 started = time.perf_counter()
+                duties.replicating = 0.0
                 pause = duties.safe_tick()
                 if self._busy():
-                    pause = max(pause, (time.perf_counter() - started) * tuned.housekeeper_rest)
+                    worked = time.perf_counter() - started - duties.replicating
+                    pause = max(pause, worked * tuned.housekeeper_rest)
                 self._stopping.wait(pause)
         finally:
             if self._open_store is not None:
