@@ -141,8 +141,7 @@ def add_replica(
     shared = {**shared, "replicas": {**shared["replicas"], region: "CREATING"}, **group_changes}
     for name, row in rows.items():
         if shared["consistency"] == "STRONG":
-            rows[name] = _with_stream(row, now_us)
-            continue  # writes apply themselves to every replica: nothing to send
+            continue  # writes apply themselves to every replica: no stream or log needed
         # Whatever this member has not yet sent to the one the copy reads, it sends to the
         # new replica too: it may not reach the copy in time.
         since = now_us if name == meta.region else row.change_log.get(holder(meta.region), now_us)
@@ -197,7 +196,7 @@ def _new_replica(source: TableMeta, region: str, settings: Settings, now_us: int
         on_demand=settings.on_demand or source.on_demand,
         table_class=settings.table_class or source.table_class,
         table_class_given=source.table_class_given or settings.table_class is not None,
-        sse=settings.sse if settings.sse is not None else source.sse,
+        sse=settings.sse if settings.sse is not None else _regional_key(source.sse, region),
         deletion_protection=False,
         stream=None,
         tags={},
@@ -213,6 +212,14 @@ def _new_replica(source: TableMeta, region: str, settings: Settings, now_us: int
         ready_at=None,
         replication={"copy": {"from": source.region, "cursor": None, "copied": 0}},
     )
+
+
+def _regional_key(sse: dict[str, Any] | None, region: str) -> dict[str, Any] | None:
+    """A replica's encryption as its source's, with the AWS managed key of its own region."""
+    if sse is None or "KMSMasterKeyArn" not in sse:
+        return sse
+    parts = sse["KMSMasterKeyArn"].split(":")
+    return {**sse, "KMSMasterKeyArn": ":".join([*parts[:3], region, *parts[4:]])}
 
 
 def remove_replica(
@@ -356,7 +363,8 @@ def _activate(txn: WriteTxn, meta: TableMeta) -> None:
         replication=state,
         change_log={**meta.change_log, **{holder(region): now_us for region in others}},
     )
-    active = _with_stream(active, now_us)
+    if not strong(meta):  # a strongly consistent replica needs no stream to be sent from
+        active = _with_stream(active, now_us)
     catalog.put_table(txn, active)
     set_status(txn, active, meta.region, "ACTIVE")
 

@@ -7,8 +7,8 @@ and DynamoDB's answers as recorded in live probes):
   witness, within one region set (us-east-1, us-east-2, us-west-2 here); DescribeTable then
   shows MultiRegionConsistency STRONG and GlobalTableWitnesses, in every replica's region.
 - A write is in every replica when it is acknowledged: a strongly consistent read in another
-  region sees it at once, and a conditional write there is judged against it. Each
-  replica's stream shows it.
+  region sees it at once, and a conditional write there is judged against it. No stream is
+  needed or turned on; one enabled in a replica shows every change, wherever it was made.
 - Refused, with DynamoDB's words: a wrong replica count, a region outside the set, a witness
   in the table's own region, adding a replica later, changing the mode, deleting one replica
   alone or without the witness, DeleteTable of a replica, a non-empty table, Time to Live and
@@ -74,6 +74,12 @@ def test_writes_are_in_every_replica_when_acknowledged(server: Server) -> None:
         assert sorted(r["RegionName"] for r in table["Replicas"]) == sorted(
             {HOME, SECOND, THIRD} - {client.meta.region_name}
         )
+    # A strong table needs no stream; one enabled in a replica shows every change.
+    assert "StreamSpecification" not in home.describe_table(TableName=name)["Table"]
+    third.update_table(
+        TableName=name,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
     home.put_item(TableName=name, Item={**KEY, "n": {"N": "1"}})
     for client in (second, third):
         assert client.get_item(TableName=name, Key=KEY, ConsistentRead=True)["Item"]["n"] == {

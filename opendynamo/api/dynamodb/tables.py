@@ -572,7 +572,7 @@ def _stream_update(meta: TableMeta, spec: Body, now: float) -> Body | None:
             )
         if not enabled:  # never enabled, or disabled already
             raise errors.validation(f"Table has no stream to disable: TableName: {meta.name}")
-        if meta.replication is not None:
+        if meta.replication is not None and not replication.strong(meta):
             raise errors.invalid_parameters(
                 "Disabling Stream is not allowed for a Global Table replica."
             )
