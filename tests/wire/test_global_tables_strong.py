@@ -25,9 +25,12 @@ import threading
 from typing import Any
 
 from botocore.exceptions import ClientError
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Server
 from tests.wire.helpers import create_table, eventually, refused
+from tests.wire.http import signed_call
 
 HOME, SECOND, THIRD = "us-east-1", "us-east-2", "us-west-2"
 KEY = {"pk": {"S": "k"}}
@@ -244,3 +247,56 @@ def test_writes_from_two_regions_at_once_lose_nothing(server: Server) -> None:
     for client in clients(server):
         item = client.get_item(TableName=name, Key=KEY, ConsistentRead=True)["Item"]
         assert int(item["n"]["N"]) == sum(acknowledged)
+
+
+REGIONS = st.sampled_from([HOME, SECOND, THIRD, "eu-west-1", "us-west-1", "xx-nowhere-1", ""])
+ACTION = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"RegionName": REGIONS}),
+    st.fixed_dictionaries(
+        {"RegionName": REGIONS},
+        optional={
+            "TableClassOverride": st.sampled_from(["STANDARD", "WRONG"]),
+            "KMSMasterKeyId": st.just("k"),
+        },
+    ),  # fmt: skip
+)
+REPLICA_UPDATE = st.dictionaries(
+    st.sampled_from(["Create", "Update", "Delete"]), ACTION, min_size=0, max_size=2
+)
+WITNESS_UPDATE = st.dictionaries(st.sampled_from(["Create", "Delete"]), ACTION, max_size=2)
+REQUEST = st.fixed_dictionaries(
+    {
+        "ReplicaUpdates": st.lists(REPLICA_UPDATE, min_size=1, max_size=3),
+        "MultiRegionConsistency": st.sampled_from(["STRONG", "STRONG", "EVENTUAL", None]),
+    },
+    optional={
+        "GlobalTableWitnessUpdates": st.lists(WITNESS_UPDATE, min_size=1, max_size=2),
+        "DeletionProtectionEnabled": st.booleans(),
+    },
+)
+
+
+def test_replica_requests_never_fail_the_server(server: Server) -> None:
+    """Random replica and witness updates of a table that can take none (a provisioned one):
+    each is refused with a 400 of DynamoDB's shape, never a 500, and the table stays a
+    regional table."""
+    home = server.client(region=HOME)
+    name = create_table(home, "mrsc", billing="PROVISIONED",
+                        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})  # fmt: skip
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(REQUEST)
+    @example({"ReplicaUpdates": [{"Create": {"RegionName": SECOND}}],
+              "GlobalTableWitnessUpdates": [{"Create": None}],
+              "MultiRegionConsistency": "STRONG"})  # fmt: skip
+    @example({"ReplicaUpdates": [{"Create": None, "Delete": {"RegionName": SECOND}}]})
+    def probe(request: dict[str, Any]) -> None:
+        request = {k: v for k, v in request.items() if v is not None}
+        reply = signed_call(server, "UpdateTable", {"TableName": name, **request})
+        assert reply.status == 400, (request, reply.body)
+        assert reply.json()["__type"].endswith("Exception"), reply.body
+
+    probe()
+    table = home.describe_table(TableName=name)["Table"]
+    assert "Replicas" not in table and "GlobalTableVersion" not in table

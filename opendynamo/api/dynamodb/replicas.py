@@ -55,6 +55,12 @@ def check_request(body: Body) -> None:
             raise errors.validation(
                 "There are no actions specified in the Replica Update Action of the request."
             )
+    for update in body.get("GlobalTableWitnessUpdates") or []:
+        if len([name for name in ("Create", "Delete") if update.get(name)]) != 1:
+            raise errors.validation(
+                "There are no actions specified in the Global Table Witness Update Action of "
+                "the request."
+            )
     if any(body.get(m) is not None for m in _TABLE_MEMBERS):
         if body.get("GlobalTableWitnessUpdates") or body.get("MultiRegionConsistency"):
             raise errors.invalid_parameters(
@@ -89,7 +95,6 @@ def apply(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body) -> TableMeta
     updates = body.get("ReplicaUpdates") or []
     witnesses = body.get("GlobalTableWitnessUpdates") or []
     consistency = body.get("MultiRegionConsistency")
-    creates = [u["Create"] for u in updates if u.get("Create")]
     if legacy_globals.is_legacy(meta):
         raise errors.validation(
             "The table is a replica of a global table of version 2017.11.29: its replicas "
@@ -97,9 +102,11 @@ def apply(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body) -> TableMeta
         )
     if consistency == "STRONG" or witnesses or replication.strong(meta):
         return _apply_strong(ctx, txn, meta, updates, witnesses, consistency)
-    if consistency is not None and not creates:
-        raise errors.validation("MultiRegionConsistency can only be set when replicas are created")
-    regions = {next(iter(spec.values()))["RegionName"] for spec in updates}
+    if consistency is not None and replication.group(meta) is not None:
+        raise errors.validation(
+            "MultiRegionConsistency parameter is unsupported on existing global table"
+        )
+    regions = {next(v for v in update.values() if v)["RegionName"] for update in updates}
     if len(regions) > 1:
         raise errors.validation(
             "Update table operation with more than one create or delete replica actions not allowed"
