@@ -28,6 +28,8 @@ class Checker:
             if required:
                 self.error(path, f'"{key}" is missing')
             return None
+        if node[key] is None and required:  # JSON null where a value must be
+            self.error(child(path, key), "expected a value, found null")
         return node[key]
 
     def text(self, node: dict[str, Any], key: str, path: str, required: bool = True) -> str | None:
