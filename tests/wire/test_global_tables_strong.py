@@ -291,6 +291,13 @@ def test_replica_requests_never_fail_the_server(server: Server) -> None:
               "GlobalTableWitnessUpdates": [{"Create": None}],
               "MultiRegionConsistency": "STRONG"})  # fmt: skip
     @example({"ReplicaUpdates": [{"Create": None, "Delete": {"RegionName": SECOND}}]})
+    @example(
+        {
+            "ReplicaUpdates": [{"Create": {"RegionName": HOME}}],
+            "GlobalTableWitnessUpdates": [{"Create": None, "Delete": {"RegionName": HOME}}],
+            "MultiRegionConsistency": "STRONG",
+        }
+    )  # fmt: skip (found in CI)
     def probe(request: dict[str, Any]) -> None:
         request = {k: v for k, v in request.items() if v is not None}
         reply = signed_call(server, "UpdateTable", {"TableName": name, **request})

@@ -223,7 +223,11 @@ def _threshold_and_tags_update(tf: Terraform) -> None:
     assert (
         after["AlarmConfigurationUpdatedTimestamp"] > before["AlarmConfigurationUpdatedTimestamp"]
     )
-    assert after["StateValue"] == before["StateValue"]
+    # The update keeps the alarm's state; the evaluator may have judged the new alarm
+    # meanwhile (missing data is notBreaching: OK), and only that may have changed it.
+    if after["StateValue"] != before["StateValue"]:
+        assert (before["StateValue"], after["StateValue"]) == ("INSUFFICIENT_DATA", "OK")
+        assert after["StateUpdatedTimestamp"] > before["StateUpdatedTimestamp"]
     assert tags_of(tf, after) == {"team": "orders", "tier": "gold"}
     items = tf.client("cloudwatch").describe_alarm_history(
         AlarmName=THROTTLED, HistoryItemType="ConfigurationUpdate"

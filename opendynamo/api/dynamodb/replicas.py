@@ -93,7 +93,14 @@ _TABLE_MEMBERS = (
 def apply(ctx: Context, txn: WriteTxn, meta: TableMeta, body: Body) -> TableMeta:
     """Carry out the replica and witness updates on `meta`'s table; the table as stored."""
     updates = body.get("ReplicaUpdates") or []
-    witnesses = body.get("GlobalTableWitnessUpdates") or []
+    # (action, its member) of each witness update: `check_request` let through only those
+    # with exactly one action.
+    witnesses = [
+        (name, spec)
+        for update in body.get("GlobalTableWitnessUpdates") or []
+        for name, spec in update.items()
+        if spec
+    ]
     consistency = body.get("MultiRegionConsistency")
     if legacy_globals.is_legacy(meta):
         raise errors.validation(
@@ -145,7 +152,7 @@ def _apply_strong(
     txn: WriteTxn,
     meta: TableMeta,
     updates: list[Body],
-    witnesses: list[Body],
+    witnesses: list[tuple[str, Body]],
     consistency: str | None,
 ) -> TableMeta:
     """A strongly consistent global table: made with its two other replicas (or one and a
@@ -162,13 +169,13 @@ def _apply_strong(
         raise errors.validation(
             "MultiRegionConsistency parameter is unsupported on existing global table"
         )
-    if any(name != "Create" for name, _ in actions) or any("Create" not in w for w in witnesses):
+    if any(name != "Create" for name, _ in [*actions, *witnesses]):
         raise errors.validation(
             "Only Replica Create actions are supported when MultiRegionConsistency parameter is "
             "provided."
         )
     creates = [spec for _, spec in actions]
-    witness = [w["Create"]["RegionName"] for w in witnesses]
+    witness = [spec["RegionName"] for _, spec in witnesses]
     if len(creates) + len(witness) != 2 or not creates:
         raise errors.validation(
             "Unsupported replica count for global tables with MultiRegionConsistency set to STRONG."
@@ -225,7 +232,7 @@ def _change_strong(
     txn: WriteTxn,
     meta: TableMeta,
     actions: list[tuple[str, Body]],
-    witnesses: list[Body],
+    witnesses: list[tuple[str, Body]],
     consistency: str | None,
 ) -> TableMeta:
     """A strongly consistent group takes replica Updates, and Deletes only of every other
@@ -234,7 +241,7 @@ def _change_strong(
         raise errors.validation(
             "MultiRegionConsistency parameter is unsupported on existing global table"
         )
-    if any(name == "Create" for name, _ in actions) or any("Create" in w for w in witnesses):
+    if any(name == "Create" for name, _ in [*actions, *witnesses]):
         raise errors.validation(
             "Cannot add replicas to a global table with strong MultiRegionConsistency"
         )
@@ -242,7 +249,7 @@ def _change_strong(
     shared = replication.group(meta)
     assert shared is not None
     deleted = [spec["RegionName"] for name, spec in actions if name == "Delete"]
-    gone = [w["Delete"]["RegionName"] for w in witnesses]
+    gone = [spec["RegionName"] for _, spec in witnesses]
     for region in deleted:
         _check_region(meta, region, "Delete")
         _check_member(meta, region)
