@@ -301,6 +301,16 @@ def _check_region(meta: TableMeta, region: str, action: str) -> None:
         )
 
 
+def changing(meta: TableMeta) -> bool:
+    """Whether another replica of `meta`'s table is being added or removed."""
+    shared = replication.group(meta) or {}
+    return any(
+        status in ("CREATING", "DELETING")
+        for region, status in shared.get("replicas", {}).items()
+        if region != meta.region
+    )
+
+
 def _check_settled(meta: TableMeta) -> None:
     """ResourceInUseException while the table or a replica of it is changing."""
     statuses = (replication.group(meta) or {}).get("replicas", {}).values()

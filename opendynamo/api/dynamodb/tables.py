@@ -281,7 +281,7 @@ def describe(
         "AttributeDefinitions": meta.attribute_definitions,
         "TableName": meta.name,
         "KeySchema": meta.key_schema,
-        "TableStatus": status or meta.shown_status,
+        "TableStatus": status or _shown_status(meta),
         "CreationDateTime": meta.created,
         "ProvisionedThroughput": throughput,
         "TableSizeBytes": size,
@@ -311,6 +311,15 @@ def describe(
     if meta.replication is not None:
         out.update(replicas.describe(meta, txn))
     return out
+
+
+def _shown_status(meta: TableMeta) -> str:
+    """The table's status; an ACTIVE table whose other replicas are being added or removed
+    shows UPDATING meanwhile, as DynamoDB's does (it serves data all the same)."""
+    status = meta.shown_status
+    if status == "ACTIVE" and replicas.changing(meta):
+        return "UPDATING"
+    return status
 
 
 def table_id(meta: TableMeta) -> str:
