@@ -133,22 +133,11 @@ def remove(txn: WriteTxn, rows: dict[str, TableMeta], region: str) -> dict[str, 
     for name, row in left.items():
         if replication.holder(region) in row.change_log:
             left[name] = changes.release(txn, row, replication.holder(region))
-    _detach(txn, rows[region])
+    replication.detach(txn, rows[region])
     if left:
         remaining = {r: status for r, status in shared["replicas"].items() if r != region}
         replication.save_group(txn, left, {**shared, "replicas": remaining})
     return left
-
-
-def _detach(txn: WriteTxn, meta: TableMeta) -> None:
-    """`meta` is no member any more: it sends nothing and keeps no item versions."""
-    for name in [h for h in meta.change_log if h.startswith(replication.HOLDER)]:
-        meta = changes.release(txn, meta, name)
-    versions = layout.VERSIONS + meta.uid_bytes
-    end = prefix_end(versions)
-    assert end is not None
-    txn.delete_range(versions, end)
-    replication.save_group(txn, {meta.region: meta}, None)
 
 
 def _save(

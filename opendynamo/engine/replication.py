@@ -239,20 +239,27 @@ def remove_replica(
     if removed is not None and delete:
         drop_replica_table(txn, removed)
     elif removed is not None:
-        txn.delete(layout.replication_key(removed.account, removed.region, removed.name))
+        detach(txn, removed)
     if len(left) <= 1 and not shared.get("witnesses"):
         for name, row in rows.items():
-            for other in [h for h in row.change_log if h.startswith(HOLDER)]:
-                row = changes.release(txn, row, other)
-            rows[name] = row
-            versions = layout.VERSIONS + row.uid_bytes
-            end = prefix_end(versions)
-            assert end is not None
-            txn.delete_range(versions, end)
-        save_group(txn, rows, None)
+            rows[name] = detach(txn, row)
     else:
         save_group(txn, rows, {**shared, "replicas": left})
     return rows
+
+
+def detach(txn: WriteTxn, row: TableMeta) -> TableMeta:
+    """`row` is no replica any more: it sends nothing, keeps no item versions and names no
+    group. The row as stored."""
+    for name in [h for h in row.change_log if h.startswith(HOLDER)]:
+        row = changes.release(txn, row, name)
+    versions = layout.VERSIONS + row.uid_bytes
+    end = prefix_end(versions)
+    assert end is not None
+    txn.delete_range(versions, end)
+    rows = {row.region: row}
+    save_group(txn, rows, None)
+    return rows[row.region]
 
 
 def drop_replica_table(txn: WriteTxn, meta: TableMeta) -> None:

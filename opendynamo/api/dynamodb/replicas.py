@@ -9,7 +9,7 @@ from typing import Any
 
 from opendynamo import errors
 from opendynamo.api.request.context import Context
-from opendynamo.engine import catalog, changes, legacy_globals, replication, stats
+from opendynamo.engine import catalog, legacy_globals, replication, stats
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model.values import Body
 from opendynamo.storage.base import ReadTxn, WriteTxn
@@ -270,9 +270,7 @@ def _change_strong(
         for region in deleted:
             removed = rows[region]
             replication.drop_replica_table(txn, removed)
-        rows = {meta.region: rows[meta.region]}
-        replication.save_group(txn, rows, None)
-        return rows[meta.region]
+        return replication.detach(txn, rows[meta.region])
     for name, spec in actions:
         _check_region(meta, spec["RegionName"], name)
         _check_member(meta, spec["RegionName"])
@@ -527,10 +525,7 @@ def leave(txn: WriteTxn, meta: TableMeta) -> TableMeta:
     replication.remove_replica(txn, meta, meta.region, delete=False)
     found = catalog.find_table(txn, meta.account, meta.region, meta.name)
     assert found is not None
-    released = found
-    for name in [h for h in found.change_log if h.startswith(replication.HOLDER)]:
-        released = changes.release(txn, released, name)
-    return catalog.replace(released, replication=None)
+    return found
 
 
 STRONG_ONE_DELETE = (
