@@ -19,7 +19,7 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
@@ -384,10 +384,10 @@ class App:
         """Where authorization tells the resources a request touches: the audit trail's."""
         return _unrecorded if self._audit is None else request.saw
 
-    def _global_context(self, request: Request) -> dict[str, Any]:
+    def _global_context(self, request: Request) -> Mapping[str, Any]:
         if self.authority.mode == "off":
             return {}  # nothing is decided
-        return auth.request_context(request.scheme, request.client, request.region or "")
+        return auth.RequestContext(request.scheme, request.client, request.region or "")
 
     # --- IAM and STS (AWS Query protocol) -----------------------------------------------------
 

@@ -17,9 +17,11 @@ plus the canonical request's hashing; signing keys are cached per (secret, date,
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 import string
 import time
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,14 +106,45 @@ def check_session_token(identity: Identity, token: str | None) -> None:
 
 def request_context(scheme: str, client: str | None, region: str) -> dict[str, Any]:
     """The global condition keys every request carries."""
-    now = time.time()
+    now = int(time.time())
     return {
-        "aws:CurrentTime": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": int(now),
+        "aws:CurrentTime": _current_time(now),
+        "aws:EpochTime": now,
         "aws:SecureTransport": scheme == "https",
         "aws:SourceIp": client,
         "aws:RequestedRegion": region,
     }
+
+
+@functools.lru_cache(maxsize=2)
+def _current_time(epoch: int) -> str:
+    """aws:CurrentTime of a second (formatted once per second, not per request)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RequestContext(Mapping[str, Any]):
+    """`request_context`, made when a decision first reads it: under `sigv4` most requests
+    stay in their own account, where nothing is decided and no key is needed."""
+
+    __slots__ = ("_scheme", "_client", "_region", "_keys")
+
+    def __init__(self, scheme: str, client: str | None, region: str) -> None:
+        self._scheme, self._client, self._region = scheme, client, region
+        self._keys: dict[str, Any] | None = None
+
+    def _made(self) -> dict[str, Any]:
+        if self._keys is None:
+            self._keys = request_context(self._scheme, self._client, self._region)
+        return self._keys
+
+    def __getitem__(self, name: str) -> Any:
+        return self._made()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
 
 
 # --- accounts and their root credentials ----------------------------------------------------
