@@ -348,8 +348,15 @@ class App:
             credential = sigv4.Credential(identity.access_key, "", caller.region, service, None)
             request.identity, request.region = identity, caller.region
             return identity, credential
+        fields = request.fields if request.unique else None
         identity, credential = self.authority.authenticate(
-            request.method, request.path, request.query, request.headers, request.body, service
+            request.method,
+            request.path,
+            request.query,
+            request.headers,
+            request.body,
+            service,
+            fields,
         )
         request.identity, request.region = identity, credential.region
         return identity, credential
@@ -557,6 +564,8 @@ class Request:
         "body",
         "id",
         "headers",
+        "fields",
+        "unique",
         "scheme",
         "client",
         "identity",
@@ -580,7 +589,13 @@ class Request:
         self.query = query.decode("latin-1")
         self.body = incoming.body
         self.id = request_id
-        self.headers = incoming.headers
+        self.headers = headers = incoming.headers
+        fields: dict[bytes, bytes] = {}  # by name (lower-cased by the parser), the first value
+        for name, value in headers:
+            if name not in fields:
+                fields[name] = value
+        self.fields = fields
+        self.unique = len(fields) == len(headers)  # each header came once
         self.scheme = incoming.scheme
         self.client = incoming.client
         self.identity: Identity | None = None
@@ -600,10 +615,7 @@ class Request:
         self.resources = list(dict.fromkeys(access.resource for access in accesses))
 
     def header(self, name: bytes) -> bytes:
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return b""
+        return self.fields.get(name, b"")
 
 
 def _encoded(reply: Reply) -> bool:

@@ -57,18 +57,13 @@ class Authority:
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         service: str,
+        fields: Mapping[bytes, bytes] | None = None,
     ) -> tuple[Identity, sigv4.Credential]:
-        """The verified caller and its credential scope, or DynamoDB's authentication error."""
+        """The verified caller and its credential scope, or DynamoDB's authentication error.
+        `fields` are the headers by lower-cased name, when each came once."""
         if self.mode == "off":
-            credential = sigv4.check_shape(query, headers, service=service)
-            root = Identity(
-                DEFAULT_ACCOUNT,
-                root_arn(DEFAULT_ACCOUNT),
-                DEFAULT_ACCOUNT,
-                "root",
-                credential.access_key,
-            )
-            return root, credential
+            credential = sigv4.check_shape(query, headers, service=service, fields=fields)
+            return _root(credential.access_key), credential
         found: dict[str, Identity] = {}
 
         def secret_for(access_key: str) -> str | None:
@@ -78,7 +73,9 @@ class Authority:
             found["identity"] = resolved[0]
             return resolved[1]
 
-        credential = sigv4.verify(method, path, query, headers, body, secret_for, service=service)
+        credential = sigv4.verify(
+            method, path, query, headers, body, secret_for, service=service, fields=fields
+        )
         identity = found["identity"]
         check_session_token(identity, credential.session_token)
         return identity, credential
@@ -87,6 +84,12 @@ class Authority:
         """(identity, secret access key) of an active key, or None (the console's sign-in
         with a key pair, and each request of a session made by one)."""
         return self._principals.lookup(self.store, access_key)
+
+
+@functools.lru_cache(maxsize=64)
+def _root(access_key: str) -> Identity:
+    """Every caller under `--auth off`: the default account's root (its key id recorded)."""
+    return Identity(DEFAULT_ACCOUNT, root_arn(DEFAULT_ACCOUNT), DEFAULT_ACCOUNT, "root", access_key)
 
 
 def check_session_token(identity: Identity, token: str | None) -> None:

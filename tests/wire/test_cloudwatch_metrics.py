@@ -455,7 +455,8 @@ def test_online_index_consumed_write_capacity(metered: Server) -> None:
     )
     index = {"TableName": table, "GlobalSecondaryIndexName": "byg"}
     eventually(
-        lambda: summed(cw, "AWS/DynamoDB", "OnlineIndexConsumedWriteCapacity", index, "Sum")
-        == 25.0,
+        lambda: (
+            summed(cw, "AWS/DynamoDB", "OnlineIndexConsumedWriteCapacity", index, "Sum") == 25.0
+        ),
         timeout=20,
     )

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -65,6 +65,7 @@ def verify(
     service: str = "dynamodb",
     *,
     allow_unsigned_payload: bool = False,
+    fields: Mapping[bytes, bytes] | None = None,
 ) -> Credential:
     """Check a SigV4-signed request; return its credential or raise DynamoDB's error.
 
@@ -73,9 +74,10 @@ def verify(
     access key, or None when the key is unknown. A body declared `UNSIGNED-PAYLOAD` (in
     X-Amz-Content-Sha256) is accepted only with `allow_unsigned_payload`; otherwise the body's
     own SHA-256 is signed over, so an unsigned or mismatched declaration fails as a mismatch.
+    `fields`, when the caller has them, are the headers by lower-cased name, each sent once.
     """
     if not query and path == "/" and not allow_unsigned_payload:
-        fast = _verify_common(method, headers, body, secret_for, now, service)
+        fast = _verify_common(method, headers, body, secret_for, now, service, fields)
         if fast is not None:
             return fast
     return _verify_general(
@@ -119,14 +121,18 @@ def _verify_general(
 
 
 def check_shape(
-    query: str, headers: Headers, now: datetime | None = None, service: str = "dynamodb"
+    query: str,
+    headers: Headers,
+    now: datetime | None = None,
+    service: str = "dynamodb",
+    fields: Mapping[bytes, bytes] | None = None,
 ) -> Credential:
     """Checks 1-9: everything DynamoDB checks before it looks the access key up (the form, the
     parts, the date and its 15 minutes, `host` signed, the algorithm, the scope), in its order.
     `--auth off` takes what passes: any well-formed signature of any key, made in time. `query`
     is the raw query string, which may carry a presigned request's parameters."""
     if not query:
-        shape = _common_shape(headers, now, service)
+        shape = _common_shape(headers, now, service, fields)
         if shape is not None:
             return shape.credential
     return _checked(parse_query(query), HeaderIndex(headers), now, service)[2]
@@ -158,40 +164,41 @@ _epochs: dict[bytes, int] = {}
 class _Shape(NamedTuple):
     """The common request shape's parts, once checks 1-9 passed on it."""
 
-    by_name: dict[bytes, bytes]
+    by_name: Mapping[bytes, bytes]
     credential: Credential
     signed: bytes
     claimed: bytes
     amz_date: bytes
 
 
-def _common_shape(headers: Headers, now: datetime | None, service: str) -> _Shape | None:
+def _common_shape(
+    headers: Headers,
+    now: datetime | None,
+    service: str,
+    fields: Mapping[bytes, bytes] | None = None,
+) -> _Shape | None:
     """Checks 1-9 on the shape nearly every SDK request has (Authorization header, X-Amz-Date,
     no query, each header once), without the general path's bookkeeping. None for anything
     else and for every failure: the general path then answers, error included. It never
-    accepts what the general path would refuse."""
-    by_name: dict[bytes, bytes] = {}
-    for name, value in headers:
-        name = name.lower()
-        if name in by_name:
-            return None
-        by_name[name] = value
-    found = _COMMON_AUTH.fullmatch(by_name.get(b"authorization", b""))
+    accepts what the general path would refuse. `fields` are the headers by lower-cased name
+    when the caller has them (and each header came once)."""
+    by_name: Mapping[bytes, bytes]
+    if fields is None:
+        built: dict[bytes, bytes] = {}
+        for name, value in headers:
+            name = name.lower()
+            if name in built:
+                return None
+            built[name] = value
+        by_name = built
+    else:
+        by_name = fields
+    parsed = _authorization(by_name.get(b"authorization", b""))
     amz_date = by_name.get(b"x-amz-date", b"")
-    if found is None or not _ISO_BASIC_BYTES.fullmatch(amz_date):
+    if parsed is None or not _ISO_BASIC_BYTES.fullmatch(amz_date):
         return None
-    credential, signed, claimed = found.groups()
-    parts = credential.decode("utf-8", "replace").split("/")
-    if len(parts) != 5:
-        return None
-    access_key, day, region, scoped_service, terminator = parts
-    if (
-        scoped_service != service
-        or terminator != TERMINATOR
-        or day.encode() != amz_date[:8]
-        or not REGION_RE.fullmatch(region)
-        or b"host" not in signed.split(b";")
-    ):
+    access_key, day, region, scoped_service, signed = parsed
+    if scoped_service != service or day.encode() != amz_date[:8]:
         return None
     when = _epochs.get(amz_date)
     if when is None:
@@ -208,7 +215,41 @@ def _common_shape(headers: Headers, now: datetime | None, service: str) -> _Shap
     token = by_name.get(b"x-amz-security-token")
     session_token = None if token is None else token.decode("utf-8", "surrogateescape")
     scope = Credential(access_key, day, region, service, session_token)
-    return _Shape(by_name, scope, signed, claimed, amz_date)
+    return _Shape(by_name, scope, signed, by_name[b"authorization"][-64:], amz_date)
+
+
+_Parsed = tuple[str, str, str, str, bytes]  # access key, day, region, service, signed headers
+_parsed: dict[bytes, _Parsed] = {}
+_SIGNATURE = re.compile(rb"[0-9a-f]{64}")
+
+
+def _authorization(header: bytes) -> _Parsed | None:
+    """The scope and signed headers of an Authorization header of the common shape, checked
+    (the terminator, the region's form, `host` signed); None for any other. A client signs
+    with the same credential and headers again and again, so what precedes the signature is
+    parsed once: the same header with another signature matches the same pattern."""
+    prefix = header[:-64]
+    parsed = _parsed.get(prefix)
+    if parsed is not None:
+        return parsed if _SIGNATURE.fullmatch(header, len(prefix)) else None
+    found = _COMMON_AUTH.fullmatch(header)
+    if found is None:
+        return None
+    credential, signed, _ = found.groups()
+    parts = credential.decode("utf-8", "replace").split("/")
+    if len(parts) != 5:
+        return None
+    access_key, day, region, scoped_service, terminator = parts
+    if (
+        terminator != TERMINATOR
+        or not REGION_RE.fullmatch(region)
+        or b"host" not in signed.split(b";")
+    ):
+        return None
+    if len(_parsed) > 256:
+        _parsed.clear()
+    parsed = _parsed[prefix] = (access_key, day, region, scoped_service, signed)
+    return parsed
 
 
 def _verify_common(
@@ -218,10 +259,11 @@ def _verify_common(
     secret_for: SecretLookup,
     now: datetime | None,
     service: str,
+    fields: Mapping[bytes, bytes] | None = None,
 ) -> Credential | None:
     """The common shape (`_common_shape`) verified: None for anything else and for every
     failure, so `verify` takes the general path, which raises the error in DynamoDB's order."""
-    shape = _common_shape(headers, now, service)
+    shape = _common_shape(headers, now, service, fields)
     if shape is None:
         return None
     by_name, credential = shape.by_name, shape.credential
