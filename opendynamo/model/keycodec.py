@@ -150,7 +150,8 @@ def partition_hash(pk: AttributeValue) -> bytes:
 
 def partition_prefix(pk: AttributeValue) -> bytes:
     """The bytes all stored keys of one partition start with."""
-    return partition_hash(pk) + encode_value(pk)
+    encoded = encode_value(pk)
+    return hashlib.blake2b(encoded, digest_size=PARTITION_HASH_SIZE).digest() + encoded
 
 
 def encode_key(pk: AttributeValue, sk: AttributeValue | None) -> bytes:

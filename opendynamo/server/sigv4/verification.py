@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from opendynamo import errors
@@ -281,7 +282,7 @@ def _verify_common(
             b"\n",
             shape.signed,
             b"\n",
-            hashlib.sha256(body).hexdigest().encode(),
+            _sha256_hex(body),
         ]
     )
     scope = f"{credential.date}/{credential.region}/{service}/{TERMINATOR}"
@@ -289,13 +290,32 @@ def _verify_common(
         ALGORITHM.encode(),
         shape.amz_date,
         scope.encode(),
-        hashlib.sha256(canonical).hexdigest().encode(),
+        _sha256_hex(canonical),
     )
-    key = signing_key(secret, credential.date, credential.region, service)
-    expected = hmac.digest(key, to_sign, "sha256").hex().encode()
+    mac = _mac(signing_key(secret, credential.date, credential.region, service)).copy()
+    mac.update(to_sign)
+    expected = mac.hexdigest().encode()
     if not hmac.compare_digest(expected, shape.claimed):
         return None
     return credential
+
+
+_SHA256 = hashlib.sha256()
+
+
+def _sha256_hex(data: bytes) -> bytes:
+    """SHA-256 of `data` in hex. A copy of an empty hash: OpenSSL 3 looks the digest up anew
+    for every hash made from its name, which costs more than hashing a request's body."""
+    digest = _SHA256.copy()
+    digest.update(data)
+    return digest.hexdigest().encode()
+
+
+@lru_cache(maxsize=256)
+def _mac(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 keyed with a signing key, copied for each signature (its key schedule
+    and digest lookup done once per key and day)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def scope_of(headers: Headers, query: str = "") -> Credential:
