@@ -11,7 +11,7 @@ from opendynamo import errors
 from opendynamo.engine import catalog, changes, indexes, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import keycodec, layout, values
-from opendynamo.model.sizes import item_size, page_size
+from opendynamo.model.sizes import measure
 from opendynamo.model.values import Item
 from opendynamo.storage.base import ReadTxn, WriteTxn
 
@@ -109,8 +109,8 @@ def write(
                 _mirror(txn, meta, encoded_key, None, tally, service)
         tally.add(stats.item_counter(txn, meta, encoded_key), -1, -old_size)
         return _follow(txn, meta, encoded_key, old, None, old_size, 0, tally)
-    new_size = _checked_size(meta, new, size_error)
-    stored = record(meta, new, new_size)
+    new_size, page = _measured(meta, new, size_error)
+    stored = records.encode(new, new_size, page)
     txn.put(key, stored)
     if (meta.change_log or meta.replication is not None) and _changed(old, new, raw, stored):
         _log(tally, meta, encoded_key, raw, stored, service, origin)
@@ -181,8 +181,8 @@ def insert(
     """Write `item` where no item is, without reading first (bulk loading): as `write` of a new
     item, except that the table's counters grow in `tally`, which the caller applies before the
     transaction ends. None, and nothing changed, when an item holds the key already."""
-    size = _checked_size(meta, item, SIZE_ERROR)
-    stored = record(meta, item, size)
+    size, page = _measured(meta, item, SIZE_ERROR)
+    stored = records.encode(item, size, page)
     if not txn.insert(storage_key(meta, encoded_key), stored):
         return None
     if meta.change_log or meta.replication is not None:
@@ -191,19 +191,15 @@ def insert(
     return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
 
 
-def record(meta: TableMeta, item: Item, size: int) -> bytes:
-    """The stored record of an item (or index entry) of `meta`'s table, of DynamoDB size
-    `size`."""
-    return records.encode(item, size, page_size(item, meta.range_key))
-
-
-def _checked_size(meta: TableMeta, item: Item, size_error: str) -> int:
-    """The item's size, once it is known to fit and to have valid index key attributes."""
-    size = item_size(item)
+def _measured(meta: TableMeta, item: Item, size_error: str) -> tuple[int, int]:
+    """The item's size and page size (`model/sizes.measure`), once it is known to fit and to
+    have valid index key attributes."""
+    size, page = measure(item, meta.range_key)
     if size > MAX_ITEM_BYTES:
         raise errors.validation(size_error)
-    indexes.check_item(meta, item)
-    return size
+    if meta.indexes:
+        indexes.check_item(meta, item)
+    return size, page
 
 
 def _follow(

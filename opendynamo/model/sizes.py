@@ -86,8 +86,45 @@ def _payload_size(type_key: str, payload: Any) -> int:
 
 
 def item_size(item: Item) -> int:
-    """Size in bytes of an item: Σ over attributes of UTF-8 name length + value size."""
-    return sum(utf8_length(name) + value_size(value) for name, value in item.items())
+    """Size in bytes of an item: Σ over attributes of UTF-8 name length + value size. (Every
+    write measures its item: strings and numbers, nearly every attribute, are measured
+    inline.)"""
+    total = 0
+    for name, value in item.items():
+        total += len(name) if name.isascii() else utf8_length(name)
+        for type_key, payload in value.items():
+            if type_key == "S":
+                total += len(payload) if payload.isascii() else utf8_length(payload)
+            elif type_key == "N":
+                total += number_size(payload)
+            else:
+                total += _payload_size(type_key, payload)
+    return total
+
+
+def measure(item: Item, range_key: str | None) -> tuple[int, int]:
+    """(`item_size`, `page_size`) of an item, in one pass over its attributes: what every
+    write stores with the item."""
+    total = body = sort_key = 0
+    for name, value in item.items():
+        total += len(name) if name.isascii() else utf8_length(name)
+        for type_key, payload in value.items():
+            if type_key == "S":
+                length = len(payload) if payload.isascii() else utf8_length(payload)
+                compact = length + (1 if length < 128 else 2 if length < 16384 else 3)
+            elif type_key == "N":
+                length = number_size(payload)
+                compact = length + 1
+            else:
+                length = _payload_size(type_key, payload)
+                compact = _compact_size(value)
+            total += length
+            if name == range_key:
+                sort_key = length
+            else:
+                body += 1 + compact
+    page = 2 + body + (1 + (body + 1) // PAGE_BLOCK) * (PAGE_BLOCK_COST + sort_key)
+    return total, page
 
 
 # The compact size of a Query or Scan page: DynamoDB measures an item, toward the 1 MB that ends

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opendynamo.model import sizes, values
 from opendynamo.model.values import AttributeValue
@@ -162,3 +164,35 @@ def test_page_size_adds_a_block_cost_per_started_3_kb() -> None:
     # body = 1 + length + 2; a block more once body + 1 reaches 3072.
     assert size(3067) == 2 + 3 + 18
     assert size(3068) == 2 + 3 + 2 * 18
+
+
+_names = st.text(min_size=1, max_size=6)
+_numbers = st.decimals(allow_nan=False, allow_infinity=False, places=3).map(
+    lambda d: values.normalize_value({"N": str(d)})
+)
+_scalars = st.one_of(
+    st.text(max_size=200).map(lambda s: {"S": s}),
+    _numbers,
+    st.binary(max_size=20).map(lambda b: {"B": base64.b64encode(b).decode()}),
+    st.booleans().map(lambda b: {"BOOL": b}),
+    st.just({"NULL": True}),
+    st.lists(st.text(max_size=5), min_size=1, max_size=3, unique=True).map(lambda s: {"SS": s}),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: {"L": items}),
+        st.dictionaries(_names, inner, max_size=3).map(lambda m: {"M": m}),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_names, _values, min_size=1, max_size=6), st.sampled_from([None, "a", "b"]))
+def test_measure_is_item_size_and_page_size_in_one_pass(item: dict, range_key: str | None) -> None:
+    """`measure`, what every write stores with an item, agrees with the two measures it
+    fuses, and `item_size`'s inline cases with the general per-value rule."""
+    expected = sum(sizes.utf8_length(name) + sizes.value_size(v) for name, v in item.items())
+    assert sizes.item_size(item) == expected
+    assert sizes.measure(item, range_key) == (expected, sizes.page_size(item, range_key))
