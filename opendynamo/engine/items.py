@@ -4,8 +4,10 @@ transaction"). Stored values are `engine/records`."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from opendynamo import errors
 from opendynamo.engine import catalog, changes, indexes, records, stats, tuning
@@ -29,6 +31,15 @@ decode_item = records.decode
 item_json = records.json_of
 items_json = records.jsons_of
 stored_size = records.size_of
+
+
+class Unread(enum.Enum):
+    """`write`'s default: the caller has not read the item."""
+
+    UNREAD = enum.auto()
+
+
+UNREAD: Final = Unread.UNREAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,7 @@ def write(
     tally: stats.Tally | None = None,
     service: bool = False,
     origin: Origin | None = None,
+    stored: bytes | None | Unread = UNREAD,
 ) -> WriteOutcome:
     """Apply `mutation` to the item at the key: it gets the current item (or None) and returns
     the new one (None deletes). It may raise — a failed condition — and then nothing changes.
@@ -88,14 +100,18 @@ def write(
     ends (a batch or a transaction: every counter is then written once, and last). `service`
     marks the change as DynamoDB's own (a deletion by Time to Live). `origin` marks a change
     replication applies (engine/replication): it is logged as replicated (never sent on
-    again) and the item's version becomes the origin's."""
+    again) and the item's version becomes the origin's. `stored` is the item's record (None:
+    no item) when the caller read it already in this transaction (a batch reads its items
+    at once: `WriteTxn.get_many`)."""
     if tally is None:
         tally = stats.Tally()
-        outcome = write(txn, meta, encoded_key, mutation, size_error, tally, service, origin)
+        outcome = write(
+            txn, meta, encoded_key, mutation, size_error, tally, service, origin, stored
+        )
         tally.apply(txn)
         return outcome
     key = storage_key(meta, encoded_key)
-    raw = txn.get(key)
+    raw = txn.get(key) if stored is UNREAD else stored
     old = None if raw is None else records.decode(raw)
     old_size = 0 if raw is None else records.size_of(raw)
     new = mutation(old)

@@ -29,6 +29,11 @@ class ReadTxn(Protocol):
         """The value stored under `key`, or None."""
         ...
 
+    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        """`get` of each key at once: the value of every one that is stored (a batch reads
+        its items so). In a write transaction, as `get`, the keys are the transaction's."""
+        ...
+
     def range(
         self,
         start: bytes,

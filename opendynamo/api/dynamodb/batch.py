@@ -145,7 +145,9 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
     with ctx.store.write() as txn:
         metas, planned = _plan_writes(ctx, txn, requests)
         # Claim every item first, in one global order (see transact), and write counters last.
-        items.lock(txn, [(metas[w.table], w.encoded_key) for w in planned])
+        located = [(metas[w.table], w.encoded_key) for w in planned]
+        items.lock(txn, located)
+        stored = txn.get_many([items.storage_key(meta, key) for meta, key in located])
         tally = stats.Tally()  # counters: each written once per call
         for write in planned:
             meta = metas[write.table]
@@ -160,6 +162,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
                 write.encoded_key,
                 items.replacing(write.item),
                 tally=tally,
+                stored=stored.get(items.storage_key(meta, write.encoded_key)),
             )
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)

@@ -91,6 +91,14 @@ class PostgresTxn:
                 return self._value(b"locked_get", [_INT8.pack(lock), self._dist(key), key], True)
         return self._value(b"get", [self._dist(key), key])
 
+    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        found: dict[bytes, bytes] = {}
+        for key in keys:
+            value = self.get(key)
+            if value is not None:
+                found[key] = value
+        return found
+
     def guard(self, key: bytes) -> bytes | None:
         if self._writing:
             lock = _lock_id(key)
