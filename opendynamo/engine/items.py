@@ -230,7 +230,9 @@ def _follow(
 ) -> WriteOutcome:
     """Bring the index entries and the item collection's size in line with a write of the
     item from `old` to `new`."""
-    changes = indexes.plan(meta, old, new) if meta.indexes else []
+    if not meta.indexes:
+        return WriteOutcome(old, new, old_size, new_size)
+    changes = indexes.plan(meta, old, new)
     local_delta = indexes.apply(txn, meta, changes, tally) if changes else 0
     collection = None
     if meta.local_indexes:

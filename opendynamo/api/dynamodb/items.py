@@ -178,6 +178,8 @@ def _reply(ctx: Context, body: Body, write: ItemWrite, paths: Any) -> Body:
 
 def write_capacity(meta: TableMeta, outcome: WriteOutcome, mode: str | None) -> Body | None:
     """ConsumedCapacity of one item write, its index writes included."""
+    if mode is None or mode == "NONE":
+        return None  # (most requests: nothing to count out per index)
     local_names = {index.name for index in meta.local_indexes}
     global_units, local_units = capacity.split_index_units(outcome.index_units, local_names)
     return capacity.consumed(
@@ -191,7 +193,11 @@ def write_capacity(meta: TableMeta, outcome: WriteOutcome, mode: str | None) -> 
 
 def note_write(ctx: Context, meta: TableMeta, outcome: WriteOutcome) -> None:
     """Note one item write's units, its index writes' included, for the request's metrics."""
-    index_used = {meta.name: outcome.index_units} if outcome.index_units else None
+    if not outcome.index_units:
+        assert ctx.usage is not None
+        ctx.usage.consumed(meta.name, None, True, write_units(outcome))
+        return
+    index_used = {meta.name: outcome.index_units}
     throughput.note(ctx, {meta.name: write_units(outcome)}, True, index_used, {meta.name: meta})
 
 
