@@ -50,6 +50,11 @@ def load(
     numbered = _parsed(lines)
     while chunk := list(islice(numbered, batch)):
         with store.write() as txn:
+            # Read in every batch: the table may have changed since the last (an index added,
+            # Time to Live enabled), and its items must follow the table as it is now.
+            meta = catalog.find_table(txn, account, region, table)
+            if meta is None:
+                raise LoadError(chunk[0][0], f"table {table} was deleted during the load")
             tally = stats.Tally()
             for number, item in chunk:
                 try:

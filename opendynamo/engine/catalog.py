@@ -274,8 +274,8 @@ def put_table(txn: WriteTxn, meta: TableMeta) -> None:
 
 def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
     """Delete the table's row and everything stored under its uid: items, index entries,
-    counters, item collection sizes, throughput buckets, Contributor Insights' keys and change
-    log (its point-in-time snapshots go with it: engine/backups)."""
+    counters, item collection sizes, throughput buckets, Contributor Insights' keys, expiry
+    entries and change log (its point-in-time snapshots go with it: engine/backups)."""
     txn.delete(layout.catalog_key(meta.account, meta.region, meta.name))
     uid = meta.uid_bytes
     kinds = (
@@ -286,7 +286,7 @@ def remove_table(txn: WriteTxn, meta: TableMeta) -> None:
         layout.THROTTLE,
         layout.INSIGHTS,
     )
-    for kind in (*kinds, layout.CHANGES, layout.VERSIONS):
+    for kind in (*kinds, layout.CHANGES, layout.VERSIONS, layout.EXPIRY):
         prefix = kind + uid
         end = prefix_end(prefix)
         assert end is not None

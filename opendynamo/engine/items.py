@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from opendynamo import errors
-from opendynamo.engine import catalog, changes, indexes, records, stats, tuning
+from opendynamo.engine import catalog, changes, expiry, indexes, records, stats, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import keycodec, layout, values
 from opendynamo.model.sizes import measure
@@ -228,8 +228,10 @@ def _follow(
     new_size: int,
     tally: stats.Tally,
 ) -> WriteOutcome:
-    """Bring the index entries and the item collection's size in line with a write of the
-    item from `old` to `new`."""
+    """Bring the index entries, the expiry entry (a table with Time to Live) and the item
+    collection's size in line with a write of the item from `old` to `new`."""
+    if meta.ttl is not None:
+        expiry.follow(txn, meta, encoded_key, old, new)
     if not meta.indexes:
         return WriteOutcome(old, new, old_size, new_size)
     changes = indexes.plan(meta, old, new)

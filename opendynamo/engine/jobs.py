@@ -22,6 +22,7 @@ from opendynamo.engine import (
     backups,
     capacity,
     catalog,
+    expiry,
     exports,
     imports,
     indexes,
@@ -138,12 +139,14 @@ def _give_up(store: Store, job: bytes, reason: str) -> None:
     elif kind == layout.IMPORT:
         imports.fail(store, job, reason)
     else:
-        _give_up_table_work(store, job)
+        _give_up_table_work(store, job, reason)
 
 
-def _give_up_table_work(store: Store, job: bytes) -> None:
+def _give_up_table_work(store: Store, job: bytes, reason: str) -> None:
     """A restore that cannot finish removes its half-filled table; an index that cannot be
-    built is removed; anything else is left as it is, with no work pending."""
+    built is removed; an expiry index that cannot be built is marked FAILED with the reason
+    (the table's TTL sweeps read it whole); anything else is left as it is, with no work
+    pending."""
     with store.write() as txn:
         raw = txn.get(job[len(layout.JOBS) :])
         meta = None if raw is None else catalog.decode(job[len(layout.JOBS) :], raw)
@@ -157,6 +160,9 @@ def _give_up_table_work(store: Store, job: bytes) -> None:
             )
             catalog.put_table(txn, catalog.replace(meta, indexes=dropped))
             return  # the removal is the job's next step
+        unbuilt = None if meta is None else expiry.failed(meta, reason)
+        if unbuilt is not None:
+            catalog.put_table(txn, unbuilt)
         txn.delete(job)
 
 
@@ -240,6 +246,8 @@ def _work_on(store: Store, job: bytes, batch: int, backfilled: Backfilled | None
                 if backfilled is not None and units:
                     backfilled(meta, index.name, units)
                 return True
+        if expiry.step(txn, meta, batch):  # Time to Live's expiry index: built or dropped
+            return True
         if waiting:
             return False
         txn.delete(job)

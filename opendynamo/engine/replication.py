@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opendynamo import errors
-from opendynamo.engine import backups, catalog, changes, items, records, stats, streams
+from opendynamo.engine import backups, catalog, changes, expiry, items, records, stats, streams
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
 from opendynamo.storage.base import ReadTxn, Store, WriteTxn, prefix_end
@@ -208,6 +208,7 @@ def _new_replica(source: TableMeta, region: str, settings: Settings, now_us: int
         restore=None,
         insights=None,
         tracks_keys=False,
+        ttl=expiry.for_new_replica(source.ttl),
         transition=None,
         ready_at=None,
         replication={"copy": {"from": source.region, "cursor": None, "copied": 0}},

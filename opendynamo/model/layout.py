@@ -42,6 +42,9 @@ INSIGHTS = b"\x16"  # + table uid (16) + index number (2) + rule (1) + minute (8
 # replicas whose changes are sent to the others.
 VERSIONS = b"\x17"  # + table uid (16) + keycodec.encode_key -> stamp (8) + region (UTF-8)
 REPLICATION = b"\x18"  # + catalog key of a replica -> b"": its changes go to the other replicas
+# Time to Live (engine/expiry): the items of a table by expiry moment, so that a sweep reads
+# only what has expired.
+EXPIRY = b"\x19"  # + table uid (16) + keycodec N encoding of the moment + encode_key -> b""
 META = b"\x00"  # META + name -> store-wide settings (format version, ...)
 
 FORMAT_VERSION_KEY = META + b"format_version"
@@ -161,6 +164,11 @@ def stamp_bytes(stamp: int) -> bytes:
 def version_key(table_uid: bytes, encoded_key: bytes) -> bytes:
     """The version of an item of a replica (engine/replication)."""
     return VERSIONS + table_uid + encoded_key
+
+
+def expiry_prefix(table_uid: bytes) -> bytes:
+    """The expiry entries of one table (engine/expiry): they sort by moment, then item key."""
+    return EXPIRY + table_uid
 
 
 def replication_key(account: str, region: str, table_name: str) -> bytes:

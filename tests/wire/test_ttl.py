@@ -14,6 +14,10 @@ Pinned behaviour (DynamoDB's):
   attribute of another type, or none, stays, and so does one whose time is more than five
   years back. Until the sweep, an expired item is still read by GetItem, Query and Scan.
 
+Ours: the sweep reads an expiry index (engine/expiry) kept by every write while TTL is enabled,
+built in the background for the items a table holds when TTL is enabled, and dropped when it
+is disabled. These tests read it from the store beside the server (`expiry_index`).
+
 The server is dedicated and quick: a sweep every 0.3 s (`--ttl-interval`), a status change
 settles after 1.5 s (OPENDYNAMO_TTL_TRANSITION; DynamoDB is observed to settle within a
 second or two), and the change interval (an hour in DynamoDB) is 3 s
@@ -33,7 +37,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Backend, Server, error_of
+from opendynamo.config import Settings
+from opendynamo.engine import catalog, expiry
+from opendynamo.model import keycodec, layout
+from opendynamo.storage.base import prefix_end
+from tests.conftest import Backend, Server, backend_of, error_of
 from tests.wire.helpers import create_table, eventually
 
 ENV = {"OPENDYNAMO_TTL_TRANSITION": "1.5", "OPENDYNAMO_TTL_CHANGE_INTERVAL": "3"}
@@ -75,6 +83,27 @@ def past_the_change_interval(changed: float) -> None:
 
 def keys(client: Any, table: str, **extra: Any) -> set[str]:
     return {item["pk"]["S"] for item in client.scan(TableName=table, **extra)["Items"]}
+
+
+def expiry_index(server: Server, table: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The table's expiry index as the server stored it: its state (None: none), and its
+    entries in key order as (moment, pk)."""
+    settings = Settings(data_dir=str(server.data_dir), backend=backend_of(server) or "")
+    store = settings.open_store()
+    try:
+        meta = next(m for m in catalog.every_table(store) if m.name == table)
+        prefix = layout.expiry_prefix(meta.uid_bytes)
+        with store.read() as txn:
+            keys = [key for key, _ in txn.range(prefix, prefix_end(prefix))]
+    finally:
+        store.close()
+    entries = []
+    for key in keys:
+        moment, _ = keycodec.decode_value(key, len(prefix))
+        pk, _ = keycodec.decode_key(expiry.item_key(prefix, key))
+        entries.append((moment["N"], pk["S"]))
+    state = expiry.state(meta)
+    return None if state is None else state["state"], entries
 
 
 def test_statuses_and_the_update_rules(ttl_server: Server) -> None:
@@ -155,6 +184,9 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
     )
     assert keys(client, table, IndexName="by_g") == {"future", "a-string", "none", "too-old"}
     assert client.describe_table(TableName=table)["Table"]["ItemCount"] == 4
+    # The items there before TTL was enabled were indexed in the background.
+    future = str(now + 3600)
+    assert expiry_index(ttl_server, table) == ("ACTIVE", [("1", "too-old"), (future, "future")])
 
     # An item written already expired goes at the next sweep; one renewed stays.
     client.put_item(TableName=table, Item={"pk": {"S": "late"}, "expires": {"N": str(now - 1)}})
@@ -166,3 +198,48 @@ def test_the_sweep_deletes_expired_items_only(ttl_server: Server) -> None:
     )
     eventually(lambda: "late" not in keys(client, table), 10, 0.1, "the late item was not swept")
     assert keys(client, table) == {"future", "a-string", "none", "too-old"}
+    renewed = str(now + 7200)
+    assert expiry_index(ttl_server, table) == ("ACTIVE", [("1", "too-old"), (renewed, "future")])
+
+
+def test_the_expiry_index_follows_writes_and_goes_with_ttl(ttl_server: Server) -> None:
+    client = ttl_server.client()
+    table = create_table(client, "ttl")
+    enable(client, table)
+    enabled = time.monotonic()
+    eventually(lambda: expiry_index(ttl_server, table)[0] == "ACTIVE", 10, 0.1, "never built")
+    now = int(time.time())
+    items = {
+        "soon": {"N": str(now + 2)},
+        "renewed": {"N": str(now + 2)},
+        "huge": {"N": "1E+125"},  # never expires, and orders after every time
+        "negative": {"N": "-5"},  # over five years back: never expires
+        "a-string": {"S": str(now)},
+    }
+    for key, moment in items.items():
+        client.put_item(TableName=table, Item={"pk": {"S": key}, "expires": moment})
+    client.put_item(TableName=table, Item={"pk": {"S": "none"}})
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "renewed"}},
+        UpdateExpression="SET expires = :t",
+        ExpressionAttributeValues={":t": {"N": str(now + 3600)}},
+    )
+    renewed, huge = (str(now + 3600), "renewed"), ("1" + "0" * 125, "huge")  # as canonical
+    assert expiry_index(ttl_server, table)[1] in (
+        [("-5", "negative"), (str(now + 2), "soon"), renewed, huge],
+        [("-5", "negative"), renewed, huge],  # the sweep was quick
+    )
+    eventually(lambda: "soon" not in keys(client, table), 10, 0.1, "the soon item was not swept")
+    assert keys(client, table) == {"renewed", "huge", "negative", "a-string", "none"}
+    assert expiry_index(ttl_server, table) == (
+        "ACTIVE",
+        [("-5", "negative"), renewed, huge],
+    )
+
+    # Disabling drops the index (in the background); writes no longer keep it.
+    past_the_change_interval(enabled)
+    spec = {"Enabled": False, "AttributeName": "expires"}
+    client.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
+    client.put_item(TableName=table, Item={"pk": {"S": "later"}, "expires": {"N": str(now)}})
+    eventually(lambda: expiry_index(ttl_server, table) == (None, []), 10, 0.1, "never dropped")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opendynamo import errors
 from opendynamo.api.request.context import Context
-from opendynamo.engine import catalog, replication, ttl, tuning
+from opendynamo.engine import catalog, expiry, replication, ttl, tuning
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model.values import Body
 from opendynamo.storage.base import ReadTxn
@@ -42,9 +42,10 @@ def update_time_to_live(ctx: Context, body: Body) -> Body:
                 "set to STRONG"
             )
         setting = {"attribute": attribute, "enabled": enabled, "changed": now}
-        # A global table's Time to Live is the same in every replica.
+        # A global table's Time to Live is the same in every replica (each builds or drops
+        # its own expiry index).
         for row in replication.members(txn, meta).values():
-            catalog.put_table(txn, catalog.replace(row, ttl=setting))
+            catalog.put_table(txn, expiry.changed(txn, row, setting))
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
 
