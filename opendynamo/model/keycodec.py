@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from decimal import Decimal
 from typing import Final
 
@@ -39,6 +40,13 @@ _EXPONENT_BIAS: Final = -numbers.MIN_EXPONENT
 # Mantissa digit pairs 00…99 become bytes 1…100 (positive); 0x00 ends a positive mantissa.
 # A negative number stores every byte complemented (0xFF - b), so it ends with 0xFF.
 _NEG_TERMINATOR: Final = 0xFF
+
+# Digit pairs "00"…"99" as the bytes that encode them (pair + 1), and the complement of every
+# byte (a negative number's encoding).
+_PAIR_BYTES: Final = {f"{pair:02d}": pair + 1 for pair in range(100)}
+_COMPLEMENT: Final = bytes(0xFF - b for b in range(256))
+# A number written without an exponent, as every canonical number is (model/numbers).
+_PLAIN_NUMBER: Final = re.compile(r"(-?)([0-9]*)\.?([0-9]*)")
 
 PARTITION_HASH_SIZE: Final = 4
 _HASH_SPACE: Final = 1 << (8 * PARTITION_HASH_SIZE)
@@ -107,16 +115,24 @@ def _encode_number(text: str) -> bytes:
         return bytes((NUM_ZERO,))
     if len(digits) % 2:
         digits += "0"  # pad to whole pairs; canonical mantissas never end in 0, so unambiguous
-    body = bytearray((adjusted + _EXPONENT_BIAS,))
-    body += bytes(int(digits[i : i + 2]) + 1 for i in range(0, len(digits), 2))
-    body.append(_TERMINATOR)
+    pairs = [_PAIR_BYTES[digits[i : i + 2]] for i in range(0, len(digits), 2)]
+    body = bytes((adjusted + _EXPONENT_BIAS, *pairs, _TERMINATOR))
     if sign:
-        return bytes((NUM_NEGATIVE,)) + bytes(0xFF - b for b in body)
-    return bytes((NUM_POSITIVE,)) + bytes(body)
+        return bytes((NUM_NEGATIVE,)) + body.translate(_COMPLEMENT)
+    return bytes((NUM_POSITIVE,)) + body
 
 
 def _decompose(text: str) -> tuple[int, str, int]:
     """(sign, significant digits without trailing zeros, adjusted exponent) of a number."""
+    plain = _PLAIN_NUMBER.fullmatch(text)
+    if plain is not None and (plain[2] or plain[3]):  # canonical numbers have no exponent
+        minus, whole, fraction = plain.groups()
+        digits = (whole + fraction).strip("0")
+        if not digits:
+            return 0, "", 0
+        whole = whole.lstrip("0")
+        adjusted = len(whole) - 1 if whole else len(fraction.lstrip("0")) - len(fraction) - 1
+        return int(bool(minus)), digits, adjusted
     value = numbers.to_decimal(text)
     if value.is_zero():
         return 0, "", 0

@@ -99,6 +99,22 @@ def test_number_order(a: Decimal, b: Decimal) -> None:
 
 
 @EXAMPLES
+@given(dynamo_decimals(), st.integers(0, 3), st.integers(0, 3))
+def test_a_number_read_from_its_text_encodes_as_from_its_value(
+    value: Decimal, leading: int, trailing: int
+) -> None:
+    """Plain text (as canonical numbers are written) is read without Decimal; the result
+    equals the Decimal reading of the same number in exponent form, whatever zeros pad it."""
+    by_value = keycodec.encode_value({"N": format(value, "E")})
+    plain = format(value, "f")
+    sign = "-" if plain.startswith("-") else ""
+    padded = sign + "0" * leading + plain.lstrip("-")
+    padded += ("" if "." in padded else ".") + "0" * trailing if trailing else ""
+    for text in (numbers.canonical(value), padded):
+        assert keycodec.encode_value({"N": text}) == by_value, text
+
+
+@EXAMPLES
 @given(strings, strings)
 def test_string_order_is_utf8_order(a: str, b: str) -> None:
     assert_order(string_value(a), string_value(b), order(utf8(a), utf8(b)))
