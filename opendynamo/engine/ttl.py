@@ -78,6 +78,8 @@ def sweep(
 
 
 def _sweep_table(store: Store, meta: TableMeta, now: float, batch: int) -> int:
+    """Delete the table's expired items: by its expiry index, plus the items a build of it has
+    not reached yet; by reading the whole table when it has no usable index."""
     index = expiry.state(meta)
     if index is None or index["state"] not in (expiry.BUILDING, expiry.ACTIVE):
         if index is None:
