@@ -181,14 +181,49 @@ def insert(
     """Write `item` where no item is, without reading first (bulk loading): as `write` of a new
     item, except that the table's counters grow in `tally`, which the caller applies before the
     transaction ends. None, and nothing changed, when an item holds the key already."""
-    size = _checked_size(meta, item, SIZE_ERROR)
-    stored = record(meta, item, size)
-    if not txn.insert(storage_key(meta, encoded_key), stored):
+    new = new_item(meta, encoded_key, item)
+    if not txn.insert(storage_key(meta, encoded_key), new.stored):
         return None
+    return _inserted(txn, meta, new, tally)
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item checked and encoded for `insert_many`."""
+
+    encoded_key: bytes
+    item: Item
+    size: int
+    stored: bytes
+
+
+def new_item(meta: TableMeta, encoded_key: bytes, item: Item) -> NewItem:
+    """The item ready to insert: refused (as PutItem refuses it) when it is too large or
+    has index key attributes of the wrong type."""
+    size = _checked_size(meta, item, SIZE_ERROR)
+    return NewItem(encoded_key, item, size, record(meta, item, size))
+
+
+def insert_many(
+    txn: WriteTxn, meta: TableMeta, new: list[NewItem], tally: stats.Tally
+) -> list[WriteOutcome | None]:
+    """`insert` of many items, the items stored in one call (`WriteTxn.insert_many`: one
+    statement on PostgreSQL), then their index entries and counters; None for each item whose
+    key holds an item already (nothing of it changed)."""
+    stored = txn.insert_many([(storage_key(meta, n.encoded_key), n.stored) for n in new])
+    return [
+        _inserted(txn, meta, n, tally) if done else None
+        for n, done in zip(new, stored, strict=True)
+    ]
+
+
+def _inserted(txn: WriteTxn, meta: TableMeta, new: NewItem, tally: stats.Tally) -> WriteOutcome:
+    """The rest of an insert, once the item is stored: its change record, counters and index
+    entries."""
     if meta.change_log or meta.replication is not None:
-        _log(tally, meta, encoded_key, None, stored, False, None)
-    tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
-    return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
+        _log(tally, meta, new.encoded_key, None, new.stored, False, None)
+    tally.add(stats.item_counter(txn, meta, new.encoded_key), 1, new.size)
+    return _follow(txn, meta, new.encoded_key, None, new.item, 0, new.size, tally)
 
 
 def record(meta: TableMeta, item: Item, size: int) -> bytes:

@@ -77,6 +77,16 @@ class SqliteTxn:
     def delete(self, key: bytes) -> None:
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
 
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        return [self.get(key) for key in keys]
+
+    def put_many(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        for key, value in pairs:
+            self.put(key, value)
+
+    def insert_many(self, pairs: list[tuple[bytes, bytes]]) -> list[bool]:
+        return [self.insert(key, value) for key, value in pairs]
+
     def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
         # Writers take turns on one machine, so its clock orders them (held monotonic here).
         self._clock = max(time.time_ns() // 1000, self._clock + 1)

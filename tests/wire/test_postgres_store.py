@@ -328,3 +328,36 @@ def test_values_are_encrypted_with_a_key_and_the_key_is_needed(
     )
     assert late.returncode == 1
     assert "holds values stored without encryption" in late.stderr
+
+
+def test_many_keys_in_one_statement_as_one_key_at_a_time(postgres: Postgres) -> None:
+    """get_many, put_many and insert_many (a bulk load's items and index entries, a batch's
+    counters) answer as `get`, `put` and `insert` of each key in turn would, also with the
+    values encrypted: a key given twice to insert_many is taken by its first, to put_many
+    ends with its last value."""
+    from opendynamo.model import layout
+    from opendynamo.storage.postgres import open_store
+
+    for secret in (None, b"k" * 32):
+        store = open_store(
+            postgres.database(), layout.distribution, layout.range_distribution, key=secret
+        )
+        try:
+            with store.write() as txn:
+                txn.put(b"\x02a", b"old")
+                pairs = [(b"\x02a", b"1"), (b"\x02b", b"2"), (b"\x02b", b"3"), (b"\x02c", b"4")]
+                assert txn.insert_many(pairs) == [False, True, False, True]
+                txn.put_many([(b"\x02d", b"5"), (b"\x02c", b"6"), (b"\x02d", b"7")])
+                wanted = [b"\x02d", b"\x02a", b"\x02z", b"\x02b"]
+                assert txn.get_many(wanted) == [b"7", b"old", None, b"2"]
+                assert txn.insert_many([]) == [] and txn.get_many([]) == []
+            with store.read() as txn:
+                found = list(txn.range(b"\x02", b"\x03"))
+            assert found == [
+                (b"\x02a", b"old"),
+                (b"\x02b", b"2"),
+                (b"\x02c", b"6"),
+                (b"\x02d", b"7"),
+            ]
+        finally:
+            store.close()
