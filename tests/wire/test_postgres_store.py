@@ -361,3 +361,63 @@ def test_many_keys_in_one_statement_as_one_key_at_a_time(postgres: Postgres) -> 
             ]
         finally:
             store.close()
+
+
+def test_a_token_bucket_charged_through_shares_holds_every_charge(postgres: Postgres) -> None:
+    """On PostgreSQL each request thread charges a share row of the bucket (so a fleet's
+    writers of one table do not queue on one row); the bucket still holds what one row charged
+    in turn would, before and after the shares are folded into its row."""
+    import struct
+    import threading
+
+    from opendynamo.engine import throttle
+    from opendynamo.engine.catalog import TableMeta
+    from opendynamo.model import layout
+    from opendynamo.storage.postgres import open_store
+
+    store = open_store(postgres.database(), layout.distribution, layout.range_distribution)
+    meta = TableMeta(
+        name="shared",
+        uid="00" * 16,
+        account="000000000000",
+        region="us-east-1",
+        created=0.0,
+        status="ACTIVE",
+        hash_key="pk",
+        hash_type="S",
+        range_key=None,
+        range_type=None,
+        attribute_definitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        read_capacity=5,
+        write_capacity=1000,
+    )
+    row = layout.bucket_key(meta.uid_bytes, throttle.WRITE)
+    try:
+
+        def charge(units: float) -> None:
+            with store.write() as txn:
+                throttle.charge(txn, meta, throttle.WRITE, units)
+
+        started = time.time()
+        charge(40.0)  # folds: the row is new
+        threads = [threading.Thread(target=charge, args=(100.0,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with store.read() as txn:
+            shares = [key for key, _ in txn.range(row, row + b"\xff") if key != row]
+            left = throttle.available(txn, meta, throttle.WRITE)
+        refilled = 1000 * (time.time() - started)
+        assert len(shares) >= 2  # the threads charged shares of their own
+        assert 1000 - 440 <= left <= 1000 - 440 + refilled
+        throttle._seen.clear()  # as if the row were last folded long ago
+        charge(60.0)
+        with store.read() as txn:
+            left = throttle.available(txn, meta, throttle.WRITE)
+            folded = txn.get(row)
+        assert folded is not None and struct.unpack(">ddd", folded)[2] == 500  # all folded
+        refilled = 1000 * (time.time() - started)
+        assert 1000 - 500 <= left <= 1000 - 500 + refilled
+    finally:
+        store.close()
