@@ -66,13 +66,13 @@ def _insert_all(txn: WriteTxn, meta: TableMeta, chunk: list[tuple[int, Item]]) -
     """Store the chunk's items, new ones in one call (`items.insert_many`) and those whose key
     holds an item already one at a time, their index entries written together (`_Deferred`);
     the bytes stored."""
-    new = [items.new_item(meta, key_from_item(meta, item), item) for _, item in chunk]
+    new = [(key_from_item(meta, item), item) for _, item in chunk]
     tally = stats.Tally()
     deferred = _Deferred(txn)
     size = 0
-    for done, one in zip(items.insert_many(deferred, meta, new, tally), new, strict=True):
+    for done, (key, item) in zip(items.insert_many(deferred, meta, new, tally), new, strict=True):
         if done is None:  # the key holds an item: replace it
-            done = items.write(deferred, meta, one.encoded_key, items.replacing(one.item))
+            done = items.write(deferred, meta, key, items.replacing(item))
         size += done.new_size
     deferred.flush()
     tally.apply(txn)

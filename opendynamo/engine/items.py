@@ -181,49 +181,50 @@ def insert(
     """Write `item` where no item is, without reading first (bulk loading): as `write` of a new
     item, except that the table's counters grow in `tally`, which the caller applies before the
     transaction ends. None, and nothing changed, when an item holds the key already."""
-    new = new_item(meta, encoded_key, item)
-    if not txn.insert(storage_key(meta, encoded_key), new.stored):
-        return None
-    return _inserted(txn, meta, new, tally)
-
-
-@dataclass(frozen=True, slots=True)
-class NewItem:
-    """An item checked and encoded for `insert_many`."""
-
-    encoded_key: bytes
-    item: Item
-    size: int
-    stored: bytes
-
-
-def new_item(meta: TableMeta, encoded_key: bytes, item: Item) -> NewItem:
-    """The item ready to insert: refused (as PutItem refuses it) when it is too large or
-    has index key attributes of the wrong type."""
     size = _checked_size(meta, item, SIZE_ERROR)
-    return NewItem(encoded_key, item, size, record(meta, item, size))
+    stored = record(meta, item, size)
+    if not txn.insert(storage_key(meta, encoded_key), stored):
+        return None
+    return _inserted(txn, meta, encoded_key, item, size, stored, tally)
 
 
 def insert_many(
-    txn: WriteTxn, meta: TableMeta, new: list[NewItem], tally: stats.Tally
+    txn: WriteTxn, meta: TableMeta, new: list[tuple[bytes, Item]], tally: stats.Tally
 ) -> list[WriteOutcome | None]:
-    """`insert` of many items, the items stored in one call (`WriteTxn.insert_many`: one
-    statement on PostgreSQL), then their index entries and counters; None for each item whose
-    key holds an item already (nothing of it changed)."""
-    stored = txn.insert_many([(storage_key(meta, n.encoded_key), n.stored) for n in new])
+    """`insert` of many (encoded key, item) pairs, the items stored in one call
+    (`WriteTxn.insert_many`: one statement on PostgreSQL), then their index entries and
+    counters; None for each item whose key holds an item already (nothing of it changed)."""
+    prefix = layout.items_prefix(meta.uid_bytes)
+    sizes = []
+    rows = []
+    for encoded_key, item in new:
+        size = _checked_size(meta, item, SIZE_ERROR)
+        sizes.append(size)
+        rows.append((prefix + encoded_key, record(meta, item, size)))
+    done = txn.insert_many(rows)
     return [
-        _inserted(txn, meta, n, tally) if done else None
-        for n, done in zip(new, stored, strict=True)
+        _inserted(txn, meta, encoded_key, item, size, stored, tally) if inserted else None
+        for (encoded_key, item), size, (_, stored), inserted in zip(
+            new, sizes, rows, done, strict=True
+        )
     ]
 
 
-def _inserted(txn: WriteTxn, meta: TableMeta, new: NewItem, tally: stats.Tally) -> WriteOutcome:
+def _inserted(
+    txn: WriteTxn,
+    meta: TableMeta,
+    encoded_key: bytes,
+    item: Item,
+    size: int,
+    stored: bytes,
+    tally: stats.Tally,
+) -> WriteOutcome:
     """The rest of an insert, once the item is stored: its change record, counters and index
     entries."""
     if meta.change_log or meta.replication is not None:
-        _log(tally, meta, new.encoded_key, None, new.stored, False, None)
-    tally.add(stats.item_counter(txn, meta, new.encoded_key), 1, new.size)
-    return _follow(txn, meta, new.encoded_key, None, new.item, 0, new.size, tally)
+        _log(tally, meta, encoded_key, None, stored, False, None)
+    tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)
+    return _follow(txn, meta, encoded_key, None, item, 0, size, tally)
 
 
 def record(meta: TableMeta, item: Item, size: int) -> bytes:
