@@ -192,6 +192,8 @@ class PostgresTxn:
         first: dict[bytes, bytes] = {}
         for key, value in pairs:
             first.setdefault(key, value)  # a key given again finds it taken by its first
+        if not first:
+            return []
         result = self._write_many(b"insert_many", list(first.items()))
         stored = {bytes(result.get_value(row, 0) or b"") for row in range(result.ntuples)}
         taken = set()
