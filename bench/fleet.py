@@ -16,8 +16,10 @@ bench/requests.py for that server's Host), both started together:
   server's own half of `--items` preloaded items.
 Nothing is pinned: two servers, PostgreSQL and two wrk share the machine's cores. Rounds take
 the trees in turn; a cell shows the medians of the rounds of the two servers' summed correct
-answers per second and of the larger of their p99 latencies, with each wrk's answers
-checked (a non-200 answer is counted as an error).
+answers per second, of the larger of their p50 and p99 latencies (each wrk's answers checked:
+a non-200 answer is counted as an error), and of how many of the servers' PostgreSQL backends
+were waiting for a key's advisory lock (pg_stat_activity, sampled every 50 ms): the writers
+queuing on a row.
 
     python bench/fleet.py --baseline 9077d7d                    # about 12 minutes
     python bench/fleet.py --scenarios put --modes enforced --rounds 1 --duration 3
@@ -39,12 +41,14 @@ import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
 import orjson  # noqa: E402
+import psycopg  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 from bench import measure, targets, trees  # noqa: E402
@@ -172,6 +176,37 @@ def together(
     return results
 
 
+class LockWaits(threading.Thread):
+    """Samples, every 50 ms while a run lasts, how many of the servers' PostgreSQL backends
+    are waiting for an advisory lock (the store's key locks: the writers taking turns)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.samples: list[tuple[int, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.done.wait(0.05):
+                row = conn.execute(
+                    "SELECT count(*) FILTER (WHERE wait_event = 'advisory'), "
+                    "count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = 'opendynamo'"
+                ).fetchone()
+                assert row is not None
+                self.samples.append((int(row[0]), int(row[1])))
+
+    def stop(self) -> dict[str, float]:
+        self.done.set()
+        self.join()
+        count = max(1, len(self.samples))
+        return {
+            "lock_waiters": sum(waiting for waiting, _ in self.samples) / count,
+            "active": sum(active for _, active in self.samples) / count,
+        }
+
+
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     ops = 0.0
     errors = 0
@@ -220,7 +255,13 @@ def cell(
                 request_file(folder, s, scenario, n, count, options.items)
                 for n, s in enumerate(servers)
             ]
-            found[scenario] = summary(together(servers, files, scenario, options, options.duration))
+            waits = LockWaits(url)
+            waits.start()
+            try:
+                measured = together(servers, files, scenario, options, options.duration)
+            finally:
+                sampled = waits.stop()
+            found[scenario] = {**summary(measured), **sampled}
         return found
     finally:
         for served in servers:
@@ -245,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
                             print(
                                 f"round {number + 1}: {scenario}, {mode}, {name}: "
                                 f"{result['ops']:,.0f} ops/s, p99 {result['p99_ms']:.1f} ms, "
+                                f"{result['lock_waiters']:.1f} of {result['active']:.1f} active "
+                                "backends waiting for a lock, "
                                 f"{result['errors']} errors {result['sample'][:120]}",
                                 file=sys.stderr,
                                 flush=True,
@@ -277,15 +320,19 @@ def table(runs: dict[str, dict[str, dict[str, list[dict[str, Any]]]]]) -> str:
                 p50 = statistics.median(r["p50_ms"] for r in rounds)
                 p99 = statistics.median(r["p99_ms"] for r in rounds)
                 errors = sum(r["errors"] for r in rounds)
+                waiting = statistics.median(r["lock_waiters"] for r in rounds)
+                active = statistics.median(r["active"] for r in rounds)
                 medians.append(ops)
                 cells.append(
-                    f"{ops:,.0f} · {p50:.1f}/{p99:.1f}" + (f" ({errors} errors)" if errors else "")
+                    f"{ops:,.0f} · {p50:.1f}/{p99:.1f} · {waiting:.1f}/{active:.1f}"
+                    + (f" ({errors} errors)" if errors else "")
                 )
             ratio = f"{medians[-1] / medians[0]:.2f}" if len(medians) > 1 else "–"
             lines.append(f"| {scenario} | {mode} | " + " | ".join(cells) + f" | {ratio} |")
     lines.append("")
     lines.append(
-        "cells: both servers' correct answers per second · the larger p50/p99 of the two (ms); "
+        "cells: both servers' correct answers per second · the larger p50/p99 of the two (ms) · "
+        "PostgreSQL backends waiting for a key's lock / active (mean of samples every 50 ms); "
         "medians of the rounds"
     )
     return "\n".join(lines)
