@@ -298,7 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(
         json.dumps(
-            {"options": {k: str(v) for k, v in vars(options).items()}, "runs": runs}, indent=2
+            {
+                "options": {k: str(v) for k, v in vars(options).items() if k != "output"},
+                "runs": runs,
+            },
+            indent=2,
         )
     )
     return 0

@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(runs, options.backends))
     options.output.parent.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {
-        "options": {k: str(v) for k, v in vars(options).items()},
+        "options": {k: str(v) for k, v in vars(options).items() if k != "output"},
         "runs": runs,
     }
     options.output.write_text(json.dumps(summary, indent=2))
