@@ -201,6 +201,42 @@ def insert(
     stored = records.encode(item, size, page)
     if not txn.insert(storage_key(meta, encoded_key), stored):
         return None
+    return _inserted(txn, meta, encoded_key, item, size, stored, tally)
+
+
+def insert_many(
+    txn: WriteTxn, meta: TableMeta, new: list[tuple[bytes, Item]], tally: stats.Tally
+) -> list[WriteOutcome | None]:
+    """`insert` of many (encoded key, item) pairs, the items stored in one call
+    (`WriteTxn.insert_many`: one statement on PostgreSQL), then their index entries and
+    counters; None for each item whose key holds an item already (nothing of it changed)."""
+    prefix = layout.items_prefix(meta.uid_bytes)
+    sizes = []
+    rows = []
+    for encoded_key, item in new:
+        size, page = _measured(meta, item, SIZE_ERROR)
+        sizes.append(size)
+        rows.append((prefix + encoded_key, records.encode(item, size, page)))
+    done = txn.insert_many(rows)
+    return [
+        _inserted(txn, meta, encoded_key, item, size, stored, tally) if inserted else None
+        for (encoded_key, item), size, (_, stored), inserted in zip(
+            new, sizes, rows, done, strict=True
+        )
+    ]
+
+
+def _inserted(
+    txn: WriteTxn,
+    meta: TableMeta,
+    encoded_key: bytes,
+    item: Item,
+    size: int,
+    stored: bytes,
+    tally: stats.Tally,
+) -> WriteOutcome:
+    """The rest of an insert, once the item is stored: its change record, counters and index
+    entries."""
     if meta.change_log or meta.replication is not None:
         _log(tally, meta, encoded_key, None, stored, False, None)
     tally.add(stats.item_counter(txn, meta, encoded_key), 1, size)

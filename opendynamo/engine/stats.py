@@ -76,9 +76,20 @@ class Tally:
             change[1] += size_delta
 
     def apply(self, txn: WriteTxn) -> None:
-        for counter, (count_delta, size_delta) in sorted(self.changes.items()):
-            adjust(txn, counter, count_delta, size_delta)
+        changed = sorted((key, delta) for key, delta in self.changes.items() if any(delta))
         self.changes.clear()
+        if len(changed) == 1:
+            (counter, (count_delta, size_delta)), *_ = changed
+            adjust(txn, counter, count_delta, size_delta)
+        elif changed:
+            # Many counters (a batch, a bulk load: on PostgreSQL up to 256 buckets a table):
+            # all read, and all written, in one call each.
+            olds = txn.get_many([counter for counter, _ in changed])
+            news = []
+            for (counter, (count_delta, size_delta)), raw in zip(changed, olds, strict=True):
+                count, size = (0, 0) if raw is None else _COUNTERS.unpack(raw)
+                news.append((counter, _COUNTERS.pack(count + count_delta, size + size_delta)))
+            txn.put_many(news)
         stamp = None
         if self.log:
             # Last: stamped once every lock of the transaction is held (counters included),

@@ -12,7 +12,7 @@ from opendynamo.model.keycodec import PARTITION_HASH_SIZE as _HASH_SIZE
 CATALOG = b"\x01"  # CATALOG + account + 0 + region + 0 + table name -> table metadata (JSON)
 ITEMS = b"\x02"  # ITEMS + table uid (16 bytes) + keycodec.encode_key(pk, sk) -> item (JSON)
 STATS = b"\x03"  # STATS + table uid + index number (0: the table) + bucket -> count and size
-THROTTLE = b"\x04"  # THROTTLE + table uid + kind (b"R"/b"W") -> token bucket (two doubles)
+THROTTLE = b"\x04"  # THROTTLE + table uid + kind (b"R"/b"W") -> token bucket; + share -> draws
 INDEX = b"\x05"  # INDEX + table uid + index number (2 bytes) + index key + table key -> entry
 COLLECTION = b"\x06"  # COLLECTION + table uid + encoded partition key -> item collection bytes
 LEASE = b"\x07"  # LEASE + name -> housekeeper lease (owner, expiry)
@@ -127,7 +127,14 @@ def stats_range(table_uid: bytes, number: int) -> tuple[bytes, bytes]:
 
 
 def bucket_key(table_uid: bytes, kind: bytes) -> bytes:
+    """A table's token bucket of one kind (engine/throttle): its tokens at a time."""
     return THROTTLE + table_uid + kind
+
+
+def bucket_share_key(table_uid: bytes, kind: bytes, share: int) -> bytes:
+    """What one share of a token bucket drew (engine/throttle); a bucket's shares sort right
+    after its row."""
+    return THROTTLE + table_uid + kind + bytes((share,))
 
 
 def index_prefix(table_uid: bytes, number: int) -> bytes:

@@ -29,11 +29,6 @@ class ReadTxn(Protocol):
         """The value stored under `key`, or None."""
         ...
 
-    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
-        """`get` of each key at once: the value of every one that is stored (a batch reads
-        its items so). In a write transaction, as `get`, the keys are the transaction's."""
-        ...
-
     def range(
         self,
         start: bytes,
@@ -69,6 +64,19 @@ class WriteTxn(ReadTxn, Protocol):
         ...
 
     def delete(self, key: bytes) -> None: ...
+
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        """`get` of each key, in order, in one call where the store can (one round trip)."""
+        ...
+
+    def put_many(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        """`put` of each (key, value) pair, in order, in one call where the store can."""
+        ...
+
+    def insert_many(self, pairs: list[tuple[bytes, bytes]]) -> list[bool]:
+        """`insert` of each (key, value) pair, in order, in one call where the store can:
+        whether each was stored (a key given twice is taken by its first)."""
+        ...
 
     def delete_range(self, start: bytes, end: bytes) -> int:
         """Remove every key with start <= key < end; return how many were removed."""

@@ -45,17 +45,6 @@ class SqliteTxn:
             return bytes(value)
         return None
 
-    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
-        found: dict[bytes, bytes] = {}
-        for at in range(0, len(keys), _MANY):
-            chunk = keys[at : at + _MANY]
-            marks = ",".join("?" * len(chunk))
-            for key, value in self._conn.execute(
-                f"SELECT k, v FROM kv WHERE k IN ({marks})", chunk
-            ):
-                found[bytes(key)] = bytes(value)
-        return found
-
     def range(
         self,
         start: bytes,
@@ -88,6 +77,24 @@ class SqliteTxn:
 
     def delete(self, key: bytes) -> None:
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
+
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        found: dict[bytes, bytes] = {}
+        for at in range(0, len(keys), _MANY):  # one statement per _MANY keys
+            chunk = keys[at : at + _MANY]
+            marks = ",".join("?" * len(chunk))
+            for key, value in self._conn.execute(
+                f"SELECT k, v FROM kv WHERE k IN ({marks})", chunk
+            ):
+                found[bytes(key)] = bytes(value)
+        return [found.get(key) for key in keys]
+
+    def put_many(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        for key, value in pairs:
+            self.put(key, value)
+
+    def insert_many(self, pairs: list[tuple[bytes, bytes]]) -> list[bool]:
+        return [self.insert(key, value) for key, value in pairs]
 
     def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
         # Writers take turns on one machine, so its clock orders them (held monotonic here).

@@ -328,3 +328,96 @@ def test_values_are_encrypted_with_a_key_and_the_key_is_needed(
     )
     assert late.returncode == 1
     assert "holds values stored without encryption" in late.stderr
+
+
+def test_many_keys_in_one_statement_as_one_key_at_a_time(postgres: Postgres) -> None:
+    """get_many, put_many and insert_many (a bulk load's items and index entries, a batch's
+    counters) answer as `get`, `put` and `insert` of each key in turn would, also with the
+    values encrypted: a key given twice to insert_many is taken by its first, to put_many
+    ends with its last value."""
+    from opendynamo.model import layout
+    from opendynamo.storage.postgres import open_store
+
+    for secret in (None, b"k" * 32):
+        store = open_store(
+            postgres.database(), layout.distribution, layout.range_distribution, key=secret
+        )
+        try:
+            with store.write() as txn:
+                txn.put(b"\x02a", b"old")
+                pairs = [(b"\x02a", b"1"), (b"\x02b", b"2"), (b"\x02b", b"3"), (b"\x02c", b"4")]
+                assert txn.insert_many(pairs) == [False, True, False, True]
+                txn.put_many([(b"\x02d", b"5"), (b"\x02c", b"6"), (b"\x02d", b"7")])
+                wanted = [b"\x02d", b"\x02a", b"\x02z", b"\x02b"]
+                assert txn.get_many(wanted) == [b"7", b"old", None, b"2"]
+                assert txn.insert_many([]) == [] and txn.get_many([]) == []
+            with store.read() as txn:
+                found = list(txn.range(b"\x02", b"\x03"))
+            assert found == [
+                (b"\x02a", b"old"),
+                (b"\x02b", b"2"),
+                (b"\x02c", b"6"),
+                (b"\x02d", b"7"),
+            ]
+        finally:
+            store.close()
+
+
+def test_a_token_bucket_charged_through_shares_holds_every_charge(postgres: Postgres) -> None:
+    """On PostgreSQL each request thread charges a share row of the bucket (so a fleet's
+    writers of one table do not queue on one row); the bucket still holds what one row charged
+    in turn would, before and after the shares are folded into its row."""
+    import struct
+    import threading
+
+    from opendynamo.engine import throttle
+    from opendynamo.engine.catalog import TableMeta
+    from opendynamo.model import layout
+    from opendynamo.storage.postgres import open_store
+
+    store = open_store(postgres.database(), layout.distribution, layout.range_distribution)
+    meta = TableMeta(
+        name="shared",
+        uid="00" * 16,
+        account="000000000000",
+        region="us-east-1",
+        created=0.0,
+        status="ACTIVE",
+        hash_key="pk",
+        hash_type="S",
+        range_key=None,
+        range_type=None,
+        attribute_definitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        read_capacity=5,
+        write_capacity=1000,
+    )
+    row = layout.bucket_key(meta.uid_bytes, throttle.WRITE)
+    try:
+
+        def charge(units: float) -> None:
+            with store.write() as txn:
+                throttle.charge(txn, meta, throttle.WRITE, units)
+
+        started = time.time()
+        charge(40.0)  # folds: the row is new
+        threads = [threading.Thread(target=charge, args=(100.0,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with store.read() as txn:
+            shares = [key for key, _ in txn.range(row, row + b"\xff") if key != row]
+            left = throttle.available(txn, meta, throttle.WRITE)
+        refilled = 1000 * (time.time() - started)
+        assert len(shares) >= 2  # the threads charged shares of their own
+        assert 1000 - 440 <= left <= 1000 - 440 + refilled
+        throttle._seen.clear()  # as if the row were last folded long ago
+        charge(60.0)
+        with store.read() as txn:
+            left = throttle.available(txn, meta, throttle.WRITE)
+            folded = txn.get(row)
+        assert folded is not None and struct.unpack(">ddd", folded)[2] == 500  # all folded
+        refilled = 1000 * (time.time() - started)
+        assert 1000 - 500 <= left <= 1000 - 500 + refilled
+    finally:
+        store.close()

@@ -149,7 +149,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
         items.lock(txn, located)
         stored = txn.get_many([items.storage_key(meta, key) for meta, key in located])
         tally = stats.Tally()  # counters: each written once per call
-        for write in planned:
+        for write, record in zip(planned, stored, strict=True):
             meta = metas[write.table]
             if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
                 unprocessed.setdefault(write.table, []).append(write.request)
@@ -162,7 +162,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
                 write.encoded_key,
                 items.replacing(write.item),
                 tally=tally,
-                stored=stored.get(items.storage_key(meta, write.encoded_key)),
+                stored=record,
             )
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
             throughput.charge(ctx, txn, meta, throughput.WRITE, units)

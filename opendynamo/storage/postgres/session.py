@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import select
+import struct
 from typing import Any
 
 import psycopg
@@ -18,6 +19,8 @@ from opendynamo.storage.base import LockTimeout
 from opendynamo.storage.postgres.schema import SCHEMA
 
 _BYTEA, _INT4_OID, _INT8_OID, _INT8_ARRAY_OID = 17, 23, 20, 1016
+_BYTEA_ARRAY_OID, _INT4_ARRAY_OID = 1001, 1007
+Call = tuple[bytes, list[bytes], list[int]]  # a prepared statement's name, parameters, formats
 
 
 def statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
@@ -64,6 +67,19 @@ def statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
             f"ON CONFLICT {conflict_target} DO NOTHING",
             [_INT4_OID, _BYTEA, _BYTEA],
         ),
+        # Many keys in one statement (bulk loads, a transaction's counters): arrays of the
+        # rows' distribution keys, keys and values, in binary (`array`).
+        b"get_many": (f"SELECT k, v FROM {kv} WHERE k = ANY($1)", [_BYTEA_ARRAY_OID]),
+        b"put_many": (
+            f"INSERT INTO {kv} (d, k, v) SELECT * FROM unnest($1::int4[], $2::bytea[], $3::bytea[]) "
+            f"ON CONFLICT {conflict_target} DO UPDATE SET v = EXCLUDED.v",
+            [_INT4_ARRAY_OID, _BYTEA_ARRAY_OID, _BYTEA_ARRAY_OID],
+        ),
+        b"insert_many": (
+            f"INSERT INTO {kv} (d, k, v) SELECT * FROM unnest($1::int4[], $2::bytea[], $3::bytea[]) "
+            f"ON CONFLICT {conflict_target} DO NOTHING RETURNING k",
+            [_INT4_ARRAY_OID, _BYTEA_ARRAY_OID, _BYTEA_ARRAY_OID],
+        ),
         b"delete": (f"DELETE FROM {kv} WHERE d = $1 AND k = $2", [_INT4_OID, _BYTEA]),
         b"delete_range": (f"DELETE FROM {kv} WHERE k >= $1 AND k < $2", [_BYTEA, _BYTEA]),
         b"delete_range_d": (
@@ -86,6 +102,28 @@ def statements(conflict_target: str) -> dict[bytes, tuple[str, list[int]]]:
                 sql = f"SELECT k, v FROM {kv} WHERE {where} ORDER BY k {order} LIMIT {limit}"
                 found[name] = (sql, types + [_INT8_OID])
     return found
+
+
+_ARRAY_HEADER = struct.Struct(">iiIii")  # dimensions, has nulls, element type, length, lower bound
+_LENGTH = struct.Struct(">i")
+
+
+def array(element_type: int, elements: list[bytes]) -> bytes:
+    """A one-dimensional array without nulls in PostgreSQL's binary format, of elements
+    already in binary (`_BYTEA_ARRAY_OID`'s elements are bytes as they are; int4's, 4 bytes)."""
+    parts = [_ARRAY_HEADER.pack(1, 0, element_type, len(elements), 1)]
+    for element in elements:
+        parts.append(_LENGTH.pack(len(element)))
+        parts.append(element)
+    return b"".join(parts)
+
+
+def bytea_array(elements: list[bytes]) -> bytes:
+    return array(_BYTEA, elements)
+
+
+def int4_array(elements: list[bytes]) -> bytes:
+    return array(_INT4_OID, elements)
 
 
 class Session:
@@ -116,12 +154,20 @@ class Session:
             self._check(self.pgconn.prepare(name, sql.encode(), types))
 
     def run(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
+        return self.pipeline([(name, params, formats)])[-1]
+
+    def pipeline(self, calls: list[Call]) -> list[pq.abc.PGresult]:
+        """Run prepared statements in order, all sent before the first answer is awaited (one
+        round trip; libpq's pipeline mode), and return their results. The first that failed
+        raises, and the statements after it did not run."""
         begin, self.pending = self.pending, None
+        if begin is not None:
+            calls = [(begin, [], []), *calls]
         # Nothing of a transaction is lost with the connection while none is open yet (its
         # BEGIN still pending, or a statement outside any transaction).
         fresh = begin is not None or self.pgconn.transaction_status == pq.TransactionStatus.IDLE
         try:
-            return self._send(begin, name, params, formats)
+            results = self._send(calls)
         except psycopg.Error:
             if self.usable or not fresh:
                 raise  # a real error, or a transaction cut short: the caller's to handle
@@ -129,26 +175,20 @@ class Session:
             # connection the statement (and its transaction) begins again.
             self.conn.close()
             self._connect()
-            return self._send(begin, name, params, formats)
+            results = self._send(calls)
+        return results[1:] if begin is not None else results
 
-    def _send(
-        self, begin: bytes | None, name: bytes, params: list[bytes], formats: list[int]
-    ) -> pq.abc.PGresult:
-        if begin is None:
-            return self._check(self.pgconn.exec_prepared(name, params, formats, 1))
-        return self._begun(begin, name, params, formats)
-
-    def _begun(
-        self, begin: bytes, name: bytes, params: list[bytes], formats: list[int]
-    ) -> pq.abc.PGresult:
+    def _send(self, calls: list[Call]) -> list[pq.abc.PGresult]:
+        if len(calls) == 1:
+            name, params, formats = calls[0]
+            return [self._check(self.pgconn.exec_prepared(name, params, formats, 1))]
         pgconn = self.pgconn
         pgconn.enter_pipeline_mode()
         try:
-            pgconn.send_query_prepared(begin, [], [], 1)
-            pgconn.send_query_prepared(name, params, formats, 1)
+            for name, params, formats in calls:
+                pgconn.send_query_prepared(name, params, formats, 1)
             pgconn.pipeline_sync()
-            begun = self._next()
-            result = self._next()
+            results = [self._next() for _ in calls]
             sync = self._result()
             if sync is None or sync.status != pq.ExecStatus.PIPELINE_SYNC:
                 raise psycopg.OperationalError("the connection was lost")
@@ -156,8 +196,9 @@ class Session:
             if self.usable and pgconn.pipeline_status != pq.PipelineStatus.OFF:
                 with contextlib.suppress(psycopg.Error):
                     pgconn.exit_pipeline_mode()
-        self._check(begun)
-        return self._check(result)
+        for result in results:
+            self._check(result)  # the first failure raises; those after it were aborted
+        return results
 
     def _next(self) -> pq.abc.PGresult:
         """The next statement's result in a pipeline (libpq ends each with a None)."""
@@ -180,8 +221,12 @@ class Session:
     def lock(self, name: bytes, params: list[bytes], formats: list[int]) -> pq.abc.PGresult:
         """`run` for a statement that waits for a key's lock: cancelled by the statement
         timeout, it raises LockTimeout."""
+        return self.lock_pipeline([(name, params, formats)])[-1]
+
+    def lock_pipeline(self, calls: list[Call]) -> list[pq.abc.PGresult]:
+        """`pipeline` for statements of which one waits for keys' locks."""
         try:
-            return self.run(name, params, formats)
+            return self.pipeline(calls)
         except pgerrors.QueryCanceled as exc:
             raise LockTimeout(str(exc).strip()) from exc
 

@@ -20,7 +20,7 @@ from psycopg import pq
 from opendynamo.storage.base import Conflict, ReadTxn, WriteTxn
 from opendynamo.storage.postgres.schema import conflict_target, migrate
 from opendynamo.storage.postgres.sealing import KEY_CHECK, KEY_CHECK_TEXT, Sealer, StoreLocked
-from opendynamo.storage.postgres.session import Session, statements
+from opendynamo.storage.postgres.session import Call, Session, bytea_array, int4_array, statements
 
 Distribution = Callable[[bytes], int]
 RangeDistribution = Callable[[bytes, bytes | None], int | None]
@@ -91,14 +91,6 @@ class PostgresTxn:
                 return self._value(b"locked_get", [_INT8.pack(lock), self._dist(key), key], True)
         return self._value(b"get", [self._dist(key), key])
 
-    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
-        found: dict[bytes, bytes] = {}
-        for key in keys:
-            value = self.get(key)
-            if value is not None:
-                found[key] = value
-        return found
-
     def guard(self, key: bytes) -> bytes | None:
         if self._writing:
             lock = _lock_id(key)
@@ -167,6 +159,58 @@ class PostgresTxn:
             value = sealer.seal(key, value)
         result = self._session.run(b"insert", [self._dist(key), key, value], _BINARY3)
         return result.command_tuples == 1
+
+    def _claim(self, keys: list[bytes]) -> list[Call]:
+        """The statement that claims the keys this transaction does not hold yet (none when it
+        holds them all), to go out ahead of the statement that reads or writes them."""
+        wanted = sorted({_lock_id(key) for key in keys} - self._locked)
+        if not wanted:
+            return []
+        self._locked.update(wanted)
+        return [(b"lock_many", [("{" + ",".join(map(str, wanted)) + "}").encode()], [0])]
+
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        if not keys:
+            return []
+        calls = self._claim(keys) if self._writing else []
+        calls.append((b"get_many", [bytea_array(keys)], [1]))
+        result = self._session.lock_pipeline(calls)[-1]
+        sealer = self._store.sealer
+        found: dict[bytes, bytes] = {}
+        for row in range(result.ntuples):
+            key = bytes(result.get_value(row, 0) or b"")
+            value = bytes(result.get_value(row, 1) or b"")
+            found[key] = value if sealer is None else sealer.open(key, value)
+        return [found.get(key) for key in keys]
+
+    def put_many(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        last = dict(pairs)  # a key given twice ends with its last value, as two puts leave it
+        if last:
+            self._write_many(b"put_many", list(last.items()))
+
+    def insert_many(self, pairs: list[tuple[bytes, bytes]]) -> list[bool]:
+        first: dict[bytes, bytes] = {}
+        for key, value in pairs:
+            first.setdefault(key, value)  # a key given again finds it taken by its first
+        if not first:
+            return []
+        result = self._write_many(b"insert_many", list(first.items()))
+        stored = {bytes(result.get_value(row, 0) or b"") for row in range(result.ntuples)}
+        taken = set()
+        done = []
+        for key, _ in pairs:
+            done.append(key in stored and key not in taken)
+            taken.add(key)
+        return done
+
+    def _write_many(self, name: bytes, pairs: list[tuple[bytes, bytes]]) -> pq.abc.PGresult:
+        keys = [key for key, _ in pairs]
+        sealer = self._store.sealer
+        values = [v if sealer is None else sealer.seal(k, v) for k, v in pairs]
+        dists = [self._dist(key) for key in keys]
+        params = [int4_array(dists), bytea_array(keys), bytea_array(values)]
+        calls = [*self._claim(keys), (name, params, _BINARY3)]
+        return self._session.lock_pipeline(calls)[-1]
 
     def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
         # The database's clock, read now that this transaction's locks are granted: a writer
