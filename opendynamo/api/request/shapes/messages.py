@@ -34,8 +34,10 @@ def lower_first(name: str) -> str:
 
 
 def java_length(text: str) -> int:
-    """String length as Java counts it (UTF-16 code units), which DynamoDB's limits use."""
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+    """String length as Java counts it (UTF-16 code units), which DynamoDB's limits use. A lone
+    surrogate (never in a parsed request, but possible in a command line's text) is one unit,
+    as in Java."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def render(value: Json, shape_name: str) -> str:
