@@ -7,17 +7,26 @@ DynamoDB) unless a comment says otherwise.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
+import re
+import sys
 import timeit
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from opendynamo import errors
 from opendynamo.api.request import shapes
-from opendynamo.api.request.shapes import validate_input
+from opendynamo.api.request.shapes import messages, validate_input
+from opendynamo.api.request.shapes.constraints import PYTHON_PATTERNS
+from opendynamo.api.request.shapes.model import SHAPES
+from opendynamo.api.request.shapes.validate import interpret
+from tests.fuzz.test_wire_fuzz import REPLACEMENTS, _paths, _replaced, attribute_values, value_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CAST = shapes.CAST_MESSAGE
@@ -858,3 +867,244 @@ def test_get_item_validates_quickly() -> None:
     seconds = min(timeit.repeat(lambda: validate_input("GetItem", body), number=runs, repeat=3))
     # ~11 µs on a laptop; the bound is loose so slow CI machines do not flake.
     assert seconds / runs < 100e-6
+
+
+# ---------------------------------------------------------------------------- the generated pass
+
+HOT = (
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+    "BatchWriteItem", "TransactWriteItems", "TransactGetItems", "ExecuteStatement",
+)  # fmt: skip
+# Beside the wire fuzzer's replacements: values the interpreted checks coerce, base64 that needs
+# a closer look, values at the limits, and nulls where DynamoDB refuses or ignores them.
+EDGES = st.sampled_from(
+    (
+        "true", "FALSE", "tru", 1.5, -0.5, 2**31, "AAA=", "AA==", "A===", "AB=C", "abc",
+        "a" * 256, "ab", "\u00e9" * 200, "\U0001f600" * 128, {"S": "x"}, [{"S": "x"}], [None],
+        {"k": None}, "arn:aws:dynamodb:us-east-1:000000000000:table/abc", {"B": "AB=="},
+        {"B": "AAB="}, {"BS": ["AAA=", "AB=="]}, {"NULL": "true"}, {"BOOL": "False"},
+    )
+)  # fmt: skip
+REPLACEMENT = st.one_of(REPLACEMENTS, EDGES)
+ATTRIBUTE_VALUES = attribute_values()
+# A scalar member's values of another JSON type, the ones the interpreted checks coerce, and
+# base64 that needs their closer look (good and bad).
+TYPE_EDGES: dict[str, tuple[Any, ...]] = {
+    "string": (1, True, None, ["a"], {}),
+    "integer": (1.5, -0.5, "1", True, {}),
+    "long": (2.5, "1", False, []),
+    "double": ("1.5", True, 7, 1e300, None),
+    "timestamp": ("1.5", 1.5e9, []),
+    "boolean": ("true", "FALSE", "yes", 1, [], None),
+    "blob": ("AB==", "AAB=", "AA==", "AAA=", "A===", "AAAA", "AB=C", "A", 5, {}),
+}
+
+
+def _checks(rule: dict[str, Any] | None, extra: Any) -> dict[str, Any]:
+    return dict((check, arg) for check, arg in [*(rule or {}).get("checks", []), *extra])
+
+
+@functools.cache
+def _edges(kind: str, checks_text: str) -> list[Any]:
+    """A scalar member's values at and just beyond its limits (lengths as Java counts them,
+    with characters outside the BMP too: two units each), and of other types."""
+    checks = json.loads(checks_text)
+    found: list[Any] = list(TYPE_EDGES.get(kind, ()))
+    if "enum" in checks:
+        found += ["nope", checks["enum"][0].lower()]
+    if "pattern" in checks:
+        found += ["a b", "abc#"]
+    for bound, step in (("min", -1), ("max", 1)):
+        if bound in checks:
+            found += [checks[bound], checks[bound] + step]
+    for bound in ("minLen", "maxLen"):
+        size = checks.get(bound)
+        if kind == "string" and size is not None:
+            found += ["a" * max(size - 1, 0), "a" * size, "a" * (size + 1)]
+            found += ["\U0001f600" * (size // 2), "\U0001f600" * (size // 2 + 1)]
+    return found
+
+
+def _slots(value: Any, name: str, rule: Any, extra: Any = (), path: tuple[Any, ...] = ()) -> Any:
+    """(path, edges) of each scalar of a request, found along its shape and rule tree."""
+    shape, rule = SHAPES[name], rule or {}
+    if shape["type"] == "structure" and isinstance(value, dict):
+        rules = dict(rule.get("members", []))
+        for member, ref in shape["members"]:
+            if value.get(member) is not None:
+                yield from _slots(value[member], ref, rules.get(member), (), (*path, member))
+    elif shape["type"] == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            inner = (rule.get("member"), rule.get("elements", []), (*path, index))
+            yield from _slots(item, shape["member"], *inner)
+    elif shape["type"] == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            inner = (rule.get("member"), rule.get("values", []), (*path, key))
+            yield from _slots(item, shape["value"], *inner)
+    elif shape["type"] not in ("structure", "list", "map"):
+        yield path, _edges(shape["type"], json.dumps(_checks(rule, extra), sort_keys=True))
+
+
+@functools.cache
+def _matching(regex: str) -> st.SearchStrategy[str]:
+    if "\\U" in regex:  # hypothesis takes seconds to make a strategy of so many characters
+        pattern = re.compile(regex)  # (and would make one of `filter(pattern.fullmatch)`)
+        return st.text().filter(lambda text: pattern.fullmatch(text) is not None)
+    return st.from_regex(regex, fullmatch=True)
+
+
+def _sized(checks: dict[str, Any], low: int, high: int) -> tuple[int, int]:
+    """Sizes that satisfy a value's length checks (kept small)."""
+    low = max(low, checks.get("minLen", low))
+    high = min(high, checks.get("maxLen", high))
+    return low, max(low, min(high, low + 2))
+
+
+def _valid(name: str, rule: dict[str, Any] | None = None, extra: Any = ()) -> Any:
+    """Values of a shape that satisfy its rule tree's checks (and the bracket checks `extra`
+    of the list or map holding them): what the generated pass must vouch for."""
+    shape, rule, checks = SHAPES[name], rule or {}, _checks(rule, extra)
+    kind = shape["type"]
+    if name == "AttributeValue":
+        return ATTRIBUTE_VALUES
+    if kind == "structure":
+        rules = dict(rule.get("members", []))
+        members = {m: _valid(ref, rules.get(m)) for m, ref in shape["members"]}
+        required = {
+            m for m, r in rules.items()
+            if ["notNull", True] in r.get("checks", []) or "required" in r.get("pre", [])
+        }  # fmt: skip
+        return st.fixed_dictionaries(
+            {m: v for m, v in members.items() if m in required},
+            optional={m: v for m, v in members.items() if m not in required},
+        )
+    if kind == "list":
+        element = _valid(shape["member"], rule.get("member"), rule.get("elements", []))
+        low, high = _sized(checks, 0, 3)
+        return st.lists(element, min_size=low, max_size=high)
+    if kind == "map":
+        keys = _valid("String", None, rule.get("keys", []))
+        value = _valid(shape["value"], rule.get("member"), rule.get("values", []))
+        low, high = _sized(checks, 0, 2)
+        return st.dictionaries(keys, value, min_size=low, max_size=high)
+    if kind == "string":
+        if "enum" in checks:
+            return st.sampled_from(checks["enum"])
+        low, high = _sized(checks, 0, 12)
+        if "pattern" in checks:
+            found = _matching(PYTHON_PATTERNS.get(checks["pattern"], checks["pattern"]))
+            return found.filter(lambda text: low <= messages.java_length(text) <= max(high, 255))
+        return st.text(min_size=low, max_size=high)
+    if kind in ("integer", "long"):
+        low = checks.get("min", -5)
+        return st.integers(low, checks.get("max", max(low, 0) + 200))
+    if kind in ("double", "timestamp"):
+        return st.floats(checks.get("min", -1e6), checks.get("max", 2e9), allow_nan=False)
+    return value_of(name, "", False)  # booleans and blobs
+
+
+@functools.cache
+def _requests(operation: str) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
+    """Valid requests (made from the rule tree), and requests as the wire fuzzer makes them."""
+    spec = shapes.DOC["operations"][operation]
+    return _valid(spec["input"], spec["rules"]), value_of(spec["input"], "", False)
+
+
+@st.composite
+def _bodies(draw: st.DrawFn, operation: str) -> list[Any]:
+    """A request (valid three times in four), and variants of it: six with one scalar at or
+    beyond its limits or of another type (so the one check it breaks must be seen), three with
+    one to three members replaced as the wire fuzzer does. (Hypothesis takes longer to make a
+    request than both checks take on ten.)"""
+    valid, fuzzed = _requests(operation)
+    body = draw(fuzzed if draw(st.integers(0, 3)) == 0 else valid)
+    spec = shapes.DOC["operations"][operation]
+    slots = list(_slots(body, spec["input"], spec["rules"]))
+    variants = [body]
+    for _ in range(6 if slots else 0):
+        path, edges = slots[draw(st.integers(0, len(slots) - 1))]
+        variants.append(_replaced(body, path, edges[draw(st.integers(0, len(edges) - 1))]))
+    for _ in range(3):
+        changed = body
+        for _ in range(draw(st.integers(1, 3))):
+            paths = list(_paths(changed))
+            path = paths[draw(st.integers(0, len(paths) - 1))]
+            changed = _replaced(changed, path, draw(REPLACEMENT))
+        variants.append(changed)
+    return variants
+
+
+def _outcome(check: Any, *args: Any) -> tuple[str, str | None] | None:
+    try:
+        check(*args)
+    except errors.DynamoError as error:
+        return error.type_name, error.message
+    return None
+
+
+def _compare(operation: str, bodies: list[Any], nulls: bool) -> None:
+    """validate_input (the generated pass, then the interpreted checks when it does not vouch
+    for the body) against the interpreted checks alone: the same error, word for word, or none,
+    and the same coercions made in place."""
+    op = shapes.compiled(operation)
+    assert op is not None
+    for body in bodies:
+        text = json.dumps(body)
+        may_hold_null = nulls or "null" in text  # as the server decides
+        reference, tried = json.loads(text), json.loads(text)
+        expected = _outcome(interpret, op, reference, may_hold_null)
+        assert _outcome(validate_input, operation, tried, may_hold_null) == expected
+        assert tried == reference, text
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+@_settings(200)
+@given(data=st.data(), operation=st.sampled_from(HOT), nulls=st.booleans())
+def test_generated_pass_answers_as_the_interpreted_checks(
+    data: st.DataObject, operation: str, nulls: bool
+) -> None:
+    _compare(operation, data.draw(_bodies(operation)), nulls)
+
+
+@_settings(60)
+@given(data=st.data(), operation=st.sampled_from(HOT))
+def test_generated_pass_vouches_for_valid_requests(data: st.DataObject, operation: str) -> None:
+    """Not only does the pass refuse what is invalid: it vouches for what is valid."""
+    body = data.draw(_requests(operation)[0])
+    op = shapes.compiled(operation)
+    assert op is not None
+    interpret(op, json.loads(json.dumps(body)), False)
+    assert op.certainly_valid(body)
+
+
+@_settings(80)
+@given(data=st.data(), operation=st.sampled_from(sorted(shapes.KNOWN_OPERATIONS - set(HOT))))
+def test_generated_pass_of_every_other_operation(data: st.DataObject, operation: str) -> None:
+    _compare(operation, data.draw(_bodies(operation)), data.draw(st.booleans()))
+
+
+def test_generated_pass_vouches_for_the_benchmarks_requests() -> None:
+    bench = pytest.importorskip("bench.requests")
+    data = bench.Dataset(items=10, partitions=2)
+    for scenario in bench.MAKERS:
+        for operation, body in bench.bodies(scenario, data, 3, 1, "t"):
+            op = shapes.compiled(operation)
+            assert op is not None and op.certainly_valid(body), (scenario, body)
+
+
+def test_nesting_beyond_the_interpreters_stack() -> None:
+    value: Any = {"S": "deep"}
+    for _ in range(sys.getrecursionlimit()):
+        value = {"L": [value]}
+    assert validation("PutItem", {"TableName": "abc", "Item": {"a": value}}) == (
+        "Nesting Levels have exceeded supported limits: "
+        "Attributes in the item have nested levels beyond supported limit"
+    )

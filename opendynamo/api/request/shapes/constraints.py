@@ -45,14 +45,14 @@ PYTHON_PATTERNS: Final[dict[str, str]] = {
 TABLE_ARN: Final = re.compile(
     r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}"
 )
-_NAME_PATTERN: Final = "[a-zA-Z0-9_.-]+"
+NAME_PATTERN: Final = "[a-zA-Z0-9_.-]+"
 
 
 def _predicate(kind: str, arg: Json) -> tuple[Callable[[Json], bool], str]:
     """A check as (passes(value), constraint text)."""
     if kind == "pattern":
         regex = re.compile(PYTHON_PATTERNS.get(arg, str(arg)))
-        if arg == _NAME_PATTERN:
+        if arg == NAME_PATTERN:
             return (
                 lambda v: regex.fullmatch(v) is not None or TABLE_ARN.fullmatch(v) is not None,
                 f"Member must satisfy regular expression pattern: {arg}",

@@ -103,7 +103,7 @@ def _check_blob(value: Json, member: bool) -> Json:
     """Blobs are base64 text; DynamoDB checks length, then alphabet, then the final bits."""
     if isinstance(value, str):
         if len(value) % 4 or not BASE64_OK.fullmatch(value) or value.endswith("="):
-            _check_base64_detail(value)
+            check_base64_detail(value)
         return value
     if isinstance(value, dict):
         raise errors.serialization(OBJECT_NOT_EXPECTED)
@@ -112,7 +112,7 @@ def _check_blob(value: Json, member: bool) -> Json:
     raise errors.serialization("only base-64-encoded strings are convertible to bytes")
 
 
-def _check_base64_detail(text: str) -> None:
+def check_base64_detail(text: str) -> None:
     """The slow path of `_check_blob`: find which base64 rule `text` breaks, if any."""
     if len(text) % 4:
         raise errors.serialization(

@@ -1,6 +1,7 @@
-"""The entry point: each operation's compiled validation (its input's type checker, the
-checks DynamoDB answers alone, its rule checker), the nulls where a list element or map value
-belongs, and `validate_input`, which runs them in DynamoDB's order.
+"""The entry point: each operation's compiled validation (its generated "certainly valid?"
+pass, its input's type checker, the checks DynamoDB answers alone, its rule checker), the
+nulls where a list element or map value belongs, and `validate_input`, which answers a request
+the pass finds valid at once and runs the interpreted checks, in DynamoDB's order, on any other.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any, Final
 
 from opendynamo import errors
 from opendynamo.api.request.shapes.constraints import TABLE_ARN, Errors, compile_children
+from opendynamo.api.request.shapes.generated import generate
 from opendynamo.api.request.shapes.messages import (
     MAX_REPORTED,
     aggregate_message,
@@ -21,9 +23,10 @@ from opendynamo.api.request.shapes.serialization import TYPE_CHECKERS, UNEXPECTE
 
 
 class Operation:
-    """One operation's compiled validation: input type checker, early checks, rule checker."""
+    """One operation's compiled validation: the generated pass (`certainly_valid`), and the
+    interpreted checks: input type checker, early checks, rule checker."""
 
-    __slots__ = ("name", "input", "types", "early", "rules")
+    __slots__ = ("name", "input", "types", "early", "rules", "certainly_valid")
 
     def __init__(self, name: str, spec: dict[str, Any]) -> None:
         self.name = name
@@ -32,6 +35,7 @@ class Operation:
         rules = spec["rules"]
         self.early = [(m, child["pre"]) for m, child in rules.get("members", []) if "pre" in child]
         self.rules = compile_children(rules)
+        self.certainly_valid = generate(name, spec)
 
     def check_early(self, body: dict[str, Json]) -> None:
         """The checks DynamoDB answers alone, before aggregating (dynalite `required` and
@@ -125,6 +129,14 @@ def validate_input(operation: str, body: Any, may_hold_null: bool = True) -> Non
     op = compiled(operation)
     if op is None:
         raise errors.unknown_operation()
+    if not op.certainly_valid(body):
+        interpret(op, body, may_hold_null)
+
+
+def interpret(op: Operation, body: Any, may_hold_null: bool = True) -> None:
+    """The interpreted checks, which word every failure and make every coercion: what
+    `validate_input` runs when the generated pass does not vouch for the body, and the
+    reference that pass is tested against."""
     if type(body) is not dict:
         # Unverified against DynamoDB: dynalite reads a non-object body as {}.
         if isinstance(body, list):
