@@ -17,14 +17,16 @@ Operation-specific cross-field rules (expressions vs. legacy parameters, Attribu
 contents, ...) are not here: handlers run them after this.
 
 Each operation's checks are compiled into closures at its first request (not all at import: a
-server's start would pay for every operation); then the per-request cost is a walk over the
-members that are present (type phase) and over the members that have constraints (rule phase).
+server's start would pay for every operation), and so is a "certainly valid?" pass generated
+as Python source from the same trees (`generated`): a request it vouches for is answered by
+that one walk of straight-line code; any other runs the interpreted checks above, which give
+every message and make every coercion, so the two cannot word an error differently.
 
 `model` loads the shape tree from `shapes.json`, `serialization` holds phase 1 (the type
 checkers and their SerializationException wording), `constraints` phase 2 (the rule checkers),
-`messages` DynamoDB's wording of constraint failures and of the values they quote, and
-`validate` each operation's compiled checks, the null checks and `validate_input`, which runs
-them in order.
+`messages` DynamoDB's wording of constraint failures and of the values they quote, `generated`
+the generated pass, and `validate` each operation's compiled checks, the null checks and
+`validate_input`, which runs them in order.
 """
 
 from __future__ import annotations
