@@ -96,6 +96,7 @@ if profile:
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumtime").print_stats(60)
 print(best * 1e6)
 app.shutdown()
+__import__("shutil").rmtree(folder, ignore_errors=True)  # its data dir, a few MB a round
 """
 
 
