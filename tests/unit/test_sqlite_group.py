@@ -1,7 +1,9 @@
 """Group commit in the SQLite store (storage/sqlite): between begin_group and end_group the
 writes share one transaction, each in its own savepoint; nothing is visible to another
 connection until end_group; a failing write block rolls back alone; reads in the group see
-its writes; outside a group every write commits at once."""
+its writes; its reads before its first write share one snapshot; what `guard` read is kept
+for the transaction, never past a change or its end; outside a group every write commits at
+once."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ def test_reads_before_the_first_write_are_their_own(
 ) -> None:
     mine, other = stores
     mine.begin_group()
-    assert seen(mine, b"z") is None  # a plain read transaction, not the group's
+    assert seen(mine, b"z") is None  # a read transaction, not the group's write
     with other.write() as txn:  # so another writer is not blocked by it
         txn.put(b"z", b"1")
     with mine.write() as txn:
@@ -78,3 +80,56 @@ def test_reads_before_the_first_write_are_their_own(
         txn.put(b"z", b"2")
     mine.end_group()
     assert seen(other, b"z") == b"2"
+
+
+def test_reads_before_the_first_write_share_one_snapshot(
+    stores: tuple[SqliteStore, SqliteStore],
+) -> None:
+    mine, other = stores
+    with other.write() as txn:
+        txn.put(b"s", b"1")
+    mine.begin_group()
+    assert seen(mine, b"s") == b"1"
+    assert mine.read_one(b"s") == b"1"
+    with other.write() as txn:  # committed while the group reads
+        txn.put(b"s", b"2")
+    assert seen(mine, b"s") == b"1"  # the group's requests arrived together: one snapshot
+    assert mine.read_one(b"s") == b"1"
+    with mine.write() as txn:  # its first write ends the snapshot: writes see the latest
+        assert txn.get(b"s") == b"2"
+    mine.end_group()
+    assert seen(mine, b"s") == b"2" and mine.read_one(b"s") == b"2"
+    mine.begin_group()
+    assert seen(mine, b"s") == b"2"
+    mine.end_group()  # a group of reads only leaves no transaction open
+    with other.write() as txn:
+        txn.put(b"s", b"3")
+    assert mine.read_one(b"s") == b"3"
+
+
+def test_guarded_rows_follow_the_transaction(stores: tuple[SqliteStore, SqliteStore]) -> None:
+    mine, other = stores
+    with mine.write() as txn:
+        txn.put(b"g", b"1")
+    mine.begin_group()
+    with mine.write() as txn:
+        assert txn.guard(b"g") == b"1"
+        txn.put(b"g", b"2")  # a change of the row replaces what was kept
+        assert txn.guard(b"g") == b"2"
+    with pytest.raises(RuntimeError), mine.write() as txn:
+        txn.put(b"g", b"3")
+        assert txn.guard(b"g") == b"3"
+        raise RuntimeError("rolled back to its savepoint")
+    with mine.write() as txn:
+        assert txn.guard(b"g") == b"2"
+        txn.delete(b"g")
+        assert txn.guard(b"g") is None
+        txn.put(b"h", b"1")
+        assert txn.guard(b"h") == b"1"
+        txn.delete_range(b"h", b"i")
+        assert txn.guard(b"h") is None
+    mine.end_group()
+    with other.write() as txn:  # another connection, between this one's transactions
+        txn.put(b"g", b"4")
+    with mine.read() as txn:
+        assert txn.guard(b"g") == b"4"
