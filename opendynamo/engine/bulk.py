@@ -163,6 +163,10 @@ class _Deferred:
         self.flush()
         return self._txn.delete_range(start, end)
 
+    def add_many(self, changes: list[tuple[bytes, int, int]]) -> None:
+        self.flush()
+        self._txn.add_many(changes)
+
     def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:
         self.flush()
         return self._txn.append(entries)

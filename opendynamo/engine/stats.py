@@ -11,13 +11,9 @@ buckets up. SQLite, with one writer at a time, keeps one bucket.
 
 from __future__ import annotations
 
-import struct
-
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.model import layout
-from opendynamo.storage.base import ReadTxn, WriteTxn
-
-_COUNTERS = struct.Struct(">qq")
+from opendynamo.storage.base import COUNTS, ReadTxn, WriteTxn
 
 
 def read(txn: ReadTxn, meta: TableMeta) -> tuple[int, int]:
@@ -34,7 +30,7 @@ def _sum(txn: ReadTxn, uid: bytes, number: int) -> tuple[int, int]:
     count = size = 0
     start, end = layout.stats_range(uid, number)
     for _, raw in txn.range(start, end):
-        bucket_count, bucket_size = _COUNTERS.unpack(raw)
+        bucket_count, bucket_size = COUNTS.unpack(raw)
         count += bucket_count
         size += bucket_size
     return count, size
@@ -76,20 +72,13 @@ class Tally:
             change[1] += size_delta
 
     def apply(self, txn: WriteTxn) -> None:
-        changed = sorted((key, delta) for key, delta in self.changes.items() if any(delta))
+        # Many counters (a batch, a bulk load: on PostgreSQL up to 256 buckets a table) are
+        # all read, and all written, in one call each; SQLite writes them once per group.
+        changes = sorted(self.changes.items())
         self.changes.clear()
-        if len(changed) == 1:
-            (counter, (count_delta, size_delta)), *_ = changed
-            adjust(txn, counter, count_delta, size_delta)
-        elif changed:
-            # Many counters (a batch, a bulk load: on PostgreSQL up to 256 buckets a table):
-            # all read, and all written, in one call each.
-            olds = txn.get_many([counter for counter, _ in changed])
-            news = []
-            for (counter, (count_delta, size_delta)), raw in zip(changed, olds, strict=True):
-                count, size = (0, 0) if raw is None else _COUNTERS.unpack(raw)
-                news.append((counter, _COUNTERS.pack(count + count_delta, size + size_delta)))
-            txn.put_many(news)
+        changed = [(key, count, size) for key, (count, size) in changes if count or size]
+        if changed:
+            txn.add_many(changed)
         stamp = None
         if self.log:
             # Last: stamped once every lock of the transaction is held (counters included),
@@ -105,10 +94,3 @@ class Tally:
                 txn.put(key, version.to_bytes(8, "big") + region.encode())
             self.versions = []
 
-
-def adjust(txn: WriteTxn, counter: bytes, count_delta: int, size_delta: int) -> None:
-    if not count_delta and not size_delta:
-        return
-    raw = txn.get(counter)
-    count, size = (0, 0) if raw is None else _COUNTERS.unpack(raw)
-    txn.put(counter, _COUNTERS.pack(count + count_delta, size + size_delta))

@@ -7,6 +7,7 @@ as unsigned bytes; the key layout lives in `model/layout.py`.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
@@ -20,6 +21,15 @@ class Conflict(Exception):
 class LockTimeout(Exception):
     """A key the transaction needed stayed locked by another transaction for longer than the
     store waits (PostgreSQL's statement timeout); the transaction was rolled back."""
+
+
+COUNTS = struct.Struct(">qq")  # a counter's value (`WriteTxn.add_many`)
+
+
+def counts_added(raw: bytes | None, first: int, second: int) -> bytes:
+    """A counter's value (None: absent) with (first, second) added."""
+    old_first, old_second = (0, 0) if raw is None else COUNTS.unpack(raw)
+    return COUNTS.pack(old_first + first, old_second + second)
 
 
 class ReadTxn(Protocol):
@@ -80,6 +90,14 @@ class WriteTxn(ReadTxn, Protocol):
 
     def delete_range(self, start: bytes, end: bytes) -> int:
         """Remove every key with start <= key < end; return how many were removed."""
+        ...
+
+    def add_many(self, changes: list[tuple[bytes, int, int]]) -> None:
+        """Add to counters: each key holds two signed 64-bit big-endian numbers (`COUNTS`;
+        an absent key holds 0 and 0), and (key, first, second) adds to them, in sorted key
+        order. A store whose writers take turns may keep the additions until the
+        transaction commits or reads or changes the key (a group of writes then writes each
+        counter once); every read in the transaction sees them either way."""
         ...
 
     def append(self, entries: list[tuple[bytes, bytes, bytes]]) -> int:

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 
 import apsw
 
-from opendynamo.storage.base import ReadTxn, WriteTxn
+from opendynamo.storage.base import ReadTxn, WriteTxn, counts_added
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID"
 BUSY_TIMEOUT_MS = 30_000
@@ -34,23 +34,55 @@ class SqliteTxn:
     """Reads and writes on the connection while a transaction is open on it.
 
     What `guard` reads (the rows every request reads to rely on: a table's catalog row, the
-    directory's generation) is kept until the transaction ends (`forget`), or this
-    transaction changes the row: one writer at a time, so nothing else can. A group's
-    requests then read them once, not once each."""
+    directory's generation) is kept until the transaction ends, rolls back to a savepoint, or
+    changes the row: one writer at a time, so nothing else can. Counter additions
+    (`add_many`) are kept until the transaction commits, or reads or changes one of those
+    counters. A group's requests then read those rows once, and write each counter once,
+    not once each."""
 
-    __slots__ = ("_conn", "_clock", "_guarded")
+    __slots__ = ("_conn", "_clock", "_guarded", "_adds", "_kept")
     counter_buckets = 1
 
     def __init__(self, conn: apsw.Connection) -> None:
         self._conn = conn
         self._clock = 0  # the last stamp `append` gave: stamps never go back within a process
         self._guarded: dict[bytes, bytes | None] = {}
+        self._adds: dict[bytes, tuple[int, int]] = {}  # counter additions not written yet
+        self._kept: list[dict[bytes, tuple[int, int]]] = []  # `_adds` as each savepoint began
 
-    def forget(self) -> None:
-        """The transaction ended or rolled back to a savepoint: what `guard` kept may be stale."""
+    # --- the store tells where its transactions begin and end ---------------------------
+
+    def reset(self) -> None:
+        """A transaction began, or rolled back: nothing kept is of it."""
         self._guarded.clear()
+        self._adds = {}
+        self._kept.clear()
+
+    def savepoint(self) -> None:
+        self._kept.append(dict(self._adds))
+
+    def rolled_back_to_savepoint(self) -> None:  # (then released, as SQLite's ROLLBACK TO)
+        self._guarded.clear()
+        self._adds = self._kept[-1]
+
+    def released(self) -> None:
+        self._kept.pop()
+
+    def write_adds(self) -> None:
+        """Write the counter additions kept (before a commit, or a read of a counter). Within
+        a savepoint, a rollback to it takes these writes back and restores `_adds` as it
+        began (`rolled_back_to_savepoint`)."""
+        adds, self._adds = self._adds, {}
+        for key in sorted(adds):
+            first, second = adds[key]
+            if first or second:
+                self.put(key, counts_added(self.get(key), first, second))
+
+    # --- ReadTxn and WriteTxn ------------------------------------------------------------
 
     def get(self, key: bytes) -> bytes | None:
+        if self._adds and key in self._adds:
+            self.write_adds()
         for (value,) in self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)):
             return bytes(value)
         return None
@@ -62,6 +94,12 @@ class SqliteTxn:
         value = guarded[key] = self.get(key)
         return value
 
+    def add_many(self, changes: list[tuple[bytes, int, int]]) -> None:
+        adds = self._adds
+        for key, first, second in changes:
+            held = adds.get(key)
+            adds[key] = (first, second) if held is None else (held[0] + first, held[1] + second)
+
     def range(
         self,
         start: bytes,
@@ -69,6 +107,16 @@ class SqliteTxn:
         *,
         reverse: bool = False,
         limit: int | None = None,
+    ) -> Iterator[tuple[bytes, bytes]]:
+        if self._adds and self._adds_within(start, end):
+            self.write_adds()
+        return self._rows(start, end, reverse, limit)
+
+    def _adds_within(self, start: bytes, end: bytes | None) -> bool:
+        return any(start <= key and (end is None or key < end) for key in self._adds)
+
+    def _rows(
+        self, start: bytes, end: bytes | None, reverse: bool, limit: int | None
     ) -> Iterator[tuple[bytes, bytes]]:
         order = "DESC" if reverse else "ASC"
         bound = "" if end is None else " AND k < ?"
@@ -82,10 +130,14 @@ class SqliteTxn:
             cursor.close()
 
     def put(self, key: bytes, value: bytes) -> None:
+        if self._adds and key in self._adds:
+            self.write_adds()
         self._guarded.pop(key, None)
         self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
 
     def insert(self, key: bytes, value: bytes) -> bool:
+        if self._adds and key in self._adds:
+            self.write_adds()
         self._guarded.pop(key, None)
         self._conn.execute(
             "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value)
@@ -93,10 +145,14 @@ class SqliteTxn:
         return self._conn.changes() == 1
 
     def delete(self, key: bytes) -> None:
+        if self._adds and key in self._adds:
+            self.write_adds()
         self._guarded.pop(key, None)
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
 
     def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        if self._adds and not self._adds.keys().isdisjoint(keys):
+            self.write_adds()
         found: dict[bytes, bytes] = {}
         for at in range(0, len(keys), _MANY):  # one statement per _MANY keys
             chunk = keys[at : at + _MANY]
@@ -129,6 +185,8 @@ class SqliteTxn:
         return True  # one writer at a time
 
     def delete_range(self, start: bytes, end: bytes) -> int:
+        if self._adds and self._adds_within(start, end):
+            self.write_adds()
         self._guarded.clear()
         self._conn.execute("DELETE FROM kv WHERE k >= ? AND k < ?", (start, end))
         return int(self._conn.changes())
@@ -198,7 +256,7 @@ class SqliteStore:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._txn.forget()
+            self._txn.reset()
         except BaseException:
             self._unlock()
             raise
@@ -206,8 +264,10 @@ class SqliteStore:
     def _commit(self) -> None:
         """COMMIT (rolled back and raised when it fails), then let the next writer in."""
         try:
+            self._txn.write_adds()
             self._conn.execute("COMMIT")
         except BaseException:
+            self._txn.reset()
             if not self._conn.get_autocommit():
                 self._conn.execute("ROLLBACK")
             raise
@@ -227,7 +287,7 @@ class SqliteStore:
 
     def _open_snapshot(self) -> None:
         self._conn.execute("BEGIN")
-        self._txn.forget()
+        self._txn.reset()
         self._snapshot = True
 
     def _close_snapshot(self) -> None:
@@ -283,7 +343,7 @@ class _Reading:
             store._open_snapshot()
         else:
             store._conn.execute("BEGIN")
-            store._txn.forget()
+            store._txn.reset()
             self._own = True
         return store._txn
 
@@ -312,6 +372,7 @@ class _Writing:
                 store._begin_immediate()
                 store._group_open = True
             store._conn.execute("SAVEPOINT w")
+            store._txn.savepoint()
         else:
             store._begin_immediate()
         return store._txn
@@ -322,11 +383,13 @@ class _Writing:
         if self._grouped:
             if kind is not None:
                 conn.execute("ROLLBACK TO w")
-                store._txn.forget()
+                store._txn.rolled_back_to_savepoint()
             conn.execute("RELEASE w")
+            store._txn.released()
         elif kind is None:
             store._commit()
         else:
+            store._txn.reset()
             try:
                 conn.execute("ROLLBACK")
             finally:

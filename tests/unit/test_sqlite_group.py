@@ -1,7 +1,7 @@
 """Group commit in the SQLite store (storage/sqlite): between begin_group and end_group the
 writes share one transaction, each in its own savepoint; nothing is visible to another
 connection until end_group; a failing write block rolls back alone; reads in the group see
-its writes; its reads before its first write share one snapshot; what `guard` read is kept
+its writes; counter additions are written once, seen by every read; its reads before its first write share one snapshot; what `guard` read is kept
 for the transaction, never past a change or its end; outside a group every write commits at
 once."""
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from opendynamo.storage.base import COUNTS
 from opendynamo.storage.sqlite import SqliteStore
 
 
@@ -133,3 +134,59 @@ def test_guarded_rows_follow_the_transaction(stores: tuple[SqliteStore, SqliteSt
         txn.put(b"g", b"4")
     with mine.read() as txn:
         assert txn.guard(b"g") == b"4"
+
+
+def counts(store: SqliteStore, key: bytes) -> tuple[int, int] | None:
+    raw = seen(store, key)
+    return None if raw is None else COUNTS.unpack(raw)
+
+
+def test_counter_additions_are_written_once_and_read_by_all(
+    stores: tuple[SqliteStore, SqliteStore],
+) -> None:
+    mine, other = stores
+    mine.begin_group()
+    for _ in range(3):
+        with mine.write() as txn:
+            txn.add_many([(b"c1", 1, 10), (b"c2", 2, 20)])
+    with mine.write() as txn:  # every read in the transaction sees what was added
+        assert txn.get(b"c1") == COUNTS.pack(3, 30)
+        txn.add_many([(b"c1", -1, -10)])
+        assert dict(txn.range(b"c", b"d")) == {b"c1": COUNTS.pack(2, 20), b"c2": COUNTS.pack(6, 60)}
+        txn.add_many([(b"c2", 1, 1)])
+        assert txn.get_many([b"c0", b"c2"]) == [None, COUNTS.pack(7, 61)]
+        txn.add_many([(b"c1", 5, 5)])
+        txn.put(b"c1", COUNTS.pack(100, 100))  # a put after additions replaces their sum
+        txn.add_many([(b"c1", 1, 1)])
+    assert counts(other, b"c1") is None  # not before the group commits
+    mine.end_group()
+    assert (counts(other, b"c1"), counts(other, b"c2")) == ((101, 101), (7, 61))
+    with mine.write() as txn:  # outside a group, at the commit
+        txn.add_many([(b"c2", -7, -61), (b"c3", 0, 0)])
+    assert (counts(other, b"c2"), counts(other, b"c3")) == ((0, 0), None)
+
+
+def test_a_failing_write_takes_back_its_counter_additions(
+    stores: tuple[SqliteStore, SqliteStore],
+) -> None:
+    mine, other = stores
+    mine.begin_group()
+    with mine.write() as txn:
+        txn.add_many([(b"k", 1, 1)])
+    with pytest.raises(RuntimeError), mine.write() as txn:
+        txn.add_many([(b"k", 10, 10)])
+        assert txn.get(b"k") == COUNTS.pack(11, 11)  # written within the savepoint...
+        txn.add_many([(b"k", 100, 100)])
+        raise RuntimeError("condition failed")
+    with mine.write() as txn:  # ... and taken back with it: the first write's addition stays
+        txn.add_many([(b"k", 1000, 1000)])
+    mine.end_group()
+    assert counts(other, b"k") == (1001, 1001)
+    with pytest.raises(RuntimeError), mine.write() as txn:
+        txn.add_many([(b"k", 5, 5)])
+        raise RuntimeError("outside a group")
+    assert counts(other, b"k") == (1001, 1001)
+    with mine.write() as txn:
+        txn.add_many([(b"k", 1, 1)])
+        txn.delete_range(b"k", b"l")  # an addition kept goes with the range it is in
+    assert counts(other, b"k") is None

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 from psycopg import errors as pgerrors
 from psycopg import pq
 
-from opendynamo.storage.base import Conflict, ReadTxn, WriteTxn
+from opendynamo.storage.base import Conflict, ReadTxn, WriteTxn, counts_added
 from opendynamo.storage.postgres.schema import conflict_target, migrate
 from opendynamo.storage.postgres.sealing import KEY_CHECK, KEY_CHECK_TEXT, Sealer, StoreLocked
 from opendynamo.storage.postgres.session import Call, Session, bytea_array, int4_array, statements
@@ -202,6 +202,16 @@ class PostgresTxn:
             done.append(key in stored and key not in taken)
             taken.add(key)
         return done
+
+    def add_many(self, changes: list[tuple[bytes, int, int]]) -> None:
+        # Writers run side by side here: each counter is read (locked) and written now.
+        if len(changes) == 1:
+            (key, first, second), *_ = changes
+            self.put(key, counts_added(self.get(key), first, second))
+            return
+        olds = self.get_many([key for key, _, _ in changes])
+        zipped = zip(changes, olds, strict=True)
+        self.put_many([(key, counts_added(raw, a, b)) for (key, a, b), raw in zipped])
 
     def _write_many(self, name: bytes, pairs: list[tuple[bytes, bytes]]) -> pq.abc.PGresult:
         keys = [key for key, _ in pairs]
