@@ -40,11 +40,10 @@ def key_from_item(meta: TableMeta, item: Item) -> bytes:
     return _encode(meta, item)
 
 
-def _key_types(meta: TableMeta) -> list[tuple[str, str]]:
-    pairs = [(meta.hash_key, meta.hash_type)]
+def _key_types(meta: TableMeta) -> tuple[tuple[str, str], ...]:
     if meta.range_key is not None and meta.range_type is not None:
-        pairs.append((meta.range_key, meta.range_type))
-    return pairs
+        return ((meta.hash_key, meta.hash_type), (meta.range_key, meta.range_type))
+    return ((meta.hash_key, meta.hash_type),)
 
 
 def _encode(meta: TableMeta, attrs: dict[str, Any]) -> bytes:

@@ -18,6 +18,8 @@ def decoded(body: bytes, encoding: bytes, request_id: str) -> bytes:
     """The body its Content-Encoding names decoded: gzip (any number of members) or deflate
     (zlib's format), never more than the size limit. DynamoDB answers a body it cannot decode
     (garbage, or an encoding it does not know) with InternalServerError, and so does this."""
+    if not encoding:
+        return body  # (nearly every request)
     names = [name.strip().lower() for name in encoding.split(b",") if name.strip()]
     for name in reversed(names):  # the last one applied is undone first
         if name == b"identity":

@@ -167,7 +167,7 @@ class _Shape(NamedTuple):
 
     by_name: Mapping[bytes, bytes]
     credential: Credential
-    signed: bytes
+    parsed: _Parsed
     claimed: bytes
     amz_date: bytes
 
@@ -198,8 +198,7 @@ def _common_shape(
     amz_date = by_name.get(b"x-amz-date", b"")
     if parsed is None or not _ISO_BASIC_BYTES.fullmatch(amz_date):
         return None
-    access_key, day, region, scoped_service, signed = parsed
-    if scoped_service != service or day.encode() != amz_date[:8]:
+    if parsed.service != service or parsed.day.encode() != amz_date[:8]:
         return None
     when = _epochs.get(amz_date)
     if when is None:
@@ -214,12 +213,28 @@ def _common_shape(
     if not current - _MAX_SKEW_SECONDS <= when <= current + _MAX_SKEW_SECONDS:
         return None
     token = by_name.get(b"x-amz-security-token")
-    session_token = None if token is None else token.decode("utf-8", "surrogateescape")
-    scope = Credential(access_key, day, region, service, session_token)
-    return _Shape(by_name, scope, signed, by_name[b"authorization"][-64:], amz_date)
+    if token is None:
+        scope = parsed.credential
+    else:
+        session_token = token.decode("utf-8", "surrogateescape")
+        scope = Credential(parsed.access_key, parsed.day, parsed.region, service, session_token)
+    return _Shape(by_name, scope, parsed, by_name[b"authorization"][-64:], amz_date)
 
 
-_Parsed = tuple[str, str, str, str, bytes]  # access key, day, region, service, signed headers
+class _Parsed(NamedTuple):
+    """What an Authorization header of the common shape says before its signature: the
+    same for every request a client signs with one credential on one day."""
+
+    access_key: str
+    day: str
+    region: str
+    service: str
+    signed: bytes
+    names: tuple[bytes, ...]  # the signed headers, in order
+    credential: Credential  # without a session token
+    scope: bytes  # the credential scope, as the string to sign holds it
+
+
 _parsed: dict[bytes, _Parsed] = {}
 _SIGNATURE = re.compile(rb"[0-9a-f]{64}")
 
@@ -241,15 +256,21 @@ def _authorization(header: bytes) -> _Parsed | None:
     if len(parts) != 5:
         return None
     access_key, day, region, scoped_service, terminator = parts
-    if (
-        terminator != TERMINATOR
-        or not REGION_RE.fullmatch(region)
-        or b"host" not in signed.split(b";")
-    ):
+    names = tuple(signed.split(b";"))
+    if terminator != TERMINATOR or not REGION_RE.fullmatch(region) or b"host" not in names:
         return None
     if len(_parsed) > 256:
         _parsed.clear()
-    parsed = _parsed[prefix] = (access_key, day, region, scoped_service, signed)
+    parsed = _parsed[prefix] = _Parsed(
+        access_key,
+        day,
+        region,
+        scoped_service,
+        signed,
+        names,
+        Credential(access_key, day, region, scoped_service, None),
+        f"{day}/{region}/{scoped_service}/{TERMINATOR}".encode(),
+    )
     return parsed
 
 
@@ -267,8 +288,8 @@ def _verify_common(
     shape = _common_shape(headers, now, service, fields)
     if shape is None:
         return None
-    by_name, credential = shape.by_name, shape.credential
-    names = shape.signed.split(b";")
+    by_name, credential, parsed = shape.by_name, shape.credential, shape.parsed
+    names = parsed.names
     if any(name not in by_name for name in names):
         return None
     secret = secret_for(credential.access_key)
@@ -280,18 +301,12 @@ def _verify_common(
             b"\n/\n\n",
             *[name + b":" + b" ".join(by_name[name].split()) + b"\n" for name in names],
             b"\n",
-            shape.signed,
+            parsed.signed,
             b"\n",
             _sha256_hex(body),
         ]
     )
-    scope = f"{credential.date}/{credential.region}/{service}/{TERMINATOR}"
-    to_sign = b"%s\n%s\n%s\n%s" % (
-        ALGORITHM.encode(),
-        shape.amz_date,
-        scope.encode(),
-        _sha256_hex(canonical),
-    )
+    to_sign = b"%s\n%s\n%s\n%s" % (_ALGORITHM, shape.amz_date, parsed.scope, _sha256_hex(canonical))
     mac = _mac(signing_key(secret, credential.date, credential.region, service)).copy()
     mac.update(to_sign)
     expected = mac.hexdigest().encode()
@@ -301,6 +316,7 @@ def _verify_common(
 
 
 _SHA256 = hashlib.sha256()
+_ALGORITHM = ALGORITHM.encode()
 
 
 def _sha256_hex(data: bytes) -> bytes:
