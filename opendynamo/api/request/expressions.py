@@ -99,6 +99,8 @@ def compile_request(body: Body, operation: str) -> expr.Compiled:
         translated["key_conditions"] = conditions
         translated["key_condition"] = legacy.key_condition_tree(conditions)
     used = frozenset(name for name in PARAMETERS[operation][1] if body.get(name) is not None)
+    if not used and not translated:
+        return compiled  # (modern expressions only: dataclasses.replace costs microseconds)
     return dataclasses.replace(compiled, legacy=used, **translated)
 
 
