@@ -47,6 +47,7 @@ from opendynamo.expr.ast import (
     condition_operands,
     operand_children,
     path_text,
+    resolved_elements,
 )
 from opendynamo.expr.check import ALL_FUNCTIONS
 from opendynamo.expr.problem import ExpressionProblem
@@ -180,10 +181,11 @@ class Resolver:
 
     def update(self, tree: UpdateExpression) -> UpdateExpression:
         """Resolve an update tree and make the update's placeholder-dependent checks."""
-        for action in tree.actions:
+        actions = tree.actions
+        for action in actions:  # every path first: an undefined name is reported before a value
             for raw in _action_paths(action):
                 self.path(raw)
-        for action in tree.actions:
+        for action in actions:
             for ref in _action_values(action):
                 self.value(ref)
         clauses = tuple(
@@ -191,11 +193,13 @@ class Resolver:
             for clause in tree.clauses
         )
         resolved = UpdateExpression(clauses)
-        check_overlaps(resolved.document_paths)
-        for action in resolved.actions:
+        actions = resolved.actions
+        if len(actions) > 1:
+            check_overlaps(tuple(resolved_elements(action.path) for action in actions))
+        for action in actions:
             if isinstance(action, (AddAction, DeleteAction)):
                 _check_add_delete_operand(action)
-        for action in resolved.actions:
+        for action in actions:
             if isinstance(action, SetAction):
                 _check_update_functions(action.value)
         return resolved
