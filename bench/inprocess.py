@@ -16,14 +16,19 @@ Run: python bench/inprocess.py [--baseline REV] [--scenarios get,put,update,quer
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if sys.path and Path(sys.path[0]).resolve() == REPO / "bench":
+    sys.path[0] = str(REPO)  # run as a script: import `bench` as a package
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+
+from bench import trees  # noqa: E402
+
 SCENARIOS = ("get", "put", "update", "query", "batch")
 
 CHILD = r"""
@@ -135,32 +140,20 @@ def main() -> None:
                 f"== {scenario}: {float(run(REPO, scenario, options.requests, options.group, True)):.1f} µs"
             )
         return
-    trees = {"this tree": REPO}
-    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as folder:
-        if options.baseline:
-            base = Path(folder) / "tree"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(base), options.baseline],
-                cwd=REPO, check=True, capture_output=True,
-            )  # fmt: skip
-            trees = {options.baseline: base, **trees}
-        try:
-            print("| scenario | " + " | ".join(trees) + (" | ratio |" if len(trees) > 1 else " |"))
-            print("|---|" + "--:|" * (len(trees) + (len(trees) > 1)))
-            for scenario in scenarios:
-                times: dict[str, list[float]] = {name: [] for name in trees}
-                for _ in range(options.rounds):
-                    for name, tree in trees.items():
-                        times[name].append(
-                            float(run(tree, scenario, options.requests, options.group))
-                        )
-                medians = [statistics.median(values) for values in times.values()]
-                cells = " | ".join(f"{value:.1f} µs" for value in medians)
-                ratio = f" | {medians[1] / medians[0]:.2f}" if len(medians) > 1 else ""
-                print(f"| {scenario} | {cells}{ratio} |", flush=True)
-        finally:
-            if options.baseline:
-                subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO)
+    with trees.trees(options.baseline) as compared:
+        print(
+            "| scenario | " + " | ".join(compared) + (" | ratio |" if len(compared) > 1 else " |")
+        )
+        print("|---|" + "--:|" * (len(compared) + (len(compared) > 1)))
+        for scenario in scenarios:
+            times: dict[str, list[float]] = {name: [] for name in compared}
+            for _ in range(options.rounds):
+                for name, tree in compared.items():
+                    times[name].append(float(run(tree, scenario, options.requests, options.group)))
+            medians = [statistics.median(values) for values in times.values()]
+            cells = " | ".join(f"{value:.1f} µs" for value in medians)
+            ratio = f" | {medians[1] / medians[0]:.2f}" if len(medians) > 1 else ""
+            print(f"| {scenario} | {cells}{ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,8 @@ user's would, and the checks after a run read it back the same way.
 from __future__ import annotations
 
 import atexit
-import http.client
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from bench import requests as reqs
+from bench import trees
 from bench.measure import CLIENT_CORE, SERVER_CORE
 from tests.postgres import Postgres
 
@@ -166,13 +165,7 @@ class Running:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        trees.stop(self.process, grace=10)
         shutil.rmtree(self.workdir / "data", ignore_errors=True)  # the log stays, for failures
 
 
@@ -185,31 +178,13 @@ def start(target: Target, timeout: float = 60.0) -> Running:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{target.name}-"))  # on disk, not tmpfs
     port = free_port()
     log = workdir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["taskset", "-c", target.cores, *target.command(port, workdir)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    running = Running(target, port, process, workdir, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            text = log.read_text(errors="replace")
-            running.stop()
-            raise RuntimeError(f"{target.name} exited: {text}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/")
-            connection.getresponse().read()  # any answer: peers reject a bare GET
-            connection.close()
-            return running
-        except OSError:
-            time.sleep(0.1)
-    running.stop()
-    raise RuntimeError(f"{target.name} did not start within {timeout:.0f} s")
+    command = ["taskset", "-c", target.cores, *target.command(port, workdir)]
+    try:
+        process = trees.start(command, port, log, cwd=ROOT, name=target.name, timeout=timeout)
+    except RuntimeError:
+        shutil.rmtree(workdir / "data", ignore_errors=True)  # the log stays, for failures
+        raise
+    return Running(target, port, process, workdir, log)
 
 
 def _create(ddb: Any, name: str, sort_key: bool = False) -> None:

@@ -1,6 +1,7 @@
 """The trees a benchmark compares in one run: this checkout and a baseline commit, checked out
 into a temporary git worktree, and `opendynamo` commands run from either (their own code on
-`PYTHONPATH`, this virtualenv's packages)."""
+`PYTHONPATH`, this virtualenv's packages). Also how every benchmark starts a server (in a
+process session of its own, waiting until it answers HTTP) and stops it."""
 
 from __future__ import annotations
 
@@ -47,6 +48,55 @@ def environment(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree)}
 
 
+def start(
+    command: list[str],
+    port: int,
+    log: Path,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    name: str = "the server",
+    timeout: float = 60.0,
+) -> subprocess.Popen[bytes]:
+    """Run `command` from `cwd` in a process session of its own, its output in `log`, and wait
+    until it answers HTTP on `port`. RuntimeError (naming the server `name`) if it exits
+    first, with its log, or does not answer within `timeout` seconds (its session stopped)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text(errors='replace')}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/")
+            connection.getresponse().read()  # any answer: peers reject a bare GET
+            connection.close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    stop(process)
+    raise RuntimeError(f"{name} did not start within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    """End the session `process` leads, if it still runs: SIGTERM, then SIGKILL after `grace`
+    seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @dataclass
 class Served:
     """An `opendynamo serve` started from a tree, in a process session of its own."""
@@ -60,38 +110,10 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop(self.process)
 
 
 def serve(tree: Path, port: int, args: list[str], log: Path, cores: str | None = None) -> Served:
     """Start `opendynamo serve --port PORT ARGS` from `tree` and wait until it answers."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command(tree, "serve", "--port", str(port), *args, cores=cores),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tree,
-            env=environment(tree),
-            start_new_session=True,
-        )
-    served = Served(process, port, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/")
-            connection.getresponse().read()
-            connection.close()
-            return served
-        except OSError:
-            time.sleep(0.1)
-    served.stop()
-    raise RuntimeError("the server did not start within 60 s")
+    argv = command(tree, "serve", "--port", str(port), *args, cores=cores)
+    return Served(start(argv, port, log, cwd=tree, env=environment(tree)), port, log)

@@ -12,14 +12,18 @@ Run: python bench/validation.py [--baseline REV] [--rounds 5] [--calls 20000]
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if sys.path and Path(sys.path[0]).resolve() == REPO / "bench":
+    sys.path[0] = str(REPO)  # run as a script: import `bench` as a package
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+
+from bench import trees  # noqa: E402
 
 CHILD = r"""
 import random, sys, timeit
@@ -70,25 +74,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20000)
     options = parser.parse_args()
-    trees = {"this tree": REPO}
-    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as folder:
-        if options.baseline:
-            base = Path(folder) / "tree"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(base), options.baseline],
-                cwd=REPO, check=True, capture_output=True,
-            )  # fmt: skip
-            trees = {options.baseline: base, **trees}
-        try:
-            times: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
-            for _ in range(options.rounds):
-                for name, tree in trees.items():
-                    for operation, micros in run(tree, options.calls).items():
-                        times[name].setdefault(operation, []).append(micros)
-        finally:
-            if options.baseline:
-                subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO)
-    names = list(trees)
+    with trees.trees(options.baseline) as compared:
+        names = list(compared)
+        times: dict[str, dict[str, list[float]]] = {name: {} for name in names}
+        for _ in range(options.rounds):
+            for name, tree in compared.items():
+                for operation, micros in run(tree, options.calls).items():
+                    times[name].setdefault(operation, []).append(micros)
     print("| operation | " + " | ".join(names) + (" | ratio |" if len(names) > 1 else " |"))
     print("|---|" + "--:|" * (len(names) + (len(names) > 1)))
     for operation in times[names[0]]:

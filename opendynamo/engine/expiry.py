@@ -63,39 +63,39 @@ def moment_bytes(value: AttributeValue | None) -> bytes | None:
 def since(moment: float) -> bytes:
     """The least key (after an index's prefix) of the entries whose Number is at or after
     `moment`, a moment of the clock read as `ttl.expired` reads it (`Decimal(repr(moment))`)."""
-    value = _exact(moment)
-    if value > _LARGEST:
-        return _ABOVE_ALL
-    if value < _LARGEST.copy_negate():
-        return _BELOW_ALL
-    if 0 < value < _SMALLEST:
-        value = _SMALLEST
-    elif _SMALLEST.copy_negate() < value < 0:
-        value = Decimal(0)
+    value = _clamped(moment, up=True)
+    if isinstance(value, bytes):
+        return value
     return keycodec.encode_value({"N": str(value)})
 
 
 def until(moment: float) -> bytes:
     """The least key (after an index's prefix) above every entry whose Number is at or before
     `moment` (as `since`)."""
-    value = _exact(moment)
-    if value > _LARGEST:
-        return _ABOVE_ALL
-    if value < _LARGEST.copy_negate():
-        return _BELOW_ALL
-    if 0 < value < _SMALLEST:
-        value = Decimal(0)
-    elif _SMALLEST.copy_negate() < value < 0:
-        value = _SMALLEST.copy_negate()
+    value = _clamped(moment, up=False)
+    if isinstance(value, bytes):
+        return value
     end = prefix_end(keycodec.encode_value({"N": str(value)}))
     assert end is not None  # an encoded Number starts with TYPE_N, not 0xFF
     return end
 
 
-def _exact(moment: float) -> Decimal:
+def _clamped(moment: float, up: bool) -> Decimal | bytes:
+    """`moment` (read as `Decimal(repr(moment))`) within DynamoDB's Number range: between 0
+    and the smallest magnitude, where there are no Numbers, the nearest Number above it
+    (`up`) or below it; beyond the largest magnitude, the key above or below every Number."""
     if math.isnan(moment):
         raise ValueError("a moment of the clock is a number, not NaN")
-    return Decimal(repr(moment))
+    value = Decimal(repr(moment))
+    if value > _LARGEST:
+        return _ABOVE_ALL
+    if value < _LARGEST.copy_negate():
+        return _BELOW_ALL
+    if 0 < value < _SMALLEST:
+        return _SMALLEST if up else Decimal(0)
+    if _SMALLEST.copy_negate() < value < 0:
+        return Decimal(0) if up else _SMALLEST.copy_negate()
+    return value
 
 
 def entry_key(meta: TableMeta, encoded_key: bytes, moment: bytes) -> bytes:
