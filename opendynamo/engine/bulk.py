@@ -75,11 +75,11 @@ def _current(
 
 def _insert_all(txn: WriteTxn, meta: TableMeta, chunk: list[tuple[int, Item]]) -> int:
     """Store the chunk's items, new ones in one call (`items.insert_many`) and those whose key
-    holds an item already one at a time, their index entries written together (`_Deferred`);
+    holds an item already one at a time, their index entries written together (`Deferred`);
     the bytes stored."""
     new = [(key_from_item(meta, item), item) for _, item in chunk]
     tally = stats.Tally()
-    deferred = _Deferred(txn)
+    deferred = Deferred(txn)
     size = 0
     for done, (key, item) in zip(items.insert_many(deferred, meta, new, tally), new, strict=True):
         if done is None:  # the key holds an item: replace it
@@ -106,11 +106,12 @@ def _write_each(txn: WriteTxn, meta: TableMeta, chunk: list[tuple[int, Item]]) -
     return size
 
 
-class _Deferred:
+class Deferred:
     """A write transaction whose `put`s wait, gathered, until the next call that reads or
-    otherwise changes the store, or `flush`: a bulk load's index entries then go in with one
-    `put_many` (one statement on PostgreSQL) instead of one each. Nothing outside the
-    transaction can tell: it commits after `flush`."""
+    otherwise changes the store, or `flush`: a bulk load's index entries, or a
+    BatchWriteItem's items, then go in with one `put_many` (one round trip on PostgreSQL, a
+    statement per 100 rows on SQLite) instead of one each. Nothing outside the transaction
+    can tell: it commits after `flush`."""
 
     def __init__(self, txn: WriteTxn) -> None:
         self._txn = txn

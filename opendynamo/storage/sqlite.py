@@ -164,8 +164,17 @@ class SqliteTxn:
         return [found.get(key) for key in keys]
 
     def put_many(self, pairs: list[tuple[bytes, bytes]]) -> None:
-        for key, value in pairs:
-            self.put(key, value)
+        adds, guarded = self._adds, self._guarded
+        if adds and any(key in adds for key, _ in pairs):
+            self.write_adds()
+        for at in range(0, len(pairs), _MANY):  # one statement per _MANY rows, in order
+            chunk = pairs[at : at + _MANY]
+            flat: list[bytes] = []
+            for key, value in chunk:
+                guarded.pop(key, None)
+                flat += (key, value)
+            marks = ",".join(("(?,?)",) * len(chunk))
+            self._conn.execute(f"INSERT OR REPLACE INTO kv (k, v) VALUES {marks}", flat)
 
     def insert_many(self, pairs: list[tuple[bytes, bytes]]) -> list[bool]:
         return [self.insert(key, value) for key, value in pairs]

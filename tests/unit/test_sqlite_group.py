@@ -190,3 +190,18 @@ def test_a_failing_write_takes_back_its_counter_additions(
         txn.add_many([(b"k", 1, 1)])
         txn.delete_range(b"k", b"l")  # an addition kept goes with the range it is in
     assert counts(other, b"k") is None
+
+
+def test_put_many_is_puts_in_order(stores: tuple[SqliteStore, SqliteStore]) -> None:
+    mine, other = stores
+    pairs = [(b"p%03d" % n, b"%d" % n) for n in range(250)]  # three statements
+    pairs.append((b"p007", b"again"))  # a key given twice ends with its last value
+    with mine.write() as txn:
+        assert txn.guard(b"p001") is None
+        txn.add_many([(b"p002", 1, 1)])
+        txn.put_many(pairs)  # replaces what guard kept and what was added
+        assert txn.guard(b"p001") == b"1"
+    with other.read() as txn:
+        stored = dict(txn.range(b"p", b"q"))
+    assert len(stored) == 250
+    assert (stored[b"p007"], stored[b"p002"], stored[b"p249"]) == (b"again", b"2", b"249")

@@ -18,7 +18,7 @@ from opendynamo.api.dynamodb.items import collection_metrics
 from opendynamo.api.request import insights, throughput
 from opendynamo.api.request.context import Context
 from opendynamo.api.request.expressions import compile_request
-from opendynamo.engine import capacity, catalog, items, stats
+from opendynamo.engine import bulk, capacity, catalog, items, stats
 from opendynamo.engine.catalog import TableMeta
 from opendynamo.engine.keys import NO_MATCH, key_from_item, key_from_param
 from opendynamo.model.sizes import item_size
@@ -149,15 +149,16 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
         items.lock(txn, located)
         stored = txn.get_many([items.storage_key(meta, key) for meta, key in located])
         tally = stats.Tally()  # counters: each written once per call
+        deferred = bulk.Deferred(txn)  # the items and their index entries: put together
         for write, record in zip(planned, stored, strict=True):
             meta = metas[write.table]
-            if not throughput.has_capacity(ctx, txn, meta, throughput.WRITE):
+            if not throughput.has_capacity(ctx, deferred, meta, throughput.WRITE):
                 unprocessed.setdefault(write.table, []).append(write.request)
                 if meta.tracks_keys:
                     noted.append((meta, write, None, 0.0))
                 continue
             outcome = items.write(
-                txn,
+                deferred,
                 meta,
                 write.encoded_key,
                 items.replacing(write.item),
@@ -165,7 +166,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
                 stored=record,
             )
             units = capacity.write_units(max(outcome.old_size, outcome.new_size))
-            throughput.charge(ctx, txn, meta, throughput.WRITE, units)
+            throughput.charge(ctx, deferred, meta, throughput.WRITE, units)
             used[write.table] = used.get(write.table, 0.0) + units
             if meta.tracks_keys:
                 noted.append((meta, write, outcome, units))
@@ -175,6 +176,7 @@ def batch_write_item(ctx: Context, body: Body) -> Body:
             metrics = collection_metrics(meta, outcome, body.get("ReturnItemCollectionMetrics"))
             if metrics is not None:
                 collections.setdefault(write.table, []).append(metrics)
+        deferred.flush()
         tally.apply(txn)
     for table, element, done, spent in noted:
         if done is None:
