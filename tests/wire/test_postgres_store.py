@@ -334,8 +334,9 @@ def test_many_keys_in_one_statement_as_one_key_at_a_time(postgres: Postgres) -> 
     """get_many, put_many and insert_many (a bulk load's items and index entries, a batch's
     counters) answer as `get`, `put` and `insert` of each key in turn would, also with the
     values encrypted: a key given twice to insert_many is taken by its first, to put_many
-    ends with its last value."""
+    ends with its last value. add_many adds to counters, one or many at a time."""
     from opendynamo.model import layout
+    from opendynamo.storage.base import COUNTS
     from opendynamo.storage.postgres import open_store
 
     for secret in (None, b"k" * 32):
@@ -351,6 +352,8 @@ def test_many_keys_in_one_statement_as_one_key_at_a_time(postgres: Postgres) -> 
                 wanted = [b"\x02d", b"\x02a", b"\x02z", b"\x02b"]
                 assert txn.get_many(wanted) == [b"7", b"old", None, b"2"]
                 assert txn.insert_many([]) == [] and txn.get_many([]) == []
+                txn.add_many([(b"\x02k", 2, 20)])  # counters: absent ones start at 0 and 0
+                txn.add_many([(b"\x02k", -1, -5), (b"\x02l", 7, 70)])
             with store.read() as txn:
                 found = list(txn.range(b"\x02", b"\x03"))
             assert found == [
@@ -358,6 +361,8 @@ def test_many_keys_in_one_statement_as_one_key_at_a_time(postgres: Postgres) -> 
                 (b"\x02b", b"2"),
                 (b"\x02c", b"6"),
                 (b"\x02d", b"7"),
+                (b"\x02k", COUNTS.pack(1, 15)),
+                (b"\x02l", COUNTS.pack(7, 70)),
             ]
         finally:
             store.close()
