@@ -3,10 +3,11 @@ write.
 
 DynamoDB refreshes ItemCount and TableSizeBytes about every six hours; exact counters are a
 stricter answer that costs one small row write per item write (`WriteTxn.add_many`; SQLite
-writes it once per commit group). A store that runs writers side by side (PostgreSQL) spreads each table's counters over buckets by partition hash
-(`WriteTxn.counter_buckets`), so writers of different partitions do not wait on one row and a
-partition's counter bucket lives beside its items (model/layout.distribution); readers add the
-buckets up. SQLite, with one writer at a time, keeps one bucket.
+writes it once per commit group). A store that runs writers side by side (PostgreSQL) spreads
+each table's counters over buckets by partition hash (`WriteTxn.counter_buckets`), so writers
+of different partitions do not wait on one row and a partition's counter bucket lives beside
+its items (model/layout.distribution); readers add the buckets up. SQLite, with one writer at
+a time, keeps one bucket.
 """
 
 from __future__ import annotations

@@ -47,7 +47,6 @@ from opendynamo.expr.ast import (
     condition_operands,
     operand_children,
     path_text,
-    resolved_elements,
 )
 from opendynamo.expr.check import ALL_FUNCTIONS
 from opendynamo.expr.problem import ExpressionProblem
@@ -195,7 +194,7 @@ class Resolver:
         resolved = UpdateExpression(clauses)
         actions = resolved.actions
         if len(actions) > 1:
-            check_overlaps(tuple(resolved_elements(action.path) for action in actions))
+            check_overlaps(resolved.document_paths)  # (one path overlaps nothing)
         for action in actions:
             if isinstance(action, (AddAction, DeleteAction)):
                 _check_add_delete_operand(action)
