@@ -9,6 +9,7 @@ take back the last commits, as documented in the README.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -28,6 +29,7 @@ CHECKPOINT_PAGES = 1000  # SQLite's own wal_autocheckpoint default
 # into an empty table, 20k -> 26k items/s).
 BULK_CACHE_KIB = 256 * 1024
 BULK_CHECKPOINT_PAGES = 16_000
+log = logging.getLogger("opendynamo.storage")
 
 
 class SqliteTxn:
@@ -424,9 +426,9 @@ class _Checkpointer(threading.Thread):
         return apsw.SQLITE_OK
 
     def run(self) -> None:
-        conn = apsw.Connection(self._path)
-        unlock(conn, self._path, self._key)
-        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        conn = self._connect()
+        if conn is None:
+            return
         try:
             while True:
                 self._wake.wait()
@@ -439,6 +441,22 @@ class _Checkpointer(threading.Thread):
                     pass
         finally:
             conn.close()
+
+    def _connect(self) -> apsw.Connection | None:
+        """The thread's own connection; None once stopping. Its busy timeout comes first: the
+        first statement may meet a writer starting up (seen as "database is locked" at a
+        server's start), and without this thread nothing copies the WAL back."""
+        while not self._stopping:
+            conn = apsw.Connection(self._path)
+            conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+            try:
+                unlock(conn, self._path, self._key)
+                return conn
+            except apsw.Error:
+                conn.close()
+                log.exception("the checkpoint thread could not open %s; trying again", self._path)
+                self._wake.wait(1.0)
+        return None
 
     def stop(self) -> None:
         self._stopping = True

@@ -7,12 +7,14 @@ once."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import apsw
 import pytest
 
 from opendynamo.storage.base import COUNTS
-from opendynamo.storage.sqlite import SqliteStore
+from opendynamo.storage.sqlite import SqliteStore, _Checkpointer
 
 
 @pytest.fixture
@@ -205,3 +207,24 @@ def test_put_many_is_puts_in_order(stores: tuple[SqliteStore, SqliteStore]) -> N
         stored = dict(txn.range(b"p", b"q"))
     assert len(stored) == 250
     assert (stored[b"p007"], stored[b"p002"], stored[b"p249"]) == (b"again", b"2", b"249")
+
+
+def test_the_checkpoint_thread_waits_for_a_busy_file(tmp_path: Path) -> None:
+    """Its connection's first statement may meet another connection's lock (a server's
+    start): it waits for it, as every connection does, instead of dying with the WAL left
+    to grow."""
+    path = str(tmp_path / "c.db")
+    holder = apsw.Connection(path)  # a journal, not a WAL: a writer's lock stops readers
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    checkpointer = _Checkpointer(path, None)
+    checkpointer.start()
+    time.sleep(0.3)
+    holder.execute("COMMIT")
+    time.sleep(0.3)
+    try:
+        assert checkpointer.is_alive()
+    finally:
+        checkpointer.stop()
+        holder.close()
+    assert not checkpointer.is_alive()
