@@ -69,6 +69,7 @@ DELETE_TYPES = frozenset({"SS", "NS", "BS"})
 # :t)` holds when :v has type :t), as DynamoDB answers (ScyllaDB's test_condition_expression.py
 # ::test_update_condition_attribute_type; dynalite's parser checks only the two below).
 NEEDS_PATH = frozenset({"attribute_exists", "attribute_not_exists", "if_not_exists"})
+_PLAIN = frozenset({Path, Literal})  # operands with no operands of their own
 
 
 @dataclass(slots=True)
@@ -105,7 +106,10 @@ class Resolver:
         if isinstance(node, Not):
             return Not(self.condition(node.operand))
         leaf = self._leaf(node)
-        calls = list(_calls_postorder(leaf))
+        if type(leaf) is Compare and type(leaf.left) in _PLAIN and type(leaf.right) in _PLAIN:
+            calls: list[Call] = []  # (the common leaf, `pk = :p`: no function in it)
+        else:
+            calls = list(_calls_postorder(leaf))
         for call in calls:
             _check_arity(call)
         for call in calls:
