@@ -131,25 +131,26 @@ class SqliteTxn:
         finally:
             cursor.close()
 
-    def put(self, key: bytes, value: bytes) -> None:
+    def _changing(self, key: bytes) -> None:
+        """Before a change of `key`: the additions kept for it are written first (the change
+        then applies after them), and what `guard` kept of it is dropped."""
         if self._adds and key in self._adds:
             self.write_adds()
         self._guarded.pop(key, None)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._changing(key)
         self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
 
     def insert(self, key: bytes, value: bytes) -> bool:
-        if self._adds and key in self._adds:
-            self.write_adds()
-        self._guarded.pop(key, None)
+        self._changing(key)
         self._conn.execute(
             "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value)
         )
         return self._conn.changes() == 1
 
     def delete(self, key: bytes) -> None:
-        if self._adds and key in self._adds:
-            self.write_adds()
-        self._guarded.pop(key, None)
+        self._changing(key)
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
 
     def get_many(self, keys: list[bytes]) -> list[bytes | None]:
@@ -290,11 +291,19 @@ class SqliteStore:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def read_one(self, key: bytes) -> bytes | None:
-        if self._grouping and not self._group_open and not self._snapshot:
-            self._open_snapshot()  # the group's first read: the rest of it shares this one
-        if self._snapshot or self._group_open:
+        if self._shared():
             return self._txn.guard(key)
         return self._txn.get(key)  # a statement outside a transaction is one of its own
+
+    def _shared(self) -> bool:
+        """Whether a read now goes to the group's transaction: its write transaction, or the
+        snapshot its reads share until then (opened by its first read)."""
+        if self._group_open or self._snapshot:
+            return True
+        if self._grouping:
+            self._open_snapshot()
+            return True
+        return False
 
     def _open_snapshot(self) -> None:
         self._conn.execute("BEGIN")
@@ -348,11 +357,7 @@ class _Reading:
 
     def __enter__(self) -> SqliteTxn:
         store = self._store
-        if store._group_open or store._snapshot:
-            return store._txn
-        if store._grouping:
-            store._open_snapshot()
-        else:
+        if not store._shared():
             store._conn.execute("BEGIN")
             store._txn.reset()
             self._own = True
